@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Entry point: the only place holy touches process.exit / signals.
+import { main } from '../dist/src/cli.js';
+import { processCtx } from '../dist/src/context.js';
+
+const ac = new AbortController();
+let interrupts = 0;
+process.on('SIGINT', () => {
+  interrupts += 1;
+  if (interrupts > 1) process.exit(130); // second Ctrl-C: leave now
+  ac.abort(new Error('interrupted'));
+});
+process.stdout.on('error', (err) => {
+  if (err && err.code === 'EPIPE') process.exit(0); // `holy ... | head` is not an error
+});
+
+const code = await main(process.argv.slice(2), processCtx(ac.signal));
+process.exitCode = ac.signal.aborted && code === 0 ? 130 : code;

@@ -1,0 +1,108 @@
+/** Reading provider profiles and keys from the world: config file, env file, env vars, key files, stdin. */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { resolve, relative } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import type { Ctx } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { GlobalOpts } from '../ui/output.js';
+import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../core/profiles.js';
+
+export interface Variable {
+  value: string;
+  /** e.g. "env OPENAI_API_KEY" or ".env OPENAI_API_KEY". */
+  source: string;
+}
+
+/** A key as found, before any hygiene: `raw` may carry whitespace or quotes — verify reports that. */
+export interface KeyInfo {
+  raw: string | undefined;
+  source: string;
+}
+
+export interface Providers extends ProfileSet {
+  /** A variable from --env-file (which wins: it was named explicitly) or the process env. */
+  variable(name: string): Variable | undefined;
+  /** The key for a profile, from --key-file, its apiKeyFile, the env file or the process env. */
+  key(p: Profile): Promise<KeyInfo>;
+}
+
+function display(ctx: Ctx, file: string): string {
+  const rel = relative(ctx.cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+async function readText(ctx: Ctx, file: string, what: string, fix: string): Promise<string> {
+  try {
+    return await readFile(resolve(ctx.cwd, file), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`;
+    throw new UsageError(`${what} ${file} ${why}; ${fix}.`);
+  }
+}
+
+let stdinText: Promise<string> | undefined;
+async function readStdin(ctx: Ctx): Promise<string> {
+  if (ctx.stdin.isTTY) throw new UsageError('a key was to be read from stdin ("-"), but stdin is a terminal; pipe it in, e.g. `pass show relay | holy verify --key-file holysheep=-`.');
+  stdinText ??= (async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of ctx.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+    return Buffer.concat(chunks).toString('utf8');
+  })();
+  return stdinText;
+}
+
+/** Load profiles for this invocation: built-ins, then the config file, with env-file variables. */
+export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers> {
+  let envVars: Record<string, string> = {};
+  let envLabel = '';
+  if (g.envFile) {
+    envLabel = display(ctx, g.envFile);
+    envVars = parseDotenv(await readText(ctx, g.envFile, 'env file', 'pass the path of your dotenv file with --env-file'));
+  }
+  const variable = (name: string): Variable | undefined => {
+    if (Object.hasOwn(envVars, name)) return { value: envVars[name]!, source: `${envLabel} ${name}` };
+    const v = ctx.env[name];
+    return v === undefined || v === '' ? undefined : { value: v, source: `env ${name}` };
+  };
+
+  const base = builtinProfiles(variable);
+  let set: ProfileSet = { providers: new Map(base.map((p) => [p.name, p])), old: 'official', new: 'holysheep' };
+  const cfgPath = g.config ?? (existsSync(resolve(ctx.cwd, 'holy.config.json')) ? 'holy.config.json' : undefined);
+  if (cfgPath) {
+    const label = display(ctx, cfgPath);
+    const text = await readText(ctx, cfgPath, 'config file', 'fix the --config path or remove the flag');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`${label} is not valid JSON (${(e as Error).message}); fix the file or point --config elsewhere.`);
+    }
+    set = applyConfig(base, parsed, label);
+  }
+
+  const keyFiles = new Map<string, string>();
+  for (const spec of g.keyFile ?? []) {
+    const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(spec);
+    if (!m) throw new UsageError(`--key-file ${JSON.stringify(spec)}: expected PROVIDER=PATH (PATH "-" reads stdin), e.g. --key-file holysheep=~/.config/holysheep.key.`);
+    keyFiles.set(m[1]!, m[2]!);
+  }
+
+  const key = async (p: Profile): Promise<KeyInfo> => {
+    const file = keyFiles.get(p.name) ?? p.apiKeyFile;
+    if (file) {
+      if (file === '-') return { raw: await readStdin(ctx), source: 'stdin' };
+      // A key file conventionally ends with a newline; that one newline is not a hygiene problem.
+      const text = await readText(ctx, file, `key file for ${p.name}:`, 'fix the path in --key-file or apiKeyFile');
+      return { raw: text.replace(/\r?\n$/, ''), source: `file ${display(ctx, file)}` };
+    }
+    if (p.apiKeyEnv) {
+      const v = variable(p.apiKeyEnv);
+      return v ? { raw: v.value, source: v.source } : { raw: undefined, source: p.apiKeyEnv };
+    }
+    return { raw: undefined, source: '(no key source configured)' };
+  };
+
+  return { ...set, variable, key };
+}

@@ -1,0 +1,13 @@
+/** `holy migrate` — placeholder until its issue lands. */
+import type { Command } from 'commander';
+import type { Ctx } from '../../context.js';
+import { UsageError } from '../../errors.js';
+
+export function register(program: Command, _ctx: Ctx): void {
+  program
+    .command('migrate')
+    .description('(not built yet)')
+    .action(() => {
+      throw new UsageError('holy migrate is not built yet.');
+    });
+}

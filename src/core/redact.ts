@@ -1,0 +1,37 @@
+/** Key masking: a key is never printed, logged or written unmasked. */
+
+/** "sk-proj-abc…wxyz" style: enough to tell keys apart, never enough to use one. */
+export function maskKey(key: string | undefined | null): string {
+  if (!key) return '(none)';
+  const k = key.trim();
+  if (k.length < 12) return '*'.repeat(Math.max(3, k.length));
+  const head = k.startsWith('sk-proj-') ? 8 : k.startsWith('sk-') ? 3 : 3;
+  return `${k.slice(0, head)}…${k.slice(-4)}`;
+}
+
+const KEY_LIKE = /\b(sk-[A-Za-z0-9_-]{8,}|hs-[A-Za-z0-9_-]{8,})\b/g;
+const BEARER = /(Bearer\s+)([^\s"',]+)/gi;
+
+/**
+ * Replace every known key (raw and trimmed) and anything key-shaped in free text —
+ * used on error messages and server bodies before they reach a terminal or a file.
+ */
+export function redact(text: string, keys: ReadonlyArray<string | undefined> = []): string {
+  let s = text;
+  for (const k of keys) {
+    if (!k) continue;
+    for (const variant of new Set([k, k.trim()])) {
+      if (variant.length >= 6) s = s.split(variant).join(maskKey(variant));
+    }
+  }
+  return s.replace(BEARER, (_m, p: string, tok: string) => p + maskKey(tok)).replace(KEY_LIKE, (m) => maskKey(m));
+}
+
+/** Headers safe to record: Authorization / api-key / cookies masked. */
+export function redactHeaders(h: Record<string, string>): Record<string, string> {
+  const outH: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    outH[k] = /^(authorization|api-key|x-api-key|cookie|set-cookie|proxy-authorization)$/i.test(k) ? maskKey(v.replace(/^Bearer\s+/i, '')) : v;
+  }
+  return outH;
+}

@@ -1,0 +1,61 @@
+/** Out: how a command talks. Results to stdout; progress, warnings and hints to stderr. */
+import type { Ctx } from '../context.js';
+import { makeChalk, wantsColor, type ChalkInstance } from './color.js';
+
+export type OutputMode = 'json' | 'table' | 'tsv';
+
+/** Flags every command accepts (declared once in cli.ts). */
+export interface GlobalOpts {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  config?: string;
+  envFile?: string;
+  keyFile?: string[];
+}
+
+export interface Out {
+  mode: OutputMode;
+  c: ChalkInstance;
+  color: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  /** stdout and stderr are both terminals: spinners allowed. */
+  interactive: boolean;
+  /** A line of result on stdout. */
+  line(text?: string): void;
+  /** Exactly one JSON document on stdout. */
+  json(doc: unknown): void;
+  /** Progress/notes on stderr; hidden by -q. */
+  info(text: string): void;
+  /** Warnings on stderr; shown even with -q. */
+  warn(text: string): void;
+  /** Detail on stderr only with --verbose. */
+  debug(text: string): void;
+}
+
+export function makeOut(ctx: Ctx, g: GlobalOpts): Out {
+  const color = g.json ? false : wantsColor(ctx, g.color);
+  const c = makeChalk(color);
+  const errColor = g.color !== false && wantsColor({ env: ctx.env, stdout: ctx.stderr }, g.color);
+  const ec = makeChalk(errColor);
+  const mode: OutputMode = g.json ? 'json' : ctx.stdout.isTTY ? 'table' : 'tsv';
+  return {
+    mode,
+    c,
+    color,
+    quiet: !!g.quiet,
+    verbose: !!g.verbose,
+    interactive: !!ctx.stdout.isTTY && !!ctx.stderr.isTTY,
+    line: (text = '') => void ctx.stdout.write(text + '\n'),
+    json: (doc) => void ctx.stdout.write(JSON.stringify(doc, null, 2) + '\n'),
+    info: (text) => {
+      if (!g.quiet) ctx.stderr.write(text + '\n');
+    },
+    warn: (text) => void ctx.stderr.write(ec.yellow('warning: ') + text + '\n'),
+    debug: (text) => {
+      if (g.verbose) ctx.stderr.write(ec.dim(text) + '\n');
+    },
+  };
+}

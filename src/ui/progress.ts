@@ -1,0 +1,36 @@
+/** Progress on stderr: an ora spinner when interactive, throttled plain lines otherwise, nothing with -q. */
+import type { Ctx } from '../context.js';
+import type { Out } from './output.js';
+
+export interface Progress {
+  update(text: string): void;
+  /** Stop and leave a final line (or nothing). */
+  done(text?: string): void;
+}
+
+export async function startProgress(ctx: Ctx, out: Out, text: string, plainEveryMs = 2000): Promise<Progress> {
+  if (out.quiet || out.mode === 'json' && !ctx.stderr.isTTY) {
+    return { update() {}, done() {} };
+  }
+  if (out.interactive) {
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text, stream: ctx.stderr, isEnabled: true, color: out.color ? 'cyan' : false as never }).start();
+    return {
+      update: (t) => void (spinner.text = t),
+      done: (t) => (t ? spinner.succeed(t) : spinner.stop()),
+    };
+  }
+  let last = 0;
+  return {
+    update: (t) => {
+      const now = ctx.clock();
+      if (now - last >= plainEveryMs) {
+        last = now;
+        ctx.stderr.write(t + '\n');
+      }
+    },
+    done: (t) => {
+      if (t) ctx.stderr.write(t + '\n');
+    },
+  };
+}

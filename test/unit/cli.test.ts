@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runHoly, spawnHoly } from '../helpers/ctx.js';
+
+test('--help lists every command and exits 0', async () => {
+  const r = await runHoly(['--help']);
+  assert.equal(r.code, 0);
+  for (const c of ['verify', 'models', 'bench', 'roi', 'migrate', 'mock', 'tour']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+});
+
+test('an unknown command is a usage error (exit 2) with a suggestion on stderr', async () => {
+  const r = await runHoly(['verfy']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /Did you mean verify/);
+});
+
+test('the real binary prints the version and exits 0', async () => {
+  const r = await spawnHoly(['--version']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+});
