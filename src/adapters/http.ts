@@ -1,0 +1,65 @@
+/** The HTTP dispatcher: undici, proxy-aware (HTTPS_PROXY/HTTP_PROXY/NO_PROXY read from Ctx.env). */
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Ctx } from '../context.js';
+import { redact } from '../core/redact.js';
+
+export interface HttpSetup {
+  dispatcher: Dispatcher;
+  /** The proxy URL that applies to `target` (credentials masked), or undefined for a direct connection. */
+  proxyFor(target: string): string | undefined;
+  close(): Promise<void>;
+}
+
+function envGet(ctx: Ctx, name: string): string | undefined {
+  return ctx.env[name] ?? ctx.env[name.toLowerCase()] ?? undefined;
+}
+
+function noProxyMatches(noProxy: string | undefined, url: URL): boolean {
+  if (!noProxy) return false;
+  if (noProxy.trim() === '*') return true;
+  const host = url.hostname.toLowerCase();
+  return noProxy.split(/[,\s]+/).filter(Boolean).some((entry) => {
+    const [h, port] = entry.toLowerCase().split(':');
+    if (port && port !== (url.port || (url.protocol === 'https:' ? '443' : '80'))) return false;
+    const bare = h!.replace(/^\*?\./, '');
+    return host === bare || host.endsWith('.' + bare);
+  });
+}
+
+/** One dispatcher per command run; close() it when done so the process can exit. */
+export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutMs?: number; keepAliveTimeoutMs?: number } = {}): HttpSetup {
+  const httpsProxy = envGet(ctx, 'HTTPS_PROXY');
+  const httpProxy = envGet(ctx, 'HTTP_PROXY');
+  const noProxy = envGet(ctx, 'NO_PROXY');
+  const common = {
+    connections: opts.connections ?? null,
+    connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 4_000,
+  };
+  const dispatcher: Dispatcher =
+    httpsProxy || httpProxy
+      ? new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy })
+      : new Agent(common);
+  return {
+    dispatcher,
+    proxyFor(target: string) {
+      let u: URL;
+      try {
+        u = new URL(target);
+      } catch {
+        return undefined;
+      }
+      if (noProxyMatches(noProxy, u)) return undefined;
+      const p = u.protocol === 'https:' ? (httpsProxy ?? httpProxy) : httpProxy;
+      if (!p) return undefined;
+      try {
+        const pu = new URL(p);
+        if (pu.password) pu.password = '***';
+        return redact(pu.toString());
+      } catch {
+        return redact(p);
+      }
+    },
+    close: () => dispatcher.close(),
+  };
+}
