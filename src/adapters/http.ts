@@ -14,7 +14,10 @@ function envGet(ctx: Ctx, name: string): string | undefined {
   return ctx.env[name] ?? ctx.env[name.toLowerCase()] ?? undefined;
 }
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$/i;
+
 function noProxyMatches(noProxy: string | undefined, url: URL): boolean {
+  if (LOOPBACK.test(url.hostname)) return true; // a local simulator is never reached through a proxy
   if (!noProxy) return false;
   if (noProxy.trim() === '*') return true;
   const host = url.hostname.toLowerCase();
@@ -38,7 +41,7 @@ export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutM
   };
   const dispatcher: Dispatcher =
     httpsProxy || httpProxy
-      ? new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy })
+      ? new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy: [noProxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',') })
       : new Agent(common);
   return {
     dispatcher,
