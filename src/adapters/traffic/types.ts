@@ -1,0 +1,44 @@
+/** Types shared by the traffic readers and `holy bench`: one recorded chat-completion request, with its baseline response when known. */
+
+/** A chat-completion request body exactly as recorded (never carries auth headers). */
+export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
+
+/** The baseline response recorded alongside a request (Batch output, holy results' old response, HAR response). */
+export interface RecordedResponse {
+  status: number;
+  /** chat.completion JSON when known (SSE responses are reassembled into one). */
+  body?: unknown;
+  error?: { code?: string; message: string };
+  ttftMs?: number;
+  e2eMs?: number;
+}
+
+/** Every input format the readers understand (auto-detected per file). */
+export type TrafficFormat = 'batch-input' | 'batch-output' | 'chat-jsonl' | 'holy-results' | 'har';
+
+/** One request to replay. */
+export interface TrafficItem {
+  /** custom_id, or "<file>:<line>". */
+  id: string;
+  file: string;
+  line: number;
+  format: TrafficFormat;
+  body: ChatBody;
+  /** Epoch ms (HAR startedDateTime, holy results), for --replay-timing. */
+  recordedAt?: number;
+  recorded?: RecordedResponse;
+}
+
+/** A line that could not be used, and why. */
+export interface TrafficProblem {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** What the readers saw; complete once the items iterable is exhausted. */
+export interface TrafficStats {
+  files: Array<{ file: string; format: TrafficFormat; items: number; skipped: number }>;
+  skippedEndpoints: Record<string, number>;
+  problems: TrafficProblem[];
+}
