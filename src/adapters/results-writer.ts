@@ -1,0 +1,88 @@
+/** Streaming result files: lines go to a temp file as they arrive and it is renamed into place at the end. */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { RuntimeError, UsageError } from '../errors.js';
+
+/** A file written line by line with backpressure (never held in memory), made visible atomically by close(). */
+export class LineFile {
+  private readonly ws: WriteStream;
+  private readonly tmp: string;
+  private failed: Error | undefined;
+  lines = 0;
+  private constructor(readonly path: string, readonly label: string) {
+    this.tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    this.ws = createWriteStream(this.tmp, { flags: 'wx', mode: 0o644 });
+    this.ws.on('error', (e) => (this.failed = e));
+  }
+
+  /** Open `file` (relative to cwd) for writing; `flag` names the option in errors. */
+  static async open(cwd: string, file: string, flag: string): Promise<LineFile> {
+    const path = resolve(cwd, file);
+    try {
+      const s = await stat(dirname(path));
+      if (!s.isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw new UsageError(`${flag} ${file}: the folder ${dirname(file) || '.'} does not exist; create it or pick another path.`);
+    }
+    const f = new LineFile(path, file);
+    await new Promise<void>((ok, ko) => {
+      f.ws.once('open', () => ok());
+      f.ws.once('error', (e) => ko(new UsageError(`${flag} ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? e.message}); pick another path.`)));
+    });
+    return f;
+  }
+
+  /** Append one line (a newline is added); waits when the OS buffer is full. */
+  async write(line: string): Promise<void> {
+    if (this.failed) throw new RuntimeError(`writing ${this.label} failed: ${this.failed.message}.`);
+    this.lines++;
+    if (!this.ws.write(line + '\n')) await new Promise<void>((ok) => this.ws.once('drain', ok));
+  }
+
+  /** Flush, then move the temp file into place (an existing file is kept as FILE.bak). */
+  async close(): Promise<void> {
+    await new Promise<void>((ok, ko) => this.ws.end((e?: Error | null) => (e ? ko(e) : ok())));
+    if (this.failed) throw new RuntimeError(`writing ${this.label} failed: ${this.failed.message}.`);
+    try {
+      await stat(this.path);
+      await rename(this.path, this.path + '.bak');
+    } catch {
+      /* nothing to back up */
+    }
+    await rename(this.tmp, this.path);
+  }
+
+  /** Drop the temp file (used when the run fails before anything was measured). */
+  async discard(): Promise<void> {
+    this.ws.destroy();
+    await unlink(this.tmp).catch(() => undefined);
+  }
+}
+
+/** One CSV field: quoted when it holds a comma, quote or newline (RFC 4180). */
+export function csvField(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '') : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A CSV file with a fixed header, streamed like LineFile. */
+export class CsvFile {
+  private constructor(private readonly file: LineFile, private readonly columns: readonly string[]) {}
+  static async open(cwd: string, file: string, flag: string, columns: readonly string[]): Promise<CsvFile> {
+    const f = await LineFile.open(cwd, file, flag);
+    await f.write(columns.map(csvField).join(','));
+    return new CsvFile(f, columns);
+  }
+  async write(row: Record<string, unknown>): Promise<void> {
+    await this.file.write(this.columns.map((c) => csvField(row[c])).join(','));
+  }
+  close(): Promise<void> {
+    return this.file.close();
+  }
+  discard(): Promise<void> {
+    return this.file.discard();
+  }
+}

@@ -1,0 +1,90 @@
+/** Exact percentiles over all samples, kept as a growable Float64Array (8 bytes a sample, no objects). */
+
+/** A growable list of numeric samples; memory is 8 bytes per value plus at most 2× slack while growing. */
+export class Samples {
+  private buf: Float64Array;
+  private n = 0;
+  private sortedCache: Float64Array | undefined;
+  constructor(initial = 64) {
+    this.buf = new Float64Array(initial);
+  }
+  get length(): number {
+    return this.n;
+  }
+  push(v: number): void {
+    if (!Number.isFinite(v)) return;
+    if (this.n === this.buf.length) {
+      const next = new Float64Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.n++] = v;
+    this.sortedCache = undefined;
+  }
+  /** The values in insertion order (a view: do not keep it across pushes). */
+  values(): Float64Array {
+    return this.buf.subarray(0, this.n);
+  }
+  /** A sorted copy (ascending), cached until the next push. */
+  sorted(): Float64Array {
+    this.sortedCache ??= Float64Array.from(this.values()).sort();
+    return this.sortedCache;
+  }
+  sum(): number {
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += this.buf[i]!;
+    return s;
+  }
+}
+
+/**
+ * Nearest-rank percentile of ascending `sorted` values: the smallest value such that at least
+ * p% of the samples are ≤ it, i.e. sorted[ceil(p/100·n) − 1]; p = 0 gives the minimum, p = 100
+ * the maximum. Every reported value is a real observation (no interpolation).
+ */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  if (p <= 0) return sorted[0]!;
+  const rank = Math.ceil((p / 100) * n - 1e-9);
+  return sorted[Math.min(n, Math.max(1, rank)) - 1]!;
+}
+
+export interface Distribution {
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** Keyed by the percentile as written, e.g. "50", "99", "99.9". */
+  p: Record<string, number>;
+}
+
+/** Count, mean, min, max and the requested percentiles of a sample set (NaN fields when empty). */
+export function distribution(s: Samples, percentiles: readonly number[]): Distribution {
+  const sorted = s.sorted();
+  const n = sorted.length;
+  const p: Record<string, number> = {};
+  for (const q of percentiles) p[String(q)] = percentile(sorted, q);
+  return { n, mean: n ? s.sum() / n : NaN, min: n ? sorted[0]! : NaN, max: n ? sorted[n - 1]! : NaN, p };
+}
+
+/** Parse "--percentiles 50,99,99.9" into numbers in (0, 100]. */
+export function parsePercentiles(spec: string, flag = '--percentiles'): number[] {
+  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const out: number[] = [];
+  for (const part of parts) {
+    const v = Number(part.replace(/^p/i, ''));
+    if (!Number.isFinite(v) || v <= 0 || v > 100) return badPercentile(flag, spec, part);
+    out.push(v);
+  }
+  if (out.length === 0) return badPercentile(flag, spec, spec);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function badPercentile(flag: string, spec: string, part: string): never {
+  // Imported lazily in spirit: errors.ts is tiny, but keep samples.ts free of cycles.
+  throw new PercentileError(`${flag} ${JSON.stringify(spec)}: ${JSON.stringify(part)} is not a percentile between 0 (exclusive) and 100; write e.g. 50,90,99,99.9.`);
+}
+
+/** Thrown by parsePercentiles; the caller turns it into a UsageError. */
+export class PercentileError extends Error {}
