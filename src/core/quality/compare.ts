@@ -1,4 +1,6 @@
 /** Per-pair quality comparison of two chat completions (old vs new) and its aggregation. */
+import { exactMatch, rougeLOf, tokenF1Of, tokenize } from './text.js';
+import { jsonEqual, jsonLeafF1, parseJson } from './json.js';
 
 /** The parts of a completion that quality compares. */
 export interface ResponseView {
@@ -12,24 +14,109 @@ export interface PairScores {
   exact: boolean;
   tokenF1: number;
   rougeL: number;
+  /** Present in JSON mode (response_format json_object/json_schema); A = old, B = new. */
   json?: { validA: boolean; validB: boolean; equal: boolean };
+  /** Present when either side called a tool. */
   tools?: { namesEqual: boolean; argsEqual: boolean };
   finishParity: boolean;
+  /** new/old length in characters (content, or tool-call names + arguments); 1 when both are empty. */
   lengthRatio: number;
   similarity: number;
 }
 
-/** Compare two responses (a = old, b = new). */
-export function comparePair(a: ResponseView, b: ResponseView, opts: { jsonMode: boolean }): PairScores {
-  void opts;
-  const exact = a.content === b.content;
-  return { exact, tokenF1: exact ? 1 : 0, rougeL: exact ? 1 : 0, finishParity: a.finishReason === b.finishReason, lengthRatio: 1, similarity: exact ? 1 : 0 };
+/** Whether a request asked for JSON output (json_object or json_schema), the trigger for JSON scoring. */
+export function isJsonMode(body: Record<string, unknown> | undefined): boolean {
+  const rf = body?.response_format as { type?: unknown } | undefined;
+  return rf?.type === 'json_object' || rf?.type === 'json_schema';
 }
 
-/** The ResponseView of a chat.completion JSON body (anything else → empty view). */
+function parsedArgs(s: string): unknown {
+  const p = parseJson(s);
+  return p.ok ? p.value : s.trim();
+}
+
+// Parallel tool calls may come back in any order, so calls are matched after sorting by name.
+function sortedCalls(calls: ResponseView['toolCalls']): Array<{ name: string; args: unknown }> {
+  return (calls ?? []).map((c) => ({ name: c.name, args: parsedArgs(c.arguments) })).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+}
+
+function toolText(v: ResponseView): string {
+  return (v.toolCalls ?? []).map((c) => c.name + c.arguments).join('');
+}
+
+/**
+ * Compare two responses (a = old, b = new). The headline `similarity`:
+ * - tool calls on either side: 0 if the tool names differ; 1 if names and parsed arguments are
+ *   equal; else 0.5 + 0.5 × the arguments' JSON leaf F1 (right tool, partly right arguments);
+ * - JSON mode with at least one valid side: 1 if structurally equal, 0 if only one is valid,
+ *   else the leaf F1 of the two documents;
+ * - otherwise 1 on a normalised exact match, else the mean of token F1 and ROUGE-L (word overlap
+ *   and word order both count).
+ */
+export function comparePair(a: ResponseView, b: ResponseView, opts: { jsonMode: boolean }): PairScores {
+  const textA = a.content ?? '';
+  const textB = b.content ?? '';
+  const ta = tokenize(textA);
+  const tb = tokenize(textB);
+  const exact = exactMatch(textA, textB);
+  const f1 = tokenF1Of(ta, tb);
+  const rl = rougeLOf(ta, tb);
+  const lenA = textA.length + toolText(a).length;
+  const lenB = textB.length + toolText(b).length;
+  const scores: PairScores = {
+    exact,
+    tokenF1: f1,
+    rougeL: rl,
+    finishParity: (a.finishReason ?? null) === (b.finishReason ?? null),
+    lengthRatio: lenA === 0 && lenB === 0 ? 1 : lenB / Math.max(lenA, 1),
+    similarity: exact ? 1 : (f1 + rl) / 2,
+  };
+  if (opts.jsonMode) {
+    const ja = parseJson(textA);
+    const jb = parseJson(textB);
+    const equal = ja.ok && jb.ok && jsonEqual(ja.value, jb.value);
+    scores.json = { validA: ja.ok, validB: jb.ok, equal };
+    if (ja.ok && jb.ok) scores.similarity = equal ? 1 : jsonLeafF1(ja.value, jb.value);
+    else if (ja.ok !== jb.ok) scores.similarity = 0;
+  }
+  if ((a.toolCalls?.length ?? 0) > 0 || (b.toolCalls?.length ?? 0) > 0) {
+    const ca = sortedCalls(a.toolCalls);
+    const cb = sortedCalls(b.toolCalls);
+    const namesEqual = ca.length === cb.length && ca.every((c, i) => c.name === cb[i]!.name);
+    const argsEqual = namesEqual && ca.every((c, i) => jsonEqual(c.args, cb[i]!.args));
+    scores.tools = { namesEqual, argsEqual };
+    if (!namesEqual) scores.similarity = 0;
+    else if (argsEqual) scores.similarity = 1;
+    else scores.similarity = 0.5 + (0.5 * ca.reduce((s, c, i) => s + jsonLeafF1(c.args, cb[i]!.args), 0)) / ca.length;
+  }
+  return scores;
+}
+
+/** Text of a message content: a string, or the text parts of a multi-part array. */
+function contentOf(c: unknown): string | null {
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map((p) => (typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : '')).join('');
+  return null;
+}
+
+/** The ResponseView of a chat.completion JSON body (first choice; anything else → an empty view). */
 export function viewFromCompletion(body: unknown): ResponseView {
-  void body;
-  return { content: null };
+  const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as Record<string, unknown> | undefined;
+  if (!choice || typeof choice !== 'object') return { content: null };
+  const msg = (choice.message ?? {}) as Record<string, unknown>;
+  const view: ResponseView = { content: contentOf(msg.content), finishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : null };
+  const calls: Array<{ name: string; arguments: string }> = [];
+  if (Array.isArray(msg.tool_calls)) {
+    for (const tc of msg.tool_calls) {
+      const f = (tc as { function?: { name?: unknown; arguments?: unknown } })?.function;
+      if (f && typeof f.name === 'string') calls.push({ name: f.name, arguments: typeof f.arguments === 'string' ? f.arguments : JSON.stringify(f.arguments ?? {}) });
+    }
+  }
+  // Legacy `function_call` (functions API) is still emitted by some relays.
+  const fc = msg.function_call as { name?: unknown; arguments?: unknown } | undefined;
+  if (fc && typeof fc.name === 'string') calls.push({ name: fc.name, arguments: typeof fc.arguments === 'string' ? fc.arguments : '{}' });
+  if (calls.length > 0) view.toolCalls = calls;
+  return view;
 }
 
 /** Aggregated quality over all pairs. */
@@ -49,7 +136,45 @@ export interface QualitySummary {
   meanLengthRatio: number;
 }
 
-/** Aggregate pair scores; rates are over the pairs where the metric applies. */
+const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
+const rate = (xs: boolean[]): number => mean(xs.map((x) => (x ? 1 : 0)));
+
+/** Aggregate pair scores; JSON and tool rates are over the pairs where they apply (absent when none do); similarity ≥ threshold counts as above. */
 export function summariseQuality(scores: PairScores[], threshold: number): QualitySummary {
-  return { pairs: scores.length, meanSimilarity: 0, shareAboveThreshold: 0, threshold, exactRate: 0, meanTokenF1: 0, meanRougeL: 0, finishParityRate: 0, meanLengthRatio: 0 };
+  const s: QualitySummary = {
+    pairs: scores.length,
+    meanSimilarity: mean(scores.map((p) => p.similarity)),
+    shareAboveThreshold: rate(scores.map((p) => p.similarity >= threshold)),
+    threshold,
+    exactRate: rate(scores.map((p) => p.exact)),
+    meanTokenF1: mean(scores.map((p) => p.tokenF1)),
+    meanRougeL: mean(scores.map((p) => p.rougeL)),
+    finishParityRate: rate(scores.map((p) => p.finishParity)),
+    meanLengthRatio: mean(scores.map((p) => p.lengthRatio)),
+  };
+  const json = scores.flatMap((p) => (p.json ? [p.json] : []));
+  if (json.length > 0) {
+    s.jsonValidRate = { old: rate(json.map((j) => j.validA)), new: rate(json.map((j) => j.validB)) };
+    s.jsonEqualRate = rate(json.map((j) => j.equal));
+  }
+  const tools = scores.flatMap((p) => (p.tools ? [p.tools] : []));
+  if (tools.length > 0) {
+    s.toolNameMatchRate = rate(tools.map((t) => t.namesEqual));
+    s.toolArgsMatchRate = rate(tools.map((t) => t.argsEqual));
+  }
+  return s;
+}
+
+/** The n items with the lowest similarity, lowest first (ties keep input order); one pass, O(n) memory. */
+export function leastSimilar<T extends { similarity: number }>(items: Iterable<T>, n: number): T[] {
+  const kept: T[] = [];
+  if (n <= 0) return kept;
+  for (const it of items) {
+    if (kept.length === n && it.similarity >= kept[n - 1]!.similarity) continue;
+    let i = kept.length;
+    while (i > 0 && kept[i - 1]!.similarity > it.similarity) i--;
+    kept.splice(i, 0, it);
+    if (kept.length > n) kept.pop();
+  }
+  return kept;
 }
