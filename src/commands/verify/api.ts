@@ -1,0 +1,168 @@
+/** The two API probes verify and models make through the openai SDK: GET /models and a 1-token chat. */
+import type OpenAI from 'openai';
+import type { Ctx } from '../../context.js';
+import type { HttpSetup } from '../../adapters/http.js';
+import { redact } from '../../core/redact.js';
+import type { Observation } from '../../core/verify/classify.js';
+
+export interface ClientSpec {
+  baseURL: string;
+  apiKey: string;
+  timeoutMs: number;
+  headers: Record<string, string>;
+}
+
+/** A model as listed by GET /models. */
+export interface ListedModel {
+  id: string;
+  owner?: string;
+  /** Unix seconds, when the provider gives it. */
+  created?: number;
+}
+
+export type Outcome<T> = { ok: true; ms: number; value: T; requestId?: string } | { ok: false; ms: number; obs: Observation };
+
+let sdk: Promise<typeof import('openai')> | undefined;
+/** Start loading the SDK early (it is the slowest import), without waiting for it. */
+export function preloadSdk(): void {
+  sdk ??= import('openai');
+}
+
+/** An openai client that never retries, goes through holy's dispatcher, and ignores OPENAI_* env defaults. */
+export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI> {
+  preloadSdk();
+  const [{ default: OpenAIClass }, { fetch }] = await Promise.all([sdk!, import('undici')]);
+  return new OpenAIClass({
+    apiKey: s.apiKey,
+    baseURL: s.baseURL,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    timeout: s.timeoutMs,
+    defaultHeaders: s.headers,
+    logLevel: 'off',
+    // undici's own fetch, so the dispatcher (same undici) is honoured exactly.
+    fetch: fetch as never,
+    fetchOptions: { dispatcher: http.dispatcher } as never,
+  });
+}
+
+function headerRecord(h: unknown): Record<string, string> {
+  const outH: Record<string, string> = {};
+  if (h && typeof (h as Headers).forEach === 'function') (h as Headers).forEach((v, k) => (outH[k.toLowerCase()] = v));
+  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h as Record<string, string>)) outH[k.toLowerCase()] = String(v);
+  return outH;
+}
+
+/** The innermost error code in a cause chain (undici wraps ECONNREFUSED in "fetch failed"). */
+function rootCause(e: unknown): { code?: string; message: string } {
+  let cur: unknown = e;
+  let best: { code?: string; message: string } = { message: (e as Error)?.message ?? String(e) };
+  for (let i = 0; cur && i < 6; i++) {
+    const c = cur as { code?: unknown; message?: string; cause?: unknown };
+    if (typeof c.code === 'string') best = { code: c.code, message: c.message ?? best.message };
+    else if (c.message && !best.code && c.message !== 'fetch failed' && !/^Connection error/.test(c.message)) best = { message: c.message };
+    cur = c.cause;
+  }
+  return best;
+}
+
+/** Reduce whatever the SDK threw to an Observation, with every key redacted. */
+export function observe(e: unknown, timeoutMs: number, keys: string[]): Observation {
+  const err = e as { name?: string; status?: number; headers?: unknown; error?: Record<string, unknown>; code?: string; type?: string; message?: string };
+  if (err?.name === 'APIConnectionTimeoutError' || /timed? ?out/i.test(err?.message ?? '') && !err?.status) {
+    const rc = rootCause(e);
+    if (!rc.code || /TIMEOUT/.test(rc.code)) return { kind: 'timeout', ms: timeoutMs };
+  }
+  if (typeof err?.status === 'number' && err.headers) {
+    const headers = headerRecord(err.headers);
+    const body = err.error && typeof err.error === 'object' ? JSON.stringify(err.error) : (err.message ?? '').replace(/^\d{3} /, '');
+    const msg = typeof err.error?.message === 'string' ? (err.error.message as string) : /^\s*</.test(body) ? undefined : body;
+    return {
+      kind: 'http',
+      status: err.status,
+      contentType: headers['content-type'],
+      body: redact(body.slice(0, 2000), keys),
+      errorCode: typeof err.code === 'string' ? err.code : undefined,
+      errorType: typeof err.type === 'string' ? err.type : undefined,
+      errorMessage: msg ? redact(msg, keys) : undefined,
+      headers,
+      requestId: headers['x-request-id'],
+    };
+  }
+  const rc = rootCause(e);
+  return { kind: 'network', code: rc.code, message: redact(rc.message, keys) };
+}
+
+/** GET /models: the listing, or what went wrong. ms is the time to the response headers. */
+export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, keys: string[]): Promise<Outcome<ListedModel[]>> {
+  const t0 = ctx.clock();
+  let res: Response;
+  try {
+    res = await client.models.list({ timeout: timeoutMs, signal: ctx.signal }).asResponse();
+  } catch (e) {
+    return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, keys) };
+  }
+  const ms = ctx.clock() - t0;
+  const headers = headerRecord(res.headers);
+  const requestId = headers['x-request-id'];
+  let text = '';
+  try {
+    text = await res.text();
+  } catch (e) {
+    return { ok: false, ms, obs: observe(e, timeoutMs, keys) };
+  }
+  const notJson: Observation = { kind: 'http', status: res.status, contentType: headers['content-type'], body: redact(text.slice(0, 2000), keys), headers, requestId };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { ok: false, ms, obs: notJson };
+  }
+  const data = (doc as { data?: unknown })?.data;
+  if (!Array.isArray(data)) return { ok: false, ms, obs: { ...notJson, contentType: `${headers['content-type'] ?? 'JSON'} without a "data" list` } };
+  const models: ListedModel[] = data
+    .filter((m): m is Record<string, unknown> => !!m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string')
+    .map((m) => ({ id: m.id as string, ...(typeof m.owned_by === 'string' ? { owner: m.owned_by } : {}), ...(typeof m.created === 'number' ? { created: m.created } : {}) }));
+  return { ok: true, ms, value: models, ...(requestId ? { requestId } : {}) };
+}
+
+export interface ChatProbe {
+  /** send → first chunk carrying content, a tool-call delta or reasoning text (DESIGN.md). */
+  ttftMs?: number;
+  totalMs: number;
+  servedModel?: string;
+}
+
+/** A 1-token streamed chat completion proving access to `model`. */
+export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, keys: string[]): Promise<Outcome<ChatProbe>> {
+  const t0 = ctx.clock();
+  const attempt = async (limit: 'max_tokens' | 'max_completion_tokens'): Promise<Outcome<ChatProbe>> => {
+    const { data: stream, response } = await client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'Reply with OK.' }], stream: true, [limit]: 1 } as never, { timeout: timeoutMs, signal: ctx.signal })
+      .withResponse();
+    let ttftMs: number | undefined;
+    let servedModel: string | undefined;
+    for await (const chunk of stream as unknown as AsyncIterable<{ model?: string; choices?: Array<{ delta?: Record<string, unknown> }> }>) {
+      servedModel ??= chunk.model;
+      const d = chunk.choices?.[0]?.delta;
+      if (ttftMs === undefined && d && (d.content || (Array.isArray(d.tool_calls) && d.tool_calls.length) || d.reasoning_content || d.reasoning)) ttftMs = ctx.clock() - t0;
+    }
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    return { ok: true, ms: ctx.clock() - t0, value: { ttftMs, totalMs: ctx.clock() - t0, servedModel }, ...(requestId ? { requestId } : {}) };
+  };
+  try {
+    return await attempt('max_tokens');
+  } catch (e) {
+    const err = e as { status?: number; param?: string; message?: string };
+    // Reasoning models refuse max_tokens; one retry with its successor is not a retry of a failure mode.
+    if (err.status === 400 && (err.param === 'max_tokens' || /max_completion_tokens/.test(err.message ?? ''))) {
+      try {
+        return await attempt('max_completion_tokens');
+      } catch (e2) {
+        return { ok: false, ms: ctx.clock() - t0, obs: observe(e2, timeoutMs, keys) };
+      }
+    }
+    return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, keys) };
+  }
+}

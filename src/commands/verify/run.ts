@@ -1,0 +1,27 @@
+/** `holy verify` handler: options → verifyProviders → render → exit 3 when any check failed. */
+import { SilentExit, UsageError } from '../../errors.js';
+import type { Invocation } from '../kit.js';
+import { renderVerify } from './render.js';
+import { verifyProviders } from './verify.js';
+
+export interface VerifyFlags {
+  provider?: string[];
+  model?: string;
+  force?: boolean;
+  timeout?: string;
+}
+
+/** --timeout MS as a positive integer, or a usage error naming the flag. */
+export function parseTimeout(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v.trim()) || Number(v) <= 0) throw new UsageError(`--timeout ${JSON.stringify(v)}: expected a positive number of milliseconds, e.g. --timeout 5000.`);
+  return Number(v);
+}
+
+export default async function verify({ ctx, out, g, opts }: Invocation<VerifyFlags>): Promise<void> {
+  const timeoutMs = parseTimeout(opts.timeout);
+  if (opts.model !== undefined && !opts.model.trim()) throw new UsageError('--model needs a model name, e.g. --model gpt-4o-mini.');
+  const report = await verifyProviders(ctx, g, { providers: opts.provider, model: opts.model?.trim(), force: opts.force, timeoutMs });
+  renderVerify(report, out);
+  if (!report.ok) throw new SilentExit(3);
+}
