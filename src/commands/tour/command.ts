@@ -1,13 +1,26 @@
-/** `holy tour` — placeholder until its issue lands. */
+/** `holy tour`: the whole migration story on built-in samples, against two local simulators. */
 import type { Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { UsageError } from '../../errors.js';
+import { examples, lazyAction } from '../kit.js';
 
-export function register(program: Command, _ctx: Ctx): void {
+export interface TourOpts {
+  keep?: boolean;
+  only?: string;
+}
+
+export function register(program: Command, ctx: Ctx): void {
   program
     .command('tour')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('holy tour is not built yet.');
-    });
+    .description('offline tour: two local simulators stand in for "official" and "holysheep"; runs every command on the samples in fixtures/ (no key, no network)')
+    .option('--keep', 'keep the temporary workspace (config, results, report, env files) and print its path')
+    .option('--only <steps>', 'run only these steps (comma-separated: verify,models,bench,roi,migrate)')
+    .addHelpText(
+      'after',
+      examples([
+        'holy tour',
+        'holy tour --keep            # keep the workspace to open report.html afterwards',
+        'holy tour --only bench,roi',
+      ]),
+    )
+    .action(lazyAction<TourOpts>(ctx, () => import('./run.js')));
 }

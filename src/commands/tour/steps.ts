@@ -1,0 +1,54 @@
+/** The tour's script: which holy commands run, in order, and what each one shows. Pure data. */
+
+export interface TourStep {
+  id: 'verify' | 'models' | 'bench' | 'roi' | 'migrate';
+  title: string;
+  /** Each entry is one holy invocation (argv without "holy"); {fixtures} and {work} are substituted. */
+  runs: string[][];
+  /** Exit codes that count as "went as expected" for each run. */
+  expect: number[][];
+}
+
+export const TOUR_STEPS: TourStep[] = [
+  {
+    id: 'verify',
+    title: 'holy verify — are the keys and endpoints right?',
+    runs: [['verify', '--model', 'gpt-4.1']],
+    expect: [[0]],
+  },
+  {
+    id: 'models',
+    title: 'holy models — what each provider serves, what maps to what, at what price',
+    runs: [['models', '--diff', 'official', 'holysheep']],
+    expect: [[0]],
+  },
+  {
+    id: 'bench',
+    title: 'holy bench — replay recorded traffic against both: latency percentiles and quality A/B',
+    runs: [['bench', '{fixtures}/traffic/sample.jsonl', '--p99', '--yes', '-c', '4', '--out', '{work}/results.jsonl', '--html', '{work}/report.html']],
+    expect: [[0]],
+  },
+  {
+    id: 'roi',
+    title: 'holy roi — savings per model and tenant, annualised, ROI and payback',
+    runs: [
+      ['roi', '{fixtures}/usage/activity.csv', '--migration-hours', '40', '--hourly-rate', '150', '--rate-currency', 'USD'],
+      ['roi', '{fixtures}/usage/ledger.csv', '--by', 'tenant'],
+      ['roi', '--monthly-spend', '5000', '--spend-currency', 'USD', '--migration-hours', '40', '--hourly-rate', '150', '--rate-currency', 'CNY'],
+    ],
+    expect: [[0], [0], [0]],
+  },
+  {
+    id: 'migrate',
+    title: 'holy migrate → holy rollback — cut over, then put the old provider back, losing nothing',
+    runs: [
+      ['migrate', '--env-file', '{work}/app.env', '--apply', '--yes'],
+      ['rollback', '--env-file', '{work}/app.env', '--apply', '--yes'],
+    ],
+    expect: [[0], [0]],
+  },
+];
+
+export function substitute(argv: string[], vars: Record<string, string>): string[] {
+  return argv.map((a) => a.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m));
+}
