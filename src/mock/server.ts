@@ -76,9 +76,10 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
   const modelObj = (id: string) => ({ id, object: 'model', created: 1_700_000_000, owned_by: owner });
   const modelsBody = JSON.stringify({ object: 'list', data: models.map(modelObj) });
   // Headers that never change, built once; per-request only the request id is added.
-  const base = ['x-holy-mock', label, 'openai-version', '2020-10-01', ...E.rateLimitHeaders(499, 29_000, 1)];
-  const jsonHeaders = (id: string) => ['content-type', 'application/json', 'x-request-id', id, ...base];
-  const sseHeaders = (id: string) => ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'x-request-id', id, ...base];
+  const base = ['x-holy-mock', label, 'openai-version', '2020-10-01'];
+  const okLimits = E.rateLimitHeaders(499, 29_000, 1);
+  const jsonHeaders = (id: string, limits = okLimits) => ['content-type', 'application/json', 'x-request-id', id, ...base, ...limits];
+  const sseHeaders = (id: string) => ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'x-request-id', id, ...base, ...okLimits];
   const idTag = (mix(seed, 0x1234) % 0xffffff).toString(16).padStart(6, '0');
   let count = 0;
 
@@ -86,8 +87,8 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     if (requests.length >= logLimit) requests.splice(0, Math.max(1, requests.length >> 1));
     requests.push(entry);
   };
-  const send = (res: ServerResponse, id: string, status: number, body: string, extra?: string[]) =>
-    sendBody(tl, res, status, extra ? [...jsonHeaders(id), ...extra] : jsonHeaders(id), body);
+  /** An error (or other fixed) JSON reply; `limits` replaces the usual x-ratelimit-* headers. */
+  const send = (res: ServerResponse, id: string, status: number, body: string, limits?: string[]) => sendBody(tl, res, status, jsonHeaders(id, limits), body);
 
   /** Faults answered in place of the response; returns false for those that shape the response itself. */
   const immediate = (res: ServerResponse, id: string, f: MockFault, model: string): boolean => {
