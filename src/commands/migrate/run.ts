@@ -1,0 +1,218 @@
+/** migrate/rollback: plan → (confirm) → verify → backup → write → restart → notify, each step timed. */
+import { readFile } from 'node:fs/promises';
+import { basename, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Ctx } from '../../context.js';
+import { CheckFailed, RuntimeError, SilentExit, UsageError } from '../../errors.js';
+import type { GlobalOpts, Out } from '../../ui/output.js';
+import type { Invocation } from '../kit.js';
+import { printEnv, envValues } from '../../core/envfile/parse.js';
+import { renderFormat, k8sName, type FormatVar } from '../../core/migrate/formats.js';
+import { isSecretName } from '../../core/migrate/plan.js';
+import { makeSnapshot } from '../../core/migrate/snapshot.js';
+import { backupFile, fileMode, writeAtomic, type WriteHooks } from '../../adapters/envwriter.js';
+import { removeSnapshot, writeSnapshot } from '../../adapters/snapshot.js';
+import { postNotify } from '../../adapters/notify.js';
+import { prepare, type Kind, type MigrateOpts, type Prepared } from './prepare.js';
+import { diffLines, maskChanges, notifyText, renderDryRun, renderSummary, safe, type Result, type Step } from './render.js';
+import { runRestart } from './restart.js';
+import { verifyTarget } from './verify-step.js';
+
+export const migrateHandler = (inv: Invocation<MigrateOpts>) => handle('migrate', inv);
+export const rollbackHandler = (inv: Invocation<MigrateOpts>) => handle('rollback', inv);
+
+async function handle(kind: Kind, { ctx, out, g, opts }: Invocation<MigrateOpts>): Promise<void> {
+  const r = await run(kind, opts, ctx, g, out);
+  if (r.exitCode !== 0) throw new SilentExit(r.exitCode);
+}
+
+/** Test hook for the write step (inject a crash between temp write and rename). */
+export const hooks: { write?: WriteHooks } = {};
+
+/** Run the whole operation and print it; returns the result (exitCode set) — throws only usage/check errors found before writing. */
+export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts, out: Out): Promise<Result> {
+  const t0 = ctx.clock();
+  const steps: Step[] = [];
+  // Times the step most recently pushed onto `steps`.
+  const timed = async <T>(_step: Step['step'], f: () => Promise<T>): Promise<T> => {
+    const s = ctx.clock();
+    try {
+      return await f();
+    } finally {
+      steps.at(-1)!.ms = ctx.clock() - s;
+    }
+  };
+  if (opts.apply && opts.out) throw new UsageError('--apply writes the env file in place and --out writes elsewhere; give one of them.');
+  if (opts.apply && opts.format !== 'dotenv') throw new UsageError(`--apply edits the dotenv file in place; --format ${opts.format} needs --out FILE.`);
+
+  const ps = ctx.clock();
+  const p = await prepare(kind, opts, ctx, g, out);
+  const keys = [p.key, ...secretValues(p)];
+  const newText = printEnv(p.plan.after);
+  const outFile = opts.out ? resolve(ctx.cwd, opts.out) : opts.format === 'dotenv' ? p.path : undefined;
+  const outLabel = opts.out ?? p.label;
+  const content = opts.format === 'dotenv' ? newText : renderFormat(opts.format, formatVars(p), k8sName(basename(p.label)));
+  const current = outFile ? await readFile(outFile, 'utf8').catch(() => undefined) : undefined;
+  const changed = current !== content;
+  steps.push({ step: 'plan', status: 'ok', ms: ctx.clock() - ps, detail: `${p.plan.changes.length} change(s) to ${p.label} (key from ${p.keySource})` });
+
+  const r: Result = {
+    command: kind,
+    envFile: p.label,
+    target: { name: p.target.name, baseURL: p.target.baseURL.trim() },
+    keySource: p.keySource,
+    dryRun: true,
+    applied: false,
+    changed,
+    changes: maskChanges(p.plan.changes),
+    notes: [...p.plan.notes],
+    steps,
+    elapsedMs: 0,
+    ok: true,
+    exitCode: 0,
+  };
+  if (outFile && opts.out) r.output = { file: outLabel, format: opts.format };
+  const finish = (render: 'dry' | 'summary'): Result => {
+    r.elapsedMs = ctx.clock() - t0;
+    (render === 'dry' ? renderDryRun : renderSummary)(out, r, keys);
+    return r;
+  };
+  if (p.placeholder) {
+    r.ok = false;
+    r.exitCode = 3;
+    r.message = `no ${p.target.name} key found (no snapshot, no --key-from-env, no --key-file, and ${p.target.apiKeyEnv ?? 'the key variable'} holds a key that does not belong to ${p.target.name}); the key line gets the placeholder ${'__HOLY_PLACEHOLDER_SET_YOUR_OPENAI_KEY__'} — replace it with the real key, then restart the app.`;
+  }
+
+  // Non-dotenv formats cannot be edited in place: without --out they are a (masked) preview.
+  const dryRun = !!opts.dryRun || !outFile || (!opts.yes && !ctx.stdin.isTTY);
+  if (opts.apply && !opts.yes && !ctx.stdin.isTTY && !opts.dryRun) {
+    throw new UsageError(`refusing to write ${p.label} without confirmation: stdin is not a terminal; add --yes (or --dry-run to only see the plan).`);
+  }
+  if (!changed) {
+    r.message ??= `nothing to change: ${outLabel} already has these values.`;
+    return finish(dryRun ? 'dry' : 'summary');
+  }
+  if (dryRun) {
+    if (opts.format !== 'dotenv') r.preview = renderFormat(opts.format, formatVars(p, true), k8sName(basename(p.label)));
+    const why = opts.dryRun ? '' : !outFile ? ` (--format ${opts.format} needs --out FILE to write)` : ' (stdin is not a terminal; add --yes to apply)';
+    r.message ??= `dry run${why}: nothing was written.`;
+    return finish('dry');
+  }
+
+  if (!opts.yes) {
+    for (const l of diffLines(r, out.c)) ctx.stderr.write(safe(l, keys) + '\n');
+    if (!(await confirm(ctx, `Write ${outLabel}? [y/N] `))) throw new RuntimeError(`cancelled; ${outLabel} was not changed.`);
+  }
+
+  if (opts.verify && p.placeholder) steps.push({ step: 'verify', status: 'skipped', ms: 0, detail: `no ${p.target.name} key to verify` });
+  else if (opts.verify) {
+    steps.push({ step: 'verify', status: 'ok', ms: 0, detail: '' });
+    const v = await timed('verify', () => verifyTarget(ctx, p.g, p.target.name, p.placeholder ? undefined : envValues(p.plan.after)[firstKeyVar(p)] ?? p.key, !!opts.force));
+    const step = steps.at(-1)!;
+    const why = v.failed.map((c) => `${c.check}: ${c.detail}`).join('; ');
+    if (v.ok) step.detail = `${p.target.name} passed`;
+    else if (opts.force) Object.assign(step, { status: 'warn', detail: `failed (${why}); continuing because of --force` });
+    else {
+      Object.assign(step, { status: 'failed', detail: `failed: ${why}` });
+      r.ok = false;
+      r.exitCode = 3;
+      r.message = `verify failed for ${p.target.name}, so ${outLabel} was not changed; fix the cause above, or pass --force to write anyway.`;
+      return finish('summary');
+    }
+  }
+
+  const holdsKey = p.vars.some((v) => v.role === 'key' && envValues(p.plan.after)[v.name]) || (opts.format !== 'dotenv' && formatVars(p).some((v) => v.secret));
+  const mode = await fileMode(outFile!);
+  if (mode !== undefined && ctx.platform !== 'win32' && holdsKey && (mode & 0o077) !== 0 && !opts.force) {
+    throw new CheckFailed(
+      `refusing to write a key into ${outLabel}: its mode is ${mode.toString(8).padStart(4, '0')}, so other users can read it.`,
+      `run chmod 600 ${outLabel} (or pass --force to keep its mode).`,
+    );
+  }
+  if (mode !== undefined && (mode & 0o077) !== 0 && holdsKey) out.warn(`${outLabel} stays mode ${mode.toString(8)} (readable by others) because of --force.`);
+
+  if (mode !== undefined) {
+    steps.push({ step: 'backup', status: 'ok', ms: 0, detail: '' });
+    const bak = await timed('backup', () => backupFile(outFile!, ctx.now(), ctx.platform));
+    r.backup = relative(ctx.cwd, bak) || bak;
+    steps.at(-1)!.detail = r.backup;
+  } else steps.push({ step: 'backup', status: 'skipped', ms: 0, detail: `${outLabel} did not exist` });
+
+  steps.push({ step: 'write', status: 'ok', ms: 0, detail: '' });
+  await timed('write', async () => {
+    const isDotenv = opts.format === 'dotenv';
+    if (isDotenv && kind === 'migrate' && !p.snapshot) {
+      await writeSnapshot(p.snapshotFile, makeSnapshot(p.file, p.plan, { createdAt: new Date(ctx.now()).toISOString(), envFile: p.label, to: p.target.name }), ctx.platform);
+      r.snapshot = relative(ctx.cwd, p.snapshotFile) || p.snapshotFile;
+    } else if (isDotenv && kind === 'migrate') r.notes.push(`kept the existing snapshot from ${p.snapshot!.createdAt}, so rollback still restores the lines from before the first migrate.`);
+    await writeAtomic(outFile!, content, { mode: mode ?? 0o600, platform: ctx.platform, hooks: hooks.write });
+    if (isDotenv && kind === 'rollback' && p.snapshot) await removeSnapshot(p.snapshotFile);
+  }).catch((e: unknown) => {
+    throw new RuntimeError(`could not write ${outLabel} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the original is unchanged.`, r.backup ? `a backup is at ${r.backup}.` : undefined, e);
+  });
+  r.applied = true;
+  r.dryRun = false;
+  steps.at(-1)!.detail = `${outLabel} (mode ${((mode ?? 0o600) & 0o777).toString(8)})${r.snapshot ? `; snapshot ${r.snapshot}` : ''}`;
+  if (r.output) r.output.mode = ((mode ?? 0o600) & 0o777).toString(8);
+
+  if (opts.restart) {
+    steps.push({ step: 'restart', status: 'ok', ms: 0, detail: '' });
+    out.info(`running: ${opts.restart}`);
+    const rr = await timed('restart', () => runRestart(ctx, opts.restart!));
+    const step = steps.at(-1)!;
+    if (rr.code === 0) step.detail = `${opts.restart} exited 0`;
+    else {
+      const how = rr.error ?? (rr.signal ? `was killed by ${rr.signal}` : `exited ${rr.code}`);
+      Object.assign(step, { status: 'failed', detail: `${opts.restart} ${how}` });
+      r.ok = false;
+      r.exitCode = 1;
+      r.message = `the restart command "${opts.restart}" ${how}; ${outLabel} stays applied — fix the service, or undo with: holy ${kind === 'migrate' ? 'rollback' : 'migrate'} --env-file ${p.label} --yes`;
+    }
+  }
+
+  if (opts.notify) {
+    steps.push({ step: 'notify', status: 'ok', ms: 0, detail: '' });
+    r.elapsedMs = ctx.clock() - t0;
+    const body = { text: notifyText(r), holy: { ...r, steps: r.steps.filter((s) => s.step !== 'notify') } };
+    const n = await timed('notify', () => postNotify(ctx, opts.notify!, JSON.parse(safe(JSON.stringify(body), keys)), { keys: keys.filter((k): k is string => !!k) }));
+    Object.assign(steps.at(-1)!, n.ok ? { detail: `HTTP ${n.status}` } : { status: 'warn', detail: `not delivered: ${n.error}` });
+    if (!n.ok) out.warn(safe(`--notify: the summary was not delivered (${n.error}); the ${kind} itself is done.`, keys));
+  }
+  return finish('summary');
+}
+
+function firstKeyVar(p: Prepared): string {
+  return p.vars.find((v) => v.role === 'key')?.name ?? 'OPENAI_API_KEY';
+}
+
+/** Values of secret variables in the file, before and after, for redaction of anything printed. */
+function secretValues(p: Prepared): string[] {
+  const vals = [envValues(p.file), envValues(p.plan.after)].flatMap((o) => Object.entries(o).filter(([k]) => isSecretName(k)).map(([, v]) => v));
+  return vals.filter((v) => v.length >= 8);
+}
+
+/** Provider variables as the app would see them after the plan (for sh/k8s/compose). */
+function formatVars(p: Prepared, masked = false): FormatVar[] {
+  const vals = envValues(p.plan.after);
+  return p.vars
+    .filter((v) => vals[v.name] !== undefined)
+    .map((v) => {
+      const secret = v.role === 'key' || isSecretName(v.name);
+      const value = vals[v.name]!;
+      return { name: v.name, secret, value: masked && secret ? safe(value, [value]) : value };
+    });
+}
+
+async function confirm(ctx: Ctx, question: string): Promise<boolean> {
+  const rl = createInterface({ input: ctx.stdin, output: ctx.stderr, terminal: false });
+  try {
+    const answer = await new Promise<string>((res) => {
+      rl.question(question, res);
+      rl.once('close', () => res(''));
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
