@@ -213,3 +213,18 @@ async function readStream(body: AsyncIterable<Buffer>, res: CallResult, o: CallO
   res.ok = true;
   return res;
 }
+
+/** GET /models ids, to decide the built-in model mapping; undefined when the list cannot be had. */
+export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<Set<string> | undefined> {
+  try {
+    const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
+    if (o.key) headers.authorization = `Bearer ${o.key}`;
+    const r = await request(o.baseURL.replace(/\/+$/, '') + '/models', { method: 'GET', headers, dispatcher: o.dispatcher, signal: AbortSignal.timeout(o.timeoutMs) });
+    const text = await r.body.text();
+    if (r.statusCode >= 400) return undefined;
+    const data = (JSON.parse(text) as { data?: Array<{ id?: unknown }> }).data;
+    return Array.isArray(data) ? new Set(data.map((d) => String(d.id))) : undefined;
+  } catch {
+    return undefined;
+  }
+}

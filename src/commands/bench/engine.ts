@@ -1,0 +1,210 @@
+/** The load loop: pairs of sends (old and new, order alternating) on a closed, open or replay schedule. */
+import type { Ctx } from '../../context.js';
+import type { ChatBody, TrafficItem } from '../../adapters/traffic/types.js';
+import { PairStats, type SLO } from '../../core/bench/metrics.js';
+import { poissonOffsets, ReplayClock, type LoadMode } from '../../core/bench/schedule.js';
+import { resultLine, csvRow } from '../../core/bench/record.js';
+import { comparePair, isJsonMode, viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
+import type { CsvFile, LineFile } from '../../adapters/results-writer.js';
+import { fromRecorded, sendLive, sleep, type Sent, type Side } from './provider.js';
+
+export interface Job {
+  /** 0-based send index over the whole run (warm-up included). */
+  index: number;
+  item: TrafficItem;
+  /** Position of the item in one pass over the traffic (for per-item estimates). */
+  itemIdx: number;
+}
+
+export interface WorstPair {
+  id: string;
+  similarity: number;
+  oldText: string;
+  newText: string;
+}
+
+export interface EngineConfig {
+  load: LoadMode;
+  warmup: number;
+  durationMs?: number;
+  retries: number;
+  slo: SLO;
+  stream: 'on' | 'off' | 'as-recorded';
+  /** Model rewrite for the new side. */
+  mapModel(model: string): string;
+  promptLocal: ArrayLike<number>;
+  outputEst: ArrayLike<number>;
+  showWorst: number;
+  out?: LineFile;
+  csv?: CsvFile;
+  judge?: (request: ChatBody, oldText: string, newText: string) => Promise<void>;
+  onProgress(): void;
+}
+
+export interface EngineResult {
+  pairs: PairStats;
+  scores: PairScores[];
+  worst: WorstPair[];
+  interrupted: boolean;
+  /** Pairs cut off by Ctrl-C (neither written nor counted). */
+  dropped: number;
+  /** Measured pairs done (warm-up excluded). */
+  done: number;
+  elapsedMs: number;
+}
+
+/** Build the body to send: model mapped (new side), stream per --stream, usage requested in streams. */
+export function prepareBody(body: ChatBody, model: string, stream: EngineConfig['stream']): ChatBody {
+  const b: ChatBody = { ...body, model };
+  const on = stream === 'on' ? true : stream === 'off' ? false : body.stream === true;
+  if (on) {
+    b.stream = true;
+    const so = typeof body.stream_options === 'object' && body.stream_options !== null ? (body.stream_options as Record<string, unknown>) : {};
+    b.stream_options = { ...so, include_usage: true };
+  } else {
+    delete b.stream;
+    delete b.stream_options;
+  }
+  return b;
+}
+
+function text(body: unknown): string {
+  const v = viewFromCompletion(body);
+  return (v.content ?? '') + (v.toolCalls ?? []).map((t) => `\n[tool ${t.name}(${t.arguments})]`).join('');
+}
+
+/** Run every job; returns when all are done, the duration is up, or Ctrl-C (after ≤ 2 s of grace). */
+export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, neu: Side, cfg: EngineConfig): Promise<EngineResult> {
+  const runAbort = new AbortController();
+  const pairs = new PairStats();
+  const scores: PairScores[] = [];
+  const worst: WorstPair[] = [];
+  let dropped = 0;
+  let done = 0;
+  let stopping = false;
+  const t0 = ctx.clock();
+  const expired = () => cfg.durationMs !== undefined && ctx.clock() - t0 >= cfg.durationMs;
+  let abortedAt = Infinity;
+  const onAbort = () => {
+    stopping = true;
+    abortedAt = ctx.clock();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
+
+  const sendSide = (side: Side, job: Job, intendedAt: number | undefined): Promise<Sent> => {
+    const model = side.role === 'new' ? cfg.mapModel(job.item.body.model) : job.item.body.model;
+    const body = prepareBody(job.item.body, model, cfg.stream);
+    const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
+    if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
+    return sendLive(ctx, side, body, { ...(intendedAt !== undefined ? { intendedAt } : {}), estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: runAbort.signal });
+  };
+
+  const runPair = async (job: Job, intendedAt?: number): Promise<void> => {
+    // Alternate which provider is asked first, so neither always gets the warm connection or cache.
+    const first = job.index % 2 === 0 ? old : neu;
+    const second = first === old ? neu : old;
+    const pa = sendSide(first, job, intendedAt);
+    const pb = sendSide(second, job, intendedAt);
+    let a: Sent;
+    let b: Sent;
+    try {
+      [a, b] = await Promise.all([pa, pb]);
+    } catch (e) {
+      if (runAbort.signal.aborted) {
+        dropped++;
+        return;
+      }
+      throw e;
+    }
+    const so = first === old ? a : b;
+    const sn = first === old ? b : a;
+    if (job.index < cfg.warmup) return;
+    let similarity: number | undefined;
+    if (so.outcome.ok && sn.outcome.ok) {
+      const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
+      similarity = s.similarity;
+      scores.push(s);
+      if (cfg.showWorst > 0 && (worst.length < cfg.showWorst || s.similarity < worst[worst.length - 1]!.similarity)) {
+        worst.push({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) });
+        worst.sort((x, y) => x.similarity - y.similarity);
+        if (worst.length > cfg.showWorst) worst.pop();
+      }
+      if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
+    }
+    old.stats.add(so.outcome, cfg.slo);
+    neu.stats.add(sn.outcome, cfg.slo);
+    pairs.add(so.outcome, sn.outcome);
+    done++;
+    for (const [side, s] of [[old, so], [neu, sn]] as const) {
+      const line = resultLine({
+        id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
+        startedAt: s.startedAt, model: job.item.body.model, request: prepareBody(job.item.body, s.outcome.sentModel, cfg.stream),
+        status: s.status, body: s.body, ...(s.errorMessage ? { errorMessage: s.errorMessage } : {}), outcome: s.outcome,
+        ...(similarity !== undefined ? { similarity } : {}),
+      });
+      if (cfg.out) await cfg.out.write(JSON.stringify(line));
+      if (cfg.csv) await cfg.csv.write(csvRow(line));
+    }
+    cfg.onProgress();
+  };
+
+  const inflight = new Set<Promise<void>>();
+  const errors: unknown[] = [];
+  const track = (p: Promise<void>) => {
+    const q = p.catch((e) => void errors.push(e)).finally(() => inflight.delete(q));
+    inflight.add(q);
+  };
+  const next = async (): Promise<Job | undefined> => {
+    if (stopping || expired()) return undefined;
+    const r = await jobs.next();
+    return r.done ? undefined : r.value;
+  };
+
+  if (cfg.load.kind === 'closed') {
+    const worker = async () => {
+      for (let job = await next(); job && !errors.length; job = await next()) {
+        const p = runPair(job);
+        track(p);
+        await p.catch(() => undefined);
+      }
+    };
+    const grace = graceOnAbort(ctx);
+    await Promise.race([Promise.all(Array.from({ length: cfg.load.concurrency }, worker)), grace.promise]);
+    grace.cancel();
+  } else {
+    const poisson = cfg.load.kind === 'open' ? poissonOffsets(cfg.load.rate, cfg.load.seed) : undefined;
+    const replay = cfg.load.kind === 'replay' ? new ReplayClock(cfg.load.speed) : undefined;
+    for (let job = await next(); job && !errors.length; job = await next()) {
+      const offset = poisson ? poisson.next().value : replay!.offset(job.item.recordedAt ?? 0);
+      const at = t0 + offset;
+      await sleep(at - ctx.clock(), ctx.signal);
+      if (stopping || expired()) break;
+      // Latency counts from `at`, the intended send time, even if the event loop was late.
+      track(runPair(job, at));
+    }
+  }
+  // Wait for what is in flight; on Ctrl-C give it at most 2 s, then cut it off.
+  const all = Promise.all([...inflight]);
+  if (stopping) await Promise.race([all, sleep(abortedAt + 2000 - ctx.clock())]);
+  else await all;
+  if (inflight.size) {
+    runAbort.abort(new Error('interrupted'));
+    await Promise.all([...inflight]);
+  }
+  ctx.signal.removeEventListener('abort', onAbort);
+  if (errors.length) throw errors[0];
+  return { pairs, scores, worst, interrupted: ctx.signal.aborted, dropped, done, elapsedMs: ctx.clock() - t0 };
+}
+
+/** Resolves 2 s after Ctrl-C (never otherwise), so a closed loop stuck on slow requests still stops. */
+function graceOnAbort(ctx: Ctx): { promise: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let go = () => undefined as void;
+  const promise = new Promise<void>((ok) => {
+    go = () => void (timer = setTimeout(ok, 2000));
+    if (ctx.signal.aborted) go();
+    else ctx.signal.addEventListener('abort', go, { once: true });
+  });
+  return { promise, cancel: () => { clearTimeout(timer); ctx.signal.removeEventListener('abort', go); } };
+}

@@ -1,0 +1,52 @@
+/** --judge PROVIDER:MODEL: ask a model which answer is better, twice with the order swapped. */
+import type { Ctx } from '../../context.js';
+import { RuntimeError } from '../../errors.js';
+import type { Providers } from '../../adapters/profiles.js';
+import { pickProfile, type Profile } from '../../core/profiles.js';
+import { makeHttp } from '../../adapters/http.js';
+import { sendChat } from '../../adapters/bench-client.js';
+import { judgePair } from '../../core/quality/judge.js';
+import type { BenchOptions } from '../../core/bench/options.js';
+import type { ChatBody } from '../../adapters/traffic/types.js';
+
+export interface JudgeTally {
+  judge: string;
+  old: number;
+  new: number;
+  tie: number;
+  /** Verdicts that flipped when the order was swapped (counted as ties). */
+  inconsistent: number;
+  failed: number;
+}
+
+/** A judge bound to its provider; `judge` never throws (failures are tallied). */
+export async function makeJudge(ctx: Ctx, prov: Providers, o: BenchOptions, key: (p: Profile, flag: string) => Promise<string>): Promise<{ judge: (req: ChatBody, a: string, b: string) => Promise<void>; tally: JudgeTally; close(): Promise<void> }> {
+  const spec = o.judge!;
+  const p = pickProfile(prov, spec.provider, '--judge');
+  const k = await key(p, '--judge');
+  const http = makeHttp(ctx);
+  const tally: JudgeTally = { judge: `${p.name}:${spec.model}`, old: 0, new: 0, tie: 0, inconsistent: 0, failed: 0 };
+  const ask = async (prompt: string): Promise<string> => {
+    const r = await sendChat({ dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: k, headers: p.headers, body: { model: spec.model, messages: [{ role: 'user', content: prompt }], temperature: 0 }, timeoutMs: o.timeoutMs ?? p.timeoutMs, clock: ctx.clock, now: ctx.now });
+    if (!r.ok) throw new RuntimeError(`judge call failed: ${r.errorMessage ?? r.errorClass}`);
+    return r.completion?.choices?.[0]?.message?.content ?? '';
+  };
+  let closed = false;
+  return {
+    tally,
+    judge: async (req, a, b) => {
+      try {
+        const v = await judgePair(ask, req, a, b);
+        if (!v.consistent) tally.inconsistent++;
+        tally[v.winner]++;
+      } catch {
+        tally.failed++;
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await http.close();
+    },
+  };
+}

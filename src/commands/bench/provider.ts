@@ -1,0 +1,156 @@
+/** One side of the comparison at run time: its HTTP client, limits, breaker and stats, and how it sends. */
+import type { Ctx } from '../../context.js';
+import type { HttpSetup } from '../../adapters/http.js';
+import { sendChat, type CallResult } from '../../adapters/bench-client.js';
+import { retryable, type ErrorClass } from '../../core/bench/classify.js';
+import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
+import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
+import { countTextTokens } from '../../core/tokens.js';
+import type { ChatBody, RecordedResponse } from '../../adapters/traffic/types.js';
+
+export interface Side {
+  role: 'old' | 'new';
+  name: string;
+  /** null for --old recorded. */
+  live: null | { baseURL: string; key: string; headers: Record<string, string>; http: HttpSetup; timeoutMs: number };
+  limiter: MinuteLimiter;
+  breaker: Breaker;
+  stats: ProviderStats;
+  /** Sends so far (for the breaker's "stopped after N"). */
+  sent: number;
+}
+
+/** What a send produced: the measurement, the raw call (for the results line) and the body sent. */
+export interface Sent {
+  outcome: Outcome;
+  call?: CallResult;
+  startedAt: number;
+  status: number;
+  body: unknown;
+  errorMessage?: string;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((ok) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      ok();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function outputText(c: CallResult['completion']): string {
+  const m = c?.choices?.[0]?.message;
+  if (!m) return '';
+  return (m.content ?? '') + (m.reasoning_content ?? '') + (m.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join('');
+}
+
+/** Output tokens: the server's usage.completion_tokens, else the local tokenizer (and say which). */
+export function outputTokens(usage: { completion_tokens?: number } | undefined, text: string, model: string): { n: number; source: 'server' | 'local' } {
+  if (usage && typeof usage.completion_tokens === 'number') return { n: usage.completion_tokens, source: 'server' };
+  return { n: countTextTokens(text, model), source: 'local' };
+}
+
+/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens. */
+export function tpot(e2e: number | undefined, ttft: number | undefined, tokens: number | undefined): number | undefined {
+  if (e2e === undefined || ttft === undefined || tokens === undefined || tokens < 2) return undefined;
+  return (e2e - ttft) / (tokens - 1);
+}
+
+/**
+ * Send `body` to a live side: wait for the --rpm/--tpm window, then try up to 1 + retries times.
+ * Latency is that of the final attempt only; retries and their waits are counted separately.
+ */
+export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intendedAt?: number; estTokens: number; retries: number; promptLocal: number; signal: AbortSignal }): Promise<Sent> {
+  const live = side.live!;
+  const stream = body.stream === true;
+  const startedAt = ctx.now();
+  if (side.breaker.open) {
+    return { outcome: failed('circuit_open', body.model, stream, ctx.clock()), startedAt, status: 0, body: null, errorMessage: `not sent: ${side.name} stopped after ${side.breaker.openedAfter} requests (--abort-after)` };
+  }
+  let intendedAt = o.intendedAt;
+  if (side.limiter.active) {
+    const now = ctx.clock();
+    const at = side.limiter.reserve(now, o.estTokens);
+    await sleep(at - now, o.signal);
+    // The client-side limit is the user's choice, not the provider's latency: measure from the slot.
+    if (intendedAt !== undefined) intendedAt = Math.max(intendedAt, at);
+  }
+  let retries = 0;
+  let retryWaitMs = 0;
+  let call: CallResult;
+  let startMs: number;
+  for (;;) {
+    startMs = intendedAt ?? ctx.clock();
+    call = await sendChat({ dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now, ...(intendedAt !== undefined ? { intendedAt } : {}) });
+    if (call.ok || retries >= o.retries || !retryable(call.errorClass!) || o.signal.aborted) break;
+    const wait = call.retryAfterMs ?? 250 * 2 ** retries;
+    retries++;
+    retryWaitMs += wait;
+    await sleep(wait, o.signal);
+    intendedAt = undefined; // a retry's latency counts from its own send
+  }
+  side.sent++;
+  side.breaker.record(call.ok, side.sent);
+  const model = String(body.model);
+  const outcome: Outcome = {
+    ok: call.ok,
+    itl: call.itl,
+    stream,
+    sentModel: model,
+    retries,
+    retryWaitMs,
+    startMs,
+    endMs: startMs + (call.e2eMs ?? 0),
+    promptTokensLocal: o.promptLocal,
+    ...(call.errorClass ? { errorClass: call.errorClass } : {}),
+    ...(call.ttfbMs !== undefined ? { ttfbMs: call.ttfbMs } : {}),
+    ...(call.ttftMs !== undefined ? { ttftMs: call.ttftMs } : {}),
+    ...(call.e2eMs !== undefined ? { e2eMs: call.e2eMs } : {}),
+    ...(call.responseModel ? { responseModel: call.responseModel } : {}),
+    ...(stream ? { usageSeen: call.usageSeen } : {}),
+  };
+  if (call.ok) {
+    const t = outputTokens(call.usage, outputText(call.completion), model);
+    outcome.outputTokens = t.n;
+    outcome.outputTokensSource = t.source;
+    if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
+    const tp = tpot(call.e2eMs, call.ttftMs, t.n);
+    if (tp !== undefined) outcome.tpotMs = tp;
+  }
+  return { outcome, call, startedAt, status: call.status, body: call.completion ?? null, ...(call.errorMessage ? { errorMessage: call.errorMessage } : {}) };
+}
+
+function failed(cls: ErrorClass, model: string, stream: boolean, at: number): Outcome {
+  return { ok: false, errorClass: cls, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: at, endMs: at };
+}
+
+/** The recorded baseline as if it had been measured now (--old recorded): timings only when recorded. */
+export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | undefined, promptLocal: number, recordedAt?: number): Sent {
+  const model = String(body.model);
+  const stream = body.stream === true;
+  const at = ctx.clock();
+  if (!rec) return { outcome: failed('not_recorded', model, stream, at), startedAt: recordedAt ?? ctx.now(), status: 0, body: null, errorMessage: 'no recorded response for this request' };
+  const b = rec.body as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown[]; error?: { code?: string; type?: string } } | undefined;
+  const ok = rec.status > 0 && rec.status < 400 && !rec.error && !!b && Array.isArray(b.choices);
+  const o: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
+  if (rec.ttftMs !== undefined) o.ttftMs = rec.ttftMs;
+  if (rec.e2eMs !== undefined) o.e2eMs = rec.e2eMs;
+  if (!ok) {
+    o.errorClass = rec.status === 429 ? ((rec.error?.code ?? b?.error?.code) === 'insufficient_quota' ? 'insufficient_quota' : 'rate_limited') : rec.status >= 400 ? `http_${rec.status}` : (rec.error?.code ?? 'recorded_error');
+  } else {
+    const c = b as CallResult['completion'];
+    const t = outputTokens(b!.usage, outputText(c), model);
+    o.outputTokens = t.n;
+    o.outputTokensSource = t.source;
+    if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;
+    if (b!.model) o.responseModel = b!.model;
+    const tp = tpot(o.e2eMs, o.ttftMs, t.n);
+    if (tp !== undefined) o.tpotMs = tp;
+  }
+  return { outcome: o, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
+}

@@ -1,0 +1,41 @@
+/** --html: the ReportData for the self-contained report, from the run's samples and summary. */
+import { resolve } from 'node:path';
+import type { Ctx } from '../../context.js';
+import { writeHtmlReport, type ReportData } from '../../adapters/report/html.js';
+import { summaryRows } from '../../core/bench/rows.js';
+import type { Samples } from '../../core/bench/samples.js';
+import type { BenchResult } from './run.js';
+import type { Side } from './provider.js';
+
+/** At most `max` evenly spaced order statistics: the CDF keeps its shape, the file stays small. */
+export function thin(s: Samples, max = 1000): number[] {
+  const v = s.sorted();
+  if (v.length <= max) return Array.from(v);
+  const out: number[] = [];
+  for (let i = 0; i < max; i++) out.push(v[Math.round((i * (v.length - 1)) / (max - 1))]!);
+  return out;
+}
+
+export async function writeReport(ctx: Ctx, file: string, r: BenchResult, old: Side, neu: Side, p99First: boolean): Promise<void> {
+  const s = r.summary;
+  const samples: ReportData['samples'] = {};
+  for (const [k, get] of [['ttft', (x: Side) => x.stats.ttft], ['e2e', (x: Side) => x.stats.e2e], ['tpot', (x: Side) => x.stats.tpot], ['itl', (x: Side) => x.stats.itl]] as const) {
+    if (get(old).length || get(neu).length) samples[k] = { old: thin(get(old)), new: thin(get(neu)), unit: 'ms' };
+  }
+  const errors: ReportData['errors'] = [];
+  for (const p of [s.old, s.new]) for (const [cls, count] of Object.entries(p.errors)) errors.push({ provider: p.name, class: cls, count });
+  const notes = [...s.flags, ...s.gates.map((g) => `gate ${g.name}: ${g.ok ? 'passed' : 'MISSED'} — ${g.detail}`)];
+  if (r.plan.mapping.length) notes.push(`model mapping: ${r.plan.mapping.map((m) => `${m.from} → ${m.to} (${m.why})`).join(', ')}`);
+  if (r.interrupted) notes.push('interrupted: the figures cover the pairs finished before Ctrl-C.');
+  await writeHtmlReport(resolve(ctx.cwd, file), {
+    title: `holy bench: ${s.old.name} vs ${s.new.name}`,
+    generatedAt: new Date(ctx.now()).toISOString(),
+    old: s.old.name,
+    new: s.new.name,
+    summaryRows: summaryRows(s, p99First),
+    samples,
+    errors,
+    leastSimilar: r.worst,
+    notes,
+  });
+}

@@ -1,0 +1,245 @@
+/** `holy bench`: scan traffic → plan and cost guard → keys → paired replay → summary, files, gates. */
+import { Decimal } from 'decimal.js';
+import type { Ctx } from '../../context.js';
+import { CheckFailed, Interrupted, UsageError } from '../../errors.js';
+import type { Invocation } from '../kit.js';
+import type { GlobalOpts, Out } from '../../ui/output.js';
+import { loadProviders, type Providers } from '../../adapters/profiles.js';
+import { pickProfile, type Profile } from '../../core/profiles.js';
+import { checkKeyHost, keyHygiene } from '../../core/keys.js';
+import { makeHttp } from '../../adapters/http.js';
+import { loadPriceTable } from '../../adapters/prices.js';
+import { readTraffic } from '../../adapters/traffic/read.js';
+import type { TrafficFormat, TrafficItem, TrafficStats } from '../../adapters/traffic/types.js';
+import { countRequestTokens } from '../../core/tokens.js';
+import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
+import { outputEstimate, providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
+import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
+import { ProviderStats } from '../../core/bench/metrics.js';
+import { summarise, type BenchSummary } from '../../core/bench/summary.js';
+import { CsvFile, LineFile } from '../../adapters/results-writer.js';
+import { CSV_COLUMNS } from '../../core/bench/record.js';
+import { listModels } from '../../adapters/bench-client.js';
+import { summariseQuality } from '../../core/quality/compare.js';
+import { startProgress } from '../../ui/progress.js';
+import { runEngine, type Job, type WorstPair } from './engine.js';
+import type { Side } from './provider.js';
+import { makeJudge, type JudgeTally } from './judge.js';
+import { writeReport } from './report.js';
+import { renderPlan, renderResult } from './render.js';
+
+export interface Plan {
+  files: TrafficStats['files'];
+  skippedEndpoints: Record<string, number>;
+  problems: TrafficStats['problems'];
+  items: number;
+  sends: number;
+  warmup: number;
+  /** True when --duration without -n: the figures are for one pass over the traffic. */
+  perPass: boolean;
+  old: ProviderPlan | { name: string; recorded: true };
+  new: ProviderPlan;
+  totalCostUSD: string;
+  maxCostUSD: number;
+  mapping: MappingEntry[];
+  mappingNote?: string;
+  load: BenchOptions['load'];
+}
+
+export interface BenchResult {
+  plan: Plan;
+  summary: BenchSummary;
+  worst: WorstPair[];
+  judge?: JudgeTally;
+  interrupted: boolean;
+  dropped: number;
+  written: string[];
+}
+
+interface Scan {
+  stats: TrafficStats;
+  perItem: Array<{ model: string; prompt: number; output: number }>;
+  promptLocal: Float64Array;
+  outputEst: Float64Array;
+  models: Set<string>;
+}
+
+/** One streaming pass to count items and estimate tokens, before anything is sent. */
+async function scan(ctx: Ctx, o: BenchOptions): Promise<Scan> {
+  const { items, stats } = readTraffic(ctx, o.files, { strict: o.strict });
+  const perItem: Scan['perItem'] = [];
+  const models = new Set<string>();
+  let first: TrafficItem | undefined;
+  for await (const it of items) {
+    first ??= it;
+    if (o.load.kind === 'replay' && it.recordedAt === undefined) {
+      throw new UsageError(`${it.file}:${it.line}: no recorded timestamp, which --replay-timing needs; use HAR or holy results files, or drop --replay-timing.`);
+    }
+    models.add(it.body.model);
+    perItem.push({ model: it.body.model, prompt: countRequestTokens(it.body), output: outputEstimate(it.body) });
+  }
+  if (perItem.length === 0) {
+    const why = stats.problems.length ? ` (${stats.problems.length} bad line(s), first: ${stats.problems[0]!.file}:${stats.problems[0]!.line}: ${stats.problems[0]!.reason})` : '';
+    throw new UsageError(`no chat-completion requests found in ${o.files.join(', ')}${why}; give Batch input, chat JSONL, holy results or HAR files.`);
+  }
+  return { stats, perItem, promptLocal: Float64Array.from(perItem, (p) => p.prompt), outputEst: Float64Array.from(perItem, (p) => p.output), models };
+}
+
+async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string): Promise<string> {
+  const k = await prov.key(p);
+  if (!k.raw) throw new UsageError(`no key for provider ${p.name} (${flag}): set ${p.apiKeyEnv ?? 'its key variable'} in the environment or an --env-file, or pass --key-file ${p.name}=PATH.`);
+  const key = keyHygiene(k.raw).cleaned;
+  const v = checkKeyHost(key, p.baseURL, p.keyPatterns);
+  if (!v.ok && !force) throw new UsageError(`refusing to send: for provider ${p.name} (${flag}), ${v.reason} (key from ${k.source}).`, `${v.fix}.`);
+  return key;
+}
+
+function makeSide(role: 'old' | 'new', name: string, o: BenchOptions, live: Side['live']): Side {
+  return { role, name, live, limiter: new MinuteLimiter(o.rpm, o.tpm), breaker: new Breaker(o.abortAfter), stats: new ProviderStats(name, role, !live), sent: 0 };
+}
+
+async function* jobs(ctx: Ctx, o: BenchOptions, total: number): AsyncGenerator<Job> {
+  let index = 0;
+  while (index < total) {
+    let itemIdx = 0;
+    for await (const item of readTraffic(ctx, o.files, { strict: o.strict }).items) {
+      if (index >= total) return;
+      yield { index: index++, item, itemIdx: itemIdx++ };
+    }
+    if (itemIdx === 0) return;
+  }
+}
+
+/** Everything but rendering: returns the plan alone for --dry-run. */
+export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ plan: Plan; result?: BenchResult }> {
+  const prov = await loadProviders(ctx, g);
+  const oldP = o.oldRecorded ? undefined : pickProfile(prov, o.old ?? prov.old, '--old');
+  const newP = pickProfile(prov, o.new ?? prov.new, '--new');
+  if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
+  const table = await loadPriceTable(ctx, o.prices);
+  const sc = await scan(ctx, o);
+  const items = sc.perItem.length;
+  const perPass = o.requests === undefined && o.durationMs !== undefined;
+  const sends = o.warmup + (o.requests ?? items);
+  const uses = scaleUses(sc.perItem, sends);
+
+  // Keys and the new side's model list come before the plan, so the plan shows the mapping used.
+  const live: { old?: Side['live']; new?: Side['live'] } = {};
+  let served: Set<string> | undefined;
+  let mappingNote: string | undefined;
+  const timeout = (p: Profile) => o.timeoutMs ?? p.timeoutMs;
+  if (!o.dryRun) {
+    const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : undefined;
+    // Both keys are checked before any connection is opened: a refused key sends nothing anywhere.
+    const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
+    const keyNew = await liveKey(prov, newP, o.force, '--new');
+    const mk = (p: Profile, key: string) => ({ baseURL: p.baseURL.trim(), key, headers: p.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(p) });
+    live.new = mk(newP, keyNew);
+    if (oldP) live.old = mk(oldP, keyOld!);
+    served = await listModels({ dispatcher: live.new.http.dispatcher, baseURL: live.new.baseURL, key: live.new.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
+    if (!served) mappingNote = `could not list ${newP.name}'s models, so only --model-map rewrites models`;
+  } else if ([...sc.models].some((m) => !o.modelMap.has(m))) {
+    mappingNote = 'built-in mapping (e.g. gpt-4-turbo → gpt-4.1) is decided from the new provider\'s model list when the run starts';
+  }
+  const mapping = resolveMapping(sc.models, o.modelMap, served);
+  const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
+  const mapModel = (m: string) => mapTo.get(m) ?? m;
+  const newPlan = providerPlan(newP.name, uses, table, mapModel);
+  const oldPlan = oldP ? providerPlan(oldP.name, uses, table, (m) => m) : { name: 'recorded', recorded: true as const };
+  const total = new Decimal(newPlan.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0);
+  const plan: Plan = {
+    files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
+    old: oldPlan, new: newPlan, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(mappingNote ? { mappingNote } : {}), load: o.load,
+  };
+  const closeAll = async () => {
+    await live.old?.http.close();
+    await live.new?.http.close();
+  };
+  if (o.dryRun) return { plan };
+  if (total.greaterThan(o.maxCostUSD) && !o.yes) {
+    await closeAll();
+    throw new UsageError(`the estimated cost is $${total.toFixed(4)}${perPass ? ' per pass over the traffic' : ''}, above --max-cost $${o.maxCostUSD}; pass --yes to spend it, raise --max-cost, or send fewer requests with -n.`, 'run with --dry-run to see the plan.');
+  }
+  for (const u of [...newPlan.unpriced, ...('unpriced' in oldPlan ? oldPlan.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
+  for (const m of mapping) out.info(`model map: ${m.from} → ${m.to} on ${newP.name} (${m.why === 'flag' ? '--model-map' : `${newP.name} does not list ${m.from}`})`);
+
+  const oldSide = makeSide('old', oldP?.name ?? 'recorded', o, live.old ?? null);
+  const newSide = makeSide('new', newP.name, o, live.new!);
+  const written: string[] = [];
+  let outFile: LineFile | undefined;
+  let csvFile: CsvFile | undefined;
+  let judge: Awaited<ReturnType<typeof makeJudge>> | undefined;
+  try {
+    if (o.out) outFile = await LineFile.open(ctx.cwd, o.out, '--out');
+    if (o.csv) csvFile = await CsvFile.open(ctx.cwd, o.csv, '--csv', CSV_COLUMNS);
+    if (o.judge) judge = await makeJudge(ctx, prov, o, (p, f) => liveKey(prov, p, o.force, f));
+    const measured = o.requests ?? (perPass ? Infinity : items);
+    const totalSends = o.warmup + measured;
+    const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
+    let last = 0;
+    const t0 = ctx.clock();
+    const res = await runEngine(ctx, jobs(ctx, o, totalSends), oldSide, newSide, {
+      load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
+      promptLocal: sc.promptLocal, outputEst: sc.outputEst, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
+      ...(judge ? { judge: judge.judge } : {}),
+      onProgress: () => {
+        const now = ctx.clock();
+        if (now - last < 250) return;
+        last = now;
+        progress.update(progressLine(oldSide, newSide, measured, now - t0, o.durationMs));
+      },
+    });
+    progress.done();
+    await judge?.close();
+    if (outFile) { await outFile.close(); written.push(o.out!); }
+    if (csvFile) { await csvFile.close(); written.push(o.csv!); }
+    const quality = res.scores.length ? summariseQuality(res.scores, o.qualityThreshold) : undefined;
+    const summary = summarise({
+      old: oldSide.stats, new: newSide.stats, pairs: res.pairs, percentiles: o.percentiles, slo: o.slo, warmup: o.warmup, seed: o.seed,
+      ...(quality ? { quality } : {}),
+      abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
+      gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
+    });
+    const result: BenchResult = { plan, summary, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
+    if (o.html) {
+      await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);
+      written.push(o.html);
+    }
+    return { plan, result };
+  } catch (e) {
+    await outFile?.discard();
+    await csvFile?.discard();
+    await judge?.close();
+    throw e;
+  } finally {
+    await closeAll();
+  }
+}
+
+function progressLine(o: Side, n: Side, measured: number, elapsedMs: number, durationMs?: number): string {
+  const done = n.stats.total;
+  const errs = (s: Side) => s.stats.total - s.stats.ok;
+  const q = (s: Side, p: number) => {
+    const v = s.stats.e2e.sorted();
+    return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!.toFixed(0) : '—';
+  };
+  const eta = Number.isFinite(measured) && done ? ((measured - done) * elapsedMs) / done : durationMs !== undefined ? durationMs - elapsedMs : NaN;
+  return `${done}/${Number.isFinite(measured) ? measured : '?'} pairs · errors ${o.name} ${errs(o)}, ${n.name} ${errs(n)} · E2E p50/p99 ${n.name} ${q(n, 50)}/${q(n, 99)} ms, ${o.name} ${q(o, 50)}/${q(o, 99)} ms` + (Number.isFinite(eta) ? ` · ETA ${Math.max(0, Math.ceil(eta / 1000))} s` : '');
+}
+
+/** The command handler: parse, run, render, then the exit code (gates → 3, Ctrl-C → 130). */
+export default async function bench(inv: Invocation<BenchFlags & { modelMap?: string[] }>): Promise<void> {
+  const files = (inv.args[0] as string[] | undefined) ?? [];
+  const o = parseBenchOptions(files, inv.opts);
+  const { plan, result } = await run(o, inv.ctx, inv.g, inv.out);
+  if (!result) {
+    renderPlan(plan, inv.out);
+    return;
+  }
+  renderResult(result, inv.out, o);
+  if (result.interrupted) throw new Interrupted(`interrupted: ${result.summary.pairs} pair(s) measured and written${result.dropped ? `, ${result.dropped} in flight dropped` : ''}.`);
+  const failed = result.summary.gates.filter((x) => !x.ok);
+  if (failed.length) throw new CheckFailed(`gate missed: ${failed.map((x) => x.detail).join('; ')}.`);
+}
+
+export type { TrafficFormat };

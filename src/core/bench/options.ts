@@ -1,0 +1,180 @@
+/** `holy bench` flags as given on the command line → validated options. Pure: every problem names its flag. */
+import { UsageError } from '../../errors.js';
+import { parsePercentiles, PercentileError } from './samples.js';
+import type { LoadMode } from './schedule.js';
+import type { SLO } from './metrics.js';
+
+/** Raw commander values (strings unless boolean). */
+export interface BenchFlags {
+  old?: string;
+  new?: string;
+  concurrency?: string;
+  rate?: string;
+  seed?: string;
+  replayTiming?: boolean;
+  speed?: string;
+  requests?: string;
+  duration?: string;
+  warmup?: string;
+  stream?: string;
+  modelMap?: string[];
+  timeout?: string;
+  retries?: string;
+  rpm?: string;
+  tpm?: string;
+  abortAfter?: string;
+  maxCost?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  prices?: string;
+  slo?: string;
+  percentiles?: string;
+  p99?: string | boolean;
+  maxRegression?: string;
+  qualityThreshold?: string;
+  showWorst?: string;
+  judge?: string;
+  out?: string;
+  csv?: string;
+  html?: string;
+  strict?: boolean;
+  force?: boolean;
+}
+
+export interface BenchOptions {
+  files: string[];
+  old?: string;
+  new?: string;
+  /** --old recorded: the recorded responses are the baseline; no old calls. */
+  oldRecorded: boolean;
+  load: LoadMode;
+  seed: number;
+  requests?: number;
+  durationMs?: number;
+  warmup: number;
+  stream: 'on' | 'off' | 'as-recorded';
+  modelMap: Map<string, string>;
+  timeoutMs?: number;
+  retries: number;
+  rpm?: number;
+  tpm?: number;
+  abortAfter?: number;
+  maxCostUSD: number;
+  yes: boolean;
+  dryRun: boolean;
+  prices?: string;
+  slo: SLO;
+  percentiles: number[];
+  p99First: boolean;
+  p99GateMs?: number;
+  maxRegressionPct?: number;
+  qualityThreshold: number;
+  showWorst: number;
+  judge?: { provider: string; model: string };
+  out?: string;
+  csv?: string;
+  html?: string;
+  strict: boolean;
+  force: boolean;
+}
+
+function num(v: string | undefined, flag: string, what: { min?: number; int?: boolean; positive?: boolean; example: string }): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  const bad = !Number.isFinite(n) || v.trim() === '' || (what.int && !Number.isInteger(n)) || (what.positive && n <= 0) || (what.min !== undefined && n < what.min);
+  if (bad) throw new UsageError(`${flag} ${JSON.stringify(v)} is not ${what.int ? 'a whole number' : 'a number'}${what.positive ? ' above 0' : what.min !== undefined ? ` ≥ ${what.min}` : ''}; write e.g. ${flag} ${what.example}.`);
+  return n;
+}
+
+/** Parse "ttft=500,e2e=3000" (ms). */
+export function parseSlo(spec: string | undefined): SLO {
+  if (spec === undefined) return {};
+  const slo: SLO = {};
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(ttft|e2e)\s*=\s*(\d+(?:\.\d+)?)\s*(ms)?$/i.exec(part);
+    if (!m) throw new UsageError(`--slo ${JSON.stringify(spec)}: ${JSON.stringify(part)} is not ttft=MS or e2e=MS; write e.g. --slo ttft=500,e2e=3000.`);
+    slo[m[1]!.toLowerCase() === 'ttft' ? 'ttftMs' : 'e2eMs'] = Number(m[2]);
+  }
+  if (slo.ttftMs === undefined && slo.e2eMs === undefined) throw new UsageError('--slo needs ttft=MS and/or e2e=MS, e.g. --slo ttft=500,e2e=3000.');
+  return slo;
+}
+
+/** Parse repeatable "--model-map old=new". */
+export function parseModelMap(specs: string[] | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const s of specs ?? []) {
+    const mm = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(s);
+    if (!mm) throw new UsageError(`--model-map ${JSON.stringify(s)}: expected OLD=NEW, e.g. --model-map gpt-4-turbo=gpt-4.1.`);
+    m.set(mm[1]!, mm[2]!);
+  }
+  return m;
+}
+
+/** Validate everything before any file is read or request sent. */
+export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions {
+  if (files.length === 0) throw new UsageError('give at least one traffic file, e.g. holy bench fixtures/traffic/batch-input.jsonl.');
+  const rate = num(f.rate, '--rate', { positive: true, example: '5' });
+  const conc = num(f.concurrency, '--concurrency', { int: true, positive: true, example: '8' });
+  const seed = num(f.seed, '--seed', { int: true, min: 0, example: '42' }) ?? 1;
+  const speed = num(f.speed, '--speed', { positive: true, example: '2' }) ?? 1;
+  if (rate !== undefined && f.replayTiming) throw new UsageError('--rate and --replay-timing both set the send times; pick one.');
+  if (conc !== undefined && (rate !== undefined || f.replayTiming)) throw new UsageError('--concurrency is for the closed loop; drop it with --rate or --replay-timing (the open loop sends on schedule, however many are in flight).');
+  if (f.speed !== undefined && !f.replayTiming) throw new UsageError('--speed only applies with --replay-timing.');
+  const load: LoadMode = f.replayTiming ? { kind: 'replay', speed } : rate !== undefined ? { kind: 'open', rate, seed } : { kind: 'closed', concurrency: conc ?? 4 };
+  const stream = (f.stream ?? 'as-recorded').toLowerCase();
+  if (stream !== 'on' && stream !== 'off' && stream !== 'as-recorded') throw new UsageError(`--stream ${JSON.stringify(f.stream)}: use on, off or as-recorded.`);
+  let percentiles: number[];
+  try {
+    percentiles = f.percentiles ? parsePercentiles(f.percentiles) : [50, 90, 95, 99];
+  } catch (e) {
+    if (e instanceof PercentileError) throw new UsageError(e.message);
+    throw e;
+  }
+  const p99GateMs = typeof f.p99 === 'string' ? num(f.p99, '--p99', { positive: true, example: '2000' }) : undefined;
+  const threshold = num(f.qualityThreshold, '--quality-threshold', { min: 0, example: '0.8' }) ?? 0.8;
+  if (threshold > 1) throw new UsageError(`--quality-threshold ${f.qualityThreshold} must be between 0 and 1, e.g. 0.8.`);
+  let judge: BenchOptions['judge'];
+  if (f.judge !== undefined) {
+    const m = /^([^:]+):(.+)$/.exec(f.judge);
+    if (!m) throw new UsageError(`--judge ${JSON.stringify(f.judge)}: expected PROVIDER:MODEL, e.g. --judge official:gpt-4.1.`);
+    judge = { provider: m[1]!, model: m[2]! };
+  }
+  const oldRecorded = f.old === 'recorded';
+  if (f.new === 'recorded') throw new UsageError('--new recorded is not possible: the recorded responses can only be the baseline (--old recorded).');
+  const opt = (k: string, v: string | undefined, o: Parameters<typeof num>[2]) => num(v, k, o);
+  return {
+    files,
+    old: oldRecorded ? undefined : f.old,
+    new: f.new,
+    oldRecorded,
+    load,
+    seed,
+    requests: opt('--requests', f.requests, { int: true, positive: true, example: '200' }),
+    durationMs: f.duration !== undefined ? opt('--duration', f.duration, { positive: true, example: '60' })! * 1000 : undefined,
+    warmup: opt('--warmup', f.warmup, { int: true, min: 0, example: '5' }) ?? 0,
+    stream,
+    modelMap: parseModelMap(f.modelMap),
+    timeoutMs: opt('--timeout', f.timeout, { positive: true, example: '30000' }),
+    retries: opt('--retries', f.retries, { int: true, min: 0, example: '2' }) ?? 0,
+    rpm: opt('--rpm', f.rpm, { positive: true, example: '500' }),
+    tpm: opt('--tpm', f.tpm, { positive: true, example: '200000' }),
+    abortAfter: opt('--abort-after', f.abortAfter, { int: true, positive: true, example: '20' }),
+    maxCostUSD: opt('--max-cost', f.maxCost, { min: 0, example: '5' }) ?? 1,
+    yes: !!f.yes,
+    dryRun: !!f.dryRun,
+    prices: f.prices,
+    slo: parseSlo(f.slo),
+    percentiles,
+    p99First: f.p99 !== undefined && f.p99 !== false,
+    p99GateMs,
+    maxRegressionPct: opt('--max-regression', f.maxRegression, { min: 0, example: '10' }),
+    qualityThreshold: threshold,
+    showWorst: opt('--show-worst', f.showWorst, { int: true, min: 0, example: '5' }) ?? 5,
+    judge,
+    out: f.out,
+    csv: f.csv,
+    html: f.html,
+    strict: !!f.strict,
+    force: !!f.force,
+  };
+}

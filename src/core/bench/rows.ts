@@ -1,0 +1,98 @@
+/** The summary as rows of metric × (old, new, Δ, CI) — shared by the terminal table and the HTML report. Pure. */
+import type { Interval } from './bootstrap.js';
+import type { Distribution } from './samples.js';
+import type { BenchSummary, ProviderSummary } from './summary.js';
+
+export interface Row {
+  metric: string;
+  old: string;
+  new: string;
+  delta: string;
+  ci?: string;
+  /** Which side this row favours; null when equal or not comparable. */
+  better?: 'old' | 'new' | null;
+}
+
+export function ms(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1);
+}
+
+function signed(v: number, digits = 1): string {
+  return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(digits)}`;
+}
+
+function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<Row, 'delta' | 'better'> {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return { delta: '—', better: null };
+  const d = b - a;
+  const rel = a !== 0 ? ` (${signed((d / a) * 100)}%)` : '';
+  const better = d === 0 ? null : (d < 0) === lowerBetter ? 'new' : 'old';
+  return { delta: `${signed(d, unit === 'ms' ? 1 : 2)}${unit ? ' ' + unit : ''}${rel}`, better };
+}
+
+function ci(i: Interval | undefined): string | undefined {
+  if (!i) return undefined;
+  return `${signed(i.estimate)} [${signed(i.lo)}, ${signed(i.hi)}]`;
+}
+
+/** Percentile order for the table: p99 first with --p99, then the rest, then max. */
+export function percentileOrder(pcts: number[], p99First: boolean): Array<number | 'max'> {
+  const rest = pcts.filter((p) => !(p99First && p === 99));
+  return [...(p99First && pcts.includes(99) ? [99] : []), ...rest, 'max'];
+}
+
+/** Build the rows; latency CIs are the paired per-request deltas (new − old), bootstrap 95%. */
+export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
+  const rows: Row[] = [];
+  const o = s.old;
+  const n = s.new;
+  rows.push({ metric: 'requests ok', old: `${o.ok}/${o.requests}`, new: `${n.ok}/${n.requests}`, ...delta(o.ok, n.ok, '', false) });
+  rows.push({ metric: 'error rate', old: pct(o.errorRate), new: pct(n.errorRate), ...delta(o.errorRate * 100, n.errorRate * 100, 'pp', true) });
+  const classes = [...new Set([...Object.keys(o.errors), ...Object.keys(n.errors)])].sort();
+  for (const c of classes) rows.push({ metric: `  ${c}`, old: String(o.errors[c] ?? 0), new: String(n.errors[c] ?? 0), ...delta(o.errors[c] ?? 0, n.errors[c] ?? 0, '', true) });
+  const order = percentileOrder(s.percentiles, p99First);
+  const lat: Array<[string, (p: ProviderSummary) => Distribution, keyof BenchSummary['delta'] | undefined]> = [
+    ['TTFB', (p) => p.ttfbMs, undefined],
+    ['TTFT', (p) => p.ttftMs, 'ttftMs'],
+    ['E2E', (p) => p.e2eMs, 'e2eMs'],
+    ['ITL', (p) => p.itlMs, undefined],
+    ['TPOT', (p) => p.tpotMs, undefined],
+  ];
+  for (const [name, get, dkey] of lat) {
+    const a = get(o);
+    const b = get(n);
+    if (a.n === 0 && b.n === 0) continue;
+    for (const q of order) {
+      const va = q === 'max' ? a.max : a.p[String(q)];
+      const vb = q === 'max' ? b.max : b.p[String(q)];
+      const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true) };
+      const d = dkey ? s.delta[dkey] : undefined;
+      const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99) : undefined) : undefined;
+      if (c) row.ci = c;
+      rows.push(row);
+    }
+  }
+  rows.push({ metric: 'output tokens/s', old: rate(o.outputTokensPerS, o), new: rate(n.outputTokensPerS, n), ...delta(o.outputTokensPerS, n.outputTokensPerS, '', false) });
+  rows.push({ metric: 'requests/s', old: rate(o.requestsPerS, o), new: rate(n.requestsPerS, n), ...delta(o.requestsPerS, n.requestsPerS, '', false) });
+  if (n.goodput && o.goodput) rows.push({ metric: 'goodput (SLO met)', old: pct(o.goodput.share), new: pct(n.goodput.share), ...delta(o.goodput.share * 100, n.goodput.share * 100, 'pp', false) });
+  rows.push({ metric: 'output tokens', old: tokens(o), new: tokens(n), delta: '—', better: null });
+  if (o.retries.total || n.retries.total) rows.push({ metric: 'retries (not in latency)', old: String(o.retries.total), new: String(n.retries.total), ...delta(o.retries.total, n.retries.total, '', true) });
+  if (s.quality && s.quality.pairs > 0) {
+    rows.push({ metric: 'similarity (mean)', old: '', new: s.quality.meanSimilarity.toFixed(3), delta: '—', better: null });
+    rows.push({ metric: `pairs ≥ ${s.quality.threshold}`, old: '', new: pct(s.quality.shareAboveThreshold), delta: '—', better: null });
+  }
+  return rows;
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—';
+}
+
+function rate(v: number, p: ProviderSummary): string {
+  return p.recorded ? '—' : v.toFixed(2);
+}
+
+function tokens(p: ProviderSummary): string {
+  const s = p.outputTokensSource;
+  const src = s.server && s.local ? `server ${s.server}, local ${s.local}` : s.local ? 'local tokenizer' : 'server usage';
+  return `${p.outputTokens} (${src})`;
+}
