@@ -1,0 +1,126 @@
+/** `holy mock` run: options → a running simulator; prints its URL, then waits for Ctrl-C. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Ctx } from '../../context.js';
+import { UsageError } from '../../errors.js';
+import type { Invocation } from '../kit.js';
+import type { GlobalOpts, Out } from '../../ui/output.js';
+import { maskKey } from '../../core/redact.js';
+import { DEFAULT_MOCK_MODELS, isLoopback, startMock, type MockOptions } from '../../mock/server.js';
+import { describeRule, parseFaultSpec } from '../../mock/faults.js';
+
+export interface MockFlags {
+  port: string;
+  host: string;
+  models?: string;
+  ttft: string;
+  perToken: string;
+  jitter: string;
+  seed: string;
+  variant: string;
+  usageScale: string;
+  echoModel?: string;
+  ignoreIncludeUsage?: boolean;
+  fault?: string[];
+  label: string;
+  keyEnv?: string;
+}
+
+export interface MockSummary {
+  url: string;
+  port: number;
+  label: string;
+  models: string[];
+}
+
+/** Parse a numeric flag or say which flag is wrong and what it accepts. */
+function num(flag: string, v: string, min: number, max: number, int = false): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max)
+    throw new UsageError(`${flag} ${JSON.stringify(v)}: expected ${int ? 'an integer' : 'a number'} from ${min} to ${max}.`);
+  return n;
+}
+
+/** Where the required key comes from: --key-env VAR, --key-file mock=PATH, or HOLY_MOCK_KEY; none = no auth. */
+export async function mockKey(ctx: Ctx, g: GlobalOpts, keyEnv?: string): Promise<{ key?: string; source?: string }> {
+  if (keyEnv) {
+    const v = ctx.env[keyEnv];
+    if (!v) throw new UsageError(`--key-env ${keyEnv}: that environment variable is not set or empty; export it, or drop --key-env to run without auth.`);
+    return { key: v.trim(), source: `env ${keyEnv}` };
+  }
+  const spec = (g.keyFile ?? []).find((s) => s.startsWith('mock='));
+  if (spec) {
+    const file = spec.slice('mock='.length);
+    let text: string;
+    try {
+      text = await readFile(resolve(ctx.cwd, file), 'utf8');
+    } catch (e) {
+      throw new UsageError(`--key-file mock=${file}: the file cannot be read (${(e as NodeJS.ErrnoException).code}); fix the path.`);
+    }
+    const key = text.trim();
+    if (!key) throw new UsageError(`--key-file mock=${file}: the file is empty; put the key the mock should require in it.`);
+    return { key, source: `file ${file}` };
+  }
+  const v = ctx.env.HOLY_MOCK_KEY;
+  return v ? { key: v.trim(), source: 'env HOLY_MOCK_KEY' } : {};
+}
+
+/** Turn flags into MockOptions (pure apart from reading the key). */
+export async function mockOptions(flags: MockFlags, ctx: Ctx, g: GlobalOpts): Promise<{ opts: MockOptions; keySource?: string }> {
+  const models = flags.models?.split(',').map((m) => m.trim()).filter(Boolean);
+  if (flags.models !== undefined && !models?.length) throw new UsageError('--models is empty; give model ids separated by commas, e.g. --models gpt-4o,gpt-4o-mini.');
+  if (!isLoopback(flags.host))
+    throw new UsageError(`--host ${flags.host}: holy mock binds loopback only (127.0.0.1, ::1 or localhost) so the simulator is never reachable from other machines; drop --host or use one of those.`);
+  const { key, source } = await mockKey(ctx, g, flags.keyEnv);
+  const opts: MockOptions = {
+    host: flags.host,
+    port: num('--port', flags.port, 0, 65535, true),
+    models: models ?? [...DEFAULT_MOCK_MODELS],
+    latency: { ttftMs: num('--ttft', flags.ttft, 0, 3_600_000), perTokenMs: num('--per-token', flags.perToken, 0, 600_000), jitterMs: num('--jitter', flags.jitter, 0, 600_000) },
+    seed: num('--seed', flags.seed, 0, 0xffffffff, true),
+    variant: num('--variant', flags.variant, 0, 1),
+    usageScale: num('--usage-scale', flags.usageScale, 0, 1000),
+    faults: (flags.fault ?? []).map(parseFaultSpec),
+    label: flags.label,
+    logLimit: 1000,
+    ...(key ? { key } : {}),
+    ...(flags.echoModel ? { echoModel: flags.echoModel } : {}),
+    ...(flags.ignoreIncludeUsage ? { ignoreIncludeUsage: true } : {}),
+  };
+  return { opts, ...(source ? { keySource: source } : {}) };
+}
+
+function banner(out: Out, s: MockSummary, o: MockOptions, keySource?: string): void {
+  const c = out.c;
+  const l = o.latency!;
+  out.info(`${c.bold('holy mock')}: a LOCAL SIMULATOR of an OpenAI-compatible provider — not a real one (label ${JSON.stringify(s.label)})`);
+  out.info(`  url      ${s.url}`);
+  out.info(`  models   ${s.models.join(', ')}`);
+  out.info(`  latency  ttft ${l.ttftMs} ms, per-token ${l.perTokenMs} ms, jitter ${l.jitterMs} ms, seed ${o.seed}`);
+  const extras = [o.variant ? `variant ${o.variant}` : '', o.usageScale !== 1 ? `usage ×${o.usageScale}` : '', o.echoModel ? `reports model ${o.echoModel}` : '', o.ignoreIncludeUsage ? 'ignores include_usage' : ''].filter(Boolean);
+  if (extras.length) out.info(`  answers  ${extras.join(', ')}`);
+  out.info(`  faults   ${o.faults!.length ? o.faults!.map(describeRule).join('; ') : 'none'}`);
+  out.info(`  auth     ${o.key ? `Bearer key required (${keySource}, ${maskKey(o.key)})` : 'none: every request is accepted (set HOLY_MOCK_KEY to require a key)'}`);
+  out.info(c.dim('  Ctrl-C stops it.'));
+}
+
+/** Start the simulator, print its URL and serve until ctx.signal aborts; then close and return normally. */
+export async function run(flags: MockFlags, ctx: Ctx, g: GlobalOpts, out: Out): Promise<MockSummary> {
+  const { opts, keySource } = await mockOptions(flags, ctx, g);
+  const server = await startMock(opts);
+  const summary: MockSummary = { url: server.url, port: server.port, label: opts.label!, models: opts.models! };
+  if (out.mode === 'json') out.json(summary);
+  else out.line(summary.url);
+  banner(out, summary, opts, keySource);
+  await new Promise<void>((done) => {
+    if (ctx.signal.aborted) return done();
+    ctx.signal.addEventListener('abort', () => done(), { once: true });
+  });
+  await server.close();
+  out.info(`holy mock: stopped after ${server.requests.length < 1000 ? server.requests.length : 'many'} requests.`);
+  return summary;
+}
+
+export default async function handler(inv: Invocation<MockFlags>): Promise<void> {
+  await run(inv.opts, inv.ctx, inv.g, inv.out);
+}
