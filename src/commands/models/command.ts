@@ -1,13 +1,44 @@
-/** `holy models` — placeholder until its issue lands. */
-import type { Command } from 'commander';
+/** `holy models`: what each provider serves, at what price; --diff between two; `check NAME` for one name. */
+import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { UsageError } from '../../errors.js';
+import { collect, examples, lazyAction } from '../kit.js';
+import type { ModelsFlags } from './run.js';
+import type { CheckFlags } from './check.js';
 
-export function register(program: Command, _ctx: Ctx): void {
-  program
+export function register(program: Command, ctx: Ctx): void {
+  const models = program
     .command('models')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('holy models is not built yet.');
-    });
+    .description(
+      'List the models each provider serves (id, owner, created, price per 1M tokens), or --diff two providers\n' +
+        'with the suggested mapping for models only the old one serves. Exit 3 when a listing fails.',
+    )
+    .addOption(new Option('--provider <name>', 'provider to list (NAME or NAME=URL); repeatable (default: the configured old and new)').argParser(collect))
+    .option('--diff <providers...>', 'compare two providers: --diff OLD NEW (both / only-old / only-new, snapshots normalised)')
+    .option('--prices <file>', "price table overriding the built-in one (holy's format or LiteLLM's model_prices_and_context_window.json)")
+    .option('--timeout <ms>', "time limit per request in ms (default: the profile's timeoutMs, 30000)")
+    .option('--force', 'send a key even to a host its format says it does not belong to')
+    .addHelpText(
+      'after',
+      examples([
+        'holy models',
+        'holy models --provider holysheep --json',
+        'holy models --diff official holysheep',
+        'holy models --prices model_prices_and_context_window.json',
+        'holy models check gpt-4o-2024-08-06 --provider holysheep',
+      ]),
+    )
+    .action(lazyAction<ModelsFlags>(ctx, () => import('./run.js')));
+  models
+    .command('check')
+    .argument('<name>', 'model name as your code sends it')
+    .description('Check that one model name is served by a provider (default: the configured new one); exit 3 when it is not.')
+    .option('--provider <name>', 'provider to ask (NAME or NAME=URL; default: the configured new provider)')
+    .option('--prices <file>', 'price table overriding the built-in one')
+    .option('--timeout <ms>', 'time limit per request in ms')
+    .option('--force', 'send a key even to a host its format says it does not belong to')
+    .addHelpText('after', examples(['holy models check gpt-4o', 'holy models check claude-sonnet-4-5 --provider holysheep', 'holy models check gpt-4-turbo || echo "map it first"']))
+    .exitOverride()
+    .configureOutput(program.configureOutput())
+    .showHelpAfterError('(run with --help for usage and examples)')
+    .action(lazyAction<CheckFlags>(ctx, () => import('./check.js')));
 }

@@ -76,7 +76,7 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
   const where: Where = { provider: p.name, url: `${uv.url}/models`, baseURL: uv.url, baseURLSource: p.baseURLSource, keySource: describeSource(ki.source), timeoutMs, ...(proxy ? { proxy } : {}) };
 
   const pr = await probeNetwork(uv.url, { timeoutMs, clock: ctx.clock, proxy, proxyConnect: proxy, lookup: o.lookup, signal: ctx.signal });
-  const timings = [`dns ${Math.round(pr.dnsMs ?? 0)} ms`, pr.connectMs !== undefined ? `connect ${Math.round(pr.connectMs)} ms` : '', pr.tlsMs !== undefined ? `tls ${Math.round(pr.tlsMs)} ms` : ''].filter(Boolean).join(', ');
+  const timings = [pr.dnsMs ? `dns ${Math.round(pr.dnsMs)} ms` : '', pr.connectMs !== undefined ? `connect ${Math.round(pr.connectMs)} ms` : '', pr.tlsMs !== undefined ? `tls ${Math.round(pr.tlsMs)} ms` : ''].filter(Boolean).join(', ');
   const route = proxy ? `via proxy ${proxy}` : 'direct';
   const netData = { target: pr.target, address: pr.address ?? null, dnsMs: pr.dnsMs ?? null, connectMs: pr.connectMs ?? null, tlsMs: pr.tlsMs ?? null, tlsVersion: pr.tlsVersion ?? null, proxy: proxy ?? null, ...(pr.error ? { phase: pr.error.phase, code: pr.error.code ?? null } : {}) };
   if (!pr.ok) {
@@ -117,15 +117,20 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
     keyCheck.detail += '; accepted as is here, but other clients may not trim it';
   }
   keyCheck.data = { ...keyCheck.data, worked: worked ?? null };
+  let ids: string[] | undefined;
   if (!listed!.ok) {
     const d = classify(listed!.obs, where, `GET ${uv.url}/models`);
     add({ check: 'models', ms: r1(listed!.ms), ...fromDiagnosis(d) });
-    if (o.model) skip('model', 'GET /models failed');
-    return { checks, info };
+    // A rate limit (warn) says nothing against the model: still try it.
+    if (d.status === 'fail') {
+      if (o.model) skip('model', 'GET /models failed');
+      return { checks, info };
+    }
+  } else {
+    ids = listed!.value.map((m) => m.id);
+    const rid = listed!.requestId;
+    add({ check: 'models', status: 'pass', ms: r1(listed!.ms), detail: `${ids.length} models${rid ? `, request id ${rid}` : ''}`, data: { count: ids.length, requestId: rid ?? null, ids } });
   }
-  const ids = listed!.value.map((m) => m.id);
-  const rid = listed!.requestId;
-  add({ check: 'models', status: 'pass', ms: r1(listed!.ms), detail: `${ids.length} models${rid ? `, request id ${rid}` : ''}`, data: { count: ids.length, requestId: rid ?? null, ids } });
 
   if (o.model) {
     const key = kv.candidates[worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
@@ -133,12 +138,12 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
     const cp = await chatProbe(ctx, client, o.model, timeoutMs, secrets);
     if (cp.ok) {
       const v = cp.value;
-      const listedToo = ids.includes(o.model);
+      const listedToo = ids?.includes(o.model) ?? null;
       add({
         check: 'model',
         status: 'pass',
         ms: r1(cp.ms),
-        detail: `${o.model} answered, TTFT ${v.ttftMs === undefined ? 'n/a (no content in 1 token)' : `${Math.round(v.ttftMs)} ms`}${v.servedModel && v.servedModel !== o.model ? `, reported as ${v.servedModel}` : ''}${listedToo ? '' : ' (not in GET /models)'}`,
+        detail: `${o.model} answered, TTFT ${v.ttftMs === undefined ? 'n/a (no content in 1 token)' : `${Math.round(v.ttftMs)} ms`}${v.servedModel && v.servedModel !== o.model ? `, reported as ${v.servedModel}` : ''}${listedToo === false ? ' (not in GET /models)' : ''}`,
         data: { model: o.model, ttftMs: v.ttftMs === undefined ? null : r1(v.ttftMs), servedModel: v.servedModel ?? null, requestId: cp.requestId ?? null, listed: listedToo },
       });
     } else {
