@@ -91,9 +91,9 @@ export async function mockOptions(flags: MockFlags, ctx: Ctx, g: GlobalOpts): Pr
 }
 
 function banner(out: Out, s: MockSummary, o: MockOptions, keySource?: string): void {
-  const c = out.c;
+  // No colour here: out.c follows stdout, but the banner goes to stderr.
   const l = o.latency!;
-  out.info(`${c.bold('holy mock')}: a LOCAL SIMULATOR of an OpenAI-compatible provider — not a real one (label ${JSON.stringify(s.label)})`);
+  out.info(`holy mock: a LOCAL SIMULATOR of an OpenAI-compatible provider — not a real one (label ${JSON.stringify(s.label)})`);
   out.info(`  url      ${s.url}`);
   out.info(`  models   ${s.models.join(', ')}`);
   out.info(`  latency  ttft ${l.ttftMs} ms, per-token ${l.perTokenMs} ms, jitter ${l.jitterMs} ms, seed ${o.seed}`);
@@ -101,7 +101,7 @@ function banner(out: Out, s: MockSummary, o: MockOptions, keySource?: string): v
   if (extras.length) out.info(`  answers  ${extras.join(', ')}`);
   out.info(`  faults   ${o.faults!.length ? o.faults!.map(describeRule).join('; ') : 'none'}`);
   out.info(`  auth     ${o.key ? `Bearer key required (${keySource}, ${maskKey(o.key)})` : 'none: every request is accepted (set HOLY_MOCK_KEY to require a key)'}`);
-  out.info(c.dim('  Ctrl-C stops it.'));
+  out.info('  Ctrl-C stops it.');
 }
 
 /** Start the simulator, print its URL and serve until ctx.signal aborts; then close and return normally. */
