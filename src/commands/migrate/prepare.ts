@@ -8,7 +8,7 @@ import { loadProviders, type Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { parseEnv, entriesOf, type EnvFile } from '../../core/envfile/parse.js';
-import { computePlan, DEFAULT_VARS, parseVarSpec, type Plan, type VarSpec } from '../../core/migrate/plan.js';
+import { computePlan, DEFAULT_VARS, parseVarSpec, sameEndpoint, type Plan, type VarSpec } from '../../core/migrate/plan.js';
 import { restorePlan, type Snapshot } from '../../core/migrate/snapshot.js';
 import { readSnapshot, snapshotPath } from '../../adapters/snapshot.js';
 import { resolveTarget } from '../../adapters/envwriter.js';
@@ -110,7 +110,10 @@ export async function prepare(kind: Kind, opts: MigrateOpts, ctx: Ctx, g0: Globa
   if (found.explicit || found.key) guardKeyHost(found.key!, baseURL, target, found.source, opts.force, out);
   const placeholder = !found.key && hasKeyLine;
   const key = found.key ?? (placeholder ? PLACEHOLDER : undefined);
-  const plan = computePlan(file, { baseURL, key, addMissing: false, addKey: found.explicit }, vars);
+  // Without a snapshot, lines that already serve the target stay as they are, so a second rollback is a no-op.
+  const keep = (role: 'url' | 'key', cur: string) =>
+    role === 'url' ? sameEndpoint(cur, baseURL) : !found.explicit && cur.trim() !== '' && cur !== PLACEHOLDER && checkKeyHost(keyHygiene(cur).cleaned, baseURL, target.keyPatterns).ok;
+  const plan = computePlan(file, { baseURL, key, addMissing: false, addKey: found.explicit, keep }, vars);
   return { ...base, plan, key, keySource: placeholder ? 'placeholder' : found.source, placeholder };
 }
 

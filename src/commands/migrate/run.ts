@@ -13,7 +13,7 @@ import { makeSnapshot } from '../../core/migrate/snapshot.js';
 import { backupFile, fileMode, writeAtomic, type WriteHooks } from '../../adapters/envwriter.js';
 import { removeSnapshot, writeSnapshot } from '../../adapters/snapshot.js';
 import { postNotify } from '../../adapters/notify.js';
-import { prepare, type Kind, type MigrateOpts, type Prepared } from './prepare.js';
+import { PLACEHOLDER, prepare, type Kind, type MigrateOpts, type Prepared } from './prepare.js';
 import { diffLines, maskChanges, notifyText, renderDryRun, renderSummary, safe, type Result, type Step } from './render.js';
 import { runRestart } from './restart.js';
 import { verifyTarget } from './verify-step.js';
@@ -47,7 +47,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
 
   const ps = ctx.clock();
   const p = await prepare(kind, opts, ctx, g, out);
-  const keys = [p.key, ...secretValues(p)];
+  const keys = [p.placeholder ? undefined : p.key, ...secretValues(p)];
   const newText = printEnv(p.plan.after);
   const outFile = opts.out ? resolve(ctx.cwd, opts.out) : opts.format === 'dotenv' ? p.path : undefined;
   const outLabel = opts.out ?? p.label;
@@ -80,7 +80,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   if (p.placeholder) {
     r.ok = false;
     r.exitCode = 3;
-    r.message = `no ${p.target.name} key found (no snapshot, no --key-from-env, no --key-file, and ${p.target.apiKeyEnv ?? 'the key variable'} holds a key that does not belong to ${p.target.name}); the key line gets the placeholder ${'__HOLY_PLACEHOLDER_SET_YOUR_OPENAI_KEY__'} — replace it with the real key, then restart the app.`;
+    r.message = `no ${p.target.name} key found (no snapshot, no --key-from-env, no --key-file, and ${p.target.apiKeyEnv ?? 'the key variable'} holds a key that does not belong to ${p.target.name}); the key line gets the placeholder ${PLACEHOLDER} — replace it with the real key, then restart the app.`;
   }
 
   // Non-dotenv formats cannot be edited in place: without --out they are a (masked) preview.
@@ -107,7 +107,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   if (opts.verify && p.placeholder) steps.push({ step: 'verify', status: 'skipped', ms: 0, detail: `no ${p.target.name} key to verify` });
   else if (opts.verify) {
     steps.push({ step: 'verify', status: 'ok', ms: 0, detail: '' });
-    const v = await timed('verify', () => verifyTarget(ctx, p.g, p.target.name, p.placeholder ? undefined : envValues(p.plan.after)[firstKeyVar(p)] ?? p.key, !!opts.force));
+    const v = await timed('verify', () => verifyTarget(ctx, p.g, opts.to?.includes('=') ? opts.to : p.target.name, p.target.name, p.placeholder ? undefined : envValues(p.plan.after)[firstKeyVar(p)] ?? p.key, !!opts.force));
     const step = steps.at(-1)!;
     const why = v.failed.map((c) => `${c.check}: ${c.detail}`).join('; ');
     if (v.ok) step.detail = `${p.target.name} passed`;
@@ -188,7 +188,7 @@ function firstKeyVar(p: Prepared): string {
 /** Values of secret variables in the file, before and after, for redaction of anything printed. */
 function secretValues(p: Prepared): string[] {
   const vals = [envValues(p.file), envValues(p.plan.after)].flatMap((o) => Object.entries(o).filter(([k]) => isSecretName(k)).map(([, v]) => v));
-  return vals.filter((v) => v.length >= 8);
+  return vals.filter((v) => v.length >= 8 && v !== PLACEHOLDER);
 }
 
 /** Provider variables as the app would see them after the plan (for sh/k8s/compose). */

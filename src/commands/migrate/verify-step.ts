@@ -21,9 +21,8 @@ interface VerifyModule {
  * The key goes to verify through a 0600 temp key file (--key-file NAME=PATH), never argv or env,
  * so verify reads it like any user-supplied key. Imported lazily: verify loads the HTTP stack.
  */
-export async function verifyTarget(ctx: Ctx, g: GlobalOpts, target: string, key: string | undefined, force: boolean): Promise<{ ok: boolean; failed: VerifyCheck[] }> {
-  const spec = '../verify/verify.js';
-  const mod = (await import(spec)) as VerifyModule;
+export async function verifyTarget(ctx: Ctx, g: GlobalOpts, spec: string, target: string, key: string | undefined, force: boolean): Promise<{ ok: boolean; failed: VerifyCheck[] }> {
+  const mod: VerifyModule = await import('../verify/verify.js');
   let dir: string | undefined;
   try {
     const g2: GlobalOpts = { ...g };
@@ -33,7 +32,7 @@ export async function verifyTarget(ctx: Ctx, g: GlobalOpts, target: string, key:
       await writeFile(file, key + '\n', { mode: 0o600 });
       g2.keyFile = [...(g.keyFile ?? []), `${target}=${file}`];
     }
-    const report = await mod.verifyProviders(ctx, g2, { providers: [target], force });
+    const report = await mod.verifyProviders(ctx, g2, { providers: [spec], force });
     return { ok: report.ok, failed: report.checks.filter((c) => c.status === 'fail') };
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -60,6 +60,21 @@ export interface PlanTarget {
   addMissing: boolean;
   /** Add the key variable even without addMissing (rollback with an explicit key source). */
   addKey?: boolean;
+  /** Leave an assignment alone when its current value already serves (rollback: same endpoint, a key that fits). */
+  keep?(role: VarRole, current: string): boolean;
+}
+
+/** Two base URLs name the same endpoint (case of the host and trailing slashes do not matter). */
+export function sameEndpoint(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      const x = new URL(u.trim());
+      return `${x.protocol}//${x.host.toLowerCase()}${x.pathname.replace(/\/+$/, '')}${x.search}`;
+    } catch {
+      return u.trim().replace(/\/+$/, '');
+    }
+  };
+  return norm(a) === norm(b);
 }
 
 /** Set every assignment of each provider variable to the target's value; earlier duplicates too, for first-wins loaders. */
@@ -82,11 +97,11 @@ export function computePlan(file: EnvFile, target: PlanTarget, vars: readonly Va
     }
     if (present.length > 1) notes.push(`${v.name} is assigned ${present.length} times (lines ${present.map((e) => e.line).join(', ')}); every one is set, so loaders that read the first and those that read the last agree.`);
     for (const e of present) {
-      if (e.value === value) continue;
+      if (e.value === value || target.keep?.(v.role, e.value)) continue;
       replaceToken(after, e, setEntryValue(e, value));
       changes.push({ key: v.name, action: 'set', line: e.line, before: e.value, after: value, secret: v.role === 'key' || isSecretName(v.name) });
     }
-    expect[v.name] = value;
+    if (!target.keep) expect[v.name] = value;
   }
   assertReadsBack(after, expect);
   return { changes, after, notes };
