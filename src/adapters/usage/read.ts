@@ -1,0 +1,187 @@
+/** Reading usage files into an Aggregator: format detection, validation with file:line, dedupe, progress. */
+import { Decimal } from 'decimal.js';
+import type { Ctx } from '../../context.js';
+import { UsageError } from '../../errors.js';
+import { Aggregator } from '../../core/roi/aggregate.js';
+import { IdSet } from '../../core/roi/idset.js';
+import { TimeParser, type TimeKind } from '../../core/roi/time.js';
+import { detectLayout, type Field, type FormatId } from './formats.js';
+import { scanRecords, type Row } from './records.js';
+import { openSource } from './source.js';
+
+/** What --by can group on. */
+export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
+export const BY_VALUES: readonly By[] = ['model', 'tenant', 'project', 'api_key', 'day', 'month'];
+
+export interface ReadOpts {
+  by: By;
+  columns?: Partial<Record<Field, string>>;
+  skipBadRows: boolean;
+  /** After each chunk: bytes read of this file, rows so far (all files), file size if known. */
+  onProgress?: (file: string, bytes: number, rows: number, size: number | undefined) => void;
+}
+
+export interface FileSummary {
+  file: string;
+  format: FormatId;
+  label: string;
+  rows: number;
+  duplicates: number;
+  badRows: number;
+  gzip: boolean;
+  timeKind: TimeKind | null;
+}
+
+export interface ReadResult {
+  agg: Aggregator;
+  files: FileSummary[];
+  duplicates: { count: number; examples: { id: string; at: string }[] };
+  badRows: { count: number; examples: string[] };
+  /** True when any file carried money only (OpenAI cost export). */
+  money: boolean;
+}
+
+const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+const BATCH_TRUE = new Set(['true', '1', 'yes', 't', 'y']);
+
+/** Read every file into one Aggregator; request ids are deduplicated across files. */
+export async function readUsage(ctx: Ctx, files: string[], o: ReadOpts): Promise<ReadResult> {
+  const agg = new Aggregator();
+  const ids = new IdSet();
+  const res: ReadResult = { agg, files: [], duplicates: { count: 0, examples: [] }, badRows: { count: 0, examples: [] }, money: false };
+  for (const file of files) res.files.push(await readOne(ctx, file, o, agg, ids, res));
+  return res;
+}
+
+async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
+  const src = await openSource(ctx, file);
+  const name = src.name;
+  let sum: FileSummary | undefined;
+  let onRow: ((f: Row, line: number) => void) | undefined;
+  const t0p = new TimeParser();
+  const t1p = new TimeParser();
+  let currency: { code: string; line: number } | undefined;
+
+  const bad = (msg: string) => {
+    if (!o.skipBadRows) throw new UsageError(msg, 'fix the row, or pass --skip-bad-rows to skip such rows (they are counted and reported).');
+    sum!.badRows++;
+    res.badRows.count++;
+    if (res.badRows.examples.length < 5) res.badRows.examples.push(msg);
+  };
+
+  const onHeader = (r: Row) => {
+    const header = Array.from({ length: r.length }, (_, i) => r.text(i));
+    const L = detectLayout(name, header, o.columns);
+    const ix = L.idx;
+    sum = { file: name, format: L.format, label: L.label, rows: 0, duplicates: 0, badRows: 0, gzip: src.gzip, timeKind: null };
+    if (o.by !== 'model') {
+      const col = o.by === 'day' || o.by === 'month' ? 'time' : o.by;
+      if (ix[col] < 0) {
+        const avail = ['model', ...(['tenant', 'project', 'api_key'] as const).filter((k) => ix[k] >= 0), ...(ix.time >= 0 ? ['day', 'month'] : [])];
+        throw new UsageError(`--by ${o.by}: ${name} (${L.label}) has no ${col === 'time' ? 'timestamp' : col} column; group it by ${avail.join(', ')} instead${L.format === 'custom' ? `, or add ${col}=… to --columns` : ''}.`);
+      }
+    }
+    const need = Math.max(...Object.values(ix));
+    const h = (i: number) => `column "${header[i]!.trim()}"`;
+    const count = (f: Row, i: number, line: number): number => {
+      const v = f.count(i);
+      if (v < 0) {
+        const raw = f.text(i);
+        if (raw.trim() === '' && i === ix.cached) return 0;
+        bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
+      }
+      return v;
+    };
+    const time = (p: TimeParser, f: Row, i: number, line: number): number => {
+      if (i < 0) return NaN;
+      // Whole epoch numbers straight from the bytes; anything else through the string parser.
+      const k = p.kind;
+      const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
+      const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : p.parse(f.text(i));
+      if (Number.isNaN(t)) bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
+      return t;
+    };
+    const dimOf = (f: Row, t: number): string => {
+      switch (o.by) {
+        case 'model':
+          return '';
+        case 'day':
+          return t0p.dayKey(t);
+        case 'month':
+          return t0p.dayKey(t).slice(0, 7);
+        default:
+          return f.text(ix[o.by]).trim() || '(none)';
+      }
+    };
+    if (L.format === 'openai-cost') {
+      res.money = true;
+      onRow = (f, line) => {
+        if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+        const amount = f.text(ix.amount).trim();
+        if (!NUMBER.test(amount)) return bad(`${name}:${line}: ${h(ix.amount)} is ${JSON.stringify(f.text(ix.amount))}, not a number.`);
+        const code = f.text(ix.currency).trim().toLowerCase();
+        if (!currency) currency = { code, line };
+        else if (code !== currency.code) {
+          throw new UsageError(`${name}:${line}: amount_currency is "${code}" but line ${currency.line} was "${currency.code}"; a cost export must be in one currency — split the file by currency.`);
+        }
+        if (code !== 'usd') throw new UsageError(`${name}:${line}: amount_currency is "${code}"; holy reads cost exports in USD only — export the costs in USD.`);
+        const t0 = time(t0p, f, ix.time, line);
+        const t1 = time(t1p, f, ix.end, line);
+        if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1))) return;
+        const item = ix.line_item >= 0 ? f.text(ix.line_item).trim() : '';
+        const model = item.split(',')[0]!.trim() || '(unattributed)';
+        agg.addMoney(model, dimOf(f, t0), new Decimal(amount), t0, t1);
+        sum!.rows++;
+      };
+      return;
+    }
+    const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = ix;
+    onRow = (f, line) => {
+      if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+      const model = f.text(iModel);
+      if (model === '') return bad(`${name}:${line}: ${h(iModel)} is empty; every row needs a model.`);
+      const input = count(f, iIn, line);
+      const output = count(f, iOut, line);
+      const cached = iCached >= 0 ? count(f, iCached, line) : 0;
+      const requests = iReq >= 0 ? count(f, iReq, line) : 1;
+      if (input < 0 || output < 0 || cached < 0 || requests < 0) return;
+      if (cached > input) return bad(`${name}:${line}: cached tokens (${cached}) exceed input tokens (${input}); input must include cached tokens.`);
+      const t0 = time(t0p, f, iTime, line);
+      if (iTime >= 0 && Number.isNaN(t0)) return;
+      const t1 = iEnd >= 0 ? time(t1p, f, iEnd, line) : NaN;
+      if (iEnd >= 0 && Number.isNaN(t1)) return;
+      if (iId >= 0) {
+        if (!f.empty(iId) && !f.addId(ids, iId)) {
+          const id = f.text(iId);
+          sum!.duplicates++;
+          res.duplicates.count++;
+          if (res.duplicates.examples.length < 5) res.duplicates.examples.push({ id, at: `${name}:${line}` });
+          return;
+        }
+      }
+      const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
+      agg.add(model.trim(), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
+      sum!.rows++;
+    };
+  };
+
+  try {
+    await scanRecords(
+      src.stream,
+      (f, line) => {
+        if (onRow) onRow(f, line);
+        else onHeader(f);
+      },
+      { file: name, signal: ctx.signal, onChunk: (b) => o.onProgress?.(name, b, agg.rows, src.gzip ? undefined : src.size) },
+    );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new UsageError(`${name} looks gzip-compressed but cannot be decompressed (${(e as Error).message}); check the file.`);
+    throw e;
+  } finally {
+    src.stream.destroy();
+  }
+  if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (see docs/roi.md for the formats).`);
+  if (sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) throw new UsageError(`${name} has a header but no rows; export a period with usage.`);
+  sum.timeKind = t0p.kind ?? null;
+  return sum;
+}

@@ -1,0 +1,82 @@
+/** Opening usage inputs: files, "-" for stdin, gzip detected by its magic bytes (not only the .gz name). */
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { Ctx } from '../../context.js';
+import { UsageError } from '../../errors.js';
+
+export interface Source {
+  /** As the user wrote it ("-" is shown as "stdin"). */
+  name: string;
+  /** Decompressed bytes. */
+  stream: Readable;
+  /** Size on disk (compressed), when known. */
+  size?: number;
+  gzip: boolean;
+}
+
+/** Big reads: parsing speed is bound by per-chunk overhead with the default 64 KB. */
+const CHUNK = 1 << 20;
+
+/** Open one input; a missing or unreadable file is a UsageError naming it. */
+export async function openSource(ctx: Ctx, file: string): Promise<Source> {
+  if (file === '-') {
+    const first = await peek(ctx.stdin);
+    const gzip = first !== null && first[0] === 0x1f && first[1] === 0x8b;
+    return { name: 'stdin', stream: gzip ? ctx.stdin.pipe(createGunzip({ chunkSize: CHUNK })) : ctx.stdin, gzip };
+  }
+  const path = resolve(ctx.cwd, file);
+  let size: number;
+  let magic = Buffer.alloc(2);
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new UsageError(`${file} is a directory; pass the usage CSV files inside it.`);
+    size = st.size;
+    const fh = await open(path, 'r');
+    try {
+      const { bytesRead } = await fh.read(magic, 0, 2, 0);
+      magic = magic.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `${file} does not exist; check the path (use "-" to read stdin).` : `${file} cannot be read (${code ?? (e as Error).message}); check its permissions.`,
+    );
+  }
+  const gzip = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const raw = createReadStream(path, { highWaterMark: CHUNK });
+  return { name: file, stream: gzip ? raw.pipe(createGunzip({ chunkSize: CHUNK })) : raw, size, gzip };
+}
+
+/** Look at stdin's first chunk without losing it (unshift puts it back). */
+async function peek(stream: Readable): Promise<Buffer | null> {
+  return new Promise((res, rej) => {
+    const onReadable = () => {
+      cleanup();
+      const chunk = stream.read() as Buffer | string | null;
+      if (chunk !== null) stream.unshift(chunk);
+      res(chunk === null ? null : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    };
+    const onEnd = () => {
+      cleanup();
+      res(null);
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      rej(new UsageError(`stdin cannot be read (${e.message}).`));
+    };
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}

@@ -1,0 +1,153 @@
+/** Printing a roi result: tables (TTY) or TSV (piped), --json, --csv (exact) or --md. */
+import type { Decimal } from 'decimal.js';
+import type { Out } from '../../ui/output.js';
+import { formatTable, type Cell, type Column } from '../../ui/table.js';
+import { formatMoney, formatPct, groupDigits, inCurrency, type Currency } from '../../core/roi/money.js';
+import type { RoiReport, TableRow } from '../../core/roi/report.js';
+import type { RoiOptions } from './options.js';
+import type { RoiResult } from './run.js';
+import { toJson } from './json.js';
+
+interface Section {
+  title: string;
+  columns: Column[];
+  rows: Cell[][];
+}
+
+const BAR = 24;
+
+/** Print the result in the chosen format. */
+export function render(res: RoiResult, o: RoiOptions, out: Out): void {
+  if (o.format === 'json') return out.json(toJson(res));
+  if (o.format === 'csv') return out.line(toCsv(res.report));
+  const sections = buildSections(res.report, out.mode === 'table' && o.format === 'out');
+  if (o.format === 'md') {
+    out.line(sections.map((s) => `## ${s.title}\n\n${markdown(s)}`).join('\n\n'));
+    out.line('\n_Money rounded to 0.01 for display; `holy roi --json` gives exact amounts._');
+    return;
+  }
+  const text = sections.map((s) => (out.mode === 'table' ? `${out.c.bold(s.title)}\n` : '') + formatTable(out, s.columns, s.rows));
+  out.line(text.join('\n\n'));
+  out.info('money rounded to 0.01 for display (half up); --json and --csv give exact amounts.');
+}
+
+function fmt(rep: RoiReport) {
+  const cur = rep.currency;
+  return (cny: Decimal) => formatMoney(inCurrency(cny, cur, rep.rates), cur);
+}
+
+function summary(rep: RoiReport): Cell[][] {
+  const m = fmt(rep);
+  const r = rep.rates;
+  const t = rep.totals;
+  const rows: Cell[][] = [];
+  if (rep.mode === 'quick') {
+    rows.push(['monthly spend (official list)', `${formatMoney(t.listUSD, 'USD')} = ${formatMoney(t.oldCNY, 'CNY')} at ${r.fx}`]);
+  } else if (rep.period) {
+    const p = rep.period;
+    const days = p.days.toDecimalPlaces(2).toString();
+    rows.push(['period', p.source === 'data' ? `${p.start} → ${p.end} (${days} days)` : `${days} days (--days)`]);
+    rows.push(['requests', groupDigits(t.counts.requests)]);
+    rows.push(['input tokens (incl. cached)', groupDigits(t.counts.input)]);
+    rows.push(['cached input tokens', groupDigits(t.counts.cached)]);
+    rows.push(['output tokens', groupDigits(t.counts.output)]);
+    rows.push(['list price (period)', formatMoney(t.listUSD, 'USD')]);
+    rows.push(['official cost (period)', m(t.oldCNY)]);
+    rows.push(['relay cost (period)', m(t.newCNY)]);
+    rows.push(['savings (period)', `${m(t.savingsCNY)} (${formatPct(t.pct)})`]);
+  }
+  rows.push(['official rate', `¥${r.fx} per $1 of list price`]);
+  rows.push(['relay rate', `¥${r.relayRate} per $1 of list price${r.markupPct.isZero() ? '' : ` + ${r.markupPct}% markup`}`]);
+  rows.push(['official cost / month', m(rep.monthly.oldCNY)]);
+  rows.push(['relay cost / month', m(rep.monthly.newCNY)]);
+  rows.push(['savings / month', m(rep.monthly.savingsCNY)]);
+  rows.push(['official cost / year', m(rep.annual.oldCNY)]);
+  rows.push(['relay cost / year', m(rep.annual.newCNY)]);
+  rows.push(['savings / year', m(rep.annual.savingsCNY)]);
+  const mig = rep.migration;
+  if (mig) {
+    const own = (d: Decimal) => formatMoney(d, mig.rateCurrency);
+    const conv = mig.rateCurrency === rep.currency ? '' : ` = ${formatMoney(inCurrency(mig.costCNY, rep.currency, r), rep.currency)}${mig.rateCurrency === 'USD' ? ` at ${r.fx}` : ''}`;
+    rows.push(['migration cost', `${mig.hours} h × ${own(mig.rate)}/h = ${own(mig.costOwn)}${conv}`]);
+    rows.push(['first-year ROI', formatPct(mig.firstYearPct)]);
+    rows.push([
+      'payback',
+      mig.paybackMonths ? `${mig.paybackMonths.toFixed(2)} months (${mig.paybackDays!.toFixed(1)} days)` : 'never (no savings)',
+    ]);
+  }
+  return rows;
+}
+
+const MONEY_COLS = (cur: Currency): Column[] => [
+  { header: `old cost (${cur})`, align: 'right' },
+  { header: `new cost (${cur})`, align: 'right' },
+  { header: `savings (${cur})`, align: 'right' },
+  { header: 'saved %', align: 'right' },
+];
+
+function tableRows(rep: RoiReport, rows: TableRow[], bars: boolean): Cell[][] {
+  const m = fmt(rep);
+  return rows.map((r) => [
+    r.key,
+    groupDigits(r.counts.requests),
+    groupDigits(r.counts.input),
+    groupDigits(r.counts.cached),
+    groupDigits(r.counts.output),
+    m(r.oldCNY),
+    m(r.newCNY),
+    m(r.savingsCNY),
+    formatPct(r.pct),
+    ...(bars ? [bar(r.share)] : []),
+  ]);
+}
+
+/** A terminal bar of a group's share of total savings (TTY only). */
+function bar(share: Decimal | null): string {
+  if (share === null) return '';
+  const pct = Math.max(0, Math.min(100, share.toNumber()));
+  const n = Math.round((pct / 100) * BAR);
+  return '█'.repeat(n) + '░'.repeat(BAR - n) + ` ${share.toFixed(1)}%`;
+}
+
+function buildSections(rep: RoiReport, bars: boolean): Section[] {
+  const cur = rep.currency;
+  const out: Section[] = [{ title: rep.mode === 'quick' ? 'Quick estimate' : 'Summary', columns: [{ header: 'figure' }, { header: 'value' }], rows: summary(rep) }];
+  const cols = (first: string): Column[] => [
+    { header: first },
+    { header: 'requests', align: 'right' },
+    { header: 'input', align: 'right' },
+    { header: 'cached', align: 'right' },
+    { header: 'output', align: 'right' },
+    ...MONEY_COLS(cur),
+  ];
+  if (rep.models.length) out.push({ title: 'By model', columns: [...cols('model'), ...(bars && !rep.groups ? [{ header: 'share of savings' }] : [])], rows: tableRows(rep, rep.models, bars && !rep.groups) });
+  if (rep.groups) out.push({ title: `By ${rep.groups.by}`, columns: [...cols(rep.groups.by), ...(bars ? [{ header: 'share of savings' }] : [])], rows: tableRows(rep, rep.groups.rows, bars) });
+  const s = rep.sensitivity;
+  const m = fmt(rep);
+  out.push({
+    title: `Annual savings (${cur}) by official rate (rows) and relay markup (columns)`,
+    columns: [{ header: 'CNY per USD' }, ...s.markupPct.map((x) => ({ header: `+${x}%`, align: 'right' as const }))],
+    rows: s.fx.map((fx, i) => [fx.toString(), ...s.annualSavingsCNY[i]!.map((v) => m(v))]),
+  });
+  return out;
+}
+
+function markdown(s: Section): string {
+  const esc = (c: Cell) => String(c ?? '').replace(/\|/g, '\\|');
+  const head = `| ${s.columns.map((c) => esc(c.header)).join(' | ')} |`;
+  const rule = `| ${s.columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`;
+  return [head, rule, ...s.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** The main table (groups with --by, else models) as CSV with exact amounts. */
+function toCsv(rep: RoiReport): string {
+  const cur = rep.currency;
+  const rows = rep.groups ? rep.groups.rows : rep.models;
+  const q = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const conv = (d: Decimal) => inCurrency(d, cur, rep.rates).toString();
+  const head = [rep.groups?.by ?? 'model', 'requests', 'input_tokens', 'cached_input_tokens', 'output_tokens', 'list_price_USD', `old_cost_${cur}`, `new_cost_${cur}`, `savings_${cur}`, 'savings_pct'];
+  const lines = [...rows, rep.totals].map((r) =>
+    [r.key, String(r.counts.requests), String(r.counts.input), String(r.counts.cached), String(r.counts.output), r.listUSD.toString(), conv(r.oldCNY), conv(r.newCNY), conv(r.savingsCNY), r.pct?.toString() ?? ''].map(q).join(','),
+  );
+  return [head.join(','), ...lines].join('\n');
+}

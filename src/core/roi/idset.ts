@@ -1,0 +1,91 @@
+/** A set of request ids kept as 64-bit hashes in typed arrays, so millions of ids fit in tens of MB. */
+
+const SHARDS = 256;
+
+/**
+ * Why not a Set<string>: 5M ids as JS strings cost ~300 MB, far over roi's 150 MB budget.
+ * Two independent 32-bit hashes (FNV-1a and a murmur-style mix) of the id's UTF-8 bytes make
+ * a 64-bit key; two different ids collide with probability ≈ n²/2⁶⁵ (≈ 7·10⁻⁷ at 5M ids), as
+ * docs/roi.md states. 256 shards grow one at a time, so growing never doubles the whole table.
+ */
+export class IdSet {
+  /** Per shard: interleaved [h1, h2] pairs; (0,0) marks an empty slot. */
+  private readonly slots: Uint32Array[] = [];
+  private readonly count = new Uint32Array(SHARDS);
+  size = 0;
+
+  constructor() {
+    for (let s = 0; s < SHARDS; s++) this.slots.push(new Uint32Array(2 * 64));
+  }
+
+  /** Add an id given as a string; false when it was already there (a duplicate). */
+  add(id: string): boolean {
+    // Hash the UTF-8 bytes so an id read from raw bytes (addBytes) hashes the same.
+    let ascii = true;
+    for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 127) ascii = false;
+    if (!ascii) {
+      const b = Buffer.from(id, 'utf8');
+      return this.addBytes(b, 0, b.length);
+    }
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c ^ id.length;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    return this.finish(h1, h2);
+  }
+
+  /** Add an id given as bytes buf[start, end). */
+  addBytes(buf: Uint8Array, start: number, end: number): boolean {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c ^ (end - start);
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    return this.finish(h1, h2);
+  }
+
+  private finish(h1: number, h2: number): boolean {
+    h1 ^= h1 >>> 16;
+    h1 = Math.imul(h1, 0x85ebca6b);
+    h1 ^= h1 >>> 13;
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
+    h1 >>>= 0;
+    h2 >>>= 0;
+    if (h1 === 0 && h2 === 0) h2 = 1;
+    const s = h1 & (SHARDS - 1);
+    if (!insert(this.slots[s]!, h1, h2)) return false;
+    this.size++;
+    if (++this.count[s]! * 8 > this.slots[s]!.length * 3) this.grow(s);
+    return true;
+  }
+
+  private grow(s: number): void {
+    const old = this.slots[s]!;
+    const next = new Uint32Array(old.length * 2);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0 || old[i + 1] !== 0) insert(next, old[i]!, old[i + 1]!);
+    this.slots[s] = next;
+  }
+}
+
+function insert(t: Uint32Array, a: number, b: number): boolean {
+  const mask = (t.length >>> 1) - 1;
+  let i = (b ^ (a >>> 8)) & mask;
+  for (;;) {
+    const x = t[2 * i]!;
+    const y = t[2 * i + 1]!;
+    if (x === 0 && y === 0) break;
+    if (x === a && y === b) return false;
+    i = (i + 1) & mask;
+  }
+  t[2 * i] = a;
+  t[2 * i + 1] = b;
+  return true;
+}
