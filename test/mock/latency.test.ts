@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock, type MockServer } from '../../src/mock/server.js';
+import { parseFaultSpec } from '../../src/mock/faults.js';
 import { chatBody, chunks, post, readEvents } from './helpers.js';
 
 const servers: MockServer[] = [];
@@ -58,4 +59,26 @@ test('jitter adds a seeded delay: same seed, same schedule shape; zero latency i
   const t0 = performance.now();
   await (await post(z, chatBody({ stream: true, max_tokens: 50 }))).text();
   assert.ok(performance.now() - t0 < 50);
+});
+
+test('a client that hangs up mid-stream does not disturb the mock; close() ends stalled requests at once', async () => {
+  const s = await startMock({ latency: { ttftMs: 10, perTokenMs: 20 } });
+  const r = await post(s, chatBody({ stream: true, max_tokens: 50 }));
+  const reader = r.body!.getReader();
+  await reader.read();
+  await reader.cancel();
+  const ok = await post(s, chatBody({ max_tokens: 2 }));
+  assert.equal(((await ok.json()) as any).usage.completion_tokens, 2);
+  await s.close();
+
+  const stalled = await startMock({ faults: [parseFaultSpec('stall=60000')] });
+  const pending = post(stalled, chatBody()).then(
+    () => 'answered',
+    () => 'failed',
+  );
+  await new Promise((res) => setTimeout(res, 50));
+  const t = performance.now();
+  await stalled.close();
+  assert.equal(await pending, 'failed');
+  assert.ok(performance.now() - t < 1000, 'close() did not wait for the stall');
 });
