@@ -90,6 +90,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   }
   if (!changed) {
     r.message ??= `nothing to change: ${outLabel} already has these values.`;
+    if (!dryRun) await notify();
     return finish(dryRun ? 'dry' : 'summary');
   }
   if (dryRun) {
@@ -145,7 +146,14 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
       await writeSnapshot(p.snapshotFile, makeSnapshot(p.file, p.plan, { createdAt: new Date(ctx.now()).toISOString(), envFile: p.label, to: p.target.name }), ctx.platform);
       r.snapshot = relative(ctx.cwd, p.snapshotFile) || p.snapshotFile;
     } else if (isDotenv && kind === 'migrate') r.notes.push(`kept the existing snapshot from ${p.snapshot!.createdAt}, so rollback still restores the lines from before the first migrate.`);
-    await writeAtomic(outFile!, content, { mode: mode ?? 0o600, platform: ctx.platform, hooks: hooks.write });
+    try {
+      await writeAtomic(outFile!, content, { mode: mode ?? 0o600, platform: ctx.platform, hooks: hooks.write });
+    } catch (e) {
+      // The env file kept its old lines, so a snapshot written just now would describe nothing.
+      if (r.snapshot) await removeSnapshot(p.snapshotFile).catch(() => undefined);
+      r.snapshot = undefined;
+      throw e;
+    }
     if (isDotenv && kind === 'rollback' && p.snapshot) await removeSnapshot(p.snapshotFile);
   }).catch((e: unknown) => {
     throw new RuntimeError(`could not write ${outLabel} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the original is unchanged.`, r.backup ? `a backup is at ${r.backup}.` : undefined, e);
@@ -170,7 +178,11 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     }
   }
 
-  if (opts.notify) {
+  await notify();
+  return finish('summary');
+
+  async function notify(): Promise<void> {
+    if (!opts.notify) return;
     steps.push({ step: 'notify', status: 'ok', ms: 0, detail: '' });
     r.elapsedMs = ctx.clock() - t0;
     const body = { text: notifyText(r), holy: { ...r, steps: r.steps.filter((s) => s.step !== 'notify') } };
@@ -178,7 +190,6 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     Object.assign(steps.at(-1)!, n.ok ? { detail: `HTTP ${n.status}` } : { status: 'warn', detail: `not delivered: ${n.error}` });
     if (!n.ok) out.warn(safe(`--notify: the summary was not delivered (${n.error}); the ${kind} itself is done.`, keys));
   }
-  return finish('summary');
 }
 
 function firstKeyVar(p: Prepared): string {
