@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { MockFault } from './faults.js';
 import type { StreamEvents } from './completion.js';
-import { IN_STREAM_ERROR } from './errors.js';
+import * as E from './errors.js';
 
 /** Server-wide timing state: the clock and live timers (cleared on close so tests exit promptly). */
 export interface Timeline {
@@ -88,7 +88,7 @@ export function sendStream(tl: Timeline, res: ServerResponse, headers: string[],
         const kind = fault!.kind;
         if (kind === 'malformed-sse') buf += MALFORMED;
         else if (kind === 'truncate') return void res.end(buf);
-        else if (kind === 'in-stream-error') return void res.end(buf + `data: ${IN_STREAM_ERROR}\n\n`);
+        else if (kind === 'in-stream-error') return void res.end(buf + `data: ${E.IN_STREAM_ERROR}\n\n`);
         else if (kind === 'reset') {
           if (buf) res.write(buf, () => res.socket?.destroy());
           else res.socket?.destroy();
@@ -103,4 +103,36 @@ export function sendStream(tl: Timeline, res: ServerResponse, headers: string[],
     } else res.end(buf + ev.tail);
   };
   pump();
+}
+
+/**
+ * Faults answered in place of the response (status, 429s, HTML, reset before any byte); returns false
+ * for those that shape the response itself (stalls, mid-body resets, stream faults).
+ */
+export function faultReply(tl: Timeline, res: ServerResponse, f: MockFault, model: string, jsonHeaders: (limits?: string[]) => string[], idHeaders: string[]): boolean {
+  switch (f.kind) {
+    case 'status':
+      sendBody(tl, res, f.status, jsonHeaders(), E.statusError(f.status, f.code, f.type, f.message));
+      return true;
+    case 'rate-limit': {
+      const s = f.retryAfterS ?? 1;
+      sendBody(tl, res, 429, jsonHeaders(['retry-after', String(s), 'retry-after-ms', String(s * 1000), ...E.rateLimitHeaders(0, 0, s)]), E.rateLimitBody(model, s));
+      return true;
+    }
+    case 'insufficient-quota':
+      sendBody(tl, res, 429, jsonHeaders(), E.QUOTA_BODY);
+      return true;
+    case 'html': {
+      const body = E.htmlPage(f.status ?? 502);
+      res.writeHead(f.status ?? 502, ['content-type', 'text/html', 'content-length', String(Buffer.byteLength(body)), ...idHeaders]);
+      res.end(body);
+      return true;
+    }
+    case 'reset':
+      if (f.phase === 'body') return false;
+      res.socket?.destroy();
+      return true;
+    default:
+      return false;
+  }
 }

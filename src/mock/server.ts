@@ -5,7 +5,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { maskKey } from '../core/redact.js';
 import { FaultPicker, type FaultRule, type MockFault } from './faults.js';
 import { completionBody, planCompletion, streamEvents, type ChatBody } from './completion.js';
-import { at, sendBody, sendStream, type Timeline } from './respond.js';
+import { at, faultReply, sendBody, sendStream, type Timeline } from './respond.js';
 import * as E from './errors.js';
 import { mix, rng } from './rng.js';
 
@@ -90,34 +90,7 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
   /** An error (or other fixed) JSON reply; `limits` replaces the usual x-ratelimit-* headers. */
   const send = (res: ServerResponse, id: string, status: number, body: string, limits?: string[]) => sendBody(tl, res, status, jsonHeaders(id, limits), body);
 
-  /** Faults answered in place of the response; returns false for those that shape the response itself. */
-  const immediate = (res: ServerResponse, id: string, f: MockFault, model: string): boolean => {
-    switch (f.kind) {
-      case 'status':
-        send(res, id, f.status, E.statusError(f.status, f.code, f.type, f.message));
-        return true;
-      case 'rate-limit': {
-        const s = f.retryAfterS ?? 1;
-        send(res, id, 429, E.rateLimitBody(model, s), ['retry-after', String(s), 'retry-after-ms', String(s * 1000), ...E.rateLimitHeaders(0, 0, s)]);
-        return true;
-      }
-      case 'insufficient-quota':
-        send(res, id, 429, E.QUOTA_BODY);
-        return true;
-      case 'html': {
-        const body = E.htmlPage(f.status ?? 502);
-        res.writeHead(f.status ?? 502, ['content-type', 'text/html', 'content-length', String(Buffer.byteLength(body)), 'x-request-id', id, 'x-holy-mock', label]);
-        res.end(body);
-        return true;
-      }
-      case 'reset':
-        if (f.phase === 'body') return false;
-        res.socket?.destroy();
-        return true;
-      default:
-        return false;
-    }
-  };
+  const immediate = (res: ServerResponse, id: string, f: MockFault, model: string) => faultReply(tl, res, f, model, (limits) => jsonHeaders(id, limits), ['x-request-id', id, 'x-holy-mock', label]);
 
   const chat = (res: ServerResponse, id: string, t0: number, text: string, entry: MockRequestLog) => {
     let b: ChatBody;
