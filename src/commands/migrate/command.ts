@@ -23,8 +23,8 @@ export function register(program: Command, ctx: Ctx): void {
     program
       .command('migrate')
       .description(
-        "Point the app's env file (--env-file, default .env) at the target provider: base URL and key.\n" +
-          'Records the previous lines in FILE.holy-snapshot.json (mode 0600) so `holy rollback` restores them byte for byte.',
+        "Point the app's env file (--env-file, default .env) at the target provider's base URL and key. " +
+          'The lines it replaces are kept in FILE.holy-snapshot.json (mode 0600), so `holy rollback` restores them byte for byte.',
       )
       .option('--to <provider>', 'target provider (default: the configured "new", holysheep)'),
   )
@@ -43,8 +43,8 @@ export function register(program: Command, ctx: Ctx): void {
     program
       .command('rollback')
       .description(
-        "Point the app's env file back at the official provider (or --to NAME): from the migrate snapshot when there is one,\n" +
-          'else with the key from --key-from-env / --key-file / OPENAI_API_KEY. With no key anywhere it writes a marked placeholder and exits 3.',
+        "Point the app's env file back at the official provider (or --to NAME), from the migrate snapshot when there is one, " +
+          'else with the key from --key-from-env, --key-file or OPENAI_API_KEY; with no key anywhere it writes a marked placeholder and exits 3.',
       )
       .option('--to <provider>', 'provider to roll back to', 'official')
       .option('--key-from-env <var>', 'take the official key from this environment variable (e.g. ORIGINAL_OPENAI_KEY)'),

@@ -3,19 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { basename, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Ctx } from '../../context.js';
-import { CheckFailed, RuntimeError, SilentExit, UsageError } from '../../errors.js';
+import { Interrupted, RuntimeError, SilentExit, UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import type { Invocation } from '../kit.js';
 import { printEnv, envValues } from '../../core/envfile/parse.js';
 import { renderFormat, k8sName, type FormatVar } from '../../core/migrate/formats.js';
 import { isSecretName } from '../../core/migrate/plan.js';
-import { makeSnapshot } from '../../core/migrate/snapshot.js';
-import { backupFile, fileMode, writeAtomic, type WriteHooks } from '../../adapters/envwriter.js';
-import { removeSnapshot, writeSnapshot } from '../../adapters/snapshot.js';
+import { backupFile, fileMode } from '../../adapters/envwriter.js';
 import { postNotify } from '../../adapters/notify.js';
 import { PLACEHOLDER, prepare, type Kind, type MigrateOpts, type Prepared } from './prepare.js';
 import { diffLines, maskChanges, notifyText, renderDryRun, renderSummary, safe, type Result, type Step } from './render.js';
 import { runRestart } from './restart.js';
+import { checkMode, hooks, writeOutput } from './apply.js';
 import { verifyTarget } from './verify-step.js';
 
 export const migrateHandler = (inv: Invocation<MigrateOpts>) => handle('migrate', inv);
@@ -26,8 +25,7 @@ async function handle(kind: Kind, { ctx, out, g, opts }: Invocation<MigrateOpts>
   if (r.exitCode !== 0) throw new SilentExit(r.exitCode);
 }
 
-/** Test hook for the write step (inject a crash between temp write and rename). */
-export const hooks: { write?: WriteHooks } = {};
+export { hooks };
 
 /** Run the whole operation and print it; returns the result (exitCode set) — throws only usage/check errors found before writing. */
 export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts, out: Out): Promise<Result> {
@@ -83,6 +81,9 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     r.message = `no ${p.target.name} key found (no snapshot, no --key-from-env, no --key-file, and ${p.target.apiKeyEnv ?? 'the key variable'} holds a key that does not belong to ${p.target.name}); the key line gets the placeholder ${PLACEHOLDER} — replace it with the real key, then restart the app.`;
   }
 
+  const holdsKey = p.vars.some((v) => v.role === 'key' && envValues(p.plan.after)[v.name]) || formatVars(p).some((v) => v.secret);
+  const mode = outFile ? await fileMode(outFile) : undefined;
+
   // Non-dotenv formats cannot be edited in place: without --out they are a (masked) preview.
   const dryRun = !!opts.dryRun || !outFile || (!opts.yes && !ctx.stdin.isTTY);
   if (opts.apply && !opts.yes && !ctx.stdin.isTTY && !opts.dryRun) {
@@ -94,11 +95,19 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     return finish(dryRun ? 'dry' : 'summary');
   }
   if (dryRun) {
+    try {
+      checkMode(ctx, mode, holdsKey, outLabel, !!opts.force);
+    } catch (e) {
+      r.notes.push(`${(e as Error).message.replace(/^refusing/, 'applying would refuse')} Run chmod 600 ${outLabel} first (or pass --force).`);
+    }
     if (opts.format !== 'dotenv') r.preview = renderFormat(opts.format, formatVars(p, true), k8sName(basename(p.label)));
     const why = opts.dryRun ? '' : !outFile ? ` (--format ${opts.format} needs --out FILE to write)` : ' (stdin is not a terminal; add --yes to apply)';
     r.message ??= `dry run${why}: nothing was written.`;
     return finish('dry');
   }
+
+  const modeWarning = checkMode(ctx, mode, holdsKey, outLabel, !!opts.force);
+  if (modeWarning) out.warn(modeWarning);
 
   if (!opts.yes) {
     for (const l of diffLines(r, out.c)) ctx.stderr.write(safe(l, keys) + '\n');
@@ -122,16 +131,8 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     }
   }
 
-  const holdsKey = p.vars.some((v) => v.role === 'key' && envValues(p.plan.after)[v.name]) || (opts.format !== 'dotenv' && formatVars(p).some((v) => v.secret));
-  const mode = await fileMode(outFile!);
-  if (mode !== undefined && ctx.platform !== 'win32' && holdsKey && (mode & 0o077) !== 0 && !opts.force) {
-    throw new CheckFailed(
-      `refusing to write a key into ${outLabel}: its mode is ${mode.toString(8).padStart(4, '0')}, so other users can read it.`,
-      `run chmod 600 ${outLabel} (or pass --force to keep its mode).`,
-    );
-  }
-  if (mode !== undefined && (mode & 0o077) !== 0 && holdsKey) out.warn(`${outLabel} stays mode ${mode.toString(8)} (readable by others) because of --force.`);
-
+  // Ctrl-C before the write leaves everything as it was; once the rename happened it is applied.
+  if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${outLabel} was not changed.`);
   if (mode !== undefined) {
     steps.push({ step: 'backup', status: 'ok', ms: 0, detail: '' });
     const bak = await timed('backup', () => backupFile(outFile!, ctx.now(), ctx.platform));
@@ -140,33 +141,22 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   } else steps.push({ step: 'backup', status: 'skipped', ms: 0, detail: `${outLabel} did not exist` });
 
   steps.push({ step: 'write', status: 'ok', ms: 0, detail: '' });
-  await timed('write', async () => {
-    const isDotenv = opts.format === 'dotenv';
-    if (isDotenv && kind === 'migrate' && !p.snapshot) {
-      await writeSnapshot(p.snapshotFile, makeSnapshot(p.file, p.plan, { createdAt: new Date(ctx.now()).toISOString(), envFile: p.label, to: p.target.name }), ctx.platform);
-      r.snapshot = relative(ctx.cwd, p.snapshotFile) || p.snapshotFile;
-    } else if (isDotenv && kind === 'migrate') r.notes.push(`kept the existing snapshot from ${p.snapshot!.createdAt}, so rollback still restores the lines from before the first migrate.`);
-    try {
-      await writeAtomic(outFile!, content, { mode: mode ?? 0o600, platform: ctx.platform, hooks: hooks.write });
-    } catch (e) {
-      // The env file kept its old lines, so a snapshot written just now would describe nothing.
-      if (r.snapshot) await removeSnapshot(p.snapshotFile).catch(() => undefined);
-      r.snapshot = undefined;
-      throw e;
-    }
-    if (isDotenv && kind === 'rollback' && p.snapshot) await removeSnapshot(p.snapshotFile);
-  }).catch((e: unknown) => {
-    throw new RuntimeError(`could not write ${outLabel} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the original is unchanged.`, r.backup ? `a backup is at ${r.backup}.` : undefined, e);
-  });
+  const w = await timed('write', () =>
+    writeOutput({ ctx, kind, p, dotenv: opts.format === 'dotenv', file: outFile!, label: outLabel, content, mode: mode ?? 0o600, backup: r.backup }),
+  );
+  r.snapshot = w.snapshot;
+  r.notes.push(...w.notes);
   r.applied = true;
   r.dryRun = false;
-  steps.at(-1)!.detail = `${outLabel} (mode ${((mode ?? 0o600) & 0o777).toString(8)})${r.snapshot ? `; snapshot ${r.snapshot}` : ''}`;
-  if (r.output) r.output.mode = ((mode ?? 0o600) & 0o777).toString(8);
+  const modeText = ((mode ?? 0o600) & 0o777).toString(8);
+  steps.at(-1)!.detail = `${outLabel} (mode ${modeText})${r.snapshot ? `; snapshot ${r.snapshot}` : ''}`;
+  if (r.output) r.output.mode = modeText;
 
   if (opts.restart) {
     steps.push({ step: 'restart', status: 'ok', ms: 0, detail: '' });
     out.info(`running: ${opts.restart}`);
     const rr = await timed('restart', () => runRestart(ctx, opts.restart!));
+    if (ctx.signal.aborted) throw new Interrupted(`interrupted during "${opts.restart}"; ${outLabel} stays applied (undo with holy ${kind === 'migrate' ? 'rollback' : 'migrate'} --env-file ${p.label} --yes).`);
     const step = steps.at(-1)!;
     if (rr.code === 0) step.detail = `${opts.restart} exited 0`;
     else {
