@@ -123,44 +123,44 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const sends = o.warmup + (o.requests ?? items);
   const uses = scaleUses(sc.perItem, sends);
 
-  // Keys and the new side's model list come before the plan, so the plan shows the mapping used.
-  const live: { old?: Side['live']; new?: Side['live'] } = {};
-  let served: Set<string> | undefined;
-  let mappingNote: string | undefined;
   const timeout = (p: Profile) => o.timeoutMs ?? p.timeoutMs;
-  if (!o.dryRun) {
-    const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : undefined;
-    // Both keys are checked before any connection is opened: a refused key sends nothing anywhere.
-    const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
-    const keyNew = await liveKey(prov, newP, o.force, '--new');
-    const mk = (p: Profile, key: string) => ({ baseURL: p.baseURL.trim(), key, headers: p.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(p) });
-    live.new = mk(newP, keyNew);
-    if (oldP) live.old = mk(oldP, keyOld!);
-    served = await listModels({ dispatcher: live.new.http.dispatcher, baseURL: live.new.baseURL, key: live.new.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
-    if (!served) mappingNote = `could not list ${newP.name}'s models, so only --model-map rewrites models`;
-  } else if ([...sc.models].some((m) => !o.modelMap.has(m))) {
-    mappingNote = 'built-in mapping (e.g. gpt-4-turbo → gpt-4.1) is decided from the new provider\'s model list when the run starts';
-  }
-  const mapping = resolveMapping(sc.models, o.modelMap, served);
-  const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
-  const mapModel = (m: string) => mapTo.get(m) ?? m;
-  const newPlan = providerPlan(newP.name, uses, table, mapModel);
   const oldPlan = oldP ? providerPlan(oldP.name, uses, table, (m) => m) : { name: 'recorded', recorded: true as const };
-  const total = new Decimal(newPlan.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0);
-  const plan: Plan = {
-    files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
-    old: oldPlan, new: newPlan, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(mappingNote ? { mappingNote } : {}), load: o.load,
+  const planFor = (mapping: MappingEntry[], note?: string): Plan => {
+    const to = new Map(mapping.map((m) => [m.from, m.to]));
+    const newPlan = providerPlan(newP.name, uses, table, (m) => to.get(m) ?? m);
+    const total = new Decimal(newPlan.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0);
+    return {
+      files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
+      old: oldPlan, new: newPlan, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(note ? { mappingNote: note } : {}), load: o.load,
+    };
   };
+  // Before anything is sent, the new side's model list is unknown: price the plan both with and
+  // without the built-in mapping and guard on the dearer one.
+  const flagOnly = planFor(resolveMapping(sc.models, o.modelMap, undefined), [...sc.models].some((m) => !o.modelMap.has(m)) ? "built-in mapping (e.g. gpt-4-turbo → gpt-4.1) is decided from the new provider's model list when the run starts" : undefined);
+  const withSuggested = planFor(resolveMapping(sc.models, o.modelMap, new Set()));
+  const guard = Decimal.max(flagOnly.totalCostUSD, withSuggested.totalCostUSD);
+  if (o.dryRun) return { plan: flagOnly };
+  if (guard.greaterThan(o.maxCostUSD) && !o.yes) {
+    throw new UsageError(`the estimated cost is $${guard.toFixed(4)}${perPass ? ' per pass over the traffic' : ''}, above --max-cost $${o.maxCostUSD}; pass --yes to spend it, raise --max-cost, or send fewer requests with -n.`, 'run with --dry-run to see the plan.');
+  }
+
+  // Both keys are checked before any connection is opened: a refused key sends nothing anywhere.
+  const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
+  const keyNew = await liveKey(prov, newP, o.force, '--new');
+  const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : undefined;
+  const mk = (p: Profile, key: string) => ({ baseURL: p.baseURL.trim(), key, headers: p.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(p) });
+  const live: { old?: Side['live']; new?: Side['live'] } = { new: mk(newP, keyNew) };
+  if (oldP) live.old = mk(oldP, keyOld!);
   const closeAll = async () => {
     await live.old?.http.close();
     await live.new?.http.close();
   };
-  if (o.dryRun) return { plan };
-  if (total.greaterThan(o.maxCostUSD) && !o.yes) {
-    await closeAll();
-    throw new UsageError(`the estimated cost is $${total.toFixed(4)}${perPass ? ' per pass over the traffic' : ''}, above --max-cost $${o.maxCostUSD}; pass --yes to spend it, raise --max-cost, or send fewer requests with -n.`, 'run with --dry-run to see the plan.');
-  }
-  for (const u of [...newPlan.unpriced, ...('unpriced' in oldPlan ? oldPlan.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
+  const served = await listModels({ dispatcher: live.new!.http.dispatcher, baseURL: live.new!.baseURL, key: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
+  const mapping = resolveMapping(sc.models, o.modelMap, served);
+  const plan = planFor(mapping, served ? undefined : `could not list ${newP.name}'s models, so only --model-map rewrites models`);
+  const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
+  const mapModel = (m: string) => mapTo.get(m) ?? m;
+  for (const u of [...plan.new.unpriced, ...('unpriced' in oldPlan ? oldPlan.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
   for (const m of mapping) out.info(`model map: ${m.from} → ${m.to} on ${newP.name} (${m.why === 'flag' ? '--model-map' : `${newP.name} does not list ${m.from}`})`);
 
   const oldSide = makeSide('old', oldP?.name ?? 'recorded', o, live.old ?? null);

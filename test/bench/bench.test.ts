@@ -1,0 +1,247 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { mocks, traffic, bench, chatRequests, OLD_KEY, NEW_KEY } from './helpers.js';
+
+const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
+const noKeys = (...texts: string[]) => {
+  for (const t of texts) for (const k of [OLD_KEY, NEW_KEY]) assert.ok(!t.includes(k), `a key leaked: …${t.slice(Math.max(0, t.indexOf(k) - 80), t.indexOf(k) + 20)}`);
+};
+
+describe('holy bench against two mocks', () => {
+  test('happy path: cycles traffic, --out/--csv/--json written, maps unserved models, no key anywhere', async () => {
+    const m = await mocks({ models: ['gpt-4o-mini', 'gpt-4-turbo'], latency: { ttftMs: 5, perTokenMs: 1 } }, { latency: { ttftMs: 5, perTokenMs: 1 }, variant: 0.3 });
+    try {
+      const file = traffic(m.dir, 4, { stream: true });
+      const t2 = traffic(m.dir, 1, { model: 'gpt-4-turbo' }, 'turbo.jsonl');
+      const out = join(m.dir, 'results.jsonl');
+      const csv = join(m.dir, 'results.csv');
+      const r = await bench([file, t2, ...m.args, '-n', '10', '-c', '2', '--out', out, '--csv', csv, '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.summary.pairs, 10);
+      assert.equal(doc.summary.old.requests, 10);
+      assert.equal(doc.summary.new.ok, 10);
+      assert.deepEqual(doc.plan.mapping, [{ from: 'gpt-4-turbo', to: 'gpt-4.1', why: 'built-in' }]);
+      const rl = lines(out).map((l) => JSON.parse(l));
+      assert.equal(rl.length, 20);
+      assert.deepEqual(new Set(rl.map((x) => x.role)), new Set(['old', 'new']));
+      const turboNew = rl.find((x) => x.model === 'gpt-4-turbo' && x.role === 'new');
+      assert.equal(turboNew.mappedModel, 'gpt-4.1');
+      assert.equal(turboNew.request.model, 'gpt-4.1');
+      const streamed = rl.find((x) => x.stream);
+      assert.equal(streamed.request.stream_options.include_usage, true);
+      assert.equal(streamed.outputTokensSource, 'server');
+      assert.ok(streamed.ttftMs > 0 && streamed.e2eMs >= streamed.ttftMs);
+      for (const x of rl) for (const k of ['id', 'provider', 'file', 'line', 'status', 'errorClass', 'ttfbMs', 'itl', 'promptTokens', 'similarity', 'retries', 'request', 'response', 'timings']) assert.ok(k in x, k);
+      assert.equal(lines(csv).length, 21);
+      assert.match(lines(csv)[0]!, /^id,role,provider,file,line/);
+      noKeys(r.stdout, r.stderr, readFileSync(out, 'utf8'), readFileSync(csv, 'utf8'));
+      assert.deepEqual(readdirSync(m.dir).filter((f) => f.endsWith('.tmp')), []);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('TTFT 200 ms and 10 ms/token: p50 TTFT within ±5 ms, TPOT and ITL ≈ 10 ms', async () => {
+    const lat = { ttftMs: 200, perTokenMs: 10 };
+    const m = await mocks({ latency: lat }, { latency: lat });
+    try {
+      const file = traffic(m.dir, 8);
+      const r = await bench([file, ...m.args, '--stream', 'on', '-c', '2', '--warmup', '2', '-n', '16', '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout).summary;
+      for (const p of [s.old, s.new]) {
+        assert.ok(Math.abs(p.ttftMs.p['50'] - 200) <= 5, `ttft p50 ${p.ttftMs.p['50']}`);
+        assert.ok(Math.abs(p.tpotMs.p['50'] - 10) <= 2, `tpot p50 ${p.tpotMs.p['50']}`);
+        assert.ok(Math.abs(p.itlMs.p['50'] - 10) <= 3, `itl p50 ${p.itlMs.p['50']}`);
+        assert.ok(p.ttfbMs.p['50'] < 50, 'TTFB is the headers, not the first token');
+      }
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('every request accounted for under 500s, resets, stalls and malformed SSE', async () => {
+    const m = await mocks({}, {
+      faults: [
+        { fault: { kind: 'status', status: 500 }, path: 'chat', every: 4 },
+        { fault: { kind: 'reset', phase: 'body' }, path: 'chat', every: 5 },
+        { fault: { kind: 'stall', ms: 3000, phase: 'headers' }, path: 'chat', first: 1 },
+        { fault: { kind: 'malformed-sse' }, path: 'chat', every: 6 },
+      ],
+    });
+    try {
+      const file = traffic(m.dir, 20, { stream: true });
+      const out = join(m.dir, 'r.jsonl');
+      const r = await bench([file, ...m.args, '--timeout', '400', '-c', '4', '--out', out, '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout).summary;
+      assert.equal(s.new.requests, 20);
+      const errs = Object.values(s.new.errors as Record<string, number>).reduce((a, b) => a + b, 0);
+      assert.equal(s.new.ok + errs, 20);
+      for (const cls of ['http_500', 'reset', 'timeout', 'malformed_stream']) assert.ok((s.new.errors[cls] ?? 0) >= 1, `${cls}: ${JSON.stringify(s.new.errors)}`);
+      assert.equal(s.old.ok, 20);
+      const rl = lines(out).map((l) => JSON.parse(l));
+      assert.equal(rl.length, 40);
+      assert.equal(rl.filter((x) => x.role === 'new' && !x.ok).length, errs);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('Ctrl-C: stops sending, writes valid files and exits 130', async () => {
+    const m = await mocks({ latency: { ttftMs: 30, perTokenMs: 5 } }, { latency: { ttftMs: 30, perTokenMs: 5 } });
+    try {
+      const file = traffic(m.dir, 10, { stream: true });
+      const out = join(m.dir, 'r.jsonl');
+      const csv = join(m.dir, 'r.csv');
+      const t0 = performance.now();
+      const r = await bench([file, ...m.args, '-n', '1000', '-c', '2', '--out', out, '--csv', csv], m.env, { abortAfterMs: 600 });
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(performance.now() - t0 < 4000);
+      assert.match(r.stderr, /interrupted/);
+      assert.match(r.stdout, /requests ok/);
+      const rl = lines(out).map((l) => JSON.parse(l));
+      assert.ok(rl.length >= 2 && rl.length < 2000 && rl.length % 2 === 0, `lines ${rl.length}`);
+      assert.equal(lines(csv).length, rl.length + 1);
+      const sent = chatRequests(m.neu);
+      assert.ok(sent < 1000, 'stopped sending');
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('gates: --p99 MS and --max-regression exit 3 after printing; passing gates exit 0', async () => {
+    const m = await mocks({ latency: { ttftMs: 0, perTokenMs: 0 } }, { latency: { ttftMs: 80, perTokenMs: 0 } });
+    try {
+      const file = traffic(m.dir, 6);
+      const a = await bench([file, ...m.args, '--p99', '20'], m.env);
+      assert.equal(a.code, 3, a.stderr);
+      assert.match(a.stdout, /E2E p99 ms/);
+      assert.match(a.stderr, /gate missed: newp p99 E2E/);
+      const b = await bench([file, ...m.args, '--max-regression', '10', '--json'], m.env);
+      assert.equal(b.code, 3);
+      assert.equal(JSON.parse(b.stdout).summary.gates[0].ok, false);
+      const c = await bench([file, ...m.args, '--p99', '5000', '--max-regression', '100000'], m.env);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stdout.split('\n').find((l) => l.startsWith('E2E'))!, /^E2E p99 ms/, '--p99 puts p99 first');
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('cost guard refuses (exit 2) and --dry-run sends nothing', async () => {
+    const m = await mocks();
+    try {
+      const file = traffic(m.dir, 3, { model: 'gpt-4.1', max_tokens: 100_000 });
+      const a = await bench([file, ...m.args, '-n', '10'], m.env);
+      assert.equal(a.code, 2);
+      assert.match(a.stderr, /above --max-cost \$1; pass --yes/);
+      const b = await bench([file, ...m.args, '-n', '10', '--dry-run', '--json'], m.env);
+      assert.equal(b.code, 0, b.stderr);
+      const plan = JSON.parse(b.stdout).plan;
+      assert.equal(plan.sends, 10);
+      assert.equal(plan.new.outputTokens, 1_000_000);
+      assert.ok(Number(plan.totalCostUSD) > 1);
+      assert.deepEqual(plan.files.map((f: { format: string }) => f.format), ['chat-jsonl']);
+      const c = await bench([file, ...m.args, '--dry-run'], {});
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stdout, /total cost/);
+      assert.equal(m.old.requests.length + m.neu.requests.length, 0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('a key that does not belong to the host is refused before anything is sent', async () => {
+    const m = await mocks();
+    try {
+      const file = traffic(m.dir, 2);
+      const r = await bench([file, ...m.args], { ...m.env, OLDP_API_KEY: 'sk-proj-FAKEFAKE' });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /refusing to send.*oldp.*not api\.openai\.com/);
+      assert.ok(!r.stderr.includes('sk-proj-FAKEFAKE'));
+      const none = await bench([file, ...m.args], { NEWP_API_KEY: NEW_KEY });
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /no key for provider oldp.*OLDP_API_KEY/);
+      assert.equal(m.old.requests.length + m.neu.requests.length, 0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('retries honour Retry-After and stay out of latency', async () => {
+    const m = await mocks({}, { faults: [{ fault: { kind: 'rate-limit', retryAfterS: 0.3 }, path: 'chat', first: 2 }] });
+    try {
+      const file = traffic(m.dir, 1);
+      const t0 = performance.now();
+      const r = await bench([file, ...m.args, '--retries', '2', '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(performance.now() - t0 >= 550, 'waited for Retry-After twice');
+      const s = JSON.parse(r.stdout).summary;
+      assert.equal(s.new.ok, 1);
+      assert.deepEqual(s.new.retries, { total: 2, requests: 1, waitMs: 600 });
+      assert.ok(s.new.e2eMs.max < 250, `e2e ${s.new.e2eMs.max}`);
+      const off = await bench([file, ...m.args, '--json'], m.env);
+      assert.equal(JSON.parse(off.stdout).summary.new.ok, 1, 'mock faults were used up; default has no retries');
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('--abort-after stops sending to a failing provider and says so', async () => {
+    const m = await mocks({}, { faults: [{ fault: { kind: 'status', status: 503 }, path: 'chat' }] });
+    try {
+      const file = traffic(m.dir, 10);
+      const r = await bench([file, ...m.args, '-c', '1', '--abort-after', '3', '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout).summary;
+      assert.equal(chatRequests(m.neu), 3);
+      assert.deepEqual(s.new.errors, { http_503: 3, circuit_open: 7 });
+      assert.ok(s.flags.some((f: string) => /stopped sending after 3/.test(f)));
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('integrity: over-counting, substitution and ignored include_usage are flagged', async () => {
+    const m = await mocks({}, { usageScale: 1.5, echoModel: 'cheap-model', ignoreIncludeUsage: true });
+    try {
+      const file = traffic(m.dir, 4, { stream: true });
+      const r = await bench([file, ...m.args, '--json'], m.env);
+      const s = JSON.parse(r.stdout).summary;
+      assert.ok(s.flags.some((f: string) => /substitution/.test(f)), s.flags.join('\n'));
+      assert.ok(s.flags.some((f: string) => /include_usage/.test(f)));
+      assert.equal(s.new.outputTokensSource.local, 4);
+      assert.equal(s.old.outputTokensSource.server, 4);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('open loop and --old recorded replay of a results file', async () => {
+    const m = await mocks();
+    try {
+      const file = traffic(m.dir, 6);
+      const out = join(m.dir, 'first.jsonl');
+      const t0 = performance.now();
+      const a = await bench([file, ...m.args, '--rate', '40', '--seed', '3', '--out', out], m.env);
+      assert.equal(a.code, 0, a.stderr);
+      assert.ok(performance.now() - t0 >= 50);
+      assert.equal(chatRequests(m.neu), 6);
+      const oldBefore = chatRequests(m.old);
+      const b = await bench([out, '--old', 'recorded', '--new', m.args[3]!, '--json'], m.env);
+      assert.equal(b.code, 0, b.stderr);
+      const s = JSON.parse(b.stdout).summary;
+      assert.equal(chatRequests(m.old), oldBefore, 'no old calls');
+      assert.ok(s.old.recorded);
+      assert.ok(s.pairs >= 6);
+      assert.ok(s.quality.pairs >= 6);
+      assert.equal(existsSync(out), true);
+    } finally {
+      await m.close();
+    }
+  });
+});
