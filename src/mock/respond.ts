@@ -51,6 +51,21 @@ export interface StreamTiming {
   random: () => number;
 }
 
+/**
+ * When each of n pieces is due: t0 + ttft + i·perToken + a seeded jitter in [0, jitter], plus `stallMs` from
+ * piece k on; never earlier than the previous piece, so chunks stay in order.
+ */
+export function schedule(n: number, tm: StreamTiming, k = n, stallMs = 0): Float64Array {
+  const due = new Float64Array(n);
+  let prev = tm.t0;
+  for (let i = 0; i < n; i++) {
+    let t = tm.t0 + tm.ttftMs + i * tm.perTokenMs + (tm.jitterMs > 0 ? tm.random() * tm.jitterMs : 0) + (i >= k ? stallMs : 0);
+    if (t < prev) t = prev;
+    due[i] = prev = t;
+  }
+  return due;
+}
+
 // Deliberately not valid JSON: the stream parser of a client must cope or report it.
 const MALFORMED = 'data: {"id":"chatcmpl-holymock","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"unterminated\n\n';
 
@@ -69,13 +84,7 @@ export function sendStream(tl: Timeline, res: ServerResponse, headers: string[],
   res.write(ev.role);
   const k = middle(n);
   const stallMs = fault?.kind === 'stall' && fault.phase === 'body' ? fault.ms : 0;
-  const due = new Float64Array(n);
-  let prev = tm.t0;
-  for (let i = 0; i < n; i++) {
-    let t = tm.t0 + tm.ttftMs + i * tm.perTokenMs + (tm.jitterMs > 0 ? tm.random() * tm.jitterMs : 0) + (i >= k ? stallMs : 0);
-    if (t < prev) t = prev;
-    due[i] = prev = t;
-  }
+  const due = schedule(n, tm, k, stallMs);
   let i = 0;
   let faulted = !fault || stallMs > 0;
   const pump = (): void => {
