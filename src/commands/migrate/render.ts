@@ -75,11 +75,11 @@ export function safe(text: string, keys: Array<string | undefined>): string {
 /** Dry run: the diff on stdout (it is the result), notes on stderr. */
 export function renderDryRun(out: Out, r: Result, keys: Array<string | undefined>): void {
   if (out.mode === 'json') return out.json(JSON.parse(safe(JSON.stringify(r), keys)));
-  if (!r.changed) out.line(`${r.envFile}: nothing to change; it already points at ${r.target.name}.`);
+  if (!r.changed) out.line(safe(r.message ?? `${r.envFile}: nothing to change.`, keys));
   else for (const l of diffLines(r, out.c)) out.line(safe(l, keys));
   if (r.preview) out.line(safe(r.preview.trimEnd(), keys));
   for (const n of r.notes) out.info(safe(`note: ${n}`, keys));
-  if (r.message) out.info(safe(r.message, keys));
+  if (r.message && r.changed) (r.ok ? out.info : out.warn)(safe(r.message, keys));
 }
 
 /** After applying (or deciding there is nothing to do): the steps and the total time. */
