@@ -132,7 +132,7 @@ describe('faults as a real client sees them', () => {
     const ev = await readEvents(await post(await mock('stall=300@phase=body'), stream), t1);
     const gaps = ev.slice(1).map((e, i) => e.t - ev[i]!.t);
     assert.ok(Math.max(...gaps) >= 290, `largest gap ${Math.max(...gaps)} ms`);
-    assert.ok(ev[0]!.t < 150, 'the role chunk came at once');
+    assert.ok(ev[0]!.t < 250, 'the role chunk came at once, before the 300 ms stall');
     assert.equal(ev.at(-1)!.data, '[DONE]');
   });
 
