@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { comparePair, isJsonMode, leastSimilar, summariseQuality, viewFromCompletion, type PairScores } from '../../src/core/quality/compare.js';
-import { canonicalJson, jsonEqual, jsonLeafF1 } from '../../src/core/quality/json.js';
+import { canonicalJson, jsonEqual, jsonSimilarity } from '../../src/core/quality/json.js';
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
 const text = (content: string | null, finishReason = 'stop') => ({ content, finishReason });
@@ -16,7 +16,15 @@ describe('JSON structural equality', () => {
     assert.ok(!jsonEqual([], {}));
     assert.equal(canonicalJson({ b: 1, a: [true, null] }), '{"a":[true,null],"b":1}');
   });
-  test('leaf F1: {a:1,b:2} vs {a:1,b:3} share one of two leaves each → 1/2', () => close(jsonLeafF1({ a: 1, b: 2 }, { a: 1, b: 3 }), 0.5));
+  test('similarity: {a:1,b:2} vs {a:1,b:3} agree on one of two leaves → 1/2', () => close(jsonSimilarity({ a: 1, b: 2 }, { a: 1, b: 3 }), 0.5));
+  test('similarity: reworded strings earn their text similarity, missing keys nothing', () => {
+    // leaf $.answer: F1 2/3, ROUGE-L 2/3 → 2/3; $.ok equal → 1; mean over 2 paths = 5/6
+    close(jsonSimilarity({ answer: 'the cat sat', ok: true }, { answer: 'the cat ran', ok: true }), 5 / 6);
+    // union of paths {a, b, c}: a equal, b and c each missing on one side → 1/3
+    close(jsonSimilarity({ a: 1, b: 2 }, { a: 1, c: 2 }), 1 / 3);
+    assert.equal(jsonSimilarity({ n: 1 }, { n: '1' }), 0);
+    assert.equal(jsonSimilarity({}, []), 0);
+  });
 });
 
 describe('comparePair', () => {

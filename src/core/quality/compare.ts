@@ -1,6 +1,6 @@
 /** Per-pair quality comparison of two chat completions (old vs new) and its aggregation. */
 import { exactMatch, rougeLOf, tokenF1Of, tokenize } from './text.js';
-import { jsonEqual, jsonLeafF1, parseJson } from './json.js';
+import { jsonEqual, jsonSimilarity, parseJson } from './json.js';
 
 /** The parts of a completion that quality compares. */
 export interface ResponseView {
@@ -47,9 +47,9 @@ function toolText(v: ResponseView): string {
 /**
  * Compare two responses (a = old, b = new). The headline `similarity`:
  * - tool calls on either side: 0 if the tool names differ; 1 if names and parsed arguments are
- *   equal; else 0.5 + 0.5 × the arguments' JSON leaf F1 (right tool, partly right arguments);
+ *   equal; else 0.5 + 0.5 × the arguments' jsonSimilarity (right tool, partly right arguments);
  * - JSON mode with at least one valid side: 1 if structurally equal, 0 if only one is valid,
- *   else the leaf F1 of the two documents;
+ *   else jsonSimilarity of the two documents (leaf by leaf, strings by text similarity);
  * - otherwise 1 on a normalised exact match, else the mean of token F1 and ROUGE-L (word overlap
  *   and word order both count).
  */
@@ -76,7 +76,7 @@ export function comparePair(a: ResponseView, b: ResponseView, opts: { jsonMode: 
     const jb = parseJson(textB);
     const equal = ja.ok && jb.ok && jsonEqual(ja.value, jb.value);
     scores.json = { validA: ja.ok, validB: jb.ok, equal };
-    if (ja.ok && jb.ok) scores.similarity = equal ? 1 : jsonLeafF1(ja.value, jb.value);
+    if (ja.ok && jb.ok) scores.similarity = equal ? 1 : jsonSimilarity(ja.value, jb.value);
     else if (ja.ok !== jb.ok) scores.similarity = 0;
   }
   if ((a.toolCalls?.length ?? 0) > 0 || (b.toolCalls?.length ?? 0) > 0) {
@@ -87,7 +87,7 @@ export function comparePair(a: ResponseView, b: ResponseView, opts: { jsonMode: 
     scores.tools = { namesEqual, argsEqual };
     if (!namesEqual) scores.similarity = 0;
     else if (argsEqual) scores.similarity = 1;
-    else scores.similarity = 0.5 + (0.5 * ca.reduce((s, c, i) => s + jsonLeafF1(c.args, cb[i]!.args), 0)) / ca.length;
+    else scores.similarity = 0.5 + (0.5 * ca.reduce((s, c, i) => s + jsonSimilarity(c.args, cb[i]!.args), 0)) / ca.length;
   }
   return scores;
 }

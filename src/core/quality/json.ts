@@ -1,4 +1,5 @@
 /** JSON validity and structural comparison for JSON-mode answers and tool-call arguments. */
+import { rougeL, tokenF1 } from './text.js';
 
 /** Parse strict JSON; undefined when invalid (a JSON-mode answer wrapped in prose or fences is invalid). */
 export function parseJson(text: string | null | undefined): { ok: true; value: unknown } | { ok: false } {
@@ -37,38 +38,41 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** Leaves as "path=value" strings ($.a.b[0]=1), the unit of partial JSON agreement. */
-export function jsonLeaves(v: unknown, path = '$', out: string[] = []): string[] {
+// Empty containers are leaves; symbols so they never compare equal to a string such as "{}".
+const EMPTY_ARRAY = Symbol('[]');
+const EMPTY_OBJECT = Symbol('{}');
+
+/** Leaves by path ($.a.b[0] → value); empty objects/arrays are leaves too, so {} ≠ []. */
+export function jsonLeaves(v: unknown, path = '$', out = new Map<string, unknown>()): Map<string, unknown> {
   if (Array.isArray(v)) {
-    if (v.length === 0) out.push(`${path}=[]`);
+    if (v.length === 0) out.set(path, EMPTY_ARRAY);
     v.forEach((x, i) => jsonLeaves(x, `${path}[${i}]`, out));
   } else if (v !== null && typeof v === 'object') {
     const keys = Object.keys(v);
-    if (keys.length === 0) out.push(`${path}={}`);
-    for (const k of keys) jsonLeaves((v as Record<string, unknown>)[k], `${path}.${k}`, out);
-  } else {
-    out.push(`${path}=${JSON.stringify(v) ?? 'null'}`);
-  }
+    if (keys.length === 0) out.set(path, EMPTY_OBJECT);
+    for (const k of keys) jsonLeaves((v as Record<string, unknown>)[k], `${path}.${JSON.stringify(k)}`, out);
+  } else out.set(path, v);
   return out;
 }
 
-/** Partial agreement of two JSON values: F1 over their leaf sets (1 when structurally equal, 0 when nothing matches). */
-export function jsonLeafF1(a: unknown, b: unknown): number {
+/**
+ * Partial agreement of two JSON values, 0..1: the mean, over the union of leaf paths, of a
+ * per-leaf score — 1 for equal values, the text similarity (mean of token F1 and ROUGE-L) for
+ * two different strings, 0 for a leaf missing on one side or of another type. So the same
+ * schema with reworded string values still earns credit, while wrong keys or numbers do not.
+ */
+export function jsonSimilarity(a: unknown, b: unknown): number {
   if (jsonEqual(a, b)) return 1;
   const la = jsonLeaves(a);
-  const lb = new Map<string, number>();
-  for (const l of jsonLeaves(b)) lb.set(l, (lb.get(l) ?? 0) + 1);
-  const nb = [...lb.values()].reduce((s, n) => s + n, 0);
-  let overlap = 0;
-  for (const l of la) {
-    const c = lb.get(l) ?? 0;
-    if (c > 0) {
-      overlap++;
-      lb.set(l, c - 1);
-    }
+  const lb = jsonLeaves(b);
+  const paths = new Set([...la.keys(), ...lb.keys()]);
+  let sum = 0;
+  for (const p of paths) {
+    if (!la.has(p) || !lb.has(p)) continue;
+    const x = la.get(p);
+    const y = lb.get(p);
+    if (x === y) sum += 1;
+    else if (typeof x === 'string' && typeof y === 'string') sum += (tokenF1(x, y) + rougeL(x, y)) / 2;
   }
-  if (overlap === 0) return 0;
-  const p = overlap / nb;
-  const r = overlap / la.length;
-  return (2 * p * r) / (p + r);
+  return paths.size === 0 ? 1 : sum / paths.size;
 }
