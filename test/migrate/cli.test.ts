@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { runHoly, ROOT, type FakeOpts } from '../helpers/ctx.js';
+import { runHoly, spawnHoly, ROOT, type FakeOpts } from '../helpers/ctx.js';
 
 const FIX = join(ROOT, 'fixtures', 'env');
 const fixtures = readdirSync(FIX).filter((f) => f.endsWith('.env'));
@@ -248,5 +248,32 @@ describe('holy migrate / rollback', () => {
       assert.equal(back.code, 0, back.stderr);
       assert.equal(read(d, 'next.env'), read(FIX, 'crlf.env'));
     });
+  });
+
+  test('--var edits custom provider variables too, and rollback restores them', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'holy-var-'));
+    const text = 'LLM_BASE_URL=https://api.openai.com/v1\nLLM_TOKEN=sk-proj-fake-0000\nHOLYSHEEP_API_KEY=hs-test-0000000000000000\n';
+    writeFileSync(join(d, '.env'), text, { mode: 0o600 });
+    const m = await holy(d, ['migrate', '--yes', '--var', 'LLM_BASE_URL', '--var', 'LLM_TOKEN=key']);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(read(d), /^LLM_BASE_URL=https:\/\/api\.holysheep\.ai\/v1\nLLM_TOKEN=hs-test-0000000000000000\n/);
+    const r = await holy(d, ['rollback', '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(d), text);
+  });
+
+  test('end to end with the real binary: the README tour on fixtures/env/sample.env', async () => {
+    const d = workdir();
+    const dry = await spawnHoly(['migrate', '--env-file', '.env', '--dry-run'], { cwd: d });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /\+OPENAI_API_KEY=hs-…0000/);
+    const m = await spawnHoly(['migrate', '--env-file', '.env', '--yes', '--json'], { cwd: d });
+    assert.equal(m.code, 0, m.stderr);
+    assert.equal(JSON.parse(m.stdout).applied, true);
+    const r = await spawnHoly(['rollback', '--env-file', '.env', '--yes'], { cwd: d, env: { NO_COLOR: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /\u001b\[/, 'no colour codes when piped');
+    assert.equal(read(d), read(FIX, 'sample.env'));
+    assertNoKeys(dry.stdout, dry.stderr, m.stdout, m.stderr, r.stdout, r.stderr);
   });
 });

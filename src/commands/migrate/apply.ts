@@ -1,11 +1,10 @@
 /** The write step: snapshot (migrate), atomic replace, used snapshot removed (rollback); a failed write leaves the original. */
-import { relative } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { CheckFailed, RuntimeError } from '../../errors.js';
 import { makeSnapshot } from '../../core/migrate/snapshot.js';
 import { writeAtomic, type WriteHooks } from '../../adapters/envwriter.js';
 import { removeSnapshot, writeSnapshot } from '../../adapters/snapshot.js';
-import type { Kind, Prepared } from './prepare.js';
+import { shortPath, type Kind, type Prepared } from './prepare.js';
 
 /** Test hook for the write step (inject a crash between temp write and rename). */
 export const hooks: { write?: WriteHooks } = {};
@@ -38,7 +37,7 @@ export async function writeOutput(a: WriteArgs): Promise<{ snapshot?: string; no
   // The snapshot goes first: if the env write then fails, we remove it; the other order could lose the originals.
   if (a.dotenv && a.kind === 'migrate' && !p.snapshot) {
     await writeSnapshot(p.snapshotFile, makeSnapshot(p.file, p.plan, { createdAt: new Date(ctx.now()).toISOString(), envFile: p.label, to: p.target.name }), ctx.platform);
-    snapshot = relative(ctx.cwd, p.snapshotFile) || p.snapshotFile;
+    snapshot = shortPath(ctx, p.snapshotFile);
   } else if (a.dotenv && a.kind === 'migrate') {
     notes.push(`kept the existing snapshot from ${p.snapshot!.createdAt}, so rollback still restores the lines from before the first migrate.`);
   }

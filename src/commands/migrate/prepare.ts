@@ -80,7 +80,7 @@ export async function prepare(kind: Kind, opts: MigrateOpts, ctx: Ctx, g0: Globa
   const file = parseEnv(text);
   const path = await resolveTarget(abs);
   const snapshotFile = snapshotPath(opts.out && opts.format === 'dotenv' ? resolve(ctx.cwd, opts.out) : path);
-  const snapshot = await readSnapshot(snapshotFile, relative(ctx.cwd, snapshotFile) || snapshotFile);
+  const snapshot = await readSnapshot(snapshotFile, shortPath(ctx, snapshotFile));
   const baseURL = target.baseURL.trim();
   const base = { kind, label, path, text, file, g, providers, target, vars, snapshot, snapshotFile };
 
@@ -115,6 +115,12 @@ export async function prepare(kind: Kind, opts: MigrateOpts, ctx: Ctx, g0: Globa
     role === 'url' ? sameEndpoint(cur, baseURL) : !found.explicit && cur.trim() !== '' && cur !== PLACEHOLDER && checkKeyHost(keyHygiene(cur).cleaned, baseURL, target.keyPatterns).ok;
   const plan = computePlan(file, { baseURL, key, addMissing: false, addKey: found.explicit, keep }, vars);
   return { ...base, plan, key, keySource: placeholder ? 'placeholder' : found.source, placeholder };
+}
+
+/** A path as the user would write it: relative below the working directory, absolute elsewhere. */
+export function shortPath(ctx: Ctx, file: string): string {
+  const rel = relative(ctx.cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
 
 function cleanKey(raw: string, source: string, out: Out): string {

@@ -1,6 +1,6 @@
 /** migrate/rollback: plan → (confirm) → verify → backup → write → restart → notify, each step timed. */
 import { readFile } from 'node:fs/promises';
-import { basename, relative, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Ctx } from '../../context.js';
 import { Interrupted, RuntimeError, SilentExit, UsageError } from '../../errors.js';
@@ -11,7 +11,7 @@ import { renderFormat, k8sName, type FormatVar } from '../../core/migrate/format
 import { isSecretName } from '../../core/migrate/plan.js';
 import { backupFile, fileMode } from '../../adapters/envwriter.js';
 import { postNotify } from '../../adapters/notify.js';
-import { PLACEHOLDER, prepare, type Kind, type MigrateOpts, type Prepared } from './prepare.js';
+import { PLACEHOLDER, prepare, shortPath, type Kind, type MigrateOpts, type Prepared } from './prepare.js';
 import { diffLines, maskChanges, notifyText, renderDryRun, renderSummary, safe, type Result, type Step } from './render.js';
 import { runRestart } from './restart.js';
 import { checkMode, hooks, writeOutput } from './apply.js';
@@ -136,7 +136,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   if (mode !== undefined) {
     steps.push({ step: 'backup', status: 'ok', ms: 0, detail: '' });
     const bak = await timed('backup', () => backupFile(outFile!, ctx.now(), ctx.platform));
-    r.backup = relative(ctx.cwd, bak) || bak;
+    r.backup = shortPath(ctx, bak);
     steps.at(-1)!.detail = r.backup;
   } else steps.push({ step: 'backup', status: 'skipped', ms: 0, detail: `${outLabel} did not exist` });
 
