@@ -1,5 +1,12 @@
 /** The HTTP dispatcher: undici, proxy-aware (HTTPS_PROXY/HTTP_PROXY/NO_PROXY read from Ctx.env). */
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as AgentT, EnvHttpProxyAgent as EnvHttpProxyAgentT, Dispatcher } from 'undici';
+
+// undici's index loads every feature (mock, cache, websocket, …): ~2x the startup cost of the two
+// dispatchers holy needs. Loading them by path keeps `holy verify` fast; same classes, same package.
+const require = createRequire(import.meta.url);
+const Agent = require('undici/lib/dispatcher/agent.js') as typeof AgentT;
+const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgentT;
 import type { Ctx } from '../context.js';
 import { redact } from '../core/redact.js';
 
