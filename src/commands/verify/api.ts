@@ -1,4 +1,5 @@
 /** The two API probes verify and models make through the openai SDK: GET /models and a 1-token chat. */
+import { createRequire } from 'node:module';
 import type OpenAI from 'openai';
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
@@ -22,6 +23,13 @@ export interface ListedModel {
 
 export type Outcome<T> = { ok: true; ms: number; value: T; requestId?: string } | { ok: false; ms: number; obs: Observation };
 
+const require = createRequire(import.meta.url);
+let fetchImpl: typeof import('undici').fetch | undefined;
+/** undici's fetch by path (its index loads every feature; see adapters/http.ts), so it matches the dispatcher. */
+function undiciFetch(): typeof import('undici').fetch {
+  return (fetchImpl ??= (require('undici/lib/web/fetch/index.js') as typeof import('undici')).fetch);
+}
+
 let sdk: Promise<typeof import('openai')> | undefined;
 /** Start loading the SDK early (it is the slowest import), without waiting for it. */
 export function preloadSdk(): void {
@@ -31,7 +39,7 @@ export function preloadSdk(): void {
 /** An openai client that never retries, goes through holy's dispatcher, and ignores OPENAI_* env defaults. */
 export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI> {
   preloadSdk();
-  const [{ default: OpenAIClass }, { fetch }] = await Promise.all([sdk!, import('undici')]);
+  const { default: OpenAIClass } = await sdk!;
   return new OpenAIClass({
     apiKey: s.apiKey,
     baseURL: s.baseURL,
@@ -42,7 +50,7 @@ export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI
     defaultHeaders: s.headers,
     logLevel: 'off',
     // undici's own fetch, so the dispatcher (same undici) is honoured exactly.
-    fetch: fetch as never,
+    fetch: undiciFetch() as never,
     fetchOptions: { dispatcher: http.dispatcher } as never,
   });
 }
