@@ -99,9 +99,10 @@ export function parseEnv(text: string): EnvFile {
     if (end > pos) tokens.push({ kind: 'raw', text: text.slice(pos, end) });
     pos = Math.max(pos, end);
   };
-  LINE.lastIndex = 0;
+  // A fresh copy: the pattern is global (stateful lastIndex) and parseEnv may be re-entered by edits.
+  const re = new RegExp(LINE.source, LINE.flags);
   let m: RegExpExecArray | null;
-  while ((m = LINE.exec(norm)) !== null) {
+  while ((m = re.exec(norm)) !== null) {
     const idx = m.indices!;
     const keyStart = toOrig[idx[2]![0]]!;
     const exportStart = idx[1] ? toOrig[idx[1][0]]! : keyStart;
@@ -126,7 +127,6 @@ export function parseEnv(text: string): EnvFile {
       line: lineOf(start),
     });
     pos = end + eol.length;
-    if (m[0].length === 0) LINE.lastIndex++;
   }
   pushRaw(text.length);
   return { tokens, eol: dominantEol(text) };
