@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve, relative } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import type { Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { GlobalOpts } from '../ui/output.js';
@@ -59,6 +58,8 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
   let envLabel = '';
   if (g.envFile) {
     envLabel = display(ctx, g.envFile);
+    // dotenv is loaded only when an env file is named: most runs never need it, and startup time counts.
+    const { parse: parseDotenv } = await import('dotenv');
     envVars = parseDotenv(await readText(ctx, g.envFile, 'env file', 'pass the path of your dotenv file with --env-file'));
   }
   const variable = (name: string): Variable | undefined => {
