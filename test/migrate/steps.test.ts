@@ -76,6 +76,25 @@ describe('migrate --verify against a local mock', () => {
   });
 });
 
+describe('rollback --verify', () => {
+  test('verifies the key about to be written against an ad-hoc --to NAME=URL target', async () => {
+    const mock = await startMock({ key: 'sk-proj-fake-0000', label: 'official-ish' });
+    try {
+      const d = mkdtempSync(join(tmpdir(), 'holy-rbv-'));
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(d, '.env'), `OPENAI_API_KEY=${RELAY}\nOPENAI_BASE_URL=https://api.holysheep.ai/v1\n`, { mode: 0o600 });
+      const bad = await runHoly(['rollback', '--yes', '--verify', '--to', `mock=${mock.url}`, '--key-from-env', 'K', '--force'], { cwd: d, env: { K: 'sk-proj-fake-9999' } });
+      assert.match(bad.stdout, /verify\twarn/, bad.stderr);
+      const ok = await runHoly(['rollback', '--yes', '--verify', '--to', `mock=${mock.url}`, '--key-from-env', 'K', '--force'], { cwd: d, env: { K: OFFICIAL } });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /verify\tok\t\d+\tmock passed/);
+      assert.equal(readFileSync(join(d, '.env'), 'utf8'), `OPENAI_API_KEY=${OFFICIAL}\nOPENAI_BASE_URL=${mock.url}\n`);
+    } finally {
+      await mock.close();
+    }
+  });
+});
+
 describe('--restart', () => {
   test('a successful restart shows its output on stderr and exit 0', async () => {
     const d = workdir();

@@ -32,7 +32,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   const t0 = ctx.clock();
   const steps: Step[] = [];
   // Times the step most recently pushed onto `steps`.
-  const timed = async <T>(_step: Step['step'], f: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
     const s = ctx.clock();
     try {
       return await f();
@@ -117,7 +117,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   if (opts.verify && p.placeholder) steps.push({ step: 'verify', status: 'skipped', ms: 0, detail: `no ${p.target.name} key to verify` });
   else if (opts.verify) {
     steps.push({ step: 'verify', status: 'ok', ms: 0, detail: '' });
-    const v = await timed('verify', () => verifyTarget(ctx, p.g, opts.to?.includes('=') ? opts.to : p.target.name, p.target.name, p.placeholder ? undefined : envValues(p.plan.after)[firstKeyVar(p)] ?? p.key, !!opts.force));
+    const v = await timed(() => verifyTarget(ctx, p.g, opts.to?.includes('=') ? opts.to : p.target.name, p.target.name, p.placeholder ? undefined : envValues(p.plan.after)[firstKeyVar(p)] ?? p.key, !!opts.force));
     const step = steps.at(-1)!;
     const why = v.failed.map((c) => `${c.check}: ${c.detail}`).join('; ');
     if (v.ok) step.detail = `${p.target.name} passed`;
@@ -135,13 +135,13 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${outLabel} was not changed.`);
   if (mode !== undefined) {
     steps.push({ step: 'backup', status: 'ok', ms: 0, detail: '' });
-    const bak = await timed('backup', () => backupFile(outFile!, ctx.now(), ctx.platform));
+    const bak = await timed(() => backupFile(outFile!, ctx.now(), ctx.platform));
     r.backup = shortPath(ctx, bak);
     steps.at(-1)!.detail = r.backup;
   } else steps.push({ step: 'backup', status: 'skipped', ms: 0, detail: `${outLabel} did not exist` });
 
   steps.push({ step: 'write', status: 'ok', ms: 0, detail: '' });
-  const w = await timed('write', () =>
+  const w = await timed(() =>
     writeOutput({ ctx, kind, p, dotenv: opts.format === 'dotenv', file: outFile!, label: outLabel, content, mode: mode ?? 0o600, backup: r.backup }),
   );
   r.snapshot = w.snapshot;
@@ -155,7 +155,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   if (opts.restart) {
     steps.push({ step: 'restart', status: 'ok', ms: 0, detail: '' });
     out.info(`running: ${opts.restart}`);
-    const rr = await timed('restart', () => runRestart(ctx, opts.restart!));
+    const rr = await timed(() => runRestart(ctx, opts.restart!));
     if (ctx.signal.aborted) throw new Interrupted(`interrupted during "${opts.restart}"; ${outLabel} stays applied (undo with holy ${kind === 'migrate' ? 'rollback' : 'migrate'} --env-file ${p.label} --yes).`);
     const step = steps.at(-1)!;
     if (rr.code === 0) step.detail = `${opts.restart} exited 0`;
@@ -176,7 +176,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     steps.push({ step: 'notify', status: 'ok', ms: 0, detail: '' });
     r.elapsedMs = ctx.clock() - t0;
     const body = { text: notifyText(r), holy: { ...r, steps: r.steps.filter((s) => s.step !== 'notify') } };
-    const n = await timed('notify', () => postNotify(ctx, opts.notify!, JSON.parse(safe(JSON.stringify(body), keys)), { keys: keys.filter((k): k is string => !!k) }));
+    const n = await timed(() => postNotify(ctx, opts.notify!, JSON.parse(safe(JSON.stringify(body), keys)), { keys: keys.filter((k): k is string => !!k) }));
     Object.assign(steps.at(-1)!, n.ok ? { detail: `HTTP ${n.status}` } : { status: 'warn', detail: `not delivered: ${n.error}` });
     if (!n.ok) out.warn(safe(`--notify: the summary was not delivered (${n.error}); the ${kind} itself is done.`, keys));
   }
