@@ -42,6 +42,7 @@ describe('HTML report', () => {
     assert.match(html, /^<!doctype html>/);
     assert.ok(!/<script/i.test(html), 'no script element');
     assert.ok(!/<link/i.test(html), 'no external stylesheet');
+    assert.ok(!/https?:\/\//i.test(html), 'no URL at all (inline SVG needs no xmlns)');
     assert.ok(!/(src|href)\s*=\s*["']?\s*(https?:)?\/\//i.test(html), 'no remote src/href');
     assert.ok(!/@import|url\(\s*["']?https?:/i.test(html), 'no remote CSS');
     assert.match(html, /<style>/);

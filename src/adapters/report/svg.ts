@@ -70,10 +70,11 @@ export function xAxis(all: number[]): Axis {
     if (v > hi) hi = v;
   }
   const log = lo > 0 && hi / lo > 50;
+  // A little room at both ends so the last CDF step and the extreme bars are not drawn on the frame.
   if (log) {
-    const llo = Math.log10(lo);
-    const lhi = Math.log10(hi);
-    return { log, lo, hi, ticks: logTicks(lo, hi), x: (v) => M.l + ((Math.log10(Math.max(v, lo)) - llo) / (lhi - llo)) * PW };
+    const llo = Math.log10(lo) - 0.03 * Math.log10(hi / lo);
+    const lhi = Math.log10(hi) + 0.03 * Math.log10(hi / lo);
+    return { log, lo, hi, ticks: logTicks(lo, hi), x: (v) => M.l + ((Math.log10(Math.max(v, 10 ** llo)) - llo) / (lhi - llo)) * PW };
   }
   if (lo === hi) {
     lo = lo - 1;
@@ -81,7 +82,7 @@ export function xAxis(all: number[]): Axis {
   }
   const ticks = linearTicks(Math.min(0, lo), hi);
   const a = Math.min(0, lo);
-  const b = Math.max(hi, ticks[ticks.length - 1]!);
+  const b = Math.max(hi + 0.03 * (hi - a), ticks[ticks.length - 1]!);
   return { log, lo: a, hi: b, ticks, x: (v) => M.l + ((v - a) / (b - a)) * PW };
 }
 
@@ -100,7 +101,7 @@ function frame(title: string, axis: Axis, unit: string, yLabel: string, yTicks: 
       return `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="3" stroke-dasharray="${s.dash}"/><rect x="${lx + 34}" y="${ly - 11}" width="12" height="12" fill="${s.fill}" stroke="${s.colour}"/><text x="${lx + 52}" y="${ly}">${esc(s.name)} (n=${s.values.length})</text>`;
     })
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>${patterns}
+  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>${patterns}
 <rect x="${M.l}" y="${M.t}" width="${PW}" height="${PH}" class="plot"/>${xt}${yt}${body}
 <line x1="${M.l}" y1="${M.t + PH}" x2="${M.l + PW}" y2="${M.t + PH}" class="axis"/><line x1="${M.l}" y1="${M.t}" x2="${M.l}" y2="${M.t + PH}" class="axis"/>
 <text x="${M.l + PW / 2}" y="${M.t + PH + 34}" text-anchor="middle" class="label">${esc(unit)}${axis.log ? ' (log scale)' : ''}</text>
@@ -111,7 +112,7 @@ function frame(title: string, axis: Axis, unit: string, yLabel: string, yTicks: 
 const patterns = `<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d95f02" stroke-width="3"/></pattern></defs>`;
 
 function empty(title: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} 60" width="${W}" height="60" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title><text x="${W / 2}" y="34" text-anchor="middle" class="label">No samples for ${esc(title)}.</text></svg>`;
+  return `<svg viewBox="0 0 ${W} 60" width="${W}" height="60" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title><text x="${W / 2}" y="34" text-anchor="middle" class="label">No samples for ${esc(title)}.</text></svg>`;
 }
 
 /** Sorted copy without non-finite values. */
@@ -161,7 +162,7 @@ export function histogramSvg(title: string, unit: string, series: Series[], bins
     }
     return c.map((n) => (d.length ? n / d.length : 0));
   });
-  const top = Math.max(...shares.flat(), 0.01);
+  const top = Math.max(...shares.flat(), 0.01) * 1.08; // headroom so the tallest bar does not touch the frame
   const ticks = linearTicks(0, top, 4).filter((t) => t <= top * 1.0001);
   const scale = (v: number) => v / top;
   let body = '';
