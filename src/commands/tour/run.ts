@@ -1,5 +1,5 @@
 /** Runs the tour: two simulators, a throwaway workspace, then each step through holy's own entry point. */
-import { mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,10 @@ export default async function tour({ ctx, out, g, opts }: Invocation<TourOpts>):
       join(work, 'holy.config.json'),
       JSON.stringify({ providers: { official: { baseURL: oldMock.url }, holysheep: { baseURL: newMock.url } }, old: 'official', new: 'holysheep' }, null, 2) + '\n',
     );
-    if (existsSync(join(FIXTURES, 'env', 'sample.env'))) await copyFile(join(FIXTURES, 'env', 'sample.env'), join(work, 'app.env'));
+    if (existsSync(join(FIXTURES, 'env', 'sample.env'))) {
+      await copyFile(join(FIXTURES, 'env', 'sample.env'), join(work, 'app.env'));
+      await chmod(join(work, 'app.env'), 0o600); // a file holding keys is private; holy refuses to write keys into a readable one
+    }
 
     out.info(out.c.bold('holy tour') + ' — everything below runs against two local simulators (clearly not real providers):');
     out.info(`  official  → ${oldMock.url}  (simulated, TTFT ≈120 ms)`);

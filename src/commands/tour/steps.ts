@@ -42,10 +42,11 @@ export const TOUR_STEPS: TourStep[] = [
     id: 'migrate',
     title: 'holy migrate → holy rollback — cut over, then put the old provider back, losing nothing',
     runs: [
+      ['migrate', '--env-file', '{work}/app.env', '--dry-run'],
       ['migrate', '--env-file', '{work}/app.env', '--apply', '--yes'],
       ['rollback', '--env-file', '{work}/app.env', '--apply', '--yes'],
     ],
-    expect: [[0], [0]],
+    expect: [[0], [0], [0]],
   },
 ];
 
