@@ -32,3 +32,17 @@ describe('local token counts', () => {
     assert.equal(countRequestTokens({ model: 'gpt-4o', messages: [null, 3] as unknown[] }), 3);
   });
 });
+
+describe('against gpt-tokenizer encodeChat', () => {
+  test('plain chats count exactly what encodeChat renders', async () => {
+    const { createRequire } = await import('node:module');
+    const g = createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_base') as { encodeChat(c: unknown[], m: string): number[] };
+    const chat = [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'What is the capital of France? 你好世界' },
+      { role: 'assistant', content: 'Paris.' },
+      { role: 'user', content: 'Thanks!' },
+    ];
+    assert.equal(countRequestTokens({ model: 'gpt-4o', messages: chat }), g.encodeChat(chat, 'gpt-4o').length);
+  });
+});

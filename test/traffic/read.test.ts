@@ -132,6 +132,22 @@ describe('HAR', () => {
     assert.match(stats.problems[0]!.reason, /without request\.postData\.text/);
     assert.equal(stats.problems[1]!.reason, 'request body: no "messages"');
   });
+  test('a recorded stream cut short is a recorded "truncated" error; base64 bodies are decoded', async () => {
+    const chunk = (d: unknown) => `data: ${JSON.stringify({ id: 'x', model: 'm', choices: [{ index: 0, delta: d, finish_reason: null }] })}\n\n`;
+    const cut = chunk({ role: 'assistant' }) + chunk({ content: 'Hel' });
+    const entry = (text: string, encoding?: string) => ({
+      startedDateTime: 'not a date',
+      request: { method: 'POST', url: 'https://x/v1/chat/completions', postData: { text: '{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}' } },
+      response: { status: 200, content: { mimeType: 'text/event-stream', text, ...(encoding ? { encoding } : {}) } },
+    });
+    writeFileSync(join(tmp, 'cut.har'), JSON.stringify({ log: { entries: [entry(cut), entry(Buffer.from(cut).toString('base64'), 'base64')] } }));
+    const { list } = await read(['cut.har'], false, tmp);
+    for (const it of list) {
+      assert.equal(it.recorded!.error?.code, 'truncated');
+      assert.equal(viewFromCompletion(it.recorded!.body).content, 'Hel');
+      assert.equal(it.recordedAt, undefined);
+    }
+  });
 });
 
 describe("holy's own results", () => {

@@ -32,6 +32,7 @@ function recordedOf(e: HarEntry): RecordedResponse | undefined {
     const s = completionFromSse(text);
     if (s.body) rec.body = s.body;
     if (s.error) rec.error = s.error;
+    else if (!s.complete) rec.error = { code: 'truncated', message: 'the recorded stream ended without a finish_reason or [DONE]' };
     return rec;
   }
   try {
