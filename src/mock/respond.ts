@@ -51,15 +51,12 @@ export interface StreamTiming {
   random: () => number;
 }
 
-/**
- * When each of n pieces is due: t0 + ttft + i·perToken + a seeded jitter in [0, jitter], plus `stallMs` from
- * piece k on; never earlier than the previous piece, so chunks stay in order.
- */
-export function schedule(n: number, tm: StreamTiming, k = n, stallMs = 0): Float64Array {
+/** When each of n pieces is due: t0 + ttft + i·perToken + a seeded jitter in [0, jitter], never before the previous piece. */
+export function schedule(n: number, tm: StreamTiming): Float64Array {
   const due = new Float64Array(n);
   let prev = tm.t0;
   for (let i = 0; i < n; i++) {
-    let t = tm.t0 + tm.ttftMs + i * tm.perTokenMs + (tm.jitterMs > 0 ? tm.random() * tm.jitterMs : 0) + (i >= k ? stallMs : 0);
+    let t = tm.t0 + tm.ttftMs + i * tm.perTokenMs + (tm.jitterMs > 0 ? tm.random() * tm.jitterMs : 0);
     if (t < prev) t = prev;
     due[i] = prev = t;
   }
@@ -83,10 +80,9 @@ export function sendStream(tl: Timeline, res: ServerResponse, headers: string[],
   }
   res.write(ev.role);
   const k = middle(n);
-  const stallMs = fault?.kind === 'stall' && fault.phase === 'body' ? fault.ms : 0;
-  const due = schedule(n, tm, k, stallMs);
+  const due = schedule(n, tm);
   let i = 0;
-  let faulted = !fault || stallMs > 0;
+  let faulted = !fault;
   const pump = (): void => {
     // Up to 1 ms early is accepted: libuv timers round to whole ms and would otherwise add a spurious extra tick.
     const now = tl.clock() + 1;
@@ -102,6 +98,11 @@ export function sendStream(tl: Timeline, res: ServerResponse, headers: string[],
           if (buf) res.write(buf, () => res.socket?.destroy());
           else res.socket?.destroy();
           return;
+        } else if (kind === 'stall') {
+          // The pause counts from the moment the stream stops, so the client sees a silence of the full length.
+          const shift = now - 1 + fault!.ms - due[k]!;
+          for (let j = k; j < n; j++) due[j]! += shift;
+          break;
         }
       }
       buf += ev.pieces[i++];
