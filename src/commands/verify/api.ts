@@ -1,5 +1,6 @@
 /** The two API probes verify and models make through the openai SDK: GET /models and a 1-token chat. */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type OpenAI from 'openai';
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
@@ -36,9 +37,23 @@ export function preloadSdk(): void {
   sdk ??= import('openai');
 }
 
+let liftoff = false;
+/**
+ * verify and models send a handful of requests and exit. V8 tiers undici's llhttp WebAssembly up with
+ * TurboFan on background threads, and Node waits for those jobs at exit: 100–400 ms measured, more
+ * than the requests themselves. Baseline (Liftoff) code parses a few responses just as well. Set once,
+ * before the first request compiles llhttp; only one-shot commands call this (never bench).
+ */
+function baselineWasmOnly(): void {
+  if (liftoff) return;
+  liftoff = true;
+  setFlagsFromString('--liftoff-only');
+}
+
 /** An openai client that never retries, goes through holy's dispatcher, and ignores OPENAI_* env defaults. */
 export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI> {
   preloadSdk();
+  baselineWasmOnly();
   const { default: OpenAIClass } = await sdk!;
   return new OpenAIClass({
     apiKey: s.apiKey,
