@@ -33,7 +33,14 @@ export interface MockOptions {
   now?: () => number;
 }
 export interface MockRequestLog { method: string; path: string; authorized: boolean; model?: string; stream?: boolean; at: number }
-export interface MockServer { url: string; port: number; requests: MockRequestLog[]; close(): Promise<void> }
+export interface MockServer {
+  url: string;
+  port: number;
+  requests: MockRequestLog[];
+  /** Requests received so far (the log may be capped by logLimit; this is not). */
+  readonly served: number;
+  close(): Promise<void>;
+}
 
 export const DEFAULT_MOCK_MODELS = ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4.5', 'gemini-2.5-flash', 'deepseek-v3.2'];
 const BODY_LIMIT = 32 * 1024 * 1024;
@@ -206,6 +213,9 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     url: `http://${h}:${port}/v1`,
     port,
     requests,
+    get served() {
+      return count;
+    },
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         for (const t of tl.timers) clearTimeout(t);

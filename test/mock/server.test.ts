@@ -40,6 +40,7 @@ describe('mock server: endpoints, auth and shapes', () => {
     const text = await wrong.text();
     assert.ok(!text.includes(wrongKey));
     assert.match(text, /Incorrect API key provided: sk-…1234/);
+    assert.equal(m.served, m.requests.length);
     const log = m.requests.filter((r) => !r.authorized);
     assert.ok(log.length >= 2);
     assert.ok(!JSON.stringify(m.requests).includes(KEY));
@@ -201,6 +202,13 @@ describe('mock server: variants, usage scale, substitution, tools, JSON mode', (
     assert.equal(typeof v.meta.ok, 'boolean');
     const st = streamedText(chunks(await readEvents(await post(s, chatBody({ response_format: rf, stream: true })), 0)));
     assert.deepEqual(JSON.parse(st), v);
+  });
+
+  test('logLimit caps the request log while served keeps counting', async () => {
+    const s = await start({ logLimit: 4 });
+    for (let i = 0; i < 10; i++) await (await fetch(s.url + '/models', { headers: AUTH })).text();
+    assert.ok(s.requests.length <= 4 && s.requests.length >= 1, `${s.requests.length} entries`);
+    assert.equal(s.served, 10);
   });
 
   test('only loopback hosts are accepted', async () => {

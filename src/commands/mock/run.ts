@@ -117,7 +117,7 @@ export async function run(flags: MockFlags, ctx: Ctx, g: GlobalOpts, out: Out): 
     ctx.signal.addEventListener('abort', () => done(), { once: true });
   });
   await server.close();
-  out.info(`holy mock: stopped after ${server.requests.length < 1000 ? server.requests.length : 'many'} requests.`);
+  out.info(`holy mock: stopped after ${server.served} request${server.served === 1 ? '' : 's'}.`);
   return summary;
 }
 
