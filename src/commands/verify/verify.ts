@@ -56,10 +56,10 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
   const uv = checkBaseURL(p.baseURL, p.baseURLSource);
   const ki = await set.key(p);
   const kv = checkKey({ provider: p.name, raw: ki.raw, source: ki.source, apiKeyEnv: p.apiKeyEnv, keyPatterns: p.keyPatterns }, uv.url, !!o.force);
-  const keyCheck: VerifyCheck = { provider: p.name, check: 'key', status: kv.status, ms: 0, detail: kv.detail, ...(kv.problem ? { cause: kv.problem.cause, fix: kv.problem.fix } : {}), data: { source: ki.source, masked: kv.masked, format: kv.format ?? null, hygiene: kv.hygiene.map((i) => i.kind) } };
+  const keyCheck: VerifyCheck = { provider: p.name, check: 'key', status: kv.status, detail: kv.detail, ...(kv.problem ? { cause: kv.problem.cause, fix: kv.problem.fix } : {}), data: { source: ki.source, masked: kv.masked, format: kv.format ?? null, hygiene: kv.hygiene.map((i) => i.kind) } };
   checks.push(keyCheck);
   const join = (k: 'cause' | 'fix') => uv.problems.map((x) => x[k]).join(' ');
-  add({ check: 'url', status: uv.status, ms: 0, detail: uv.detail, ...(uv.problems.length ? { cause: join('cause'), fix: join('fix') } : {}), data: { baseURL: uv.url ?? null, configured: p.baseURL, source: p.baseURLSource } });
+  add({ check: 'url', status: uv.status, detail: uv.detail, ...(uv.problems.length ? { cause: join('cause'), fix: join('fix') } : {}), data: { baseURL: uv.url ?? null, configured: p.baseURL, source: p.baseURLSource } });
 
   const proxy = uv.url ? http.proxyFor(uv.url) : undefined;
   const info = { name: p.name, baseURL: uv.url ?? p.baseURL, keySource: ki.source, keyMasked: kv.masked, ...(proxy ? { proxy } : {}) };

@@ -156,7 +156,8 @@ export function suggestV1(baseURL: string): string | undefined {
 /** An HTTP answer that is not the expected JSON success. `what` names the call, e.g. "GET /models". */
 export function classifyHttp(o: Extract<Observation, { kind: 'http' }>, w: Where, what: string): Diagnosis {
   const tag = `${o.status}${o.errorCode ? ` ${o.errorCode}` : o.errorType ? ` ${o.errorType}` : ''}`;
-  const msg = o.errorMessage ? `: ${o.errorMessage.replace(/\s+/g, ' ').slice(0, 160)}` : '';
+  const said = o.errorMessage?.replace(/\s+/g, ' ').trim().replace(/[.\s]+$/, '');
+  const msg = said ? `: "${said.length > 160 ? `${said.slice(0, 157)}…` : said}"` : '';
   const rid = o.requestId ? ` (request id ${o.requestId})` : '';
   const data: Record<string, unknown> = { status: o.status, ...(o.errorCode ? { code: o.errorCode } : {}), ...(o.requestId ? { requestId: o.requestId } : {}) };
   const v1 = suggestV1(w.baseURL);
@@ -167,7 +168,7 @@ export function classifyHttp(o: Extract<Observation, { kind: 'http' }>, w: Where
       label: html ? `${o.status} HTML instead of JSON` : tag,
       cause: html
         ? `${what} returned an HTML page (${o.status}, ${o.contentType ?? 'text/html'}) instead of JSON: the base URL points at a website, not the API.`
-        : `${what} returned 404${msg}: the base URL is wrong.`,
+        : `${what} returned 404, so the base URL is wrong${msg}.`,
       fix: v1
         ? `add /v1: set the base URL to ${v1} (${w.baseURLSource}).`
         : `set the base URL to the provider's API root, e.g. https://api.example.com/v1 (${w.baseURLSource}).`,
@@ -187,7 +188,7 @@ export function classifyHttp(o: Extract<Observation, { kind: 'http' }>, w: Where
     const rl = rateLimitInfo(o.headers);
     const quota = /insufficient_quota/.test(`${o.errorCode} ${o.errorType}`) || /quota|billing|balance|credit/i.test(o.errorMessage ?? '');
     if (quota) {
-      return { status: 'fail', label: '429 insufficient_quota', cause: `the account has no quota left (429 insufficient_quota)${msg}: this is billing, not a rate limit.`, fix: `add credit or raise the spending limit on ${w.provider}'s billing page; retrying will not help.`, data: { ...data, ...(Object.keys(rl.headers).length ? { rateLimit: rl.headers } : {}) } };
+      return { status: 'fail', label: '429 insufficient_quota', cause: `the account has no quota left (429 insufficient_quota), which is billing, not a rate limit${msg}.`, fix: `add credit or raise the spending limit on ${w.provider}'s billing page; retrying will not help.`, data: { ...data, ...(Object.keys(rl.headers).length ? { rateLimit: rl.headers } : {}) } };
     }
     return {
       status: 'warn',
