@@ -43,15 +43,24 @@ class PhaseError extends Error {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, phase: PhaseError['phase'], onTimeout: () => void): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number, phase: PhaseError['phase'], onTimeout: () => void, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(t);
+      onTimeout();
+      reject(new PhaseError(phase, 'ABORT_ERR', `${phase} was interrupted`));
+    };
     const t = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
       onTimeout();
       reject(new PhaseError(phase, 'ETIMEDOUT', `${phase} did not finish within ${ms} ms`, true));
     }, ms);
+    if (signal?.aborted) return abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const done = () => (clearTimeout(t), signal?.removeEventListener('abort', abort));
     p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
+      (v) => (done(), resolve(v)),
+      (e) => (done(), reject(e)),
     );
   });
 }
@@ -78,6 +87,7 @@ export async function probeNetwork(url: string, o: ProbeOptions): Promise<ProbeR
         o.timeoutMs,
         'dns',
         () => {},
+        o.signal,
       );
       address = r.address;
       res.dnsMs = o.clock() - t;
@@ -96,6 +106,7 @@ export async function probeNetwork(url: string, o: ProbeOptions): Promise<ProbeR
       o.timeoutMs,
       'connect',
       () => pending?.destroy(),
+      o.signal,
     );
     res.connectMs = o.clock() - t1;
     if (tls) {
@@ -110,6 +121,7 @@ export async function probeNetwork(url: string, o: ProbeOptions): Promise<ProbeR
         o.timeoutMs,
         'tls',
         () => raw.destroy(),
+        o.signal,
       );
       res.tlsMs = o.clock() - t2;
       res.tlsVersion = secure.getProtocol() ?? undefined;

@@ -131,3 +131,25 @@ describe('holy models against mocks', () => {
     assert.match(JSON.parse(c.stdout).listing.error.cause, /HOLYSHEEP_API_KEY is not set/);
   });
 });
+
+describe('holy models: network failures through the SDK are classified like verify', () => {
+  test('a closed port → connection refused; https on a plain-HTTP port → TLS; exit 3', async () => {
+    const { closedPort } = await import('../verify/setup.js');
+    const port = await closedPort();
+    const r = await run(['models', '--provider', `dead=http://127.0.0.1:${port}/v1`], { env: { DEAD_API_KEY: 'hs-test-1111111111111111' } });
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout.trim().split('\n').length, 1, 'only the header on stdout');
+    assert.match(r.stderr, new RegExp(`dead: could not list models: 127\\.0\\.0\\.1:${port} refused the connection`));
+    const w = await world();
+    try {
+      const t = await run(['models', '--provider', `tls=https://127.0.0.1:${w.new.port}/v1`, '--json'], { env: { TLS_API_KEY: 'hs-test-1111111111111111' } });
+      assert.equal(t.code, 3);
+      const doc = JSON.parse(t.stdout);
+      assert.equal(doc.providers[0].ok, false);
+      assert.match(doc.providers[0].error.label, /^TLS/);
+      assert.match(doc.providers[0].error.cause, /TLS handshake/);
+    } finally {
+      await w.close();
+    }
+  });
+});

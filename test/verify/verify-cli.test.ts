@@ -224,3 +224,36 @@ describe('holy verify: base URLs and the network', () => {
     assert.match(b.stderr, /--timeout "soon"/);
   });
 });
+
+describe('holy verify: proxy, and the real binary', () => {
+  test('the proxy that applies is shown, and a dead proxy is blamed rather than the provider', async () => {
+    const port = await closedPort();
+    const r = await run(['verify', '--provider', 'far=https://relay.example.invalid/v1', '--json'], { env: { FAR_API_KEY: NEW_KEY, HTTPS_PROXY: `http://user:secret@127.0.0.1:${port}` } });
+    assert.equal(r.code, 3);
+    const { by, doc } = checksOf(r.stdout);
+    assert.equal(doc.providers[0].proxy, `http://user:***@127.0.0.1:${port}/`);
+    const n = by.get('far/network')!;
+    assert.equal(n.status, 'fail');
+    assert.match(n.detail, /via proxy/);
+    assert.match(n.cause!, /the proxy http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/ refused the connection/);
+    assert.match(n.fix!, /HTTPS_PROXY/);
+    assert.doesNotMatch(r.stdout, /secret/);
+  });
+
+  test('spawned bin/holy.js: exit 0 when all pass, 3 with a wrong key, TSV on a pipe, no key in output', async () => {
+    const { spawnHoly } = await import('../helpers/ctx.js');
+    const w = await world();
+    try {
+      const ok = await spawnHoly(['verify', '--model', 'gpt-4o'], { cwd: w.dir, env: { OPENAI_API_KEY: OLD_KEY, HOLYSHEEP_API_KEY: NEW_KEY } });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout.trim().split('\n').length, 11);
+      assert.doesNotMatch(ok.stdout, ESC);
+      const bad = await spawnHoly(['verify', '--provider', 'holysheep'], { cwd: w.dir, env: { HOLYSHEEP_API_KEY: 'hs-test-7777777777777777' } });
+      assert.equal(bad.code, 3);
+      assert.match(bad.stdout, /holysheep\tmodels\tfail\t\d+\t401 invalid_api_key/);
+      assert.ok(!(bad.stdout + bad.stderr).includes('hs-test-7777777777777777'));
+    } finally {
+      await w.close();
+    }
+  });
+});

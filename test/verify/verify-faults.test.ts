@@ -101,3 +101,25 @@ describe('holy verify --model failures', () => {
     assert.match(e.by.get('holysheep/model')!.cause!, /server error \(500/);
   });
 });
+
+describe('holy verify: Ctrl-C', () => {
+  test('an interrupt during a stalled request ends promptly with exit 130, after printing what was checked', async () => {
+    const { fakeCtx } = await import('../helpers/ctx.js');
+    const { main } = await import('../../src/cli.js');
+    const { OLD_KEY, NEW_KEY } = await import('./setup.js');
+    const w = await world({ new: { faults: [{ fault: { kind: 'stall', ms: 10_000 }, path: 'models' }] } });
+    try {
+      const ctx = fakeCtx({ cwd: w.dir, env: { OPENAI_API_KEY: OLD_KEY, HOLYSHEEP_API_KEY: NEW_KEY } });
+      const t0 = performance.now();
+      const pending = main(['verify', '--provider', 'holysheep'], ctx);
+      setTimeout(() => ctx.abort(), 300);
+      const code = await pending;
+      assert.equal(code, 130);
+      assert.ok(performance.now() - t0 < 3000, 'must not wait for the stall or the timeout');
+      assert.match(ctx.out(), /holysheep\tkey\tpass/);
+      assert.match(ctx.err(), /interrupted/);
+    } finally {
+      await w.close();
+    }
+  });
+});

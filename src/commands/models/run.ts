@@ -1,6 +1,6 @@
 /** `holy models` handler: list each provider's models with prices, or --diff two providers. */
 import type { Ctx } from '../../context.js';
-import { SilentExit, UsageError } from '../../errors.js';
+import { Interrupted, SilentExit, UsageError } from '../../errors.js';
 import type { GlobalOpts } from '../../ui/output.js';
 import { loadProviders } from '../../adapters/profiles.js';
 import { makeHttp } from '../../adapters/http.js';
@@ -86,10 +86,12 @@ export default async function models({ ctx, out, g, opts }: Invocation<ModelsFla
   if (opts.diff) {
     const d = await runDiff(ctx, g, opts);
     renderDiff(d, out);
+    if (ctx.signal.aborted) throw new Interrupted();
     if (!d.old.ok || !d.new.ok) throw new SilentExit(3);
     return;
   }
   const l = await runList(ctx, g, opts);
   renderList(l, out);
+  if (ctx.signal.aborted) throw new Interrupted();
   if (l.providers.some((p) => !p.ok)) throw new SilentExit(3);
 }
