@@ -2,7 +2,7 @@
 import type { Ctx } from '../../context.js';
 import type { Invocation } from '../kit.js';
 import type { Out } from '../../ui/output.js';
-import { startProgress } from '../../ui/progress.js';
+import { startProgress, type Progress } from '../../ui/progress.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { readUsage, type ReadResult } from '../../adapters/usage/read.js';
 import { priceGroups, parseUnknownPrice, type PricedData } from '../../core/roi/price.js';
@@ -44,7 +44,7 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   }
   if (read.duplicates.count) {
     const ex = read.duplicates.examples.map((d) => `${d.id} at ${d.at}`).join(', ');
-    out.warn(`${groupDigits(String(read.duplicates.count))} rows repeat a request_id already seen and were counted once (e.g. ${ex}).`);
+    out.warn(`${groupDigits(String(read.duplicates.count))} duplicate row${read.duplicates.count === 1 ? "" : "s"} (request_id already seen) left out, each request counted once; e.g. ${ex}.`);
   }
   if (read.badRows.count) out.warn(`skipped ${groupDigits(String(read.badRows.count))} bad rows (--skip-bad-rows), e.g.:\n  ${read.badRows.examples.join('\n  ')}`);
   const priced = priceGroups(read.agg.groups, table, {
@@ -67,7 +67,8 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
 
 async function readWithProgress(ctx: Ctx, out: Out, o: RoiOptions): Promise<ReadResult> {
   const started = ctx.clock();
-  const progress = await startProgress(ctx, out, `reading ${o.files.join(', ')}`);
+  // Started only once an input proves big: small files finish before a spinner could be read.
+  let progress: Promise<Progress> | undefined;
   let total = 0;
   let prevFile = '';
   let prevBytes = 0;
@@ -81,14 +82,15 @@ async function readWithProgress(ctx: Ctx, out: Out, o: RoiOptions): Promise<Read
         total += bytes - prevBytes;
         prevFile = file;
         prevBytes = bytes;
-        // Small inputs finish before a progress line could be read: only big ones report.
         if (total < 32 << 20) return;
         const secs = Math.max((ctx.clock() - started) / 1000, 0.001);
         const mb = (n: number) => (n / 1048576).toFixed(0);
-        progress.update(`reading ${file}: ${mb(bytes)} MB${size ? ` of ${mb(size)} MB` : ''}, ${groupDigits(String(rows))} rows (${groupDigits(String(Math.round(rows / secs)))} rows/s)`);
+        const text = `reading ${file}: ${mb(bytes)} MB${size ? ` of ${mb(size)} MB` : ''}, ${groupDigits(String(rows))} rows (${groupDigits(String(Math.round(rows / secs)))} rows/s)`;
+        progress ??= startProgress(ctx, out, text);
+        void progress.then((p) => p.update(text));
       },
     });
   } finally {
-    progress.done();
+    if (progress) (await progress).done();
   }
 }
