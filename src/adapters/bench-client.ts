@@ -66,13 +66,18 @@ function header(h: Record<string, string | string[] | undefined>, name: string):
 export async function sendChat(o: CallOptions): Promise<CallResult> {
   const stream = o.body.stream === true;
   const url = o.baseURL.replace(/\/+$/, '') + '/chat/completions';
-  const timeout = new AbortController();
+  // One controller per request, fed by the timer and the run's signal. (AbortSignal.any would keep a
+  // dependent per request on the long-lived run signal: measurable CPU and memory at 100k requests.)
+  const ac = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    timeout.abort(new Error('timeout'));
+    ac.abort(new Error('timeout'));
   }, o.timeoutMs);
-  const signal = o.signal ? AbortSignal.any([o.signal, timeout.signal]) : timeout.signal;
+  const onOuter = () => ac.abort(o.signal!.reason);
+  if (o.signal?.aborted) onOuter();
+  else o.signal?.addEventListener('abort', onOuter, { once: true });
+  const signal = ac.signal;
   const t0 = o.intendedAt ?? o.clock();
   const res: CallResult = { ok: false, status: 0, stream, itl: [], usageSeen: false };
   const fail = (cls: ErrorClass, msg: string): CallResult => {
@@ -120,6 +125,7 @@ export async function sendChat(o: CallOptions): Promise<CallResult> {
     return fail(classifyTransport(err, timedOut), timedOut ? `no complete response within ${o.timeoutMs} ms` : (err as Error).message ?? String(err));
   } finally {
     clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onOuter);
   }
 }
 

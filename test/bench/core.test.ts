@@ -255,3 +255,35 @@ describe('metrics', () => {
     assert.deepEqual(s.gates.map((g) => [g.name, g.ok]), [['p99', false], ['max-regression', true]]);
   });
 });
+
+describe('bootstrap agrees with brute-force resampling', () => {
+  test('median and p99 intervals within a few ranks of the naive method', () => {
+    const v = Float64Array.from({ length: 300 }, (_, i) => Math.round(1000 * Math.sin(i * 12.9898) ** 2));
+    const sorted = Float64Array.from(v).sort();
+    const rank = (x: number) => sorted.indexOf(x);
+    for (const p of [50, 99]) {
+      // Naive: 2000 resamples with replacement, the statistic of each.
+      let s = 12345;
+      const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const stats = new Float64Array(2000);
+      for (let r = 0; r < 2000; r++) {
+        const x = Float64Array.from({ length: v.length }, () => v[Math.floor(rnd() * v.length)]!).sort();
+        stats[r] = percentile(x, p);
+      }
+      stats.sort();
+      const lo = percentile(stats, 2.5);
+      const hi = percentile(stats, 97.5);
+      const ci = bootstrapPercentileCI(v, p, { seed: 9 })!;
+      assert.ok(Math.abs(rank(ci.lo) - rank(lo)) <= 6, `p${p} lo ${ci.lo} vs ${lo}`);
+      assert.ok(Math.abs(rank(ci.hi) - rank(hi)) <= 6, `p${p} hi ${ci.hi} vs ${hi}`);
+    }
+  });
+  test('100k deltas: 2000 resamples in well under a second', () => {
+    const v = Float64Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 1000);
+    const t0 = performance.now();
+    const ci = bootstrapPercentileCI(v, 99)!;
+    assert.equal(ci.resamples, 2000);
+    assert.ok(performance.now() - t0 < 1000);
+    assert.ok(ci.lo <= ci.estimate && ci.estimate <= ci.hi);
+  });
+});

@@ -1,4 +1,5 @@
 /** The load loop: pairs of sends (old and new, order alternating) on a closed, open or replay schedule. */
+import { setMaxListeners } from 'node:events';
 import type { Ctx } from '../../context.js';
 import type { ChatBody, TrafficItem } from '../../adapters/traffic/types.js';
 import { PairStats, type SLO } from '../../core/bench/metrics.js';
@@ -76,6 +77,8 @@ function text(body: unknown): string {
 /** Run every job; returns when all are done, the duration is up, or Ctrl-C (after ≤ 2 s of grace). */
 export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, neu: Side, cfg: EngineConfig): Promise<EngineResult> {
   const runAbort = new AbortController();
+  // Every in-flight request listens on this one signal; the default limit of 10 would warn.
+  setMaxListeners(0, runAbort.signal);
   const pairs = new PairStats();
   const scores: PairScores[] = [];
   const worst: WorstPair[] = [];
@@ -136,10 +139,10 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     neu.stats.add(sn.outcome, cfg.slo);
     pairs.add(so.outcome, sn.outcome);
     done++;
-    for (const [side, s] of [[old, so], [neu, sn]] as const) {
+    if (cfg.out || cfg.csv) for (const [side, s] of [[old, so], [neu, sn]] as const) {
       const line = resultLine({
         id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
-        startedAt: s.startedAt, model: job.item.body.model, request: prepareBody(job.item.body, s.outcome.sentModel, cfg.stream),
+        startedAt: s.startedAt, model: job.item.body.model, request: s.request,
         status: s.status, body: s.body, ...(s.errorMessage ? { errorMessage: s.errorMessage } : {}), outcome: s.outcome,
         ...(similarity !== undefined ? { similarity } : {}),
       });
@@ -178,10 +181,12 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     for (let job = await next(); job && !errors.length; job = await next()) {
       const offset = poisson ? poisson.next().value : replay!.offset(job.item.recordedAt ?? 0);
       const at = t0 + offset;
-      await sleep(at - ctx.clock(), ctx.signal);
+      // Timers cannot wait less than 1 ms: closer than that, send now rather than a tick late.
+      if (at - ctx.clock() >= 1) await sleep(at - ctx.clock(), ctx.signal);
       if (stopping || expired()) break;
-      // Latency counts from `at`, the intended send time, even if the event loop was late.
-      track(runPair(job, at));
+      // Latency counts from `at`, the intended send time, even if the event loop was late
+      // (never from before the actual send, when we fired up to 1 ms early).
+      track(runPair(job, Math.min(at, ctx.clock())));
     }
   }
   // Wait for what is in flight; on Ctrl-C give it at most 2 s, then cut it off.

@@ -23,6 +23,8 @@ export interface Side {
 /** What a send produced: the measurement, the raw call (for the results line) and the body sent. */
 export interface Sent {
   outcome: Outcome;
+  /** The body as sent (or, for the recorded side, as recorded with the stream setting applied). */
+  request: ChatBody;
   call?: CallResult;
   startedAt: number;
   status: number;
@@ -70,7 +72,7 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   const stream = body.stream === true;
   const startedAt = ctx.now();
   if (side.breaker.open) {
-    return { outcome: failed('circuit_open', body.model, stream, ctx.clock()), startedAt, status: 0, body: null, errorMessage: `not sent: ${side.name} stopped after ${side.breaker.openedAfter} requests (--abort-after)` };
+    return { outcome: failed('circuit_open', body.model, stream, ctx.clock()), request: body, startedAt, status: 0, body: null, errorMessage: `not sent: ${side.name} stopped after ${side.breaker.openedAfter} requests (--abort-after)` };
   }
   let intendedAt = o.intendedAt;
   if (side.limiter.active) {
@@ -122,7 +124,7 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
     const tp = tpot(call.e2eMs, call.ttftMs, t.n);
     if (tp !== undefined) outcome.tpotMs = tp;
   }
-  return { outcome, call, startedAt, status: call.status, body: call.completion ?? null, ...(call.errorMessage ? { errorMessage: call.errorMessage } : {}) };
+  return { outcome, call, request: body, startedAt, status: call.status, body: call.completion ?? null, ...(call.errorMessage ? { errorMessage: call.errorMessage } : {}) };
 }
 
 function failed(cls: ErrorClass, model: string, stream: boolean, at: number): Outcome {
@@ -134,7 +136,7 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   const model = String(body.model);
   const stream = body.stream === true;
   const at = ctx.clock();
-  if (!rec) return { outcome: failed('not_recorded', model, stream, at), startedAt: recordedAt ?? ctx.now(), status: 0, body: null, errorMessage: 'no recorded response for this request' };
+  if (!rec) return { outcome: failed('not_recorded', model, stream, at), request: body, startedAt: recordedAt ?? ctx.now(), status: 0, body: null, errorMessage: 'no recorded response for this request' };
   const b = rec.body as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown[]; error?: { code?: string; type?: string } } | undefined;
   const ok = rec.status > 0 && rec.status < 400 && !rec.error && !!b && Array.isArray(b.choices);
   const o: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
@@ -152,5 +154,5 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
     const tp = tpot(o.e2eMs, o.ttftMs, t.n);
     if (tp !== undefined) o.tpotMs = tp;
   }
-  return { outcome: o, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
+  return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
 }

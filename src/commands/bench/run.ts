@@ -147,7 +147,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   // Both keys are checked before any connection is opened: a refused key sends nothing anywhere.
   const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
   const keyNew = await liveKey(prov, newP, o.force, '--new');
-  const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : undefined;
+  const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : 64;
   const mk = (p: Profile, key: string) => ({ baseURL: p.baseURL.trim(), key, headers: p.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(p) });
   const live: { old?: Side['live']; new?: Side['live'] } = { new: mk(newP, keyNew) };
   if (oldP) live.old = mk(oldP, keyOld!);
