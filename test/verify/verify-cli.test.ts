@@ -240,6 +240,42 @@ describe('holy verify: proxy, and the real binary', () => {
     assert.doesNotMatch(r.stdout, /secret/);
   });
 
+  test('through a working CONNECT proxy: the probe stops at the proxy and GET /models goes through it', async () => {
+    const http = await import('node:http');
+    const net = await import('node:net');
+    const w = await world();
+    const seen: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, socket, head) => {
+      seen.push(req.url ?? '');
+      const up = net.connect(w.new.port, '127.0.0.1', () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const pport = (proxy.address() as { port: number }).port;
+    try {
+      const r = await run(['verify', '--provider', `via=http://relay.example.test:${w.new.port}/v1`, '--json'], { env: { VIA_API_KEY: NEW_KEY, HTTP_PROXY: `http://127.0.0.1:${pport}` } });
+      const { by, doc } = checksOf(r.stdout);
+      assert.equal(doc.providers[0].proxy, `http://127.0.0.1:${pport}/`);
+      assert.equal(by.get('via/network')!.status, 'pass');
+      assert.match(by.get('via/network')!.detail, new RegExp(`^127\\.0\\.0\\.1:${pport} .*via proxy`));
+      assert.equal(by.get('via/models')!.status, 'pass', JSON.stringify(by.get('via/models')));
+      assert.deepEqual(seen, [`relay.example.test:${w.new.port}`]);
+      assert.equal(by.get('via/url')!.status, 'warn', 'plain http to a non-loopback name');
+      assert.equal(r.code, 0);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((res) => proxy.close(() => res()));
+      await w.close();
+    }
+  });
+
   test('spawned bin/holy.js: exit 0 when all pass, 3 with a wrong key, TSV on a pipe, no key in output', async () => {
     const { spawnHoly } = await import('../helpers/ctx.js');
     const w = await world();

@@ -9,7 +9,6 @@ import { pickProfile } from '../../core/profiles.js';
 import { lookupPrice, type PriceRow } from '../../core/prices.js';
 import { countDiff, diffModels, type DiffCounts, type DiffRow } from '../../core/models-diff.js';
 import { parseTimeout } from '../verify/run.js';
-import { preloadSdk } from '../verify/api.js';
 import type { Invocation } from '../kit.js';
 import { listProvider, type ProviderListing } from './list.js';
 import { renderDiff, renderList } from './render.js';
@@ -48,7 +47,6 @@ const strip = ({ models: _m, ...rest }: ProviderListing) => rest;
 
 /** Fetch listings for the named providers (in parallel) through one dispatcher. */
 export async function fetchListings(ctx: Ctx, g: GlobalOpts, names: string[] | undefined, flag: string, o: { timeoutMs?: number; force?: boolean }, dflt: 'both' | 'new' = 'both'): Promise<ProviderListing[]> {
-  preloadSdk();
   const set = await loadProviders(ctx, g);
   const wanted = names?.length ? names : dflt === 'both' ? [set.old, set.new] : [set.new];
   const profiles = [...new Map(wanted.map((n) => pickProfile(set, n, flag)).map((p) => [p.name, p])).values()];

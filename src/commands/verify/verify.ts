@@ -8,7 +8,7 @@ import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/verify/checks.js';
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
-import { chatProbe, listModels, makeClient, preloadSdk, type ListedModel, type Outcome } from './api.js';
+import { chatProbe, listModels, makeClient, type ListedModel, type Outcome } from './api.js';
 
 export interface VerifyCheck {
   provider: string;
@@ -158,7 +158,6 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
 
 /** Verify each provider (default: the configured old and new). Throws only for usage errors; failed checks are data. */
 export async function verifyProviders(ctx: Ctx, g: GlobalOpts, opts: VerifyOptions): Promise<VerifyReport> {
-  preloadSdk();
   const set = await loadProviders(ctx, g);
   const names = opts.providers?.length ? opts.providers : [set.old, set.new];
   const profiles = [...new Map(names.map((n) => pickProfile(set, n, '--provider')).map((p) => [p.name, p])).values()];
