@@ -26,13 +26,14 @@ export type Outcome<T> = { ok: true; ms: number; value: T; requestId?: string } 
 
 const require = createRequire(import.meta.url);
 
-let sdk: typeof import('openai') | undefined;
+let sdk: typeof import('openai/client') | undefined;
 /**
  * Load the SDK's CommonJS build: the same client, but Node 20 loads its ~230 modules noticeably
  * faster through require() than through the ESM loader (bench/startup.ts measures verify end to end).
  */
-export function preloadSdk(): typeof import('openai') {
-  return (sdk ??= require('openai') as typeof import('openai'));
+export function loadSdk(): typeof import('openai/client') {
+  // openai/client is the client alone: the package index adds Azure, Bedrock and upload helpers verify never uses.
+  return (sdk ??= require('openai/client') as typeof import('openai/client'));
 }
 
 let liftoff = false;
@@ -51,7 +52,7 @@ function baselineWasmOnly(): void {
 /** An openai client that never retries, goes through holy's dispatcher, and ignores OPENAI_* env defaults. */
 export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI> {
   baselineWasmOnly();
-  const { OpenAI: OpenAIClass } = preloadSdk();
+  const { OpenAI: OpenAIClass } = loadSdk();
   return new OpenAIClass({
     apiKey: s.apiKey,
     baseURL: s.baseURL,
