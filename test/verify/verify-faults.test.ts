@@ -68,6 +68,20 @@ describe('holy verify: GET /models failures', () => {
     assert.match(m.fix!, /request id req_/);
   });
 
+  test('a connection reset before any byte → the server closed the connection, not a timeout', async () => {
+    const r = await verifyWith([{ fault: { kind: 'reset' }, path: 'models' }]);
+    assert.equal(r.code, 3);
+    const m = r.by.get('holysheep/models')!;
+    assert.equal(m.status, 'fail');
+    assert.match(m.cause!, /closed the connection without an answer/);
+  });
+
+  test('an HTML 502 from a gateway → server error, HTML noted', async () => {
+    const r = await verifyWith([{ fault: { kind: 'html', status: 502 } }]);
+    assert.equal(r.code, 3);
+    assert.match(r.by.get('holysheep/models')!.cause!, /server error \(502\).*HTML error page/);
+  });
+
   test('a stall longer than --timeout → timeout, not a refusal', async () => {
     const t0 = performance.now();
     const r = await verifyWith([{ fault: { kind: 'stall', ms: 5000 }, path: 'models' }], ['--timeout', '300']);
