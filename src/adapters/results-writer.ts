@@ -10,6 +10,7 @@ export class LineFile {
   private readonly ws: WriteStream;
   private readonly tmp: string;
   private failed: Error | undefined;
+  private drain: Promise<void> | undefined;
   lines = 0;
   private constructor(readonly path: string, readonly label: string) {
     this.tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -38,7 +39,16 @@ export class LineFile {
   async write(line: string): Promise<void> {
     if (this.failed) throw new RuntimeError(`writing ${this.label} failed: ${this.failed.message}.`);
     this.lines++;
-    if (!this.ws.write(line + '\n')) await new Promise<void>((ok) => this.ws.once('drain', ok));
+    // Concurrent writers share one wait for 'drain' (one listener, however many are waiting).
+    if (!this.ws.write(line + '\n')) {
+      this.drain ??= new Promise<void>((ok) =>
+        this.ws.once('drain', () => {
+          this.drain = undefined;
+          ok();
+        }),
+      );
+    }
+    if (this.drain) await this.drain;
   }
 
   /** Flush, then move the temp file into place (an existing file is kept as FILE.bak). */

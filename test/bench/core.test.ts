@@ -200,7 +200,7 @@ describe('options', () => {
 
 describe('plan and cost', () => {
   test('scaleUses cycles through the traffic', () => {
-    const u = scaleUses([{ model: 'a', prompt: 10, output: 5 }, { model: 'b', prompt: 1, output: 1 }], 5);
+    const u = scaleUses({ models: ['a', 'b'], modelIdx: [0, 1], prompt: [10, 1], output: [5, 1] }, 5);
     assert.deepEqual(u.find((x) => x.model === 'a'), { model: 'a', requests: 3, promptTokens: 30, outputTokens: 15 });
     assert.deepEqual(u.find((x) => x.model === 'b'), { model: 'b', requests: 2, promptTokens: 2, outputTokens: 2 });
   });

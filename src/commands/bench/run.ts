@@ -10,10 +10,10 @@ import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { readTraffic } from '../../adapters/traffic/read.js';
-import type { TrafficFormat, TrafficItem, TrafficStats } from '../../adapters/traffic/types.js';
-import { countRequestTokens } from '../../core/tokens.js';
+import type { TrafficFormat, TrafficStats } from '../../adapters/traffic/types.js';
+import { scanTraffic, type Scan } from './scan.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
-import { outputEstimate, providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
+import { providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
@@ -56,33 +56,15 @@ export interface BenchResult {
   written: string[];
 }
 
-interface Scan {
-  stats: TrafficStats;
-  perItem: Array<{ model: string; prompt: number; output: number }>;
-  promptLocal: Float64Array;
-  outputEst: Float64Array;
-  models: Set<string>;
-}
-
-/** One streaming pass to count items and estimate tokens, before anything is sent. */
+/** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
 async function scan(ctx: Ctx, o: BenchOptions): Promise<Scan> {
-  const { items, stats } = readTraffic(ctx, o.files, { strict: o.strict });
-  const perItem: Scan['perItem'] = [];
-  const models = new Set<string>();
-  let first: TrafficItem | undefined;
-  for await (const it of items) {
-    first ??= it;
-    if (o.load.kind === 'replay' && it.recordedAt === undefined) {
-      throw new UsageError(`${it.file}:${it.line}: no recorded timestamp, which --replay-timing needs; use HAR or holy results files, or drop --replay-timing.`);
-    }
-    models.add(it.body.model);
-    perItem.push({ model: it.body.model, prompt: countRequestTokens(it.body), output: outputEstimate(it.body) });
-  }
-  if (perItem.length === 0) {
-    const why = stats.problems.length ? ` (${stats.problems.length} bad line(s), first: ${stats.problems[0]!.file}:${stats.problems[0]!.line}: ${stats.problems[0]!.reason})` : '';
+  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay' });
+  if (sc.prompt.length === 0) {
+    const p = sc.stats.problems;
+    const why = p.length ? ` (${p.length} bad line(s), first: ${p[0]!.file}:${p[0]!.line}: ${p[0]!.reason})` : '';
     throw new UsageError(`no chat-completion requests found in ${o.files.join(', ')}${why}; give Batch input, chat JSONL, holy results or HAR files.`);
   }
-  return { stats, perItem, promptLocal: Float64Array.from(perItem, (p) => p.prompt), outputEst: Float64Array.from(perItem, (p) => p.output), models };
+  return sc;
 }
 
 async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string): Promise<string> {
@@ -118,10 +100,11 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
   const table = await loadPriceTable(ctx, o.prices);
   const sc = await scan(ctx, o);
-  const items = sc.perItem.length;
+  const items = sc.prompt.length;
+  const models = sc.models;
   const perPass = o.requests === undefined && o.durationMs !== undefined;
   const sends = o.warmup + (o.requests ?? items);
-  const uses = scaleUses(sc.perItem, sends);
+  const uses = scaleUses(sc, sends);
 
   const timeout = (p: Profile) => o.timeoutMs ?? p.timeoutMs;
   const oldPlan = oldP ? providerPlan(oldP.name, uses, table, (m) => m) : { name: 'recorded', recorded: true as const };
@@ -136,8 +119,8 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   };
   // Before anything is sent, the new side's model list is unknown: price the plan both with and
   // without the built-in mapping and guard on the dearer one.
-  const flagOnly = planFor(resolveMapping(sc.models, o.modelMap, undefined), [...sc.models].some((m) => !o.modelMap.has(m)) ? "built-in mapping (e.g. gpt-4-turbo → gpt-4.1) is decided from the new provider's model list when the run starts" : undefined);
-  const withSuggested = planFor(resolveMapping(sc.models, o.modelMap, new Set()));
+  const flagOnly = planFor(resolveMapping(models, o.modelMap, undefined), models.some((m) => !o.modelMap.has(m)) ? "built-in mapping (e.g. gpt-4-turbo → gpt-4.1) is decided from the new provider's model list when the run starts" : undefined);
+  const withSuggested = planFor(resolveMapping(models, o.modelMap, new Set()));
   const guard = Decimal.max(flagOnly.totalCostUSD, withSuggested.totalCostUSD);
   if (o.dryRun) return { plan: flagOnly };
   if (guard.greaterThan(o.maxCostUSD) && !o.yes) {
@@ -156,7 +139,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     await live.new?.http.close();
   };
   const served = await listModels({ dispatcher: live.new!.http.dispatcher, baseURL: live.new!.baseURL, key: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
-  const mapping = resolveMapping(sc.models, o.modelMap, served);
+  const mapping = resolveMapping(models, o.modelMap, served);
   const plan = planFor(mapping, served ? undefined : `could not list ${newP.name}'s models, so only --model-map rewrites models`);
   const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
   const mapModel = (m: string) => mapTo.get(m) ?? m;
@@ -180,7 +163,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     const t0 = ctx.clock();
     const res = await runEngine(ctx, jobs(ctx, o, totalSends), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
-      promptLocal: sc.promptLocal, outputEst: sc.outputEst, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
+      promptLocal: sc.prompt, outputEst: sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),
       onProgress: () => {
         const now = ctx.clock();

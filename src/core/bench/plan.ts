@@ -75,20 +75,21 @@ export function providerPlan(name: string, uses: ModelUse[], table: PriceTable, 
 }
 
 /** Scale per-model uses of one pass over the traffic to `requests` sends (cycling as the engine does). */
-export function scaleUses(perItem: { model: string; prompt: number; output: number }[], requests: number): ModelUse[] {
+export function scaleUses(perItem: { models: readonly string[]; modelIdx: ArrayLike<number>; prompt: ArrayLike<number>; output: ArrayLike<number> }, requests: number): ModelUse[] {
   const by = new Map<string, ModelUse>();
-  const n = perItem.length;
+  const n = perItem.prompt.length;
   if (n === 0) return [];
   const full = Math.floor(requests / n);
   const rest = requests % n;
-  perItem.forEach((it, i) => {
+  for (let i = 0; i < n; i++) {
     const times = full + (i < rest ? 1 : 0);
-    if (!times) return;
-    const u = by.get(it.model) ?? { model: it.model, requests: 0, promptTokens: 0, outputTokens: 0 };
+    if (!times) continue;
+    const model = perItem.models[perItem.modelIdx[i]!]!;
+    const u = by.get(model) ?? { model, requests: 0, promptTokens: 0, outputTokens: 0 };
     u.requests += times;
-    u.promptTokens += it.prompt * times;
-    u.outputTokens += it.output * times;
-    by.set(it.model, u);
-  });
+    u.promptTokens += perItem.prompt[i]! * times;
+    u.outputTokens += perItem.output[i]! * times;
+    by.set(model, u);
+  }
   return [...by.values()];
 }
