@@ -9,8 +9,8 @@ export function register(program: Command, ctx: Ctx): void {
   const models = program
     .command('models')
     .description(
-      'List the models each provider serves (id, owner, created, price per 1M tokens), or --diff two providers\n' +
-        'with the suggested mapping for models only the old one serves. Exit 3 when a listing fails.',
+      'List the models each provider serves (id, owner, created, price per 1M tokens), or --diff two providers with the suggested mapping for models only the old one serves.\n' +
+        'Exit 0 on success, 3 when a listing fails (or `check` finds the name not served).',
     )
     .addOption(new Option('--provider <name>', 'provider to list (NAME or NAME=URL); repeatable (default: the configured old and new)').argParser(collect))
     .option('--diff <providers...>', 'compare two providers: --diff OLD NEW (both / only-old / only-new, snapshots normalised)')
