@@ -41,7 +41,8 @@ let liftoff = false;
  * verify and models send a handful of requests and exit. V8 tiers undici's llhttp WebAssembly up with
  * TurboFan on background threads, and Node waits for those jobs at exit: 100–400 ms measured, more
  * than the requests themselves. Baseline (Liftoff) code parses a few responses just as well. Set once,
- * before the first request compiles llhttp; only one-shot commands call this (never bench).
+ * before the first request compiles llhttp. `holy bench` never calls this in its own run; inside
+ * `holy tour` (verify, then bench, in one process) the parser's speed is noise next to the latencies.
  */
 function baselineWasmOnly(): void {
   if (liftoff) return;
