@@ -96,10 +96,10 @@ describe('bench client timing', () => {
   test('TTFT waits for content (the role-only chunk does not count); ITL gaps; usage honoured', async () => {
     const r = await call('/ok');
     assert.equal(r.ok, true, r.errorMessage);
-    assert.ok(r.ttfbMs! < 60, `ttfb ${r.ttfbMs}`);
-    assert.ok(r.ttftMs! >= 115 && r.ttftMs! < 170, `ttft ${r.ttftMs}`);
+    assert.ok(r.ttfbMs! < 100, `ttfb ${r.ttfbMs}`);
+    assert.ok(r.ttftMs! >= 115 && r.ttftMs! < 220, `ttft ${r.ttftMs}`);
     assert.equal(r.itl.length, 2);
-    for (const g of r.itl) assert.ok(g >= 35 && g < 80, `gap ${g}`);
+    for (const g of r.itl) assert.ok(g >= 35 && g < 110, `gap ${g}`);
     assert.ok(r.e2eMs! >= r.ttftMs! + 75);
     assert.equal(r.usageSeen, true);
     assert.deepEqual(r.usage, { prompt_tokens: 7, completion_tokens: 3 });
