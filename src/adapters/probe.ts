@@ -1,7 +1,6 @@
 /** Network probe: DNS, TCP connect and TLS handshake timed separately, so a failure names its phase. */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 
 /** A resolver (injectable so tests need no real DNS). */
 export type Lookup = (host: string) => Promise<{ address: string; family: number }>;
@@ -65,7 +64,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, phase: PhaseError['phase'], o
   });
 }
 
-const defaultLookup: Lookup = (host) => dnsLookup(host);
+// dns and tls are loaded when needed: a loopback http probe (the common test and bench case) needs neither.
+const defaultLookup: Lookup = async (host) => (await import('node:dns/promises')).lookup(host);
 
 /** Probe `url` (a base URL): never throws; the result says which phase failed and why. */
 export async function probeNetwork(url: string, o: ProbeOptions): Promise<ProbeResult> {
@@ -110,10 +110,11 @@ export async function probeNetwork(url: string, o: ProbeOptions): Promise<ProbeR
     );
     res.connectMs = o.clock() - t1;
     if (tls) {
+      const { connect: tlsConnect } = await import('node:tls');
       const t2 = o.clock();
       const raw: Socket = socket;
       const secure = await withTimeout(
-        new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+        new Promise<TLSSocket>((resolve, reject) => {
           const s = tlsConnect({ socket: raw, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
           s.once('secureConnect', () => resolve(s));
           s.on('error', (e: NodeJS.ErrnoException) => reject(new PhaseError('tls', e.code, e.message)));
