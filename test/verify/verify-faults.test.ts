@@ -137,3 +137,30 @@ describe('holy verify: Ctrl-C', () => {
     }
   });
 });
+
+describe('holy verify: odd servers', () => {
+  test('200 with JSON that is not a model list, and 200 with plain text, are told apart', async () => {
+    const http = await import('node:http');
+    const { tempConfig } = await import('./setup.js');
+    const srv = http.createServer((req, res) => {
+      if (req.url?.startsWith('/a/')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list"}');
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const cfg = tempConfig({ a: `http://127.0.0.1:${port}/a/v1`, b: `http://127.0.0.1:${port}/b/v1` });
+    try {
+      const r = await run(['verify', '--config', cfg.file, '--provider', 'a', '--provider', 'b', '--json'], { env: { A_API_KEY: 'hs-test-1111111111111111', B_API_KEY: 'hs-test-1111111111111111' } });
+      assert.equal(r.code, 3);
+      const { by } = checksOf(r.stdout);
+      assert.equal(by.get('a/models')!.detail, '200 not a model list');
+      assert.match(by.get('a/models')!.cause!, /JSON that is not a model list/);
+      assert.equal(by.get('b/models')!.detail, '200 not JSON');
+      assert.match(by.get('b/models')!.cause!, /text\/plain instead of JSON/);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+      cfg.cleanup();
+    }
+  });
+});

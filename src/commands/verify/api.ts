@@ -142,7 +142,7 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, ke
     return { ok: false, ms, obs: notJson };
   }
   const data = (doc as { data?: unknown })?.data;
-  if (!Array.isArray(data)) return { ok: false, ms, obs: { ...notJson, contentType: `${headers['content-type'] ?? 'JSON'} without a "data" list` } };
+  if (!Array.isArray(data)) return { ok: false, ms, obs: { ...notJson, contentType: headers['content-type'] ?? 'application/json' } };
   const models: ListedModel[] = data
     .filter((m): m is Record<string, unknown> => !!m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string')
     .map((m) => ({ id: m.id as string, ...(typeof m.owned_by === 'string' ? { owner: m.owned_by } : {}), ...(typeof m.created === 'number' ? { created: m.created } : {}) }));

@@ -176,7 +176,14 @@ export function classifyHttp(o: Extract<Observation, { kind: 'http' }>, w: Where
     };
   }
   if (o.status >= 200 && o.status < 300) {
-    return { status: 'fail', label: `${o.status} not JSON`, cause: `${what} answered ${o.status} with ${o.contentType || 'no content type'} instead of JSON.`, fix: `check that the base URL (${w.baseURLSource}) is an OpenAI-compatible API root ending in /v1.`, data };
+    const json = /json/i.test(o.contentType ?? '') || /^\s*[{[]/.test(o.body ?? '');
+    return {
+      status: 'fail',
+      label: `${o.status} ${json ? 'not a model list' : 'not JSON'}`,
+      cause: json ? `${what} answered ${o.status} with JSON that is not a model list (no "data" array).` : `${what} answered ${o.status} with ${o.contentType || 'no content type'} instead of JSON.`,
+      fix: `check that the base URL (${w.baseURLSource}) is an OpenAI-compatible API root ending in /v1.`,
+      data,
+    };
   }
   if (o.status === 401) {
     return { status: 'fail', label: tag, cause: `the provider rejected the key (${tag})${msg}.`, fix: `check the key in ${w.keySource}: copy it again from ${w.provider}'s dashboard; it may be revoked, mistyped or issued by another provider.`, data };
