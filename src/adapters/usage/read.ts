@@ -61,6 +61,8 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   const t0p = new TimeParser();
   const t1p = new TimeParser();
   let currency: { code: string; line: number } | undefined;
+  let hasIds = false;
+  let reserved = false;
 
   const bad = (msg: string) => {
     if (!o.skipBadRows) throw new UsageError(msg, 'fix the row, or pass --skip-bad-rows to skip such rows (they are counted and reported).');
@@ -110,7 +112,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         case 'month':
           return t0p.dayKey(t).slice(0, 7);
         default:
-          return f.text(ix[o.by]).trim() || '(none)';
+          return f.intern(ix[o.by]).trim() || '(none)';
       }
     };
     if (L.format === 'openai-cost') {
@@ -135,10 +137,11 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       };
       return;
     }
+    hasIds = ix.id >= 0;
     const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = ix;
     onRow = (f, line) => {
       if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
-      const model = f.text(iModel);
+      const model = f.intern(iModel);
       if (model === '') return bad(`${name}:${line}: ${h(iModel)} is empty; every row needs a model.`);
       const input = count(f, iIn, line);
       const output = count(f, iOut, line);
@@ -172,13 +175,25 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         if (onRow) onRow(f, line);
         else onHeader(f);
       },
-      { file: name, signal: ctx.signal, onChunk: (b) => o.onProgress?.(name, b, agg.rows, src.gzip ? undefined : src.size) },
+      {
+        file: name,
+        signal: ctx.signal,
+        onChunk: (b) => {
+          // Size the id set for the whole file from the first chunk's rows per byte (see IdSet).
+          if (!reserved && hasIds && sum && src.size && !src.gzip) {
+            reserved = true;
+            const seen = sum.rows + sum.duplicates + sum.badRows;
+            if (seen > 0 && b < src.size) ids.reserve(ids.size + Math.ceil(((src.size - b) / b) * seen * 1.02) + seen);
+          }
+          o.onProgress?.(name, b, agg.rows, src.gzip ? undefined : src.size);
+        },
+      },
     );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new UsageError(`${name} looks gzip-compressed but cannot be decompressed (${(e as Error).message}); check the file.`);
     throw e;
   } finally {
-    src.stream.destroy();
+    src.close();
   }
   if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (see docs/roi.md for the formats).`);
   if (sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) throw new UsageError(`${name} has a header but no rows; export a period with usage.`);

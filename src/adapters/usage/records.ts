@@ -10,6 +10,8 @@ export interface Row {
   readonly length: number;
   /** The field as text (UTF-8). */
   text(i: number): string;
+  /** The same, from a small cache: for columns with few distinct values (model, tenant). */
+  intern(i: number): string;
   /** The field as a whole non-negative number (see parseCount), or -1. */
   count(i: number): number;
   /** Add the field to an id set; false when it was already there. */
@@ -39,6 +41,29 @@ class ByteRow implements Row {
 
   text(i: number): string {
     return this.buf.toString(this.ascii ? 'latin1' : 'utf8', this.starts[i]!, this.ends[i]!);
+  }
+
+  private readonly cache: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+
+  // Why: a fresh string per row for the model column is most of the garbage on a big file.
+  intern(i: number): string {
+    if (!this.ascii) return this.text(i);
+    const b = this.buf;
+    const s = this.starts[i]!;
+    const e = this.ends[i]!;
+    const len = e - s;
+    let h = len;
+    for (let j = s; j < e; j++) h = Math.imul(h ^ b[j]!, 0x01000193);
+    const slot = (h ^ (h >>> 15)) & 1023;
+    const c = this.cache[slot];
+    if (c !== undefined && c.length === len) {
+      let k = 0;
+      while (k < len && c.charCodeAt(k) === b[s + k]) k++;
+      if (k === len) return c;
+    }
+    const str = this.text(i);
+    this.cache[slot] = str;
+    return str;
   }
 
   count(i: number): number {
@@ -85,6 +110,9 @@ class StrRow implements Row {
   text(i: number): string {
     return this.f[i]!;
   }
+  intern(i: number): string {
+    return this.f[i]!;
+  }
   count(i: number): number {
     return parseCount(this.f[i]!);
   }
@@ -105,7 +133,9 @@ class StrRow implements Row {
  */
 export async function scanRecords(chunks: AsyncIterable<Buffer | string>, onRow: RowFn, opts: ScanOpts): Promise<number> {
   const row = new ByteRow();
-  let carry: Buffer | null = null;
+  // One growing work buffer holds the unfinished line plus the next chunk: no allocation per chunk.
+  let work = Buffer.allocUnsafe(1 << 20);
+  let carryLen = 0;
   let lineNo = 0;
   let first = true;
   let bytes = 0;
@@ -205,13 +235,20 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string>, onRow:
     if (opts.signal?.aborted) throw new Interrupted();
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     bytes += chunk.length;
-    const b: Buffer = carry && carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-    const used = scan(b, false);
-    // Copy the partial line: the stream may reuse the chunk's memory.
-    carry = used < b.length ? Buffer.from(b.subarray(used)) : null;
+    if (carryLen + chunk.length > work.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, carryLen + chunk.length));
+      work.copy(bigger, 0, 0, carryLen);
+      work = bigger;
+    }
+    chunk.copy(work, carryLen);
+    const len = carryLen + chunk.length;
+    const used = scan(work.subarray(0, len), false);
+    // Move the partial last line to the front for the next chunk.
+    carryLen = len - used;
+    if (carryLen > 0) work.copy(work, 0, used, len);
     opts.onChunk?.(bytes);
   }
-  if (carry && carry.length > 0) scan(carry, true);
+  if (carryLen > 0) scan(Buffer.from(work.subarray(0, carryLen)), true);
   if (pending !== null) {
     throw new UsageError(`${opts.file}:${pendingLine}: a quoted field opened on this line is never closed; add the missing closing double quote.`);
   }
