@@ -94,3 +94,46 @@ describe('roi bad input', () => {
     assert.match(await roiFails([FX('canonical.csv'), '--csv', '--md']), /--csv and --md cannot be combined/);
   });
 });
+
+describe('roi row checks and price files', () => {
+  const HEAD = 'timestamp,tenant,model,input_tokens,cached_input_tokens,output_tokens,requests\n';
+  test('cached above input, a bad timestamp, a short row — each with its line', async () => {
+    assert.match(await roiFails(['-'], { stdin: HEAD + '2026-10-01T00:00:00Z,a,gpt-4.1,100,200,1,1\n' }), /stdin:2: cached tokens \(200\) exceed input tokens \(100\)/);
+    assert.match(await roiFails(['-'], { stdin: HEAD + '2026-10-01T00:00:00Z,a,gpt-4.1,1,0,1,1\nyesterday,a,gpt-4.1,1,0,1,1\n' }), /stdin:3: column "timestamp" is "yesterday", not a timestamp/);
+    assert.match(await roiFails(['-'], { stdin: HEAD + '2026-10-01T00:00:00Z,a,gpt-4.1\n' }), /stdin:2: has 3 fields but the header has 7/);
+    assert.match(await roiFails(['-'], { stdin: HEAD + '2026-13-45T00:00:00Z,a,gpt-4.1,1,0,1,1\n' }), /stdin:2: column "timestamp" is "2026-13-45T00:00:00Z"/);
+  });
+
+  test('"-" with a terminal on stdin is refused instead of waiting forever', async () => {
+    assert.match(await roiFails(['-'], { stdinTTY: true }), /stdin is a terminal; pipe a file in/);
+  });
+
+  test('--prices and --relay-prices (holy format) change the list and relay prices', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'holy-roi-prices-'));
+    const official = join(dir, 'official.json');
+    await writeFile(official, JSON.stringify({ models: { 'mystery-model': { input: 1, cachedInput: 0.5, output: 2 } } }));
+    const relay = join(dir, 'relay.json');
+    await writeFile(relay, JSON.stringify({ models: { 'gpt-4.1': { input: 1, cachedInput: 0.25, output: 4 } } }));
+    // unknown-models.csv with mystery-model priced at 1/0.5/2 and the ft: model skipped:
+    //  gpt-4.1 1,000,000·2 = 2; mystery 500·1 + 200·2 = 900 → 0.0009; list = 2.0009 USD
+    const a = await roiJson([BAD('unknown-models.csv'), '--prices', official, '--skip-unknown']);
+    assert.equal(a.doc.totals.listPrice.amount, '2.0009');
+    // relay list: gpt-4.1 at the relay's 1/0.25/4 → 1,000,000·1 = 1; mystery not in it → official 0.0009 (warned)
+    //  new cost = (1 + 0.0009) × relay rate 1 = 1.0009 CNY
+    const b = await roiJson([BAD('unknown-models.csv'), '--prices', official, '--relay-prices', relay, '--skip-unknown']);
+    assert.equal(b.doc.totals.relayListPrice.amount, '1.0009');
+    assert.equal(b.doc.totals.newCost.amount, '1.0009');
+    assert.match(b.stderr, /--relay-prices .* has no price for mystery-model/);
+    assert.match(await roiFails([FX('canonical.csv'), '--prices', join(dir, 'missing.json')]), /--prices .*missing\.json does not exist/);
+  });
+
+  test('--top with --by model shortens the model table', async () => {
+    const { doc } = await roiJson([FX('openai-activity.csv'), '--top', '2']);
+    // by savings: gpt-4.1 (3.825), gpt-4o batch (1.0), then gpt-4o-mini (0.6) + gpt-4.1-mini (0.57) = 1.17
+    assert.deepEqual(doc.models.map((m: any) => m.key), ['gpt-4.1', 'gpt-4o (batch)', '(other: 2)']);
+    assert.equal(doc.models[2].listPrice.amount, '1.17');
+  });
+});

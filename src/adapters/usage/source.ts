@@ -25,6 +25,7 @@ const CHUNK = 1 << 20;
 /** Open one input; a missing or unreadable file is a UsageError naming it. */
 export async function openSource(ctx: Ctx, file: string): Promise<Source> {
   if (file === '-') {
+    if (ctx.stdin.isTTY) throw new UsageError('"-" reads usage from stdin, but stdin is a terminal; pipe a file in (e.g. zcat usage.csv.gz | holy roi -) or pass the file name.');
     const first = await peek(ctx.stdin);
     const gzip = first !== null && first[0] === 0x1f && first[1] === 0x8b;
     const stream: Readable = gzip ? ctx.stdin.pipe(createGunzip({ chunkSize: CHUNK })) : ctx.stdin;

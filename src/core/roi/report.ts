@@ -87,19 +87,14 @@ export function buildReport(groups: PricedGroup[], period: Period, o: ReportOpts
   const r = o.rates;
   const all = sumBy(groups, () => 'total', r)[0] ?? line('total', zeroCounts(), new Decimal(0), new Decimal(0), r);
   delete all.ids;
-  const models = withShares(sumBy(groups, (g) => g.model + (g.batch ? ' (batch)' : ''), r), all.savingsCNY).sort(bySavings);
+  let models = sumBy(groups, (g) => g.model + (g.batch ? ' (batch)' : ''), r).sort(bySavings);
+  if (o.by === 'model' && o.top !== undefined) models = collapse(models, o.top, r);
+  models = withShares(models, all.savingsCNY);
   let groupTable: RoiReport['groups'] = null;
   if (o.by !== 'model') {
     let rows = sumBy(groups, (g) => g.dim, r).sort(bySavings);
     for (const row of rows) delete row.ids;
-    if (o.top !== undefined && rows.length > o.top) {
-      const rest = rows.slice(o.top);
-      const other = rest.reduce(
-        (a, x) => ({ counts: addCounts(a.counts, x.counts), list: a.list.plus(x.listUSD), relay: a.relay.plus(x.relayUSD) }),
-        { counts: zeroCounts(), list: new Decimal(0), relay: new Decimal(0) },
-      );
-      rows = [...rows.slice(0, o.top), line(`(other: ${rest.length})`, other.counts, other.list, other.relay, r)];
-    }
+    if (o.top !== undefined) rows = collapse(rows, o.top, r);
     if (o.by === 'day' || o.by === 'month') rows.sort((a, b) => (a.key.startsWith('(other') ? 1 : b.key.startsWith('(other') ? -1 : a.key.localeCompare(b.key)));
     groupTable = { by: o.by, rows: withShares(rows, all.savingsCNY) };
   }
@@ -118,6 +113,17 @@ export function buildReport(groups: PricedGroup[], period: Period, o: ReportOpts
     migration: o.migration ? { ...o.migration, ...roiOf(monthly.savingsCNY, o.migration, r) } : null,
     sensitivity: sensitivity(all.listUSD.times(f), all.relayUSD.times(f), r, o.fxRange, o.markupRange),
   };
+}
+
+/** Keep the first `top` rows (already sorted by savings); sum the rest into one "(other: N)" row. */
+function collapse(rows: TableRow[], top: number, r: Rates): TableRow[] {
+  if (rows.length <= top) return rows;
+  const rest = rows.slice(top);
+  const other = rest.reduce(
+    (a, x) => ({ counts: addCounts(a.counts, x.counts), list: a.list.plus(x.listUSD), relay: a.relay.plus(x.relayUSD) }),
+    { counts: zeroCounts(), list: new Decimal(0), relay: new Decimal(0) },
+  );
+  return [...rows.slice(0, top), line(`(other: ${rest.length})`, other.counts, other.list, other.relay, r)];
 }
 
 function times12(m: RunRate): RunRate {
