@@ -131,7 +131,7 @@ class StrRow implements Row {
  * one (quoted commas, doubled quotes, newlines inside a field) is collected until its quotes
  * balance and handed to csv-parse, so quoting rules come from the library.
  */
-export async function scanRecords(chunks: AsyncIterable<Buffer | string>, onRow: RowFn, opts: ScanOpts): Promise<number> {
+export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, onRow: RowFn, opts: ScanOpts): Promise<number> {
   const row = new ByteRow();
   // One growing work buffer holds the unfinished line plus the next chunk: no allocation per chunk.
   let work = Buffer.allocUnsafe(1 << 20);
