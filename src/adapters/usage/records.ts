@@ -191,33 +191,32 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
     const plain = pending === null && b.indexOf(34, ls) < 0;
     const ascii = isAscii(b);
     row.ascii = ascii;
-    let nf = 0;
     let starts = row.starts;
     let ends = row.ends;
-    starts[0] = ls;
     if (plain) {
-      for (let i = ls; i < len; i++) {
-        const c = b[i]!;
-        if (c === 44) {
-          ends[nf] = i;
-          if (++nf >= starts.length) {
-            row.grow();
-            starts = row.starts;
-            ends = row.ends;
-          }
-          starts[nf] = i + 1;
-        } else if (c === 10) {
-          lineNo++;
-          const end = i > ls && b[i - 1] === 13 ? i - 1 : i;
-          if (end > ls) {
-            ends[nf] = end;
-            row.length = nf + 1;
-            onRow(row, lineNo);
-          }
-          ls = i + 1;
-          nf = 0;
+      // memchr finds each line end natively; the JS loop then only looks for commas.
+      for (let nl = b.indexOf(10, ls); nl >= 0; nl = b.indexOf(10, ls)) {
+        lineNo++;
+        const end = nl > ls && b[nl - 1] === 13 ? nl - 1 : nl;
+        if (end > ls) {
+          let nf = 0;
           starts[0] = ls;
+          for (let i = ls; i < end; i++) {
+            if (b[i] === 44) {
+              ends[nf] = i;
+              if (++nf >= starts.length) {
+                row.grow();
+                starts = row.starts;
+                ends = row.ends;
+              }
+              starts[nf] = i + 1;
+            }
+          }
+          ends[nf] = end;
+          row.length = nf + 1;
+          onRow(row, lineNo);
         }
+        ls = nl + 1;
       }
       return ls;
     }
