@@ -1,7 +1,8 @@
 /** Glue between commander and a command's lazily loaded run module. */
 import type { Command } from 'commander';
 import type { Ctx } from '../context.js';
-import { makeOut, type GlobalOpts, type Out } from '../ui/output.js';
+// Types only: output.ts pulls in chalk, which `holy --help` never needs (loaded in lazyAction instead).
+import type { GlobalOpts, Out } from '../ui/output.js';
 
 /** What a command's handler receives: the world, how to print, and its parsed flags/args. */
 export interface Invocation<O = Record<string, unknown>> {
@@ -24,8 +25,8 @@ export function lazyAction<O>(ctx: Ctx, load: () => Promise<{ default: Handler<O
   return async (...a: unknown[]): Promise<void> => {
     const command = a[a.length - 1] as Command;
     const g = command.optsWithGlobals() as GlobalOpts;
+    const [{ makeOut }, { default: handler }] = await Promise.all([import('../ui/output.js'), load()]);
     const out = makeOut(ctx, g);
-    const { default: handler } = await load();
     await handler({ ctx, out, g, opts: command.opts() as O, args: a.slice(0, -2), command });
   };
 }
