@@ -185,6 +185,9 @@ describe('options', () => {
     bad({ stream: 'maybe' }, /on, off or as-recorded/);
     bad({ qualityThreshold: '2' }, /between 0 and 1/);
     bad({ judge: 'gpt-4.1' }, /PROVIDER:MODEL/);
+    assert.deepEqual(parseBenchOptions(['t'], { judge: 'official:ft:gpt-4o:acme:1' }).judge, { provider: 'official', model: 'ft:gpt-4o:acme:1' });
+    assert.deepEqual(parseBenchOptions(['t'], { judge: 'j=http://127.0.0.1:8080/v1:gpt-4.1' }).judge, { provider: 'j=http://127.0.0.1:8080/v1', model: 'gpt-4.1' });
+    assert.deepEqual(parseBenchOptions(['t'], { judge: 'j=http://127.0.0.1:8080:gpt-4.1' }).judge, { provider: 'j=http://127.0.0.1:8080', model: 'gpt-4.1' });
     bad({ new: 'recorded' }, /--old recorded/);
     bad({ p99: 'soon' }, /--p99/);
     assert.throws(() => parseBenchOptions([], {}), /traffic file/);

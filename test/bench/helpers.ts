@@ -53,11 +53,13 @@ export interface Run {
 }
 
 /** Run `holy bench …` in-process; abortAfterMs simulates Ctrl-C. */
-export async function bench(argv: string[], env: Record<string, string>, o: { cwd?: string; abortAfterMs?: number } = {}): Promise<Run> {
+export async function bench(argv: string[], env: Record<string, string>, o: { cwd?: string; abortAfterMs?: number; abortWhen?: () => boolean } = {}): Promise<Run> {
   const ctx = fakeCtx({ env, ...(o.cwd ? { cwd: o.cwd } : {}) });
   const t = o.abortAfterMs !== undefined ? setTimeout(() => ctx.abort(), o.abortAfterMs) : undefined;
+  const poll = o.abortWhen ? setInterval(() => o.abortWhen!() && ctx.abort(), 10) : undefined;
   const code = await main(['bench', ...argv], ctx);
   clearTimeout(t);
+  clearInterval(poll);
   await new Promise((r) => setImmediate(r));
   return { code, stdout: ctx.out(), stderr: ctx.err() };
 }

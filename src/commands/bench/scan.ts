@@ -1,7 +1,7 @@
 /** Pre-flight scan of the traffic (counts, models, token estimates), run in a worker thread. */
 import { Worker } from 'node:worker_threads';
 import type { Ctx } from '../../context.js';
-import { RuntimeError, UsageError } from '../../errors.js';
+import { Interrupted, RuntimeError, UsageError } from '../../errors.js';
 import type { TrafficStats } from '../../adapters/traffic/types.js';
 
 export interface ScanRequest {
@@ -45,6 +45,6 @@ export function scanTraffic(ctx: Ctx, req: Omit<ScanRequest, 'cwd'>): Promise<Sc
       }),
     );
     w.once('error', (e) => done(() => reject(new RuntimeError(`reading the traffic failed: ${e.message}`))));
-    w.once('exit', (code) => done(() => reject(ctx.signal.aborted ? new UsageError('interrupted while reading the traffic.') : new RuntimeError(`the traffic reader stopped unexpectedly (exit ${code}).`))));
+    w.once('exit', (code) => done(() => reject(ctx.signal.aborted ? new Interrupted('interrupted while reading the traffic; nothing was sent.') : new RuntimeError(`the traffic reader stopped unexpectedly (exit ${code}).`))));
   });
 }

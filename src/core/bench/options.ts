@@ -135,7 +135,8 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
   if (threshold > 1) throw new UsageError(`--quality-threshold ${f.qualityThreshold} must be between 0 and 1, e.g. 0.8.`);
   let judge: BenchOptions['judge'];
   if (f.judge !== undefined) {
-    const m = /^([^:]+):(.+)$/.exec(f.judge);
+    // NAME:MODEL, or an ad-hoc NAME=URL:MODEL (the URL's own colons belong to it).
+    const m = /^([A-Za-z0-9_.-]+=https?:\/\/[^/\s]+(?:\/[^:\s]*)?):(.+)$/.exec(f.judge) ?? /^([^:=]+):(.+)$/.exec(f.judge);
     if (!m) throw new UsageError(`--judge ${JSON.stringify(f.judge)}: expected PROVIDER:MODEL, e.g. --judge official:gpt-4.1.`);
     judge = { provider: m[1]!, model: m[2]! };
   }
