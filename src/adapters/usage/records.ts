@@ -1,9 +1,18 @@
 /** CSV records with physical line numbers: plain lines split from raw bytes, anything quoted parsed by csv-parse. */
 import { isAscii } from 'node:buffer';
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { Interrupted, UsageError } from '../../errors.js';
 import { parseCount } from '../../core/roi/aggregate.js';
 import type { IdSet } from '../../core/roi/idset.js';
+
+const require = createRequire(import.meta.url);
+type ParseSync = (input: string, o: { relax_column_count: boolean; relax_quotes: boolean }) => string[][];
+let parseSync: ParseSync | undefined;
+/** csv-parse is loaded on the first quoted record only: most large files have none, and it costs ~25 ms to load. */
+function parse(text: string, o: { relax_column_count: boolean; relax_quotes: boolean }): string[][] {
+  parseSync ??= (require('csv-parse/sync') as { parse: ParseSync }).parse;
+  return parseSync(text, o);
+}
 
 /** One record's fields, read lazily so a plain row never becomes strings it does not need. */
 export interface Row {
