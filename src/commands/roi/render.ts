@@ -47,10 +47,14 @@ function summary(rep: RoiReport): Cell[][] {
     const p = rep.period;
     const days = p.days.toDecimalPlaces(2).toString();
     rows.push(['period', p.source === 'data' ? `${p.start} → ${p.end} (${days} days)` : `${days} days (--days)`]);
-    rows.push(['requests', groupDigits(t.counts.requests)]);
-    rows.push(['input tokens (incl. cached)', groupDigits(t.counts.input)]);
-    rows.push(['cached input tokens', groupDigits(t.counts.cached)]);
-    rows.push(['output tokens', groupDigits(t.counts.output)]);
+    if (t.counts.requests === 0n && t.counts.input === 0n && t.counts.output === 0n && !t.listUSD.isZero()) {
+      rows.push(['tokens', 'none: amounts only (OpenAI cost export)']);
+    } else {
+      rows.push(['requests', groupDigits(t.counts.requests)]);
+      rows.push(['input tokens (incl. cached)', groupDigits(t.counts.input)]);
+      rows.push(['cached input tokens', groupDigits(t.counts.cached)]);
+      rows.push(['output tokens', groupDigits(t.counts.output)]);
+    }
     rows.push(['list price (period)', formatMoney(t.listUSD, 'USD')]);
     rows.push(['official cost (period)', m(t.oldCNY)]);
     rows.push(['relay cost (period)', m(t.newCNY)]);
