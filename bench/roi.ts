@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -84,6 +84,9 @@ try {
   await once(ws, 'close');
   const mb = statSync(file).size / 1e6;
   process.stdout.write(`roi benchmark: ${ROWS.toLocaleString('en-US')}-row ledger, ${mb.toFixed(1)} MB; awk is the reference in this run\n`);
+  // Wall times depend on what else runs: say so, so a FAIL under load can be told from a regression.
+  const load = loadavg()[0]!;
+  process.stdout.write(`load average ${load.toFixed(1)} on ${cpus().length} CPUs${load > cpus().length * 0.7 ? ' (busy machine: wall-time figures are inflated)' : ''}\n`);
 
   // Reference: awk summing input and output tokens per model (the columns holy reads), best of 2.
   const awk = existsSync('/usr/bin/mawk') ? 'mawk' : 'awk';
