@@ -354,3 +354,20 @@ describe('holy bench: more modes and bad inputs', () => {
     }
   });
 });
+
+describe('holy bench: spending', () => {
+  test('an open-ended --duration run stops when the estimated spend reaches --max-cost', async () => {
+    const m = await mocks();
+    try {
+      // gpt-4.1 at 2000 output tokens ≈ $0.016 per request per side: 2 passes of 10 fit under $0.7.
+      const file = traffic(m.dir, 10, { model: 'gpt-4.1', max_tokens: 2000 });
+      const r = await bench([file, ...m.args, '--duration', '30', '--max-cost', '0.7', '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /stopping early: the estimated spend would pass --max-cost \$0\.7/);
+      const pairs = JSON.parse(r.stdout).summary.pairs;
+      assert.ok(pairs >= 10 && pairs < 30, `pairs ${pairs}`);
+    } finally {
+      await m.close();
+    }
+  });
+});

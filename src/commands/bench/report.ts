@@ -19,7 +19,7 @@ export function thin(s: Samples, max = 1000): number[] {
 export async function writeReport(ctx: Ctx, file: string, r: BenchResult, old: Side, neu: Side, p99First: boolean): Promise<void> {
   const s = r.summary;
   const samples: ReportData['samples'] = {};
-  for (const [k, get] of [['ttft', (x: Side) => x.stats.ttft], ['e2e', (x: Side) => x.stats.e2e], ['tpot', (x: Side) => x.stats.tpot], ['itl', (x: Side) => x.stats.itl]] as const) {
+  for (const [k, get] of [['ttfb', (x: Side) => x.stats.ttfb], ['ttft', (x: Side) => x.stats.ttft], ['e2e', (x: Side) => x.stats.e2e], ['tpot', (x: Side) => x.stats.tpot], ['itl', (x: Side) => x.stats.itl]] as const) {
     if (get(old).length || get(neu).length) samples[k] = { old: thin(get(old)), new: thin(get(neu)), unit: 'ms' };
   }
   const errors: ReportData['errors'] = [];

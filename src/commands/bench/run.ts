@@ -13,7 +13,7 @@ import { readTraffic } from '../../adapters/traffic/read.js';
 import type { TrafficFormat, TrafficStats } from '../../adapters/traffic/types.js';
 import { scanTraffic, type Scan } from './scan.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
-import { providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
+import { perItemCostUSD, providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
@@ -80,12 +80,21 @@ function makeSide(role: 'old' | 'new', name: string, o: BenchOptions, live: Side
   return { role, name, live, limiter: new MinuteLimiter(o.rpm, o.tpm), breaker: new Breaker(o.abortAfter), stats: new ProviderStats(name, role, !live), sent: 0 };
 }
 
-async function* jobs(ctx: Ctx, o: BenchOptions, total: number): AsyncGenerator<Job> {
+/** The pairs to send, cycling through the traffic; `budget` stops a --duration run at --max-cost. */
+async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: { cost: Float64Array; max: number; out: Out }): AsyncGenerator<Job> {
   let index = 0;
+  let spent = 0;
   while (index < total) {
     let itemIdx = 0;
     for await (const item of readTraffic(ctx, o.files, { strict: o.strict }).items) {
       if (index >= total) return;
+      if (budget) {
+        spent += budget.cost[itemIdx] ?? 0;
+        if (spent > budget.max) {
+          budget.out.warn(`stopping early: the estimated spend would pass --max-cost $${budget.max} (pass --yes to let --duration run on).`);
+          return;
+        }
+      }
       yield { index: index++, item, itemIdx: itemIdx++ };
     }
     if (itemIdx === 0) return;
@@ -161,7 +170,9 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
     let last = 0;
     const t0 = ctx.clock();
-    const res = await runEngine(ctx, jobs(ctx, o, totalSends), oldSide, newSide, {
+    // Only an open-ended --duration run can spend more than the plan that was checked.
+    const budget = perPass && !o.yes ? { cost: perItemCostUSD(sc, table, oldP ? [(m: string) => m, mapModel] : [mapModel]), max: o.maxCostUSD, out } : undefined;
+    const res = await runEngine(ctx, jobs(ctx, o, totalSends, budget), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: sc.prompt, outputEst: sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),

@@ -93,3 +93,18 @@ export function scaleUses(perItem: { models: readonly string[]; modelIdx: ArrayL
   }
   return [...by.values()];
 }
+
+/** Estimated USD per traffic item on both sides (float: only for the running --max-cost stop of --duration runs). */
+export function perItemCostUSD(s: { models: readonly string[]; modelIdx: ArrayLike<number>; prompt: ArrayLike<number>; output: ArrayLike<number> }, table: PriceTable, sides: Array<(m: string) => string>): Float64Array {
+  const perModel = s.models.map((m) =>
+    sides.map((map) => {
+      const row = lookupPrice(table, map(m));
+      return row ? { input: Number(row.input), output: Number(row.output) } : { input: 0, output: 0 };
+    }),
+  );
+  const out = new Float64Array(s.prompt.length);
+  for (let i = 0; i < out.length; i++) {
+    for (const p of perModel[s.modelIdx[i]!]!) out[i]! += (s.prompt[i]! * p.input + s.output[i]! * p.output) / 1e6;
+  }
+  return out;
+}
