@@ -113,4 +113,11 @@ describe('roi core', () => {
       assert.deepEqual(got, expected, `cut at ${cut}`);
     }
   });
+
+  test('a byte-order mark is dropped even when the header spans several chunks', async () => {
+    const got: string[] = [];
+    const bom = Buffer.from('\ufeffmodel,input\n');
+    await scanRecords([bom.subarray(0, 5), bom.subarray(5)], (r: Row) => got.push(r.text(0)), { file: 't' });
+    assert.deepEqual(got, ['model']);
+  });
 });

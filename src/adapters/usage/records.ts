@@ -188,8 +188,6 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
   const scan = (b: Buffer, final: boolean): number => {
     let len = b.length;
     let ls = 0;
-    if (first && len >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) ls = 3;
-    if (len > 0) first = false;
     if (final && len > ls && b[len - 1] !== 10) {
       // The last line has no newline: give it one so the loops below see it.
       b = Buffer.concat([b, Buffer.from('\n')]);
@@ -241,8 +239,13 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
 
   for await (const raw of chunks) {
     if (opts.signal?.aborted) throw new Interrupted();
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     bytes += chunk.length;
+    if (first && chunk.length > 0) {
+      // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column's name.
+      first = false;
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    }
     if (carryLen + chunk.length > work.length) {
       const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, carryLen + chunk.length));
       work.copy(bigger, 0, 0, carryLen);
