@@ -12,7 +12,8 @@ export async function startProgress(ctx: Ctx, out: Out, text: string, plainEvery
   if (out.quiet || out.mode === 'json' && !ctx.stderr.isTTY) {
     return { update() {}, done() {} };
   }
-  if (out.interactive) {
+  // ora divides by the terminal width; a pseudo-terminal reporting 0 columns would make it redraw forever.
+  if (out.interactive && (ctx.stderr.columns ?? 0) > 0) {
     const { default: ora } = await import('ora');
     const spinner = ora({ text, stream: ctx.stderr, isEnabled: true, color: out.color ? 'cyan' : false as never }).start();
     return {
