@@ -23,6 +23,8 @@ export interface Out {
   verbose: boolean;
   /** stdout and stderr are both terminals: spinners allowed. */
   interactive: boolean;
+  /** Terminal width for tables (80 when unknown). */
+  width: number;
   /** A line of result on stdout. */
   line(text?: string): void;
   /** Exactly one JSON document on stdout. */
@@ -48,6 +50,7 @@ export function makeOut(ctx: Ctx, g: GlobalOpts): Out {
     quiet: !!g.quiet,
     verbose: !!g.verbose,
     interactive: !!ctx.stdout.isTTY && !!ctx.stderr.isTTY,
+    width: ctx.stdout.columns && ctx.stdout.columns > 20 ? ctx.stdout.columns : 80,
     line: (text = '') => void ctx.stdout.write(text + '\n'),
     json: (doc) => void ctx.stdout.write(JSON.stringify(doc, null, 2) + '\n'),
     info: (text) => {
