@@ -104,6 +104,15 @@ describe('roi row checks and price files', () => {
     assert.match(await roiFails(['-'], { stdin: HEAD + '2026-13-45T00:00:00Z,a,gpt-4.1,1,0,1,1\n' }), /stdin:2: column "timestamp" is "2026-13-45T00:00:00Z"/);
   });
 
+  test('an empty end time is tolerated (end unknown), a bad one is not', async () => {
+    const head = 'request_id,model,prompt_tokens,completion_tokens,startTime,endTime\n';
+    // 1,000,000·2.5 = 2.5 USD (gpt-4o); span from the two start times = 1 day
+    const ok = await roiJson(['-'], { stdin: head + 'a,gpt-4o,1000000,0,2026-10-01 00:00:00,\nb,gpt-4o,0,0,2026-10-02 00:00:00,2026-10-02 00:00:01\n' });
+    assert.equal(ok.doc.totals.listPrice.amount, '2.5');
+    assert.equal(ok.doc.period.end, '2026-10-02T00:00:01Z');
+    assert.match(await roiFails(['-'], { stdin: head + 'a,gpt-4o,1,0,2026-10-01 00:00:00,later\n' }), /stdin:2: column "endTime" is "later"/);
+  });
+
   test('"-" with a terminal on stdin is refused instead of waiting forever', async () => {
     assert.match(await roiFails(['-'], { stdinTTY: true }), /stdin is a terminal; pipe a file in/);
   });

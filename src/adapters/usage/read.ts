@@ -95,7 +95,8 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       return v;
     };
     const time = (p: TimeParser, f: Row, i: number, line: number): number => {
-      if (i < 0) return NaN;
+      // An empty end time (a request still running when exported) just leaves the end unknown.
+      if (i < 0 || (i === ix.end && f.empty(i))) return NaN;
       // Whole epoch numbers straight from the bytes; anything else through the string parser.
       const k = p.kind;
       const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
@@ -129,7 +130,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         if (code !== 'usd') throw new UsageError(`${name}:${line}: amount_currency is "${code}"; holy reads cost exports in USD only — export the costs in USD.`);
         const t0 = time(t0p, f, ix.time, line);
         const t1 = time(t1p, f, ix.end, line);
-        if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1))) return;
+        if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1) && !f.empty(ix.end))) return;
         const item = ix.line_item >= 0 ? f.text(ix.line_item).trim() : '';
         const model = item.split(',')[0]!.trim() || '(unattributed)';
         agg.addMoney(model, dimOf(f, t0), new Decimal(amount), t0, t1);
@@ -152,7 +153,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       const t0 = time(t0p, f, iTime, line);
       if (iTime >= 0 && Number.isNaN(t0)) return;
       const t1 = iEnd >= 0 ? time(t1p, f, iEnd, line) : NaN;
-      if (iEnd >= 0 && Number.isNaN(t1)) return;
+      if (iEnd >= 0 && Number.isNaN(t1) && !f.empty(iEnd)) return;
       if (iId >= 0) {
         if (!f.empty(iId) && !f.addId(ids, iId)) {
           const id = f.text(iId);

@@ -2,7 +2,7 @@
 import type { Decimal } from 'decimal.js';
 import type { Out } from '../../ui/output.js';
 import { formatTable, type Cell, type Column } from '../../ui/table.js';
-import { formatMoney, formatPct, groupDigits, inCurrency, type Currency } from '../../core/roi/money.js';
+import { formatMoney, formatPct, groupDigits, inCurrency } from '../../core/roi/money.js';
 import type { RoiReport, TableRow } from '../../core/roi/report.js';
 import type { RoiOptions } from './options.js';
 import type { RoiResult } from './run.js';
@@ -14,13 +14,14 @@ interface Section {
   rows: Cell[][];
 }
 
-const BAR = 24;
+const BAR_MAX = 24;
+const BAR_MIN = 6;
 
 /** Print the result in the chosen format. */
 export function render(res: RoiResult, o: RoiOptions, out: Out): void {
   if (o.format === 'json') return out.json(toJson(res));
   if (o.format === 'csv') return out.line(toCsv(res.report));
-  const sections = buildSections(res.report, out.mode === 'table' && o.format === 'out');
+  const sections = buildSections(res.report, out.mode === 'table' && o.format === 'out' ? out.width : 0);
   if (o.format === 'md') {
     out.line(sections.map((s) => `## ${s.title}\n\n${markdown(s)}`).join('\n\n'));
     out.line('\n_Money rounded to 0.01 for display; `holy roi --json` gives exact amounts._');
@@ -82,14 +83,15 @@ function summary(rep: RoiReport): Cell[][] {
   return rows;
 }
 
-const MONEY_COLS = (cur: Currency): Column[] => [
-  { header: `old cost (${cur})`, align: 'right' },
-  { header: `new cost (${cur})`, align: 'right' },
-  { header: `savings (${cur})`, align: 'right' },
+// The amounts carry their currency symbol and the section title names the currency: short headers leave room for bars.
+const MONEY_COLS: Column[] = [
+  { header: 'old cost', align: 'right' },
+  { header: 'new cost', align: 'right' },
+  { header: 'savings', align: 'right' },
   { header: 'saved %', align: 'right' },
 ];
 
-function tableRows(rep: RoiReport, rows: TableRow[], bars: boolean): Cell[][] {
+function tableRows(rep: RoiReport, rows: TableRow[]): Cell[][] {
   const m = fmt(rep);
   return rows.map((r) => [
     r.key,
@@ -101,19 +103,31 @@ function tableRows(rep: RoiReport, rows: TableRow[], bars: boolean): Cell[][] {
     m(r.newCNY),
     m(r.savingsCNY),
     formatPct(r.pct),
-    ...(bars ? [bar(r.share)] : []),
   ]);
 }
 
 /** A terminal bar of a group's share of total savings (TTY only). */
-function bar(share: Decimal | null): string {
+function bar(share: Decimal | null, width: number): string {
   if (share === null) return '';
   const pct = Math.max(0, Math.min(100, share.toNumber()));
-  const n = Math.round((pct / 100) * BAR);
-  return '█'.repeat(n) + '░'.repeat(BAR - n) + ` ${share.toFixed(1)}%`;
+  const n = Math.round((pct / 100) * width);
+  return '█'.repeat(n) + '░'.repeat(width - n) + ` ${share.toFixed(1)}%`;
 }
 
-function buildSections(rep: RoiReport, bars: boolean): Section[] {
+/**
+ * Add the share-of-savings bar column, as wide as the terminal leaves room for (a wrapped bar is
+ * unreadable); no bars when fewer than BAR_MIN cells fit.
+ */
+function withBars(s: Section, rows: TableRow[], termWidth: number): Section {
+  const natural = s.columns.map((c, i) => Math.max(c.header.length, ...s.rows.map((r) => String(r[i] ?? '').length)) + 3);
+  const room = termWidth - natural.reduce((a, b) => a + b, 0) - 1 - 3 - ' 100.0%'.length;
+  const width = Math.min(BAR_MAX, room);
+  if (width < BAR_MIN) return s;
+  return { ...s, columns: [...s.columns, { header: 'share' }], rows: s.rows.map((r, i) => [...r, bar(rows[i]!.share, width)]) };
+}
+
+/** `barWidth` = terminal width for share bars, 0 for none. */
+function buildSections(rep: RoiReport, barWidth: number): Section[] {
   const cur = rep.currency;
   const out: Section[] = [{ title: rep.mode === 'quick' ? 'Quick estimate' : 'Summary', columns: [{ header: 'figure' }, { header: 'value' }], rows: summary(rep) }];
   const cols = (first: string): Column[] => [
@@ -122,10 +136,14 @@ function buildSections(rep: RoiReport, bars: boolean): Section[] {
     { header: 'input', align: 'right' },
     { header: 'cached', align: 'right' },
     { header: 'output', align: 'right' },
-    ...MONEY_COLS(cur),
+    ...MONEY_COLS,
   ];
-  if (rep.models.length) out.push({ title: 'By model', columns: [...cols('model'), ...(bars && !rep.groups ? [{ header: 'share of savings' }] : [])], rows: tableRows(rep, rep.models, bars && !rep.groups) });
-  if (rep.groups) out.push({ title: `By ${rep.groups.by}`, columns: [...cols(rep.groups.by), ...(bars ? [{ header: 'share of savings' }] : [])], rows: tableRows(rep, rep.groups.rows, bars) });
+  const table = (title: string, first: string, rows: TableRow[], bars: boolean): Section => {
+    const s = { title, columns: cols(first), rows: tableRows(rep, rows) };
+    return bars && barWidth > 0 ? withBars(s, rows, barWidth) : s;
+  };
+  if (rep.models.length) out.push(table(`By model (${cur})`, 'model', rep.models, !rep.groups));
+  if (rep.groups) out.push(table(`By ${rep.groups.by} (${cur})`, rep.groups.by, rep.groups.rows, true));
   const s = rep.sensitivity;
   const m = fmt(rep);
   out.push({
