@@ -6,7 +6,7 @@ export type TimeKind = 'epoch-s' | 'epoch-ms' | 'iso';
 export const TIME_KIND_LABEL: Record<TimeKind, string> = {
   'epoch-s': 'epoch seconds',
   'epoch-ms': 'epoch milliseconds',
-  iso: 'ISO 8601 (UTC when no offset is given)',
+  iso: 'ISO 8601, UTC where no offset is given',
 };
 
 /** Guess the kind from a column's first value: 12+ integer digits is milliseconds (after 1973), fewer is seconds. */
