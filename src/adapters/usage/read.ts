@@ -181,10 +181,12 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         signal: ctx.signal,
         onChunk: (b) => {
           // Size the id set for the whole file from the first chunk's rows per byte (see IdSet).
-          if (!reserved && hasIds && sum && src.size && !src.gzip) {
+          // gzip: scale by the compressed bytes zlib has consumed so far.
+          const disk = src.gzip ? (src.diskBytes?.() ?? 0) : b;
+          if (!reserved && hasIds && sum && src.size && disk > 0) {
             reserved = true;
             const seen = sum.rows + sum.duplicates + sum.badRows;
-            if (seen > 0 && b < src.size) ids.reserve(ids.size + Math.ceil(((src.size - b) / b) * seen * 1.02) + seen);
+            if (seen > 0 && disk < src.size) ids.reserve(ids.size + Math.ceil(((src.size - disk) / disk) * seen * 1.02) + seen);
           }
           o.onProgress?.(name, b, agg.rows, src.gzip ? undefined : src.size);
         },

@@ -16,6 +16,8 @@ export interface Source {
   close(): void;
   /** Size on disk (compressed), when known. */
   size?: number;
+  /** Compressed bytes consumed so far (gzip), to estimate the row count from the file size. */
+  diskBytes?: () => number;
   gzip: boolean;
 }
 
@@ -54,8 +56,9 @@ export async function openSource(ctx: Ctx, file: string): Promise<Source> {
   }
   const gzip = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
   if (gzip) {
-    const stream = createReadStream(path, { highWaterMark: CHUNK }).pipe(createGunzip({ chunkSize: CHUNK }));
-    return { name: file, stream, close: () => stream.destroy(), size, gzip };
+    const gunzip = createGunzip({ chunkSize: CHUNK });
+    const stream = createReadStream(path, { highWaterMark: CHUNK }).pipe(gunzip);
+    return { name: file, stream, close: () => stream.destroy(), size, gzip, diskBytes: () => gunzip.bytesWritten };
   }
   let closed = false;
   return { name: file, stream: readReused(path, () => closed), close: () => void (closed = true), size, gzip };
