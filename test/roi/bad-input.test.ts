@@ -17,7 +17,7 @@ describe('roi bad input', () => {
     const err = await roiFails([BAD('negative-tokens.csv')]);
     assert.match(err, /negative-tokens\.csv:3: column "input_tokens" is "-5"/);
     const { doc, stderr } = await roiJson([BAD('negative-tokens.csv'), '--skip-bad-rows']);
-    assert.match(stderr, /skipped 1 bad rows/);
+    assert.match(stderr, /skipped 1 bad row \(--skip-bad-rows\)/);
     assert.equal(doc.badRowsSkipped.count, 1);
     // the two good rows: 2 × (1,000·2 + 100·8) = 2 × 2,800 = 5,600 → 0.0056 USD
     assert.equal(doc.totals.requests, 2);

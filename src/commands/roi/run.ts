@@ -44,9 +44,9 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   }
   if (read.duplicates.count) {
     const ex = read.duplicates.examples.map((d) => `${d.id} at ${d.at}`).join(', ');
-    out.warn(`${groupDigits(String(read.duplicates.count))} duplicate row${read.duplicates.count === 1 ? "" : "s"} (request_id already seen) left out, each request counted once; e.g. ${ex}.`);
+    out.warn(`${groupDigits(String(read.duplicates.count))} duplicate row${read.duplicates.count === 1 ? '' : 's'} (request_id already seen) left out, each request counted once; e.g. ${ex}.`);
   }
-  if (read.badRows.count) out.warn(`skipped ${groupDigits(String(read.badRows.count))} bad rows (--skip-bad-rows), e.g.:\n  ${read.badRows.examples.join('\n  ')}`);
+  if (read.badRows.count) out.warn(`skipped ${groupDigits(String(read.badRows.count))} bad row${read.badRows.count === 1 ? '' : 's'} (--skip-bad-rows), e.g.:\n  ${read.badRows.examples.join('\n  ')}`);
   const priced = priceGroups(read.agg.groups, table, {
     relayTable,
     unknownPrice: o.unknownPrice ? parseUnknownPrice(o.unknownPrice) : undefined,
