@@ -4,6 +4,8 @@ import { UsageError } from '../../errors.js';
 import type { Currency, Rates } from '../../core/roi/money.js';
 import type { Migration } from '../../core/roi/roi.js';
 import { parseRange } from '../../core/roi/roi.js';
+import { parseUnknownPrice } from '../../core/roi/price.js';
+import type { PriceRow } from '../../core/prices.js';
 import { BY_VALUES, type By } from '../../adapters/usage/read.js';
 import { parseColumnsFlag, type Field } from '../../adapters/usage/formats.js';
 
@@ -41,7 +43,8 @@ export interface RoiOptions {
   top?: number;
   prices?: string;
   relayPrices?: string;
-  unknownPrice?: string;
+  /** Checked before any file is read, so a typo does not cost a long read. */
+  unknownPrice?: PriceRow;
   skipUnknown: boolean;
   rates: Rates;
   currency: Currency;
@@ -104,7 +107,7 @@ export function parseRoiOptions(files: string[], f: RoiFlags, json: boolean): Ro
     top: f.top === undefined ? undefined : num(f.top, '--top', 'how many groups to keep', { positive: true, integer: true }).toNumber(),
     prices: f.prices,
     relayPrices: f.relayPrices,
-    unknownPrice: f.unknownPrice,
+    unknownPrice: f.unknownPrice === undefined ? undefined : parseUnknownPrice(f.unknownPrice),
     skipUnknown: !!f.skipUnknown,
     rates,
     currency: f.currency,

@@ -5,7 +5,7 @@ import type { Out } from '../../ui/output.js';
 import { startProgress, type Progress } from '../../ui/progress.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { readUsage, type ReadResult } from '../../adapters/usage/read.js';
-import { priceGroups, parseUnknownPrice, type PricedData } from '../../core/roi/price.js';
+import { priceGroups, type PricedData } from '../../core/roi/price.js';
 import { periodOf } from '../../core/roi/period.js';
 import { buildReport, quickReport, type RoiReport } from '../../core/roi/report.js';
 import { quickSpendUSD } from '../../core/roi/roi.js';
@@ -49,7 +49,7 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   if (read.badRows.count) out.warn(`skipped ${groupDigits(String(read.badRows.count))} bad row${read.badRows.count === 1 ? '' : 's'} (--skip-bad-rows), e.g.:\n  ${read.badRows.examples.join('\n  ')}`);
   const priced = priceGroups(read.agg.groups, table, {
     relayTable,
-    unknownPrice: o.unknownPrice ? parseUnknownPrice(o.unknownPrice) : undefined,
+    unknownPrice: o.unknownPrice,
     skipUnknown: o.skipUnknown,
   });
   for (const u of priced.skipped) {
