@@ -35,6 +35,19 @@ describe('roi end to end', () => {
     assert.equal(JSON.parse(ctx.out()).totals.listPrice.amount, '8.25');
   });
 
+  test('big inputs report progress on stderr (MB, rows, rows/s); stdout keeps only the result', { timeout: 60_000 }, async () => {
+    const ctx = fakeCtx();
+    const head = 'timestamp,tenant,model,input_tokens,cached_input_tokens,output_tokens,requests\n';
+    const block = Buffer.from('2026-10-01T00:00:00Z,acme,gpt-4.1,1,0,1,1\n2026-10-02T00:00:00Z,acme,gpt-4.1,1,0,1,1\n'.repeat(5000));
+    // 42 bytes a row: 100 blocks × 10,000 rows = 1,000,000 rows ≈ 40 MB, past the 32 MB threshold
+    (ctx as { stdin: Readable }).stdin = Readable.from([Buffer.from(head), ...Array.from({ length: 100 }, () => block)]);
+    const code = await main(['roi', '-'], ctx);
+    assert.equal(code, 0, ctx.err());
+    assert.match(ctx.err(), /reading stdin: \d\d MB, [\d,]+ rows \([\d,]+ rows\/s\)/);
+    assert.doesNotMatch(ctx.out(), /reading/);
+    assert.match(ctx.out(), /^requests\t1,000,000$/m);
+  });
+
   test('an abort while reading exits 130 and prints no result', { timeout: 20_000 }, async () => {
     const ctx = fakeCtx();
     const head = 'timestamp,tenant,model,input_tokens,cached_input_tokens,output_tokens,requests\n';

@@ -59,7 +59,7 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   if (relayTable && read.money) out.warn(`cost-export rows carry amounts, not tokens, so --relay-prices cannot re-price them; their list amount is used for the relay too.`);
   const period = periodOf(read.agg.tMin, read.agg.tMax, o.days);
   out.info(
-    `period: ${period.source === 'data' ? `${period.start} → ${period.end}, ${period.days.toDecimalPlaces(3).toString()} days (span of the data)` : `${o.days} days (--days)`}; monthly = total × 30.4375 / days${period.source === 'data' ? '; pass --days N if the files cover a different period' : ''}.`,
+    `period: ${period.source === 'data' ? `${period.start} → ${period.end}, ${period.days.toDecimalPlaces(3).toString()} day${period.days.equals(1) ? '' : 's'} (span of the data)` : `${o.days} days (--days)`}; monthly = total × 30.4375 / days${period.source === 'data' ? '; pass --days N if the files cover a different period' : ''}.`,
   );
   const report = buildReport(priced.groups, period, reportOpts);
   return { report, read, priced, prices: table.origin, relayPrices: o.relayPrices ?? null };
