@@ -47,7 +47,8 @@ function summary(rep: RoiReport): Cell[][] {
   } else if (rep.period) {
     const p = rep.period;
     const days = p.days.toDecimalPlaces(2).toString();
-    rows.push(['period', p.source === 'data' ? `${p.start} → ${p.end} (${days} days)` : `${days} days (--days)`]);
+    const unit = days === '1' ? 'day' : 'days';
+    rows.push(['period', p.source === 'data' ? `${p.start} → ${p.end} (${days} ${unit})` : `${days} ${unit} (--days)`]);
     if (t.counts.requests === 0n && t.counts.input === 0n && t.counts.output === 0n && !t.listUSD.isZero()) {
       rows.push(['tokens', 'none: amounts only (OpenAI cost export)']);
     } else {
