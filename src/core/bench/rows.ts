@@ -26,7 +26,9 @@ function delta(a: number | undefined, b: number | undefined, unit: string, lower
   const d = b - a;
   const rel = a !== 0 ? ` (${signed((d / a) * 100)}%)` : '';
   const better = d === 0 ? null : (d < 0) === lowerBetter ? 'new' : 'old';
-  return { delta: `${signed(d, unit === 'ms' ? 1 : 2)}${unit ? ' ' + unit : ''}${rel}`, better };
+  const digits = unit === 'ms' || unit === 'pp' ? 1 : Number.isInteger(a) && Number.isInteger(b) ? 0 : 2;
+  // The metric name already says ms; the column stays narrow enough for an 80-column terminal.
+  return { delta: `${signed(d, digits)}${unit && unit !== 'ms' ? ' ' + unit : ''}${rel}`, better };
 }
 
 function ci(i: Interval | undefined): string | undefined {
@@ -93,6 +95,7 @@ function rate(v: number, p: ProviderSummary): string {
 
 function tokens(p: ProviderSummary): string {
   const s = p.outputTokensSource;
+  if (!s.server && !s.local) return '—';
   const src = s.server && s.local ? `server ${s.server}, local ${s.local}` : s.local ? 'local tokenizer' : 'server usage';
   return `${p.outputTokens} (${src})`;
 }
