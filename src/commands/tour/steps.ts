@@ -32,11 +32,13 @@ export const TOUR_STEPS: TourStep[] = [
     id: 'roi',
     title: 'holy roi — savings per model and tenant, annualised, ROI and payback',
     runs: [
-      ['roi', '{fixtures}/usage/activity.csv', '--migration-hours', '40', '--hourly-rate', '150', '--rate-currency', 'USD'],
-      ['roi', '{fixtures}/usage/ledger.csv', '--by', 'tenant'],
+      ['roi', '{fixtures}/usage/openai-activity.csv', '--by', 'project'],
+      ['roi', '{fixtures}/usage/ledger.csv', '{fixtures}/usage/litellm-spend.csv', '--by', 'tenant'],
+      // The source article's example (rate in CNY), then the same engineers billed in USD.
       ['roi', '--monthly-spend', '5000', '--spend-currency', 'USD', '--migration-hours', '40', '--hourly-rate', '150', '--rate-currency', 'CNY'],
+      ['roi', '--monthly-spend', '5000', '--spend-currency', 'USD', '--migration-hours', '40', '--hourly-rate', '150', '--rate-currency', 'USD'],
     ],
-    expect: [[0], [0], [0]],
+    expect: [[0], [0], [0], [0]],
   },
   {
     id: 'migrate',
