@@ -9,8 +9,7 @@ import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
-import { readTraffic } from '../../adapters/traffic/read.js';
-import type { TrafficFormat, TrafficStats } from '../../adapters/traffic/types.js';
+import type { TrafficStats } from '../../adapters/traffic/types.js';
 import { scanTraffic, type Scan } from './scan.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
 import { perItemCostUSD, providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
@@ -22,7 +21,8 @@ import { CSV_COLUMNS } from '../../core/bench/record.js';
 import { listModels } from '../../adapters/bench-client.js';
 import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
-import { runEngine, type Job, type WorstPair } from './engine.js';
+import { runEngine, type WorstPair } from './engine.js';
+import { jobs, progressLine } from './jobs.js';
 import type { Side } from './provider.js';
 import { makeJudge, type JudgeTally } from './judge.js';
 import { writeReport } from './report.js';
@@ -78,27 +78,6 @@ async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string
 
 function makeSide(role: 'old' | 'new', name: string, o: BenchOptions, live: Side['live']): Side {
   return { role, name, live, limiter: new MinuteLimiter(o.rpm, o.tpm), breaker: new Breaker(o.abortAfter), stats: new ProviderStats(name, role, !live), sent: 0 };
-}
-
-/** The pairs to send, cycling through the traffic; `budget` stops a --duration run at --max-cost. */
-async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: { cost: Float64Array; max: number; out: Out }): AsyncGenerator<Job> {
-  let index = 0;
-  let spent = 0;
-  while (index < total) {
-    let itemIdx = 0;
-    for await (const item of readTraffic(ctx, o.files, { strict: o.strict }).items) {
-      if (index >= total) return;
-      if (budget) {
-        spent += budget.cost[itemIdx] ?? 0;
-        if (spent > budget.max) {
-          budget.out.warn(`stopping early: the estimated spend would pass --max-cost $${budget.max} (pass --yes to let --duration run on).`);
-          return;
-        }
-      }
-      yield { index: index++, item, itemIdx: itemIdx++ };
-    }
-    if (itemIdx === 0) return;
-  }
 }
 
 /** Everything but rendering: returns the plan alone for --dry-run. */
@@ -210,17 +189,6 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   }
 }
 
-function progressLine(o: Side, n: Side, measured: number, elapsedMs: number, durationMs?: number): string {
-  const done = n.stats.total;
-  const errs = (s: Side) => s.stats.total - s.stats.ok;
-  const q = (s: Side, p: number) => {
-    const v = s.stats.e2e.sorted();
-    return v.length ? v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)]!.toFixed(0) : '—';
-  };
-  const eta = Number.isFinite(measured) && done ? ((measured - done) * elapsedMs) / done : durationMs !== undefined ? durationMs - elapsedMs : NaN;
-  return `${done}/${Number.isFinite(measured) ? measured : '?'} pairs · errors ${o.name} ${errs(o)}, ${n.name} ${errs(n)} · E2E p50/p99 ${n.name} ${q(n, 50)}/${q(n, 99)} ms, ${o.name} ${q(o, 50)}/${q(o, 99)} ms` + (Number.isFinite(eta) ? ` · ETA ${Math.max(0, Math.ceil(eta / 1000))} s` : '');
-}
-
 /** The command handler: parse, run, render, then the exit code (gates → 3, Ctrl-C → 130). */
 export default async function bench(inv: Invocation<BenchFlags & { modelMap?: string[] }>): Promise<void> {
   const files = (inv.args[0] as string[] | undefined) ?? [];
@@ -236,4 +204,3 @@ export default async function bench(inv: Invocation<BenchFlags & { modelMap?: st
   if (failed.length) throw new CheckFailed(`gate missed: ${failed.map((x) => x.detail).join('; ')}.`);
 }
 
-export type { TrafficFormat };

@@ -1,0 +1,97 @@
+/** SSE chat-completion stream → TTFT/ITL timings and the reassembled completion. Pure: the caller supplies bytes and times. */
+import { createParser } from 'eventsource-parser';
+import type { ErrorClass } from './classify.js';
+import type { CallResult } from '../../adapters/bench-client.js';
+
+/** Server-sent events → timings and the reassembled completion (fills `res` as chunks arrive). */
+export class Sse {
+  private content = '';
+  private reasoning = '';
+  private readonly tools: Array<{ id?: string; name: string; arguments: string }> = [];
+  private finish: string | null = null;
+  private done = false;
+  problem: { cls: ErrorClass; msg: string } | undefined;
+  private lastContentAt: number | undefined;
+  private id: string | undefined;
+  private now = 0;
+  private readonly decoder = new TextDecoder();
+  private readonly parser = createParser({ onEvent: (ev) => this.onEvent(ev.data) });
+  constructor(private readonly res: CallResult, private readonly t0: number) {}
+
+  feed(chunk: Buffer, now: number): void {
+    this.now = now;
+    this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  private onEvent(data: string): void {
+    if (this.problem || this.done) return;
+    if (data === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    let j: Record<string, any>;
+    try {
+      j = JSON.parse(data);
+    } catch {
+      this.problem = { cls: 'malformed_stream', msg: `a data: line is not JSON: ${data.slice(0, 80)}` };
+      return;
+    }
+    if (j.error) {
+      this.problem = { cls: 'in_stream_error', msg: `error event in the stream: ${String(j.error.message ?? JSON.stringify(j.error)).slice(0, 200)}` };
+      return;
+    }
+    const res = this.res;
+    this.id ??= j.id;
+    if (j.model) res.responseModel = j.model;
+    if (j.usage) {
+      res.usage = j.usage;
+      res.usageSeen = true;
+    }
+    const choice = Array.isArray(j.choices) ? j.choices[0] : undefined;
+    if (!choice) return;
+    const d = choice.delta ?? {};
+    let carries = false;
+    if (typeof d.content === 'string' && d.content.length > 0) {
+      this.content += d.content;
+      carries = true;
+    }
+    const r = d.reasoning_content ?? d.reasoning;
+    if (typeof r === 'string' && r.length > 0) {
+      this.reasoning += r;
+      carries = true;
+    }
+    if (Array.isArray(d.tool_calls)) {
+      for (const tc of d.tool_calls) {
+        const i = typeof tc.index === 'number' ? tc.index : this.tools.length;
+        const t = (this.tools[i] ??= { name: '', arguments: '' });
+        if (tc.id) t.id = tc.id;
+        if (tc.function?.name) t.name += tc.function.name;
+        if (tc.function?.arguments) t.arguments += tc.function.arguments;
+        carries = true;
+      }
+    }
+    if (choice.finish_reason) this.finish = choice.finish_reason;
+    if (carries) {
+      // A role-only first chunk does not count: TTFT waits for real output.
+      if (this.lastContentAt === undefined) res.ttftMs = this.now - this.t0;
+      else res.itl.push(this.now - this.lastContentAt);
+      this.lastContentAt = this.now;
+    }
+  }
+
+  end(fail: (c: ErrorClass, m: string) => CallResult): CallResult {
+    const res = this.res;
+    const tools = this.tools;
+    res.completion = {
+      ...(this.id ? { id: this.id } : {}),
+      object: 'chat.completion',
+      ...(res.responseModel ? { model: res.responseModel } : {}),
+      choices: [{ index: 0, message: { role: 'assistant', content: tools.length && !this.content ? null : this.content, ...(tools.length ? { tool_calls: tools.map((t) => ({ ...(t.id ? { id: t.id } : {}), type: 'function' as const, function: { name: t.name, arguments: t.arguments } })) } : {}), ...(this.reasoning ? { reasoning_content: this.reasoning } : {}) }, finish_reason: this.finish }],
+      ...(res.usage ? { usage: res.usage } : {}),
+    };
+    if (this.problem) return fail(this.problem.cls, this.problem.msg);
+    if (!this.done && !this.finish) return fail('truncated_stream', 'the stream ended without a finish_reason or [DONE]');
+    res.ok = true;
+    return res;
+  }
+}
