@@ -371,3 +371,35 @@ describe('holy bench: spending', () => {
     }
   });
 });
+
+describe('holy bench: every input format from fixtures', () => {
+  test('--dry-run reads Batch input+output, HAR, holy results, chat JSONL and reports bad lines with line numbers', async () => {
+    const { ROOT } = await import('../helpers/ctx.js');
+    const t = (f: string) => join(ROOT, 'fixtures', 'traffic', f);
+    const r = await bench([t('batch-input.jsonl'), t('batch-output.jsonl'), t('recorded.har'), t('results.jsonl'), t('sample.jsonl'), t('bad-lines.jsonl'), '--dry-run', '--json'], {});
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout).plan;
+    assert.deepEqual(new Set(plan.files.map((f: { format: string }) => f.format)), new Set(['batch-input', 'batch-output', 'har', 'holy-results', 'chat-jsonl']));
+    assert.ok(plan.items >= 29, `items ${plan.items}`);
+    assert.equal(plan.skippedEndpoints['POST /v1/embeddings'], 1);
+    assert.ok(plan.problems.some((p: { file: string; line: number }) => p.file.endsWith('bad-lines.jsonl') && p.line === 2));
+    const tsv = await bench([t('bad-lines.jsonl'), '--dry-run'], {});
+    assert.match(tsv.stdout, /bad-lines\.jsonl:3: no "messages"/);
+    const strict = await bench([t('bad-lines.jsonl'), '--dry-run', '--strict'], {});
+    assert.equal(strict.code, 2);
+    assert.match(strict.stderr, /bad-lines\.jsonl:2: not valid JSON/);
+  });
+
+  test('a live run warns about skipped bad lines and still sends the good ones', async () => {
+    const m = await mocks();
+    try {
+      const { ROOT } = await import('../helpers/ctx.js');
+      const r = await bench([join(ROOT, 'fixtures', 'traffic', 'bad-lines.jsonl'), ...m.args, '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /6 bad traffic line\(s\) skipped, first .*bad-lines\.jsonl:2/);
+      assert.equal(JSON.parse(r.stdout).summary.pairs, 2);
+    } finally {
+      await m.close();
+    }
+  });
+});

@@ -18,7 +18,9 @@ export function renderPlan(p: Plan, out: Out): void {
   const rows: Array<[string, string]> = [];
   for (const f of p.files) rows.push([`file ${f.file}`, `${f.format}: ${f.items} request(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`]);
   for (const [ep, n] of Object.entries(p.skippedEndpoints)) rows.push([`skipped endpoint ${ep}`, String(n)]);
-  if (p.problems.length) rows.push(['bad lines', `${p.problems.length} (first: ${p.problems[0]!.file}:${p.problems[0]!.line}: ${p.problems[0]!.reason})`]);
+  if (p.problems.length) rows.push(['bad lines (skipped)', String(p.problems.length)]);
+  for (const x of p.problems.slice(0, 10)) rows.push(['  bad line', `${x.file}:${x.line}: ${x.reason}`]);
+  if (p.problems.length > 10) rows.push(['  bad line', `… ${p.problems.length - 10} more (--json lists them all)`]);
   rows.push(['requests per provider', `${p.sends}${p.warmup ? ` (incl. ${p.warmup} warm-up)` : ''}${p.perPass ? ' per pass (--duration cycles)' : ''}`]);
   rows.push(['load', loadText(p.load)]);
   for (const side of [p.old, p.new]) {

@@ -89,6 +89,11 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const table = await loadPriceTable(ctx, o.prices);
   const sc = await scan(ctx, o);
   const items = sc.prompt.length;
+  const bad = sc.stats.problems;
+  if (bad.length && !o.dryRun) {
+    out.warn(`${bad.length} bad traffic line(s) skipped, first ${bad[0]!.file}:${bad[0]!.line}: ${bad[0]!.reason} (--strict stops at the first; --dry-run lists them).`);
+    for (const x of bad) out.debug(`skipped ${x.file}:${x.line}: ${x.reason}`);
+  }
   const models = sc.models;
   const perPass = o.requests === undefined && o.durationMs !== undefined;
   const sends = o.warmup + (o.requests ?? items);
