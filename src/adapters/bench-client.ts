@@ -57,6 +57,24 @@ export interface Completion {
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 }
 
+// Built once per (key, profile headers, stream) and reused: undici only reads them.
+const headerCache = new Map<string, Map<Record<string, string> | undefined, [Record<string, string>, Record<string, string>]>>();
+function requestHeaders(key: string | undefined, extra: Record<string, string> | undefined, stream: boolean): Record<string, string> {
+  let byExtra = headerCache.get(key ?? '');
+  if (!byExtra) headerCache.set(key ?? '', (byExtra = new Map()));
+  let pair = byExtra.get(extra);
+  if (!pair) {
+    const make = (accept: string) => {
+      const h: Record<string, string> = { 'content-type': 'application/json', accept, ...(extra ?? {}) };
+      if (key) h.authorization = `Bearer ${key}`;
+      return h;
+    };
+    pair = [make('application/json'), make('text/event-stream')];
+    byExtra.set(extra, pair);
+  }
+  return pair[stream ? 1 : 0];
+}
+
 const origins = new Map<string, { origin: string; path: string }>();
 /** Origin and path of …/chat/completions for a base URL (parsed once per base). */
 function target(baseURL: string): { origin: string; path: string } {
@@ -116,8 +134,7 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
     if (o.signal?.aborted) return onOuter();
     o.signal?.addEventListener('abort', onOuter, { once: true });
 
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...(o.headers ?? {}) };
-    if (o.key) headers.authorization = `Bearer ${o.key}`;
+    const headers = requestHeaders(o.key, o.headers, stream);
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
         controller = c;

@@ -100,7 +100,9 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     const body = prepareBody(job.item.body, model, cfg.stream);
     const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
     if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
-    return sendLive(ctx, side, body, { ...(intendedAt !== undefined ? { intendedAt } : {}), estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: runAbort.signal });
+    const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: runAbort.signal };
+    if (intendedAt !== undefined) opts.intendedAt = intendedAt;
+    return sendLive(ctx, side, body, opts);
   };
 
   const runPair = async (job: Job, intendedAt?: number): Promise<void> => {
@@ -123,6 +125,9 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     const so = first === old ? a : b;
     const sn = first === old ? b : a;
     if (job.index < cfg.warmup) return;
+    // Scoring and writing wait until the I/O callbacks already due have run (and taken their
+    // timestamps), so this pair's work never inflates another request's measured latency.
+    await new Promise<void>((ok) => setImmediate(ok));
     let similarity: number | undefined;
     if (so.outcome.ok && sn.outcome.ok) {
       const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
@@ -167,14 +172,23 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
   if (cfg.load.kind === 'closed') {
     const worker = async () => {
       for (let job = await next(); job && !errors.length; job = await next()) {
-        const p = runPair(job);
-        track(p);
-        await p.catch(() => undefined);
+        try {
+          await runPair(job);
+        } catch (e) {
+          errors.push(e);
+        }
       }
     };
     const grace = graceOnAbort(ctx);
-    await Promise.race([Promise.all(Array.from({ length: cfg.load.concurrency }, worker)), grace.promise]);
+    let finished = false;
+    const workers = Promise.all(Array.from({ length: cfg.load.concurrency }, worker)).then(() => void (finished = true));
+    await Promise.race([workers, grace.promise]);
     grace.cancel();
+    if (!finished) {
+      // Ctrl-C and 2 s have passed: cut off the pairs still in flight.
+      runAbort.abort(new Error('interrupted'));
+      await workers;
+    }
   } else {
     const poisson = cfg.load.kind === 'open' ? poissonOffsets(cfg.load.rate, cfg.load.seed) : undefined;
     const replay = cfg.load.kind === 'replay' ? new ReplayClock(cfg.load.speed) : undefined;

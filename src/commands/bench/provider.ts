@@ -1,7 +1,7 @@
 /** One side of the comparison at run time: its HTTP client, limits, breaker and stats, and how it sends. */
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
-import { sendChat, type CallResult } from '../../adapters/bench-client.js';
+import { sendChat, type CallOptions, type CallResult } from '../../adapters/bench-client.js';
 import { retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
@@ -88,7 +88,9 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   let startMs: number;
   for (;;) {
     startMs = intendedAt ?? ctx.clock();
-    call = await sendChat({ dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now, ...(intendedAt !== undefined ? { intendedAt } : {}) });
+    const opts: CallOptions = { dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now };
+    if (intendedAt !== undefined) opts.intendedAt = intendedAt;
+    call = await sendChat(opts);
     if (call.ok || retries >= o.retries || !retryable(call.errorClass!) || o.signal.aborted) break;
     const wait = call.retryAfterMs ?? 250 * 2 ** retries;
     retries++;
@@ -99,23 +101,14 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   side.sent++;
   side.breaker.record(call.ok, side.sent);
   const model = String(body.model);
-  const outcome: Outcome = {
-    ok: call.ok,
-    itl: call.itl,
-    stream,
-    sentModel: model,
-    retries,
-    retryWaitMs,
-    startMs,
-    endMs: startMs + (call.e2eMs ?? 0),
-    promptTokensLocal: o.promptLocal,
-    ...(call.errorClass ? { errorClass: call.errorClass } : {}),
-    ...(call.ttfbMs !== undefined ? { ttfbMs: call.ttfbMs } : {}),
-    ...(call.ttftMs !== undefined ? { ttftMs: call.ttftMs } : {}),
-    ...(call.e2eMs !== undefined ? { e2eMs: call.e2eMs } : {}),
-    ...(call.responseModel ? { responseModel: call.responseModel } : {}),
-    ...(stream ? { usageSeen: call.usageSeen } : {}),
-  };
+  // Plain assignments (no conditional spreads): this runs once per request.
+  const outcome: Outcome = { ok: call.ok, itl: call.itl, stream, sentModel: model, retries, retryWaitMs, startMs, endMs: startMs + (call.e2eMs ?? 0), promptTokensLocal: o.promptLocal };
+  if (call.errorClass) outcome.errorClass = call.errorClass;
+  if (call.ttfbMs !== undefined) outcome.ttfbMs = call.ttfbMs;
+  if (call.ttftMs !== undefined) outcome.ttftMs = call.ttftMs;
+  if (call.e2eMs !== undefined) outcome.e2eMs = call.e2eMs;
+  if (call.responseModel) outcome.responseModel = call.responseModel;
+  if (stream) outcome.usageSeen = call.usageSeen;
   if (call.ok) {
     const t = outputTokens(call.usage, outputText(call.completion), model);
     outcome.outputTokens = t.n;
@@ -124,7 +117,9 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
     const tp = tpot(call.e2eMs, call.ttftMs, t.n);
     if (tp !== undefined) outcome.tpotMs = tp;
   }
-  return { outcome, call, request: body, startedAt, status: call.status, body: call.completion ?? null, ...(call.errorMessage ? { errorMessage: call.errorMessage } : {}) };
+  const sent: Sent = { outcome, call, request: body, startedAt, status: call.status, body: call.completion ?? null };
+  if (call.errorMessage) sent.errorMessage = call.errorMessage;
+  return sent;
 }
 
 function failed(cls: ErrorClass, model: string, stream: boolean, at: number): Outcome {
