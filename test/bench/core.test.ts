@@ -190,6 +190,7 @@ describe('options', () => {
     assert.deepEqual(parseBenchOptions(['t'], { judge: 'j=http://127.0.0.1:8080:gpt-4.1' }).judge, { provider: 'j=http://127.0.0.1:8080', model: 'gpt-4.1' });
     bad({ new: 'recorded' }, /--old recorded/);
     bad({ p99: 'soon' }, /--p99/);
+    bad({ p99: 'traffic.jsonl' }, /put the files before --p99/);
     assert.throws(() => parseBenchOptions([], {}), /traffic file/);
   });
   test('--slo and --model-map', () => {

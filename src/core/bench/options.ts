@@ -130,6 +130,10 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
     if (e instanceof PercentileError) throw new UsageError(e.message);
     throw e;
   }
+  // `--p99 [ms]` swallows a following word: `holy bench --p99 traffic.jsonl` would read the file name as MS.
+  if (typeof f.p99 === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(f.p99)) {
+    throw new UsageError(`--p99 ${JSON.stringify(f.p99)}: expected milliseconds (e.g. --p99 2000) or nothing; if it is a traffic file, put the files before --p99.`);
+  }
   const p99GateMs = typeof f.p99 === 'string' ? num(f.p99, '--p99', { positive: true, example: '2000' }) : undefined;
   const threshold = num(f.qualityThreshold, '--quality-threshold', { min: 0, example: '0.8' }) ?? 0.8;
   if (threshold > 1) throw new UsageError(`--quality-threshold ${f.qualityThreshold} must be between 0 and 1, e.g. 0.8.`);
