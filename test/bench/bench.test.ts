@@ -403,3 +403,41 @@ describe('holy bench: every input format from fixtures', () => {
     }
   });
 });
+
+describe('holy bench: errors that echo the key', () => {
+  test('a 401 for a wrong key is counted as http_401 and the key never reaches the files', async () => {
+    const m = await mocks();
+    try {
+      const file = traffic(m.dir, 3);
+      const out = join(m.dir, 'r.jsonl');
+      const csv = join(m.dir, 'r.csv');
+      const wrong = 'hs-wrongkeyvalue12345';
+      const r = await bench([file, ...m.args, '--out', out, '--csv', csv, '--json'], { ...m.env, NEWP_API_KEY: wrong });
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout).summary;
+      assert.deepEqual(s.new.errors, { http_401: 3 });
+      for (const t of [r.stdout, r.stderr, readFileSync(out, 'utf8'), readFileSync(csv, 'utf8')]) assert.ok(!t.includes(wrong), 'wrong key leaked');
+      noKeys(r.stdout, r.stderr, readFileSync(out, 'utf8'));
+      const line = lines(out).map((l) => JSON.parse(l)).find((x) => x.role === 'new');
+      assert.equal(line.errorClass, 'http_401');
+      assert.equal(line.response.status, 401);
+      assert.match(line.error, /HTTP 401/);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('5xx retried with exponential backoff when there is no Retry-After', async () => {
+    const m = await mocks({}, { faults: [{ fault: { kind: 'status', status: 502 }, path: 'chat', first: 1 }] });
+    try {
+      const file = traffic(m.dir, 1);
+      const r = await bench([file, ...m.args, '--retries', '1', '--json'], m.env);
+      const s = JSON.parse(r.stdout).summary;
+      assert.equal(s.new.ok, 1);
+      assert.deepEqual(s.new.retries, { total: 1, requests: 1, waitMs: 250 });
+      assert.ok(s.new.e2eMs.max < 200);
+    } finally {
+      await m.close();
+    }
+  });
+});
