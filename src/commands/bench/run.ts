@@ -161,6 +161,8 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
       promptLocal: sc.prompt, outputEst: sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),
       onProgress: () => {
+        // Same rule as startProgress: nothing is shown, so do not sort samples for it.
+        if (out.quiet || (out.mode === 'json' && !ctx.stderr.isTTY)) return;
         const now = ctx.clock();
         if (now - last < 250) return;
         last = now;
