@@ -291,3 +291,20 @@ describe('bootstrap agrees with brute-force resampling', () => {
     assert.ok(ci.lo <= ci.estimate && ci.estimate <= ci.hi);
   });
 });
+
+describe('request bodies', () => {
+  test('prepareBody: model mapped, --stream on adds include_usage (merged), off removes streaming, as-recorded keeps it', async () => {
+    const { prepareBody } = await import('../../src/commands/bench/engine.js');
+    const rec = { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { foo: 1 } };
+    const on = prepareBody(rec, 'gpt-4.1', 'on');
+    assert.equal(on.model, 'gpt-4.1');
+    assert.deepEqual(on.stream_options, { foo: 1, include_usage: true });
+    const off = prepareBody(rec, 'gpt-4', 'off');
+    assert.equal('stream' in off, false);
+    assert.equal('stream_options' in off, false);
+    assert.equal(prepareBody({ model: 'm', messages: [] }, 'm', 'as-recorded').stream, undefined);
+    assert.equal(prepareBody(rec, 'm', 'as-recorded').stream, true);
+    assert.equal(rec.model, 'gpt-4', 'the recorded body is not mutated');
+    assert.deepEqual(rec.stream_options, { foo: 1 });
+  });
+});
