@@ -195,8 +195,10 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     for (let job = await next(); job && !errors.length; job = await next()) {
       const offset = poisson ? poisson.next().value : replay!.offset(job.item.recordedAt ?? 0);
       const at = t0 + offset;
-      // Timers cannot wait less than 1 ms: closer than that, send now rather than a tick late.
-      if (at - ctx.clock() >= 1) await sleep(at - ctx.clock(), ctx.signal);
+      // Timers fire up to ~1 ms late (and cannot wait less than 1 ms): wake 1 ms early and send
+      // then, rather than let timer overshoot show up as the provider's latency.
+      const ahead = at - ctx.clock();
+      if (ahead >= 2) await sleep(ahead - 1, ctx.signal);
       if (stopping || expired()) break;
       // Latency counts from `at`, the intended send time, even if the event loop was late
       // (never from before the actual send, when we fired up to 1 ms early).
