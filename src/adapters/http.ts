@@ -1,13 +1,8 @@
 /** The HTTP dispatcher: undici, proxy-aware (HTTPS_PROXY/HTTP_PROXY/NO_PROXY read from Ctx.env). */
-import { createRequire } from 'node:module';
-import type { Agent as AgentT, Dispatcher } from 'undici';
-
-// undici's index loads every feature (mock, cache, websocket, …): ~2x the startup cost of the plain
-// Agent, which is all a direct connection needs — so `holy verify` loads the Agent by path. The proxy
-// agents rely on methods the index installs on Dispatcher.prototype (connect() for CONNECT tunnels),
-// so with a proxy the whole package is loaded (test/verify covers both paths).
-const require = createRequire(import.meta.url);
-const Agent = require('undici/lib/dispatcher/agent.js') as typeof AgentT;
+// undici is bundled into bin/holy.js's chunks by esbuild (one file to compile instead of ~100 to
+// resolve), so importing the whole package is cheap there; one copy serves the Agent, the proxy agent
+// and bench's request().
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import type { Ctx } from '../context.js';
 import { redact } from '../core/redact.js';
 
@@ -49,7 +44,7 @@ export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutM
   };
   const dispatcher: Dispatcher =
     httpsProxy || httpProxy
-      ? new (require('undici') as typeof import('undici')).EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy: [noProxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',') })
+      ? new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy: [noProxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',') })
       : new Agent(common);
   return {
     dispatcher,

@@ -1,4 +1,5 @@
 /** POST a JSON summary (Slack-compatible `text`) to a webhook; failures are reported, never thrown. */
+import { request } from 'undici';
 import type { Ctx } from '../context.js';
 import { redact } from '../core/redact.js';
 import { makeHttp } from './http.js';
@@ -19,7 +20,6 @@ export async function postNotify(ctx: Ctx, url: string, body: unknown, opts: { t
   } catch {
     return { ok: false, error: `--notify ${redact(url)} is not an http(s) URL` };
   }
-  const { request } = await import('undici');
   const http = makeHttp(ctx, { connectTimeoutMs: opts.timeoutMs ?? 10_000 });
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 10_000)]);
   try {

@@ -59,7 +59,9 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
   if (g.envFile) {
     envLabel = display(ctx, g.envFile);
     // dotenv is loaded only when an env file is named: most runs never need it, and startup time counts.
-    const { parse: parseDotenv } = await import('dotenv');
+    // (In the esbuild bundle a lazily imported CommonJS module keeps only its default export.)
+    const dotenv = await import('dotenv');
+    const parseDotenv = dotenv.parse ?? (dotenv as unknown as { default: typeof dotenv }).default.parse;
     envVars = parseDotenv(await readText(ctx, g.envFile, 'env file', 'pass the path of your dotenv file with --env-file'));
   }
   const variable = (name: string): Variable | undefined => {

@@ -2,18 +2,27 @@
 import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import type { Invocation } from '../kit.js';
 import type { Ctx } from '../../context.js';
-import { CheckFailed, Interrupted, UsageError } from '../../errors.js';
+import { CheckFailed, Interrupted, RuntimeError, UsageError } from '../../errors.js';
 import { startMock, type MockServer } from '../../mock/server.js';
 import { TOUR_STEPS, substitute, type TourStep } from './steps.js';
 import type { TourOpts } from './command.js';
 
-/** fixtures/ ships with the package, next to dist/. */
-const FIXTURES = fileURLToPath(new URL('../../../../fixtures', import.meta.url));
+/** fixtures/ ships with the package: find it above this module, whether it runs from dist/src or the bundle. */
+function findFixtures(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'fixtures', 'traffic')) && existsSync(join(dir, 'package.json'))) return join(dir, 'fixtures');
+    const up = dirname(dir);
+    if (up === dir) throw new RuntimeError('the sample files (fixtures/) that ship with holy were not found; reinstall holy.');
+    dir = up;
+  }
+}
+const FIXTURES = findFixtures();
 
 // Fake keys in a format that is neither OpenAI's nor a relay's, so the key/host check lets them reach loopback.
 const OLD_KEY = 'tour-official-key-0001';

@@ -1,5 +1,4 @@
 /** The two API probes verify and models make through the openai SDK: GET /models and a 1-token chat. */
-import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type OpenAI from 'openai';
 import type { Ctx } from '../../context.js';
@@ -24,16 +23,13 @@ export interface ListedModel {
 
 export type Outcome<T> = { ok: true; ms: number; value: T; requestId?: string } | { ok: false; ms: number; obs: Observation };
 
-const require = createRequire(import.meta.url);
-
-let sdk: typeof import('openai/client') | undefined;
 /**
- * Load the SDK's CommonJS build: the same client, but Node 20 loads its ~230 modules noticeably
- * faster through require() than through the ESM loader (bench/startup.ts measures verify end to end).
+ * Load the SDK on first use. bin/holy.js runs the esbuild bundle, where this import is one chunk
+ * instead of ~230 module files (bench/startup.ts measures verify end to end).
+ * openai/client is the client alone: the package index adds Azure, Bedrock and upload helpers verify never uses.
  */
-export function loadSdk(): typeof import('openai/client') {
-  // openai/client is the client alone: the package index adds Azure, Bedrock and upload helpers verify never uses.
-  return (sdk ??= require('openai/client') as typeof import('openai/client'));
+export function loadSdk(): Promise<typeof import('openai/client')> {
+  return import('openai/client');
 }
 
 let liftoff = false;
@@ -53,7 +49,7 @@ function baselineWasmOnly(): void {
 /** An openai client that never retries, goes through holy's dispatcher, and ignores OPENAI_* env defaults. */
 export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI> {
   baselineWasmOnly();
-  const { OpenAI: OpenAIClass } = loadSdk();
+  const { OpenAI: OpenAIClass } = await loadSdk();
   return new OpenAIClass({
     apiKey: s.apiKey,
     baseURL: s.baseURL,
