@@ -21,11 +21,15 @@ function signed(v: number, digits = 1): string {
   return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(digits)}`;
 }
 
+/** Relative difference below which a row names no better side. */
+export const NOISE = 0.02;
+
 function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<Row, 'delta' | 'better'> {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return { delta: '—', better: null };
   const d = b - a;
   const rel = a !== 0 ? ` (${signed((d / a) * 100)}%)` : '';
-  const better = d === 0 ? null : (d < 0) === lowerBetter ? 'new' : 'old';
+  // Within ±2% is noise, not a verdict (paired rows with a CI are judged by the CI instead).
+  const better = d === 0 || (a !== 0 && Math.abs(d / a) < NOISE) ? null : (d < 0) === lowerBetter ? 'new' : 'old';
   const digits = unit === 'ms' || unit === 'pp' ? 1 : Number.isInteger(a) && Number.isInteger(b) ? 0 : 2;
   // The metric name already says ms; the column stays narrow enough for an 80-column terminal.
   return { delta: `${signed(d, digits)}${unit && unit !== 'ms' ? ' ' + unit : ''}${rel}`, better };
@@ -69,7 +73,12 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
       const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true) };
       const d = dkey ? s.delta[dkey] : undefined;
       const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99) : undefined) : undefined;
-      if (c) row.ci = c;
+      if (c) {
+        row.ci = c;
+        // A paired CI that straddles zero is no evidence either way, however large the point difference.
+        const iv = q === 50 ? d!.median : d!.p99;
+        if (iv && iv.lo <= 0 && iv.hi >= 0) row.better = null;
+      }
       rows.push(row);
     }
   }
