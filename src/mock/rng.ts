@@ -1,16 +1,7 @@
 /** Small seeded PRNG and string hash: the mock must answer identically for the same request and seed. */
 
-/** mulberry32: a 32-bit seeded generator; returns floats in [0, 1). Hand-written because it is 6 lines. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded generator bench uses (mulberry32, floats in [0, 1)). */
+export { mulberry32 as rng } from '../core/rng.js';
 
 /** FNV-1a over a string's UTF-16 units, continuing from `h` so several strings can be folded in. */
 export function hashStr(s: string, h = 0x811c9dc5): number {

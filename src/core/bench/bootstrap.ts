@@ -1,5 +1,5 @@
 /** Bootstrap confidence intervals for percentiles of paired deltas (seeded, reproducible). */
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../rng.js';
 import { percentile } from './samples.js';
 
 export interface Interval {

@@ -1,5 +1,5 @@
 /** Load schedules: when each pair is meant to be sent (closed loop has none: it sends on completion). */
-import { exponential, mulberry32 } from './rng.js';
+import { exponential, mulberry32 } from '../rng.js';
 
 export type LoadMode = { kind: 'closed'; concurrency: number } | { kind: 'open'; rate: number; seed: number } | { kind: 'replay'; speed: number };
 

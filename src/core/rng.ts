@@ -1,4 +1,4 @@
-/** Seeded pseudo-random numbers, so schedules and bootstrap intervals are reproducible with --seed. */
+/** Seeded pseudo-random numbers: reproducible bench schedules and bootstrap intervals (--seed) and mock answers. */
 
 /** mulberry32: tiny, fast, good enough for load schedules and resampling (not for secrets). */
 export function mulberry32(seed: number): () => number {
