@@ -198,7 +198,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   } finally {
     src.close();
   }
-  if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (see docs/roi.md for the formats).`);
+  if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (the formats are listed by holy roi --help and in the README).`);
   if (sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) throw new UsageError(`${name} has a header but no rows; export a period with usage.`);
   sum.timeKind = t0p.kind ?? null;
   return sum;

@@ -24,7 +24,7 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--usage-scale <x>', 'multiply reported token usage (simulates a provider that bills more)', '1')
     .option('--echo-model <name>', 'report this model in responses instead of the requested one (simulates substitution)')
     .option('--ignore-include-usage', 'never send the usage chunk, even when stream_options.include_usage is set')
-    .addOption(new Option('--fault <spec>', 'inject a fault, KIND[=ARG][@opt=v,…]; repeatable (see docs/mock.md)').argParser(collect))
+    .addOption(new Option('--fault <spec>', 'inject a fault, KIND[=ARG][@opt=v,…]; repeatable (kinds: see the examples below and the README)').argParser(collect))
     .option('--label <name>', 'name shown in the banner and the x-holy-mock header', 'holy-mock')
     .option('--key-env <var>', 'require the key held in this environment variable (default HOLY_MOCK_KEY, if set)')
     .addHelpText(

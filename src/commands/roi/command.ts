@@ -9,8 +9,8 @@ export function register(program: Command, ctx: Ctx): void {
     .command('roi')
     .summary('savings, ROI and payback from usage files (OpenAI exports, ledgers, LiteLLM logs)')
     .description(
-      'Price usage at official list prices and at the relay, and show the savings per model and group, the monthly and\n' +
-        'annual run-rate, and the migration ROI and payback. Reads OpenAI activity and cost exports, per-request ledgers,\n' +
+      'Price usage at official list prices and at the relay, and show the savings per model and group, the monthly and ' +
+        'annual run-rate, and the migration ROI and payback. Reads OpenAI activity and cost exports, per-request ledgers, ' +
         "LiteLLM spend logs and holy's canonical CSV (detected from the header), .gz files and \"-\" for stdin.\n" +
         'Money is exact (decimal arithmetic on summed integer token counts); display rounds to 0.01.',
     )

@@ -11,7 +11,7 @@ export interface TourOpts {
 export function register(program: Command, ctx: Ctx): void {
   program
     .command('tour')
-    .description('offline tour: two local simulators stand in for "official" and "holysheep"; runs every command on the samples in fixtures/ (no key, no network)')
+    .description('Offline tour: two local simulators stand in for "official" and "holysheep"; runs every command on the samples in fixtures/ (no key, no network)')
     .option('--keep', 'keep the temporary workspace (config, results, report, env files) and print its path')
     .option('--only <steps>', 'run only these steps (comma-separated: verify,models,bench,roi,migrate)')
     .addHelpText(
