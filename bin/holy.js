@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // Entry point: the only place holy touches process.exit / signals.
+// The "--" in the shebang matters: Node 20 scans its whole argv for --env-file and exits when the
+// file is missing, before any of holy runs; after "--" the flag is holy's (`holy --env-file .env`).
 // One bundled file (plus lazily loaded chunks): Node 20 has no compile cache, and resolving
 // hundreds of small module files is most of a CLI's start-up time (bench/startup measures it).
 import { main, processCtx } from '../dist/bundle/entry.js';

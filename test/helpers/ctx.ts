@@ -75,7 +75,8 @@ export function spawnHoly(
   o: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HOLY_BIN, ...argv], {
+    // "--" as in bin/holy.js's shebang: Node 20 would otherwise claim holy's --env-file flag.
+    const child = spawn(process.execPath, ['--', HOLY_BIN, ...argv], {
       cwd: o.cwd ?? process.cwd(),
       env: { PATH: process.env.PATH, ...(o.env ?? {}) } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
