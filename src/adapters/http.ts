@@ -1,8 +1,12 @@
 /** The HTTP dispatcher: undici, proxy-aware (HTTPS_PROXY/HTTP_PROXY/NO_PROXY read from Ctx.env). */
-// undici is bundled into bin/holy.js's chunks by esbuild (one file to compile instead of ~100 to
-// resolve), so importing the whole package is cheap there; one copy serves the Agent, the proxy agent
-// and bench's request().
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
+// undici's index loads every feature (mock, cache, websocket, …) — in the esbuild bundle a 1.1 MB
+// chunk — while a direct connection needs only the Agent: import it by path (bundled, small).
+// The proxy agents rely on methods the index installs on Dispatcher.prototype (connect() for
+// CONNECT tunnels), so with a proxy the whole package is required at run time from node_modules.
+import Agent from 'undici/lib/dispatcher/agent.js';
+const requireAtRunTime = createRequire(import.meta.url);
 import type { Ctx } from '../context.js';
 import { redact } from '../core/redact.js';
 
@@ -44,7 +48,7 @@ export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutM
   };
   const dispatcher: Dispatcher =
     httpsProxy || httpProxy
-      ? new EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy: [noProxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',') })
+      ? new (requireAtRunTime('undici') as typeof import('undici')).EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy: [noProxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',') })
       : new Agent(common);
   return {
     dispatcher,
