@@ -41,15 +41,21 @@ async function readText(ctx: Ctx, file: string, what: string, fix: string): Prom
   }
 }
 
-let stdinText: Promise<string> | undefined;
+// Stdin can be read only once, yet several loadProviders calls may want it (holy tour: verify, then bench).
+// Cached per stream, not per module: another Ctx (another run in the same process) must not get this key.
+const stdinText = new WeakMap<Ctx['stdin'], Promise<string>>();
 async function readStdin(ctx: Ctx): Promise<string> {
   if (ctx.stdin.isTTY) throw new UsageError('a key was to be read from stdin ("-"), but stdin is a terminal; pipe it in, e.g. `pass show relay | holy verify --key-file holysheep=-`.');
-  stdinText ??= (async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of ctx.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
-    return Buffer.concat(chunks).toString('utf8');
-  })();
-  return stdinText;
+  let text = stdinText.get(ctx.stdin);
+  if (!text) {
+    text = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+      return Buffer.concat(chunks).toString('utf8');
+    })();
+    stdinText.set(ctx.stdin, text);
+  }
+  return text;
 }
 
 /** Load profiles for this invocation: built-ins, then the config file, with env-file variables. */

@@ -40,6 +40,14 @@ test('keys from --key-file and from stdin; a missing key says where it was looke
   assert.deepEqual(await none.key(none.providers.get('official')!), { raw: undefined, source: 'OPENAI_API_KEY' });
 });
 
+test('a key read from stdin belongs to that run: another Ctx in the same process reads its own stdin', async () => {
+  const cwd = dir({});
+  const first = await loadProviders(fakeCtx({ cwd, stdin: 'hs-first-stdin-4444' }), { keyFile: ['holysheep=-'] });
+  assert.equal((await first.key(first.providers.get('holysheep')!)).raw, 'hs-first-stdin-4444');
+  const second = await loadProviders(fakeCtx({ cwd, stdin: 'hs-second-stdin-5555' }), { keyFile: ['holysheep=-'] });
+  assert.equal((await second.key(second.providers.get('holysheep')!)).raw, 'hs-second-stdin-5555');
+});
+
 test('a config file adds providers and picks old/new', async () => {
   const cwd = dir({ 'holy.config.json': JSON.stringify({ providers: { staging: { baseURL: 'http://127.0.0.1:9/v1', apiKeyEnv: 'STAGING_KEY', timeoutMs: 500 } }, old: 'holysheep', new: 'staging' }) });
   const p = await loadProviders(fakeCtx({ cwd }), {});
