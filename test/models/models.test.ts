@@ -95,6 +95,10 @@ describe('holy models against mocks', () => {
   test('--diff needs exactly two different providers', async () => {
     assert.equal((await run(['models', '--config', w.config, '--diff', 'official'])).code, 2);
     assert.equal((await run(['models', '--config', w.config, '--diff', 'official', 'official'])).code, 2);
+    // Two spellings of one provider: a usage error before any request, not a crash.
+    const same = await run(['models', '--config', w.config, '--diff', 'official', 'official=http://127.0.0.1:9/v1']);
+    assert.equal(same.code, 2);
+    assert.match(same.stderr, /--diff official official=http:\/\/127\.0\.0\.1:9\/v1: both name provider official/);
     const u = await run(['models', '--config', w.config, '--diff', 'official', 'nope']);
     assert.equal(u.code, 2);
     assert.match(u.stderr, /--diff nope: no such provider/);

@@ -46,10 +46,16 @@ const iso = (s: number | undefined) => (s === undefined ? null : new Date(s * 10
 const strip = ({ models: _m, ...rest }: ProviderListing) => rest;
 
 /** Fetch listings for the named providers (in parallel) through one dispatcher. */
-export async function fetchListings(ctx: Ctx, g: GlobalOpts, names: string[] | undefined, flag: string, o: { timeoutMs?: number; force?: boolean }, dflt: 'both' | 'new' = 'both'): Promise<ProviderListing[]> {
+export async function fetchListings(ctx: Ctx, g: GlobalOpts, names: string[] | undefined, flag: string, o: { timeoutMs?: number; force?: boolean; distinct?: boolean }, dflt: 'both' | 'new' = 'both'): Promise<ProviderListing[]> {
   const set = await loadProviders(ctx, g);
   const wanted = names?.length ? names : dflt === 'both' ? [set.old, set.new] : [set.new];
-  const profiles = [...new Map(wanted.map((n) => pickProfile(set, n, flag)).map((p) => [p.name, p])).values()];
+  const picked = wanted.map((n) => pickProfile(set, n, flag));
+  const profiles = [...new Map(picked.map((p) => [p.name, p])).values()];
+  // "official" and "official=URL" are different words for one provider: caught here, before any request.
+  if (o.distinct && profiles.length < picked.length) {
+    const twice = picked.find((p, i) => picked.findIndex((q) => q.name === p.name) !== i)!.name;
+    throw new UsageError(`${flag} ${wanted.join(' ')}: both name provider ${twice}; name two different providers, e.g. ${flag} official holysheep.`);
+  }
   const http = makeHttp(ctx, { connectTimeoutMs: o.timeoutMs });
   try {
     return await Promise.all(profiles.map((p) => listProvider(ctx, http, set, p, o)));
@@ -73,7 +79,7 @@ export async function runList(ctx: Ctx, g: GlobalOpts, f: ModelsFlags): Promise<
 export async function runDiff(ctx: Ctx, g: GlobalOpts, f: ModelsFlags): Promise<ModelsDiff> {
   const [a, b] = f.diff!;
   if (a === b) throw new UsageError(`--diff ${a} ${b}: name two different providers, e.g. --diff official holysheep.`);
-  const [lo, ln] = await fetchListings(ctx, g, [a!, b!], '--diff', { timeoutMs: parseTimeout(f.timeout), force: f.force });
+  const [lo, ln] = await fetchListings(ctx, g, [a!, b!], '--diff', { timeoutMs: parseTimeout(f.timeout), force: f.force, distinct: true });
   const rows = lo!.ok && ln!.ok ? diffModels(lo!.models.map((m) => m.id), ln!.models.map((m) => m.id)) : [];
   return { old: strip(lo!), new: strip(ln!), counts: countDiff(rows), rows };
 }
