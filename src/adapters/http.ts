@@ -9,6 +9,7 @@ import Agent from 'undici/lib/dispatcher/agent.js';
 const requireAtRunTime = createRequire(import.meta.url);
 import type { Ctx } from '../context.js';
 import { redact } from '../core/redact.js';
+import { isLoopback } from '../core/loopback.js';
 
 export interface HttpSetup {
   dispatcher: Dispatcher;
@@ -21,10 +22,8 @@ function envGet(ctx: Ctx, name: string): string | undefined {
   return ctx.env[name] ?? ctx.env[name.toLowerCase()] ?? undefined;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$/i;
-
 function noProxyMatches(noProxy: string | undefined, url: URL): boolean {
-  if (LOOPBACK.test(url.hostname)) return true; // a local simulator is never reached through a proxy
+  if (isLoopback(url.hostname)) return true; // a local simulator is never reached through a proxy
   if (!noProxy) return false;
   if (noProxy.trim() === '*') return true;
   const host = url.hostname.toLowerCase();

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { RuntimeError, UsageError } from '../errors.js';
 import { maskKey } from '../core/redact.js';
+import { isLoopback } from '../core/loopback.js';
 import { FaultPicker, type FaultRule, type MockFault } from './faults.js';
 import { completionBody, planCompletion, streamEvents, type ChatBody } from './completion.js';
 import { at, faultReply, sendBody, sendStream, type Timeline } from './respond.js';
@@ -52,11 +53,6 @@ function modelId(path: string): string {
   } catch {
     return raw;
   }
-}
-
-/** True for addresses that only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** Start the simulator; resolves once it listens. Responses are deterministic in (request, seed, variant). */

@@ -6,7 +6,8 @@ import { UsageError } from '../../errors.js';
 import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { maskKey } from '../../core/redact.js';
-import { DEFAULT_MOCK_MODELS, isLoopback, startMock, type MockOptions } from '../../mock/server.js';
+import { isLoopback } from '../../core/loopback.js';
+import { DEFAULT_MOCK_MODELS, startMock, type MockOptions } from '../../mock/server.js';
 import { describeRule, parseFaultSpec } from '../../mock/faults.js';
 
 export interface MockFlags {

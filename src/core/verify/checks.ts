@@ -1,6 +1,7 @@
 /** The checks that need no network: base URL sanity and key hygiene/format/host. Pure. */
 import { checkKeyHost, keyFormat, keyHygiene, type HygieneIssue, type KeyFormat } from '../keys.js';
 import { maskKey } from '../redact.js';
+import { isLoopback } from '../loopback.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -15,13 +16,6 @@ export interface UrlVerdict {
   url?: string;
   detail: string;
   problems: Problem[];
-}
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
-
-/** True when the host is this machine (plain http is acceptable only there). */
-export function isLoopback(hostname: string): boolean {
-  return LOOPBACK.test(hostname);
 }
 
 const ENDPOINT = /\/(chat\/completions|completions|responses|embeddings|models|messages|audio\/\w+|images\/\w+)\/?$/i;
