@@ -47,6 +47,13 @@ describe('checkKey', () => {
     assert.equal(checkKey(k(undefined, 'HOLYSHEEP_API_KEY'), 'https://api.holysheep.ai/v1', false).send, false);
     assert.equal(checkKey(k('   '), 'https://api.holysheep.ai/v1', false).status, 'fail');
   });
+  test('an empty key file: the fix names that file, not an env var the file overrides', () => {
+    const v = checkKey({ provider: 'my-relay', raw: '', source: 'file relay.key', keyPatterns: [] }, 'https://relay.example/v1', false);
+    assert.equal(v.problem!.cause, 'the key in the key file relay.key is empty.');
+    assert.equal(v.problem!.fix, "put my-relay's key in relay.key, or pass --key-file my-relay=PATH naming another file.");
+    const s = checkKey({ ...k(''), source: 'stdin' }, 'https://api.holysheep.ai/v1', false);
+    assert.match(s.problem!.fix, /^pipe holysheep's key in on stdin/);
+  });
   test('relay key to api.openai.com is refused; official key to the relay is refused; --force sends', () => {
     const a = checkKey(k(NEW_KEY), 'https://api.openai.com/v1', false);
     assert.equal(a.status, 'fail');

@@ -120,12 +120,19 @@ export interface KeyInput {
 export function checkKey(k: KeyInput, url: string | undefined, force: boolean): KeyVerdict {
   if (k.raw === undefined || k.raw.trim() === '') {
     const where = k.apiKeyEnv ?? k.source;
+    // A key file or stdin, once named, wins over the environment: the fix must point at that source.
+    const file = /^file (.+)$/.exec(k.source)?.[1];
+    const fix = file
+      ? `put ${k.provider}'s key in ${file}, or pass --key-file ${k.provider}=PATH naming another file.`
+      : k.source === 'stdin'
+        ? `pipe ${k.provider}'s key in on stdin, e.g. \`pass show relay | holy verify --key-file ${k.provider}=-\`.`
+        : `set ${where} in the environment or your .env (read with --env-file), or pass --key-file ${k.provider}=PATH.`;
     return {
       status: 'fail',
       detail: k.raw === undefined ? `no key (${where} is not set)` : `empty key in ${k.source}`,
       problem: {
         cause: k.raw === undefined ? `no key for ${k.provider}: ${where} is not set.` : `the key in ${describeSource(k.source)} is empty.`,
-        fix: `set ${k.apiKeyEnv ?? `${k.provider.toUpperCase()}_API_KEY`} in the environment or your .env (read with --env-file), or pass --key-file ${k.provider}=PATH.`,
+        fix,
       },
       candidates: [],
       send: false,
