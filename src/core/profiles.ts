@@ -26,13 +26,6 @@ export interface ProfileSet {
   configFile?: string;
 }
 
-/** Shape of holy.config.json. */
-export interface ConfigFile {
-  providers?: Record<string, Partial<{ baseURL: string; apiKeyEnv: string; apiKeyFile: string; headers: Record<string, string>; timeoutMs: number; keyPattern: string }>>;
-  old?: string;
-  new?: string;
-}
-
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The two built-in profiles; `lookup` reads variables (env file first, then process env). */
