@@ -45,6 +45,11 @@ export function builtinProfiles(lookup: (name: string) => { value: string; sourc
   ];
 }
 
+/** The variable a provider's key is read from unless configured otherwise: staging-eu → STAGING_EU_API_KEY. */
+function defaultKeyEnv(name: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
+}
+
 /** Merge a parsed config over the built-ins; every problem names the file and the field. */
 export function applyConfig(base: Profile[], cfg: unknown, file: string): ProfileSet {
   const providers = new Map(base.map((p) => [p.name, p]));
@@ -82,7 +87,7 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
         name,
         baseURL,
         baseURLSource: r.baseURL !== undefined ? `${file} providers.${name}.baseURL` : prev!.baseURLSource,
-        apiKeyEnv: r.apiKeyFile !== undefined ? undefined : ((r.apiKeyEnv as string | undefined) ?? prev?.apiKeyEnv ?? `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`),
+        apiKeyEnv: r.apiKeyFile !== undefined ? undefined : ((r.apiKeyEnv as string | undefined) ?? prev?.apiKeyEnv ?? defaultKeyEnv(name)),
         apiKeyFile: r.apiKeyFile as string | undefined,
         headers: { ...(prev?.headers ?? {}), ...((r.headers as Record<string, string>) ?? {}) },
         timeoutMs: (r.timeoutMs as number | undefined) ?? prev?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -108,7 +113,7 @@ export function adHocProfile(spec: string, flag: string): Profile {
     throw new UsageError(`${flag} ${JSON.stringify(spec)}: expected a provider name, or NAME=URL such as staging=https://relay.example.com/v1.`);
   }
   const name = m[1]!;
-  return { name, baseURL: m[2]!, baseURLSource: `flag ${flag}`, apiKeyEnv: `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`, headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS, keyPatterns: [] };
+  return { name, baseURL: m[2]!, baseURLSource: `flag ${flag}`, apiKeyEnv: defaultKeyEnv(name), headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS, keyPatterns: [] };
 }
 
 /** Pick a profile by name or NAME=URL, with a usage error that lists the known names. */
