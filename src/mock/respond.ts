@@ -10,13 +10,15 @@ export interface Timeline {
   timers: Set<NodeJS.Timeout>;
 }
 
-/** Run fn at absolute clock time `at`; immediately (no timer) when it is already due — the zero-latency path. */
+/** Run fn at absolute clock time `at`, never before; immediately (no timer) when it is already due — the zero-latency path. */
 export function at(tl: Timeline, res: ServerResponse, when: number, fn: () => void): void {
   const d = when - tl.clock();
   if (d <= 0) return fn();
+  // Node counts a timer from the event loop's cached time, which lags the clock by a millisecond or
+  // more on a busy machine, so a timer can fire early: check again and wait out whatever is left.
   const t = setTimeout(() => {
     tl.timers.delete(t);
-    if (!res.destroyed) fn();
+    if (!res.destroyed) at(tl, res, when, fn);
   }, d);
   tl.timers.add(t);
 }

@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock, type MockServer } from '../../src/mock/server.js';
 import { parseFaultSpec } from '../../src/mock/faults.js';
-import { schedule } from '../../src/mock/respond.js';
+import { at, schedule } from '../../src/mock/respond.js';
 import { rng } from '../../src/mock/rng.js';
 import { chatBody, chunks, post, readEvents } from './helpers.js';
 
@@ -63,6 +63,16 @@ test('the schedule: seeded jitter within [0, J] per chunk, reproducible, in orde
   }
   const plain = schedule(4, { t0: 0, ttftMs: 200, perTokenMs: 10, jitterMs: 0, random: Math.random });
   assert.deepEqual([...plain], [200, 210, 220, 230]);
+});
+
+test('at() never runs a piece before its time, even when a timer fires early by the clock', async () => {
+  // A clock running at half speed makes every timer fire early by its measure, as a lagging loop time does.
+  const clock = () => performance.now() / 2;
+  const tl = { clock, timers: new Set<NodeJS.Timeout>() };
+  const when = clock() + 10;
+  const ranAt = await new Promise<number>((done) => at(tl, { destroyed: false } as never, when, () => done(clock())));
+  assert.ok(ranAt >= when, `ran ${(when - ranAt).toFixed(2)} ms early`);
+  assert.equal(tl.timers.size, 0);
 });
 
 test('jitter at the client: never early, bounded; zero latency is immediate', async () => {
