@@ -1,11 +1,15 @@
 /** Key masking: a key is never printed, logged or written unmasked. */
 
+/** Characters of a key that masking always leaves out (a 12-character hs- key shows 7); a shorter key is shown as stars only. */
+const MIN_HIDDEN = 5;
+
 /** "sk-proj-abc…wxyz" style: enough to tell keys apart, never enough to use one. */
 export function maskKey(key: string | undefined | null): string {
   if (!key) return '(none)';
   const k = key.trim();
-  if (k.length < 12) return '*'.repeat(Math.max(3, k.length));
-  const head = k.startsWith('sk-proj-') ? 8 : k.startsWith('sk-') ? 3 : 3;
+  const head = k.startsWith('sk-proj-') ? 8 : 3;
+  // The prefix is not secret, but with the last four it must not add up to (nearly) the whole key.
+  if (k.length < head + 4 + MIN_HIDDEN) return '*'.repeat(Math.max(3, k.length));
   return `${k.slice(0, head)}…${k.slice(-4)}`;
 }
 

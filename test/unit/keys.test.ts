@@ -37,6 +37,9 @@ test('masking never reveals a usable key; redact finds keys in free text', () =>
   const key = 'hs-live-abcdefghijklmnop';
   assert.equal(maskKey(key), 'hs-…mnop');
   assert.equal(maskKey('short'), '*****');
+  // A short project key: prefix and last four would have been the whole key.
+  const shortProjectKey = 'sk-proj-' + 'wxyz';
+  assert.equal(maskKey(shortProjectKey), '************');
   const text = `Incorrect API key provided: ${key}. Authorization: Bearer ${key}`;
   const r = redact(text, [key]);
   assert.ok(!r.includes(key));
