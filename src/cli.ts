@@ -44,11 +44,9 @@ export function buildProgram(ctx: Ctx): Command {
         '  $ holy bench traffic.jsonl --p99 # replay recorded traffic against both\n' +
         '  $ holy roi usage.csv             # savings, ROI and payback\n',
     );
+  // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
+  // commander's .command() copies them from its parent, which is configured above before any is created.
   for (const register of [verify, models, bench, roi, migrate, mock, tour]) register(program, ctx);
-  // Subcommands inherit exitOverride/output settings only if copied.
-  for (const sub of program.commands) {
-    sub.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage and examples)');
-  }
   return program;
 }
 

@@ -15,6 +15,15 @@ test('an unknown command is a usage error (exit 2) with a suggestion on stderr',
   assert.match(r.stderr, /Did you mean verify/);
 });
 
+test('usage errors in a command and a nested one are caught (exit 2) and written to the Ctx stderr', async () => {
+  for (const argv of [['verify', '--bogus'], ['models', 'check']]) {
+    const r = await runHoly(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: .*\n\(run with --help for usage and examples\)\n$/s, argv.join(' '));
+  }
+});
+
 test('the real binary prints the version and exits 0', async () => {
   const r = await spawnHoly(['--version']);
   assert.equal(r.code, 0);

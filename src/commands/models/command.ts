@@ -37,8 +37,5 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--timeout <ms>', 'time limit per request in ms')
     .option('--force', 'send a key even to a host its format says it does not belong to')
     .addHelpText('after', examples(['holy models check gpt-4o', 'holy models check claude-sonnet-4-5 --provider holysheep', 'holy models check gpt-4-turbo || echo "map it first"']))
-    .exitOverride()
-    .configureOutput(program.configureOutput())
-    .showHelpAfterError('(run with --help for usage and examples)')
     .action(lazyAction<CheckFlags>(ctx, () => import('./check.js')));
 }
