@@ -27,6 +27,8 @@ export interface ProfileSet {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The longest delay a Node timer can hold; beyond it Node fires after 1 ms, so every request would "time out" at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** The two built-in profiles; `lookup` reads variables (env file first, then process env). */
 export function builtinProfiles(lookup: (name: string) => { value: string; source: string } | undefined): Profile[] {
@@ -72,6 +74,7 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
       }
       if (r.apiKeyEnv !== undefined && r.apiKeyFile !== undefined) throw new UsageError(`${at}: give either "apiKeyEnv" or "apiKeyFile", not both.`);
       if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0))) throw new UsageError(`${at}.timeoutMs must be a positive number of milliseconds.`);
+      if ((r.timeoutMs as number) > MAX_TIMEOUT_MS) throw new UsageError(`${at}.timeoutMs must be at most ${MAX_TIMEOUT_MS} ms (about 24 days).`);
       if (r.headers !== undefined && (typeof r.headers !== 'object' || r.headers === null || Object.values(r.headers).some((v) => typeof v !== 'string'))) {
         throw new UsageError(`${at}.headers must be an object of string values.`);
       }

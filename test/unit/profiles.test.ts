@@ -67,6 +67,7 @@ test('config errors name the file and the field, as usage errors', async () => {
     ['{"providers": {"x": {"baseURL": "https://a/v1", "headers": {"Authorization": "Bearer x"}}}}', /must not carry Authorization/],
     ['{"new": "ghost"}', /"new" names provider "ghost", which is not defined/],
     ['[1]', /top level must be a JSON object/],
+    ['{"providers": {"x": {"baseURL": "https://a/v1", "timeoutMs": 3000000000}}}', /providers\.x\.timeoutMs must be at most 2147483647 ms/],
   ];
   for (const [text, re] of cases) {
     const cwd = dir({ 'holy.config.json': text });

@@ -222,6 +222,10 @@ describe('holy verify: base URLs and the network', () => {
     const b = await run(['verify', '--config', w.config, '--timeout', 'soon']);
     assert.equal(b.code, 2);
     assert.match(b.stderr, /--timeout "soon"/);
+    // Beyond a Node timer's range every request would "time out" after 1 ms, reported as the huge number.
+    const c = await run(['verify', '--config', w.config, '--timeout', '3000000000']);
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /--timeout 3000000000: at most 2147483647 ms/);
   });
 });
 

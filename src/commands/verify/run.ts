@@ -1,5 +1,6 @@
 /** `holy verify` handler: options → verifyProviders → render → exit 3 when any check failed. */
 import { Interrupted, SilentExit, UsageError } from '../../errors.js';
+import { MAX_TIMEOUT_MS } from '../../core/profiles.js';
 import { startProgress } from '../../ui/progress.js';
 import type { Invocation } from '../kit.js';
 import { renderVerify } from './render.js';
@@ -16,6 +17,7 @@ export interface VerifyFlags {
 export function parseTimeout(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v.trim()) || Number(v) <= 0) throw new UsageError(`--timeout ${JSON.stringify(v)}: expected a positive number of milliseconds, e.g. --timeout 5000.`);
+  if (Number(v) > MAX_TIMEOUT_MS) throw new UsageError(`--timeout ${v.trim()}: at most ${MAX_TIMEOUT_MS} ms (about 24 days), e.g. --timeout 5000.`);
   return Number(v);
 }
 
