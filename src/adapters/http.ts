@@ -64,6 +64,7 @@ export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutM
       try {
         const pu = new URL(p);
         if (pu.password) pu.password = '***';
+        else if (pu.username) pu.username = '***'; // a user part alone is the credential (http://TOKEN@proxy:8080)
         return redact(pu.toString());
       } catch {
         return redact(p);
