@@ -9,7 +9,8 @@ import { parseBenchOptions, parseSlo, parseModelMap } from '../../src/core/bench
 import { resolveMapping, scaleUses, providerPlan, outputEstimate } from '../../src/core/bench/plan.js';
 import { ProviderStats, PairStats, type Outcome } from '../../src/core/bench/metrics.js';
 import { summarise } from '../../src/core/bench/summary.js';
-import { tpot } from '../../src/commands/bench/provider.js';
+import { fromRecorded, tpot } from '../../src/commands/bench/provider.js';
+import type { Ctx } from '../../src/context.js';
 import { builtinPriceTable } from '../../src/core/prices.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -157,6 +158,18 @@ describe('error classes', () => {
     assert.equal(retryAfterMs(new Date(5000).toUTCString(), 1000), 4000);
     assert.equal(retryAfterMs('soon', 0), undefined);
     assert.ok(retryable('http_503') && retryable('rate_limited') && !retryable('insufficient_quota') && !retryable('http_400'));
+  });
+  test('a recorded 429 is classed as a live one would be (quota known by type or code)', () => {
+    const ctx = { clock: () => 0, now: () => 0 } as unknown as Ctx;
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+    const cls = (b: unknown) => fromRecorded(ctx, body, { status: 429, body: b }, 0).outcome.errorClass;
+    const quotaByType = { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: null } };
+    assert.equal(cls(quotaByType), classifyStatus(429, quotaByType));
+    assert.equal(cls(quotaByType), 'insufficient_quota');
+    assert.equal(cls({ error: { code: 'insufficient_quota' } }), 'insufficient_quota');
+    assert.equal(cls({ error: { code: 'rate_limit_exceeded' } }), 'rate_limited');
+    assert.equal(fromRecorded(ctx, body, { status: 429, error: { code: 'insufficient_quota', message: 'quota' } }, 0).outcome.errorClass, 'insufficient_quota');
+    assert.equal(cls(undefined), 'rate_limited');
   });
 });
 
