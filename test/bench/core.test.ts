@@ -13,6 +13,7 @@ import { fromRecorded, tpot } from '../../src/commands/bench/provider.js';
 import type { Ctx } from '../../src/context.js';
 import { builtinPriceTable } from '../../src/core/prices.js';
 import { UsageError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/core/rng.js';
 
 describe('percentiles (nearest rank, exact)', () => {
   test('match a hand-computed reference', () => {
@@ -127,6 +128,29 @@ describe('limits', () => {
     const big = new MinuteLimiter(undefined, 10);
     assert.equal(big.reserve(5, 50), 5);
     assert.equal(new MinuteLimiter().reserve(123, 1e9), 123);
+  });
+  test('no minute ever holds more than --rpm requests or --tpm tokens, however calls interleave', () => {
+    // Two queued behind a full window must not free the slots a later, earlier-starting call needs.
+    const l = new MinuteLimiter(2);
+    assert.deepEqual([l.reserve(0, 1), l.reserve(0, 1), l.reserve(0, 1), l.reserve(1, 1)], [0, 0, 60_000, 60_000]);
+    const rand = mulberry32(7);
+    for (const [rpm, tpm] of [[3, undefined], [undefined, 100], [4, 150]] as const) {
+      const lim = new MinuteLimiter(rpm, tpm);
+      const booked: Array<{ at: number; tokens: number }> = [];
+      let now = 0;
+      for (let k = 0; k < 400; k++) {
+        now += Math.floor(rand() * 20_000);
+        const tokens = 1 + Math.floor(rand() * 40);
+        const at = lim.reserve(now, tokens);
+        assert.ok(at >= now);
+        booked.push({ at, tokens });
+      }
+      for (const b of booked) {
+        const win = booked.filter((x) => x.at > b.at - 60_000 && x.at <= b.at);
+        if (rpm) assert.ok(win.length <= rpm, `rpm ${rpm}: ${win.length} in the minute to ${b.at}`);
+        if (tpm) assert.ok(win.reduce((sum, x) => sum + x.tokens, 0) <= tpm, `tpm ${tpm}: over budget in the minute to ${b.at}`);
+      }
+    }
   });
   test('breaker opens after N consecutive failures only', () => {
     const b = new Breaker(3);
