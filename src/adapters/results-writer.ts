@@ -27,6 +27,8 @@ export class LineFile {
     } catch {
       throw new UsageError(`${flag} ${file}: the folder ${dirname(file) || '.'} does not exist; create it or pick another path.`);
     }
+    // close() would move an existing folder aside as FILE.bak: refuse before anything is sent.
+    if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`${flag} ${file} is a folder; give the path of a file to write (inside it, or elsewhere).`);
     const f = new LineFile(path, file);
     await new Promise<void>((ok, ko) => {
       f.ws.once('open', () => ok());
