@@ -5,6 +5,17 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RuntimeError, UsageError } from '../errors.js';
 
+/** A temp file name beside `path` (same folder, so renaming it into place is atomic). */
+export function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Rename `tmp` onto `path`, keeping an existing file there as PATH.bak, like every file holy replaces. */
+export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
+  if ((await stat(path).catch(() => undefined))?.isFile()) await rename(path, `${path}.bak`);
+  await rename(tmp, path);
+}
+
 /** A file written line by line with backpressure (never held in memory), made visible atomically by close(). */
 export class LineFile {
   private readonly ws: WriteStream;
@@ -13,7 +24,7 @@ export class LineFile {
   private drain: Promise<void> | undefined;
   lines = 0;
   private constructor(readonly path: string, readonly label: string) {
-    this.tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    this.tmp = tempBeside(path);
     this.ws = createWriteStream(this.tmp, { flags: 'wx', mode: 0o644 });
     this.ws.on('error', (e) => (this.failed = e));
   }
@@ -57,13 +68,7 @@ export class LineFile {
   async close(): Promise<void> {
     await new Promise<void>((ok, ko) => this.ws.end((e?: Error | null) => (e ? ko(e) : ok())));
     if (this.failed) throw new RuntimeError(`writing ${this.label} failed: ${this.failed.message}.`);
-    try {
-      await stat(this.path);
-      await rename(this.path, this.path + '.bak');
-    } catch {
-      /* nothing to back up */
-    }
-    await rename(this.tmp, this.path);
+    await moveIntoPlace(this.tmp, this.path);
   }
 
   /** Drop the temp file (used when the run fails before anything was measured). */
