@@ -16,6 +16,19 @@ import { UsageError } from '../../src/errors.js';
 import { mulberry32 } from '../../src/core/rng.js';
 
 describe('percentiles (nearest rank, exact)', () => {
+  test('Samples.percentile (no sort) gives exactly percentile() of the sorted values', () => {
+    const rand = mulberry32(3);
+    for (const n of [1, 2, 3, 10, 101, 1000, 5000]) {
+      const s = new Samples(4);
+      for (let i = 0; i < n; i++) s.push(i % 7 === 0 ? 42 : Math.floor(rand() * 500) / 4); // with ties
+      for (let round = 0; round < 2; round++) {
+        const sorted = Float64Array.from(s.values()).sort();
+        for (const p of [0.1, 1, 10, 25, 50, 90, 95, 99, 99.9, 100]) assert.equal(s.percentile(p), percentile(sorted, p), `n ${n} p ${p}`);
+        s.push(rand() * 200); // the scratch copy is refreshed after a push
+      }
+    }
+    assert.ok(Number.isNaN(new Samples().percentile(50)));
+  });
   test('match a hand-computed reference', () => {
     // 1..10 shuffled: nearest rank p = ceil(p/100·n)-th smallest.
     const s = new Samples(2);
