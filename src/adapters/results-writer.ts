@@ -16,6 +16,22 @@ export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
   await rename(tmp, path);
 }
 
+/**
+ * Resolve an output file against cwd, failing with a usage error (before anything is sent) when
+ * its folder does not exist or the path is itself a folder (which moveIntoPlace cannot replace).
+ */
+export async function checkOutputPath(cwd: string, file: string, flag: string): Promise<string> {
+  const path = resolve(cwd, file);
+  try {
+    const s = await stat(dirname(path));
+    if (!s.isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new UsageError(`${flag} ${file}: the folder ${dirname(file) || '.'} does not exist; create it or pick another path.`);
+  }
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`${flag} ${file} is a folder; give the path of a file to write (inside it, or elsewhere).`);
+  return path;
+}
+
 /** A file written line by line with backpressure (never held in memory), made visible atomically by close(). */
 export class LineFile {
   private readonly ws: WriteStream;
@@ -31,15 +47,7 @@ export class LineFile {
 
   /** Open `file` (relative to cwd) for writing; `flag` names the option in errors. */
   static async open(cwd: string, file: string, flag: string): Promise<LineFile> {
-    const path = resolve(cwd, file);
-    try {
-      const s = await stat(dirname(path));
-      if (!s.isDirectory()) throw new Error('not a directory');
-    } catch {
-      throw new UsageError(`${flag} ${file}: the folder ${dirname(file) || '.'} does not exist; create it or pick another path.`);
-    }
-    // close() would move an existing folder aside as FILE.bak: refuse before anything is sent.
-    if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`${flag} ${file} is a folder; give the path of a file to write (inside it, or elsewhere).`);
+    const path = await checkOutputPath(cwd, file, flag);
     const f = new LineFile(path, file);
     await new Promise<void>((ok, ko) => {
       f.ws.once('open', () => ok());

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mocks, traffic, bench, chatRequests, OLD_KEY, NEW_KEY } from './helpers.js';
 
@@ -265,6 +265,24 @@ describe('holy bench: more modes and bad inputs', () => {
       assert.match(page, /TTFT/);
       assert.doesNotMatch(page, /<script[^>]+src=/i);
       noKeys(page);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('an --html path that is a folder, or in a missing folder, is refused before anything is sent', async () => {
+    const m = await mocks();
+    try {
+      const file = traffic(m.dir, 3);
+      mkdirSync(join(m.dir, 'reports'));
+      const a = await bench([file, ...m.args, '--html', join(m.dir, 'reports')], m.env);
+      assert.equal(a.code, 2, a.stderr);
+      assert.match(a.stderr, /--html .*reports is a folder/);
+      const b = await bench([file, ...m.args, '--html', join(m.dir, 'nowhere', 'r.html')], m.env);
+      assert.equal(b.code, 2, b.stderr);
+      assert.match(b.stderr, /the folder .*nowhere does not exist/);
+      assert.equal(chatRequests(m.neu), 0);
+      assert.equal(chatRequests(m.old), 0);
     } finally {
       await m.close();
     }
