@@ -331,6 +331,23 @@ describe('holy bench: more modes and bad inputs', () => {
     }
   });
 
+  test('Ctrl-C does not wait for a slow --judge', async () => {
+    const m = await mocks();
+    const { startMock } = await import('../../src/mock/server.js');
+    const judge = await startMock({ key: 'hs-judgetestkey01', label: 'judge', latency: { ttftMs: 20_000 } });
+    try {
+      const file = traffic(m.dir, 3);
+      const t0 = performance.now();
+      const r = await bench([file, ...m.args, '-c', '1', '--judge', `judgep=${judge.url}:gpt-4.1`, '--json'], { ...m.env, JUDGEP_API_KEY: 'hs-judgetestkey01' }, { abortWhen: () => chatRequests(judge) >= 2 });
+      const elapsed = performance.now() - t0;
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(elapsed < 6000, `exit took ${elapsed} ms`);
+    } finally {
+      await judge.close();
+      await m.close();
+    }
+  });
+
   test('terminal table with colour on a TTY, none with NO_COLOR; --model-map is applied and stated', async () => {
     const m = await mocks({ models: ['gpt-4o-mini'] }, {});
     try {
