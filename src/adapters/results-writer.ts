@@ -87,7 +87,7 @@ export class LineFile {
 }
 
 /** One CSV field: quoted when it holds a comma, quote or newline (RFC 4180). */
-export function csvField(v: unknown): string {
+function csvField(v: unknown): string {
   if (v === undefined || v === null) return '';
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '') : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

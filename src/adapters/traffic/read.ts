@@ -8,7 +8,7 @@ import { batchInput, batchOutput, checkBody, classify, holyResult, parseLine, ty
 import type { RecordedResponse, TrafficFormat, TrafficItem, TrafficStats } from './types.js';
 
 /** At most this many problems are kept in stats.problems (files[].skipped still counts them all). */
-export const MAX_PROBLEMS = 1000;
+const MAX_PROBLEMS = 1000;
 
 const FORMAT_NAME: Record<TrafficFormat, string> = {
   'batch-input': 'an OpenAI Batch input file',
