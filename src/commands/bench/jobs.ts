@@ -12,7 +12,7 @@ export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: {
   let spent = 0;
   while (index < total) {
     let itemIdx = 0;
-    for await (const item of readTraffic(ctx, o.files, { strict: o.strict }).items) {
+    for await (const item of readTraffic(ctx, o.files, { strict: o.strict, keepRecorded: o.oldRecorded }).items) {
       if (index >= total) return;
       if (budget) {
         spent += budget.cost[itemIdx] ?? 0;
