@@ -21,11 +21,6 @@ export interface CallOptions {
   intendedAt?: number;
 }
 
-export interface ToolCallView {
-  name: string;
-  arguments: string;
-}
-
 export interface CallResult {
   ok: boolean;
   /** HTTP status; 0 when no response arrived. */

@@ -5,6 +5,33 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RuntimeError, UsageError } from '../errors.js';
 
+/** A temp file name beside `path` (same folder, so renaming it into place is atomic). */
+export function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Rename `tmp` onto `path`, keeping an existing file there as PATH.bak, like every file holy replaces. */
+export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
+  if ((await stat(path).catch(() => undefined))?.isFile()) await rename(path, `${path}.bak`);
+  await rename(tmp, path);
+}
+
+/**
+ * Resolve an output file against cwd, failing with a usage error (before anything is sent) when
+ * its folder does not exist or the path is itself a folder (which moveIntoPlace cannot replace).
+ */
+export async function checkOutputPath(cwd: string, file: string, flag: string): Promise<string> {
+  const path = resolve(cwd, file);
+  try {
+    const s = await stat(dirname(path));
+    if (!s.isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new UsageError(`${flag} ${file}: the folder ${dirname(file) || '.'} does not exist; create it or pick another path.`);
+  }
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`${flag} ${file} is a folder; give the path of a file to write (inside it, or elsewhere).`);
+  return path;
+}
+
 /** A file written line by line with backpressure (never held in memory), made visible atomically by close(). */
 export class LineFile {
   private readonly ws: WriteStream;
@@ -13,20 +40,14 @@ export class LineFile {
   private drain: Promise<void> | undefined;
   lines = 0;
   private constructor(readonly path: string, readonly label: string) {
-    this.tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+    this.tmp = tempBeside(path);
     this.ws = createWriteStream(this.tmp, { flags: 'wx', mode: 0o644 });
     this.ws.on('error', (e) => (this.failed = e));
   }
 
   /** Open `file` (relative to cwd) for writing; `flag` names the option in errors. */
   static async open(cwd: string, file: string, flag: string): Promise<LineFile> {
-    const path = resolve(cwd, file);
-    try {
-      const s = await stat(dirname(path));
-      if (!s.isDirectory()) throw new Error('not a directory');
-    } catch {
-      throw new UsageError(`${flag} ${file}: the folder ${dirname(file) || '.'} does not exist; create it or pick another path.`);
-    }
+    const path = await checkOutputPath(cwd, file, flag);
     const f = new LineFile(path, file);
     await new Promise<void>((ok, ko) => {
       f.ws.once('open', () => ok());
@@ -55,13 +76,7 @@ export class LineFile {
   async close(): Promise<void> {
     await new Promise<void>((ok, ko) => this.ws.end((e?: Error | null) => (e ? ko(e) : ok())));
     if (this.failed) throw new RuntimeError(`writing ${this.label} failed: ${this.failed.message}.`);
-    try {
-      await stat(this.path);
-      await rename(this.path, this.path + '.bak');
-    } catch {
-      /* nothing to back up */
-    }
-    await rename(this.tmp, this.path);
+    await moveIntoPlace(this.tmp, this.path);
   }
 
   /** Drop the temp file (used when the run fails before anything was measured). */
@@ -72,7 +87,7 @@ export class LineFile {
 }
 
 /** One CSV field: quoted when it holds a comma, quote or newline (RFC 4180). */
-export function csvField(v: unknown): string {
+function csvField(v: unknown): string {
   if (v === undefined || v === null) return '';
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '') : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

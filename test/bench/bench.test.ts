@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mocks, traffic, bench, chatRequests, OLD_KEY, NEW_KEY } from './helpers.js';
 
@@ -270,6 +270,24 @@ describe('holy bench: more modes and bad inputs', () => {
     }
   });
 
+  test('an --html path that is a folder, or in a missing folder, is refused before anything is sent', async () => {
+    const m = await mocks();
+    try {
+      const file = traffic(m.dir, 3);
+      mkdirSync(join(m.dir, 'reports'));
+      const a = await bench([file, ...m.args, '--html', join(m.dir, 'reports')], m.env);
+      assert.equal(a.code, 2, a.stderr);
+      assert.match(a.stderr, /--html .*reports is a folder/);
+      const b = await bench([file, ...m.args, '--html', join(m.dir, 'nowhere', 'r.html')], m.env);
+      assert.equal(b.code, 2, b.stderr);
+      assert.match(b.stderr, /the folder .*nowhere does not exist/);
+      assert.equal(chatRequests(m.neu), 0);
+      assert.equal(chatRequests(m.old), 0);
+    } finally {
+      await m.close();
+    }
+  });
+
   test('--replay-timing follows the recorded timestamps; traffic without them is refused', async () => {
     const m = await mocks();
     try {
@@ -307,6 +325,23 @@ describe('holy bench: more modes and bad inputs', () => {
       const t = doc.judge;
       assert.equal(t.old + t.new + t.tie + t.failed, 3, JSON.stringify(t));
       assert.ok(judge.requests.filter((x) => x.path.endsWith('/chat/completions')).length >= 3);
+    } finally {
+      await judge.close();
+      await m.close();
+    }
+  });
+
+  test('Ctrl-C does not wait for a slow --judge', async () => {
+    const m = await mocks();
+    const { startMock } = await import('../../src/mock/server.js');
+    const judge = await startMock({ key: 'hs-judgetestkey01', label: 'judge', latency: { ttftMs: 20_000 } });
+    try {
+      const file = traffic(m.dir, 3);
+      const t0 = performance.now();
+      const r = await bench([file, ...m.args, '-c', '1', '--judge', `judgep=${judge.url}:gpt-4.1`, '--json'], { ...m.env, JUDGEP_API_KEY: 'hs-judgetestkey01' }, { abortWhen: () => chatRequests(judge) >= 2 });
+      const elapsed = performance.now() - t0;
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(elapsed < 6000, `exit took ${elapsed} ms`);
     } finally {
       await judge.close();
       await m.close();

@@ -9,11 +9,26 @@ import { parseBenchOptions, parseSlo, parseModelMap } from '../../src/core/bench
 import { resolveMapping, scaleUses, providerPlan, outputEstimate } from '../../src/core/bench/plan.js';
 import { ProviderStats, PairStats, type Outcome } from '../../src/core/bench/metrics.js';
 import { summarise } from '../../src/core/bench/summary.js';
-import { tpot } from '../../src/commands/bench/provider.js';
+import { fromRecorded, tpot } from '../../src/commands/bench/provider.js';
+import type { Ctx } from '../../src/context.js';
 import { builtinPriceTable } from '../../src/core/prices.js';
 import { UsageError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/core/rng.js';
 
 describe('percentiles (nearest rank, exact)', () => {
+  test('Samples.percentile (no sort) gives exactly percentile() of the sorted values', () => {
+    const rand = mulberry32(3);
+    for (const n of [1, 2, 3, 10, 101, 1000, 5000]) {
+      const s = new Samples(4);
+      for (let i = 0; i < n; i++) s.push(i % 7 === 0 ? 42 : Math.floor(rand() * 500) / 4); // with ties
+      for (let round = 0; round < 2; round++) {
+        const sorted = Float64Array.from(s.values()).sort();
+        for (const p of [0.1, 1, 10, 25, 50, 90, 95, 99, 99.9, 100]) assert.equal(s.percentile(p), percentile(sorted, p), `n ${n} p ${p}`);
+        s.push(rand() * 200); // the scratch copy is refreshed after a push
+      }
+    }
+    assert.ok(Number.isNaN(new Samples().percentile(50)));
+  });
   test('match a hand-computed reference', () => {
     // 1..10 shuffled: nearest rank p = ceil(p/100·n)-th smallest.
     const s = new Samples(2);
@@ -127,6 +142,29 @@ describe('limits', () => {
     assert.equal(big.reserve(5, 50), 5);
     assert.equal(new MinuteLimiter().reserve(123, 1e9), 123);
   });
+  test('no minute ever holds more than --rpm requests or --tpm tokens, however calls interleave', () => {
+    // Two queued behind a full window must not free the slots a later, earlier-starting call needs.
+    const l = new MinuteLimiter(2);
+    assert.deepEqual([l.reserve(0, 1), l.reserve(0, 1), l.reserve(0, 1), l.reserve(1, 1)], [0, 0, 60_000, 60_000]);
+    const rand = mulberry32(7);
+    for (const [rpm, tpm] of [[3, undefined], [undefined, 100], [4, 150]] as const) {
+      const lim = new MinuteLimiter(rpm, tpm);
+      const booked: Array<{ at: number; tokens: number }> = [];
+      let now = 0;
+      for (let k = 0; k < 400; k++) {
+        now += Math.floor(rand() * 20_000);
+        const tokens = 1 + Math.floor(rand() * 40);
+        const at = lim.reserve(now, tokens);
+        assert.ok(at >= now);
+        booked.push({ at, tokens });
+      }
+      for (const b of booked) {
+        const win = booked.filter((x) => x.at > b.at - 60_000 && x.at <= b.at);
+        if (rpm) assert.ok(win.length <= rpm, `rpm ${rpm}: ${win.length} in the minute to ${b.at}`);
+        if (tpm) assert.ok(win.reduce((sum, x) => sum + x.tokens, 0) <= tpm, `tpm ${tpm}: over budget in the minute to ${b.at}`);
+      }
+    }
+  });
   test('breaker opens after N consecutive failures only', () => {
     const b = new Breaker(3);
     b.record(false, 1);
@@ -157,6 +195,18 @@ describe('error classes', () => {
     assert.equal(retryAfterMs(new Date(5000).toUTCString(), 1000), 4000);
     assert.equal(retryAfterMs('soon', 0), undefined);
     assert.ok(retryable('http_503') && retryable('rate_limited') && !retryable('insufficient_quota') && !retryable('http_400'));
+  });
+  test('a recorded 429 is classed as a live one would be (quota known by type or code)', () => {
+    const ctx = { clock: () => 0, now: () => 0 } as unknown as Ctx;
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+    const cls = (b: unknown) => fromRecorded(ctx, body, { status: 429, body: b }, 0).outcome.errorClass;
+    const quotaByType = { error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: null } };
+    assert.equal(cls(quotaByType), classifyStatus(429, quotaByType));
+    assert.equal(cls(quotaByType), 'insufficient_quota');
+    assert.equal(cls({ error: { code: 'insufficient_quota' } }), 'insufficient_quota');
+    assert.equal(cls({ error: { code: 'rate_limit_exceeded' } }), 'rate_limited');
+    assert.equal(fromRecorded(ctx, body, { status: 429, error: { code: 'insufficient_quota', message: 'quota' } }, 0).outcome.errorClass, 'insufficient_quota');
+    assert.equal(cls(undefined), 'rate_limited');
   });
 });
 

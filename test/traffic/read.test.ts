@@ -57,6 +57,15 @@ describe('OpenAI Batch input + output', () => {
     ]);
     assert.deepEqual(stats.problems, []);
   });
+  test('keepRecorded: false joins and counts the same, without holding the responses', async () => {
+    const { items, stats } = readTraffic(fakeCtx({ cwd: FIX }), ['batch-output.jsonl', 'batch-input.jsonl'], { strict: false, keepRecorded: false });
+    const list: TrafficItem[] = [];
+    for await (const it of items) list.push(it);
+    assert.deepEqual(list.map((i) => [i.id, i.line]), [['req-1', 1], ['req-2', 2], ['req-3', 4], ['req-4', 5]]);
+    assert.ok(list.every((i) => i.recorded === undefined));
+    const full = await read(['batch-output.jsonl', 'batch-input.jsonl']);
+    assert.deepEqual(stats, full.stats);
+  });
   test('input alone replays without a baseline', async () => {
     const { list } = await read(['batch-input.jsonl']);
     assert.equal(list.length, 4);

@@ -1,8 +1,8 @@
 /** The self-contained HTML report of a bench run. */
-import { randomBytes } from 'node:crypto';
-import { rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { RuntimeError, UsageError } from '../../errors.js';
+import { moveIntoPlace, tempBeside } from '../results-writer.js';
 import { wordDiff } from '../../core/quality/diff.js';
 import { cdfSvg, esc, histogramSvg, type Series } from './svg.js';
 import { REPORT_CSS } from './style.js';
@@ -99,7 +99,7 @@ ${notes}
 /** A single self-contained HTML file (inline CSS + inline SVG, no scripts from a CDN, works offline), written atomically. All text HTML-escaped. `file` should be absolute (resolve it against ctx.cwd). */
 export async function writeHtmlReport(file: string, data: ReportData): Promise<void> {
   const html = renderHtml(data);
-  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempBeside(file);
   try {
     await writeFile(tmp, html, { flag: 'wx', mode: 0o644 });
   } catch (e) {
@@ -108,9 +108,7 @@ export async function writeHtmlReport(file: string, data: ReportData): Promise<v
     throw new RuntimeError(`The HTML report ${file} cannot be written (${code ?? (e as Error).message}); pick another path.`);
   }
   try {
-    // Keep the previous report as FILE.bak, like every other file holy replaces.
-    if ((await stat(file).catch(() => undefined))?.isFile()) await rename(file, `${file}.bak`);
-    await rename(tmp, file);
+    await moveIntoPlace(tmp, file);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     throw new RuntimeError(`The HTML report ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pick another path.`);

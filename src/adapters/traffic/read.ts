@@ -8,7 +8,7 @@ import { batchInput, batchOutput, checkBody, classify, holyResult, parseLine, ty
 import type { RecordedResponse, TrafficFormat, TrafficItem, TrafficStats } from './types.js';
 
 /** At most this many problems are kept in stats.problems (files[].skipped still counts them all). */
-export const MAX_PROBLEMS = 1000;
+const MAX_PROBLEMS = 1000;
 
 const FORMAT_NAME: Record<TrafficFormat, string> = {
   'batch-input': 'an OpenAI Batch input file',
@@ -45,7 +45,10 @@ async function sniff(path: string, gzip: boolean, shown: string): Promise<Traffi
 }
 
 /** Stream items from every file (formats auto-detected per file, mixable); problems collected in stats; with strict, the first problem throws a UsageError "file:line: reason". Batch output files are joined to batch input items on custom_id. Memory: streams line by line (a 100k-line file must not be held as one string). */
-export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean }): { items: AsyncIterable<TrafficItem>; stats: TrafficStats } {
+export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; keepRecorded?: boolean }): { items: AsyncIterable<TrafficItem>; stats: TrafficStats } {
+  // Batch output responses wait in memory until their input line streams past; a reader that
+  // never uses them (the scan, a run without --old recorded) keeps only the ids for the join.
+  const keepRecorded = opts.keepRecorded ?? true;
   if (files.length === 0) throw new UsageError('No traffic files given; pass one or more JSONL or HAR files.');
   const stats: TrafficStats = { files: [], skippedEndpoints: {}, problems: [] };
   // Missing files, directories and empty files fail before anything is read or sent.
@@ -92,7 +95,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean }
       sources.push({ ...c, format, stat });
     }
     // Batch outputs are read first so input lines can be joined as they stream past.
-    const outputs = new Map<string, { recorded: RecordedResponse; src: Source; line: number }>();
+    const outputs = new Map<string, { recorded: RecordedResponse | undefined; src: Source; line: number }>();
     const hasInput = sources.some((s) => s.format === 'batch-input');
     for (const src of sources.filter((s) => s.format === 'batch-output')) {
       let warned = false;
@@ -104,7 +107,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean }
           else src.stat.skipped++;
           warned = true;
         } else if (outputs.has(r.id)) problem(src, line, `duplicate custom_id "${r.id}" (first on line ${outputs.get(r.id)!.line})`);
-        else outputs.set(r.id, { recorded: r.recorded, src, line });
+        else outputs.set(r.id, { recorded: keepRecorded ? r.recorded : undefined, src, line });
       }
     }
     const batchIds = new Map<string, number>();
@@ -138,7 +141,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean }
         const out = outputs.get(r.id);
         const item: TrafficItem = { id: r.id, file: src.shown, line, format: src.format, body: r.body };
         if (out) {
-          item.recorded = out.recorded;
+          if (out.recorded) item.recorded = out.recorded;
           out.src.stat.items++;
           outputs.delete(r.id);
         }

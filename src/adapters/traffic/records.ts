@@ -81,7 +81,7 @@ export function batchOutput(o: Record<string, unknown>): LineResult<{ id: string
 }
 
 /** Which side of a holy results line this is: "old", "new", or undefined when the line does not say. */
-export function sideOf(o: Record<string, unknown>): 'old' | 'new' | undefined {
+function sideOf(o: Record<string, unknown>): 'old' | 'new' | undefined {
   for (const k of ['side', 'role', 'provider']) {
     const v = o[k];
     if (v === 'old' || v === 'new') return v;

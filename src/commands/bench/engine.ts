@@ -5,7 +5,7 @@ import type { ChatBody, TrafficItem } from '../../adapters/traffic/types.js';
 import { PairStats, type SLO } from '../../core/bench/metrics.js';
 import { poissonOffsets, ReplayClock, type LoadMode } from '../../core/bench/schedule.js';
 import { resultLine, csvRow } from '../../core/bench/record.js';
-import { comparePair, isJsonMode, viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
+import { comparePair, isJsonMode, keepLeastSimilar, viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
 import type { CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { fromRecorded, sendLive, sleep, type Sent, type Side } from './provider.js';
 
@@ -133,11 +133,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
       similarity = s.similarity;
       scores.push(s);
-      if (cfg.showWorst > 0 && (worst.length < cfg.showWorst || s.similarity < worst[worst.length - 1]!.similarity)) {
-        worst.push({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) });
-        worst.sort((x, y) => x.similarity - y.similarity);
-        if (worst.length > cfg.showWorst) worst.pop();
-      }
+      keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }));
       if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
     }
     old.stats.add(so.outcome, cfg.slo);

@@ -3,7 +3,6 @@ import type { Ctx } from '../../context.js';
 import type { Out } from '../../ui/output.js';
 import { readTraffic } from '../../adapters/traffic/read.js';
 import type { BenchOptions } from '../../core/bench/options.js';
-import { percentile } from '../../core/bench/samples.js';
 import type { Job } from './engine.js';
 import type { Side } from './provider.js';
 
@@ -13,7 +12,7 @@ export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: {
   let spent = 0;
   while (index < total) {
     let itemIdx = 0;
-    for await (const item of readTraffic(ctx, o.files, { strict: o.strict }).items) {
+    for await (const item of readTraffic(ctx, o.files, { strict: o.strict, keepRecorded: o.oldRecorded }).items) {
       if (index >= total) return;
       if (budget) {
         spent += budget.cost[itemIdx] ?? 0;
@@ -32,7 +31,7 @@ export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: {
 export function progressLine(o: Side, n: Side, measured: number, elapsedMs: number, durationMs?: number): string {
   const done = n.stats.total;
   const errs = (s: Side) => s.stats.total - s.stats.ok;
-  const q = (s: Side, p: number) => (s.stats.e2e.length ? percentile(s.stats.e2e.sorted(), p).toFixed(0) : '—');
+  const q = (s: Side, p: number) => (s.stats.e2e.length ? s.stats.e2e.percentile(p).toFixed(0) : '—');
   const eta = Number.isFinite(measured) && done ? ((measured - done) * elapsedMs) / done : durationMs !== undefined ? durationMs - elapsedMs : NaN;
   return `${done}/${Number.isFinite(measured) ? measured : '?'} pairs · errors ${o.name} ${errs(o)}, ${n.name} ${errs(n)} · E2E p50/p99 ${n.name} ${q(n, 50)}/${q(n, 99)} ms, ${o.name} ${q(o, 50)}/${q(o, 99)} ms` + (Number.isFinite(eta) ? ` · ETA ${Math.max(0, Math.ceil(eta / 1000))} s` : '');
 }

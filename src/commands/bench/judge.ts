@@ -27,7 +27,7 @@ export async function makeJudge(ctx: Ctx, prov: Providers, o: BenchOptions, key:
   const http = makeHttp(ctx);
   const tally: JudgeTally = { judge: `${p.name}:${spec.model}`, old: 0, new: 0, tie: 0, inconsistent: 0, failed: 0 };
   const ask = async (prompt: string): Promise<string> => {
-    const r = await sendChat({ dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: k, headers: p.headers, body: { model: spec.model, messages: [{ role: 'user', content: prompt }], temperature: 0 }, timeoutMs: o.timeoutMs ?? p.timeoutMs, clock: ctx.clock, now: ctx.now });
+    const r = await sendChat({ dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: k, headers: p.headers, body: { model: spec.model, messages: [{ role: 'user', content: prompt }], temperature: 0 }, timeoutMs: o.timeoutMs ?? p.timeoutMs, signal: ctx.signal, clock: ctx.clock, now: ctx.now });
     if (!r.ok) throw new RuntimeError(`judge call failed: ${r.errorMessage ?? r.errorClass}`);
     return r.completion?.choices?.[0]?.message?.content ?? '';
   };
@@ -40,7 +40,8 @@ export async function makeJudge(ctx: Ctx, prov: Providers, o: BenchOptions, key:
         if (!v.consistent) tally.inconsistent++;
         tally[v.winner]++;
       } catch {
-        tally.failed++;
+        // Cut off by Ctrl-C (the calls listen to it, so a slow judge cannot hold the exit): not a failure.
+        if (!ctx.signal.aborted) tally.failed++;
       }
     },
     close: async () => {

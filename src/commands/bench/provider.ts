@@ -2,7 +2,7 @@
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
 import { sendChat, type CallOptions, type CallResult } from '../../adapters/bench-client.js';
-import { retryable, type ErrorClass } from '../../core/bench/classify.js';
+import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
 import { countTextTokens } from '../../core/tokens.js';
@@ -138,7 +138,8 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   if (rec.ttftMs !== undefined) o.ttftMs = rec.ttftMs;
   if (rec.e2eMs !== undefined) o.e2eMs = rec.e2eMs;
   if (!ok) {
-    o.errorClass = rec.status === 429 ? ((rec.error?.code ?? b?.error?.code) === 'insufficient_quota' ? 'insufficient_quota' : 'rate_limited') : rec.status >= 400 ? `http_${rec.status}` : (rec.error?.code ?? 'recorded_error');
+    // The live client's rule, so the same 429 lands in the same class on both sides.
+    o.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
     const c = b as CallResult['completion'];
     const t = outputTokens(b!.usage, outputText(c), model);

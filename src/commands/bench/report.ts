@@ -8,7 +8,7 @@ import type { BenchResult } from './run.js';
 import type { Side } from './provider.js';
 
 /** At most `max` evenly spaced order statistics: the CDF keeps its shape, the file stays small. */
-export function thin(s: Samples, max = 1000): number[] {
+function thin(s: Samples, max = 1000): number[] {
   const v = s.sorted();
   if (v.length <= max) return Array.from(v);
   const out: number[] = [];

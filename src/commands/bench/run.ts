@@ -16,7 +16,7 @@ import { perItemCostUSD, providerPlan, resolveMapping, scaleUses, type MappingEn
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
-import { CsvFile, LineFile } from '../../adapters/results-writer.js';
+import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
 import { listModels } from '../../adapters/bench-client.js';
 import { summariseQuality } from '../../core/quality/compare.js';
@@ -146,6 +146,8 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   let csvFile: CsvFile | undefined;
   let judge: Awaited<ReturnType<typeof makeJudge>> | undefined;
   try {
+    // The report is written after the run: check its path now, before anything is spent.
+    if (o.html) await checkOutputPath(ctx.cwd, o.html, '--html');
     if (o.out) outFile = await LineFile.open(ctx.cwd, o.out, '--out');
     if (o.csv) csvFile = await CsvFile.open(ctx.cwd, o.csv, '--csv', CSV_COLUMNS);
     if (o.judge) judge = await makeJudge(ctx, prov, o, (p, f) => liveKey(prov, p, o.force, f));

@@ -27,7 +27,7 @@ const ctx: Ctx = {
 };
 
 async function main(): Promise<ScanReply> {
-  const { items, stats } = readTraffic(ctx, req.files, { strict: req.strict });
+  const { items, stats } = readTraffic(ctx, req.files, { strict: req.strict, keepRecorded: false });
   const models: string[] = [];
   const index = new Map<string, number>();
   let cap = 1024;

@@ -1,6 +1,6 @@
 /** Bootstrap confidence intervals for percentiles of paired deltas (seeded, reproducible). */
 import { mulberry32 } from '../rng.js';
-import { percentile } from './samples.js';
+import { nearestRank, percentile } from './samples.js';
 
 export interface Interval {
   estimate: number;
@@ -50,7 +50,7 @@ export function bootstrapPercentileCI(values: Float64Array, p: number, opts: { r
   const rand = mulberry32(opts.seed ?? 1);
   const sorted = Float64Array.from(values).sort();
   const estimate = percentile(sorted, p);
-  const k = p <= 0 ? 1 : Math.min(n, Math.max(1, Math.ceil((p / 100) * n - 1e-9)));
+  const k = nearestRank(p, n);
   const stats = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     const a = gamma(k, rand);

@@ -6,27 +6,35 @@
  */
 export class MinuteLimiter {
   private readonly events: Array<{ at: number; tokens: number }> = [];
+  /** Sum of `tokens` over `events`, so checking the budget does not re-add the whole window. */
+  private booked = 0;
   constructor(private readonly rpm?: number, private readonly tpm?: number) {}
   get active(): boolean {
     return !!(this.rpm || this.tpm);
   }
   reserve(now: number, tokens: number): number {
     if (!this.active) return now;
+    // `now` only grows, so a booking a minute before it can never count again.
+    while (this.events.length && this.events[0]!.at <= now - 60_000) this.booked -= this.events.shift()!.tokens;
     let at = now;
-    // Drop bookings older than a minute before the candidate time, then check both budgets.
+    // events[i…] are the bookings within a minute before the candidate time (or after it). Those
+    // before stay booked: they still count for later callers whose candidate comes earlier.
+    let i = 0;
+    let used = this.booked;
     for (;;) {
-      while (this.events.length && this.events[0]!.at <= at - 60_000) this.events.shift();
-      const reqOk = !this.rpm || this.events.length < this.rpm;
-      const used = this.events.reduce((s, e) => s + e.tokens, 0);
+      while (i < this.events.length && this.events[i]!.at <= at - 60_000) used -= this.events[i++]!.tokens;
+      const inWindow = this.events.length - i;
+      const reqOk = !this.rpm || inWindow < this.rpm;
       // A single request bigger than the whole budget still goes, alone, once the window is empty.
-      const tokOk = !this.tpm || used + tokens <= this.tpm || this.events.length === 0;
+      const tokOk = !this.tpm || used + tokens <= this.tpm || inWindow === 0;
       if (reqOk && tokOk) break;
-      at = this.events[0]!.at + 60_000;
+      at = this.events[i]!.at + 60_000;
     }
     // Keep bookings ordered by time so the window logic above stays valid.
-    let i = this.events.length;
-    while (i > 0 && this.events[i - 1]!.at > at) i--;
-    this.events.splice(i, 0, { at, tokens });
+    let j = this.events.length;
+    while (j > 0 && this.events[j - 1]!.at > at) j--;
+    this.events.splice(j, 0, { at, tokens });
+    this.booked += tokens;
     return at;
   }
 }

@@ -33,7 +33,7 @@ export interface SLO {
 }
 
 /** Whether a successful request met every SLO given (a missing TTFT, e.g. non-streaming, fails a TTFT SLO). */
-export function meetsSlo(o: Outcome, slo: SLO): boolean {
+function meetsSlo(o: Outcome, slo: SLO): boolean {
   if (!o.ok) return false;
   if (slo.ttftMs !== undefined && !(o.ttftMs !== undefined && o.ttftMs <= slo.ttftMs)) return false;
   if (slo.e2eMs !== undefined && !(o.e2eMs !== undefined && o.e2eMs <= slo.e2eMs)) return false;

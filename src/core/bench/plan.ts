@@ -4,7 +4,7 @@ import { costUSD, lookupPrice, type PriceTable } from '../prices.js';
 import { suggestMapping } from '../models.js';
 
 /** Output tokens assumed for a request that sets no max_tokens (a typical chat answer). */
-export const DEFAULT_OUTPUT_ESTIMATE = 256;
+const DEFAULT_OUTPUT_ESTIMATE = 256;
 
 /** Tokens a request is expected to use: the local prompt count plus max_tokens (or the default). */
 export function outputEstimate(body: Record<string, unknown>): number {

@@ -22,7 +22,7 @@ function signed(v: number, digits = 1): string {
 }
 
 /** Relative difference below which a row names no better side. */
-export const NOISE = 0.02;
+const NOISE = 0.02;
 
 function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<Row, 'delta' | 'better'> {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return { delta: '—', better: null };
@@ -41,7 +41,7 @@ function ci(i: Interval | undefined): string | undefined {
 }
 
 /** Percentile order for the table: p99 first with --p99, then the rest, then max. */
-export function percentileOrder(pcts: number[], p99First: boolean): Array<number | 'max'> {
+function percentileOrder(pcts: number[], p99First: boolean): Array<number | 'max'> {
   const rest = pcts.filter((p) => !(p99First && p === 99));
   return [...(p99First && pcts.includes(99) ? [99] : []), ...rest, 'max'];
 }

@@ -5,6 +5,7 @@ export class Samples {
   private buf: Float64Array;
   private n = 0;
   private sortedCache: Float64Array | undefined;
+  private scratch: Float64Array | undefined;
   constructor(initial = 64) {
     this.buf = new Float64Array(initial);
   }
@@ -30,6 +31,20 @@ export class Samples {
     this.sortedCache ??= Float64Array.from(this.values()).sort();
     return this.sortedCache;
   }
+  /**
+   * The p-th percentile (nearest rank, as `percentile`) without sorting: O(n) selection on a
+   * reused scratch copy. For the live progress line, which would otherwise re-sort every sample
+   * on the event loop a few times a second while requests are being timed.
+   */
+  percentile(p: number): number {
+    if (this.sortedCache) return percentile(this.sortedCache, p);
+    const n = this.n;
+    if (n === 0) return NaN;
+    if (!this.scratch || this.scratch.length < n) this.scratch = new Float64Array(this.buf.length);
+    const a = this.scratch;
+    a.set(this.values());
+    return select(a, nearestRank(p, n) - 1, n);
+  }
   sum(): number {
     let s = 0;
     for (let i = 0; i < this.n; i++) s += this.buf[i]!;
@@ -45,9 +60,37 @@ export class Samples {
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
-  if (p <= 0) return sorted[0]!;
-  const rank = Math.ceil((p / 100) * n - 1e-9);
-  return sorted[Math.min(n, Math.max(1, rank)) - 1]!;
+  return sorted[nearestRank(p, n) - 1]!;
+}
+
+/** The 1-based nearest rank of the p-th percentile among n > 0 values: ceil(p/100·n), clamped to 1…n. */
+export function nearestRank(p: number, n: number): number {
+  if (p <= 0) return 1;
+  return Math.min(n, Math.max(1, Math.ceil((p / 100) * n - 1e-9)));
+}
+
+/** The k-th smallest (0-based) of a[0…n), by quickselect; reorders `a`. */
+function select(a: Float64Array, k: number, n: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 export interface Distribution {

@@ -3,12 +3,60 @@ import { createParser } from 'eventsource-parser';
 import type { ErrorClass } from './classify.js';
 import type { CallResult } from '../../adapters/bench-client.js';
 
+/** A streamed tool call as it builds up (its deltas carry the index, and pieces of name and arguments). */
+interface ToolAcc {
+  id?: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * The message chat-completion chunks add up to: content, reasoning, tool calls (joined by index)
+ * and finish_reason. Shared by the live client and the HAR reader, so both rebuild a stream alike.
+ */
+export class DeltaAccumulator {
+  /** null until a chunk carries a content string. */
+  content: string | null = null;
+  reasoning = '';
+  private readonly tools: ToolAcc[] = [];
+  finish: string | null = null;
+
+  /** Add one chunk's first choice; true when it carried output (content, reasoning text or a tool-call delta). */
+  add(choice: { delta?: Record<string, any>; finish_reason?: unknown }): boolean {
+    const delta = choice.delta ?? {};
+    let carries = false;
+    if (typeof delta.content === 'string') {
+      this.content = (this.content ?? '') + delta.content;
+      carries = delta.content.length > 0;
+    }
+    const r = delta.reasoning_content ?? delta.reasoning;
+    if (typeof r === 'string' && r.length > 0) {
+      this.reasoning += r;
+      carries = true;
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const tc of delta.tool_calls) {
+        const i = typeof tc?.index === 'number' ? tc.index : this.tools.length;
+        const t = (this.tools[i] ??= { name: '', arguments: '' });
+        if (tc?.id) t.id = tc.id;
+        if (tc?.function?.name) t.name += tc.function.name;
+        if (tc?.function?.arguments) t.arguments += tc.function.arguments;
+        carries = true;
+      }
+    }
+    if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finish = choice.finish_reason;
+    return carries;
+  }
+
+  /** The tool calls in index order (an index no delta used leaves no gap). */
+  toolCalls(): Array<{ id?: string; type: 'function'; function: { name: string; arguments: string } }> {
+    return this.tools.filter(Boolean).map((t) => ({ ...(t.id ? { id: t.id } : {}), type: 'function' as const, function: { name: t.name, arguments: t.arguments } }));
+  }
+}
+
 /** Server-sent events → timings and the reassembled completion (fills `res` as chunks arrive). */
 export class Sse {
-  private content = '';
-  private reasoning = '';
-  private readonly tools: Array<{ id?: string; name: string; arguments: string }> = [];
-  private finish: string | null = null;
+  private readonly msg = new DeltaAccumulator();
   private done = false;
   problem: { cls: ErrorClass; msg: string } | undefined;
   private lastContentAt: number | undefined;
@@ -49,28 +97,7 @@ export class Sse {
     }
     const choice = Array.isArray(j.choices) ? j.choices[0] : undefined;
     if (!choice) return;
-    const d = choice.delta ?? {};
-    let carries = false;
-    if (typeof d.content === 'string' && d.content.length > 0) {
-      this.content += d.content;
-      carries = true;
-    }
-    const r = d.reasoning_content ?? d.reasoning;
-    if (typeof r === 'string' && r.length > 0) {
-      this.reasoning += r;
-      carries = true;
-    }
-    if (Array.isArray(d.tool_calls)) {
-      for (const tc of d.tool_calls) {
-        const i = typeof tc.index === 'number' ? tc.index : this.tools.length;
-        const t = (this.tools[i] ??= { name: '', arguments: '' });
-        if (tc.id) t.id = tc.id;
-        if (tc.function?.name) t.name += tc.function.name;
-        if (tc.function?.arguments) t.arguments += tc.function.arguments;
-        carries = true;
-      }
-    }
-    if (choice.finish_reason) this.finish = choice.finish_reason;
+    const carries = this.msg.add(choice);
     if (carries) {
       // A role-only first chunk does not count: TTFT waits for real output.
       if (this.lastContentAt === undefined) res.ttftMs = this.now - this.t0;
@@ -81,16 +108,17 @@ export class Sse {
 
   end(fail: (c: ErrorClass, m: string) => CallResult): CallResult {
     const res = this.res;
-    const tools = this.tools;
+    const { content, reasoning, finish } = this.msg;
+    const tools = this.msg.toolCalls();
     res.completion = {
       ...(this.id ? { id: this.id } : {}),
       object: 'chat.completion',
       ...(res.responseModel ? { model: res.responseModel } : {}),
-      choices: [{ index: 0, message: { role: 'assistant', content: tools.length && !this.content ? null : this.content, ...(tools.length ? { tool_calls: tools.map((t) => ({ ...(t.id ? { id: t.id } : {}), type: 'function' as const, function: { name: t.name, arguments: t.arguments } })) } : {}), ...(this.reasoning ? { reasoning_content: this.reasoning } : {}) }, finish_reason: this.finish }],
+      choices: [{ index: 0, message: { role: 'assistant', content: tools.length && !content ? null : (content ?? ''), ...(tools.length ? { tool_calls: tools } : {}), ...(reasoning ? { reasoning_content: reasoning } : {}) }, finish_reason: finish }],
       ...(res.usage ? { usage: res.usage } : {}),
     };
     if (this.problem) return fail(this.problem.cls, this.problem.msg);
-    if (!this.done && !this.finish) return fail('truncated_stream', 'the stream ended without a finish_reason or [DONE]');
+    if (!this.done && !finish) return fail('truncated_stream', 'the stream ended without a finish_reason or [DONE]');
     res.ok = true;
     return res;
   }

@@ -165,16 +165,21 @@ export function summariseQuality(scores: PairScores[], threshold: number): Quali
   return s;
 }
 
+/**
+ * Offer one item to `kept`, the n lowest-similarity items so far (lowest first, ties keep arrival
+ * order). `make` builds the item only when it gets in, so a caller can defer costly fields.
+ */
+export function keepLeastSimilar<T extends { similarity: number }>(kept: T[], n: number, similarity: number, make: () => T): void {
+  if (n <= 0 || (kept.length >= n && similarity >= kept[kept.length - 1]!.similarity)) return;
+  let i = kept.length;
+  while (i > 0 && kept[i - 1]!.similarity > similarity) i--;
+  kept.splice(i, 0, make());
+  if (kept.length > n) kept.pop();
+}
+
 /** The n items with the lowest similarity, lowest first (ties keep input order); one pass, O(n) memory. */
 export function leastSimilar<T extends { similarity: number }>(items: Iterable<T>, n: number): T[] {
   const kept: T[] = [];
-  if (n <= 0) return kept;
-  for (const it of items) {
-    if (kept.length === n && it.similarity >= kept[n - 1]!.similarity) continue;
-    let i = kept.length;
-    while (i > 0 && kept[i - 1]!.similarity > it.similarity) i--;
-    kept.splice(i, 0, it);
-    if (kept.length > n) kept.pop();
-  }
+  for (const it of items) keepLeastSimilar(kept, n, it.similarity, () => it);
   return kept;
 }

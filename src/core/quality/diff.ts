@@ -7,7 +7,7 @@ export interface DiffPart {
 }
 
 /** Per side, at most this many tokens are aligned (the table is n·m); the rest is shown as removed/added. */
-export const DIFF_CAP = 1500;
+const DIFF_CAP = 1500;
 
 // Whitespace runs are tokens too, so joining the parts gives back the exact texts; CJK
 // characters are single tokens, as in the similarity metrics.

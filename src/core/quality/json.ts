@@ -43,7 +43,7 @@ const EMPTY_ARRAY = Symbol('[]');
 const EMPTY_OBJECT = Symbol('{}');
 
 /** Leaves by path ($.a.b[0] → value); empty objects/arrays are leaves too, so {} ≠ []. */
-export function jsonLeaves(v: unknown, path = '$', out = new Map<string, unknown>()): Map<string, unknown> {
+function jsonLeaves(v: unknown, path = '$', out = new Map<string, unknown>()): Map<string, unknown> {
   if (Array.isArray(v)) {
     if (v.length === 0) out.set(path, EMPTY_ARRAY);
     v.forEach((x, i) => jsonLeaves(x, `${path}[${i}]`, out));

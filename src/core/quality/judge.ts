@@ -20,7 +20,7 @@ function clip(s: string, n: number): string {
 }
 
 /** Render the conversation as "role: text" lines (text parts only). */
-export function renderConversation(request: ChatBody): string {
+function renderConversation(request: ChatBody): string {
   const lines = (Array.isArray(request.messages) ? request.messages : []).map((m) => {
     const r = m as { role?: unknown; content?: unknown };
     return `${typeof r.role === 'string' ? r.role : 'user'}: ${contentText(r.content)}`;
