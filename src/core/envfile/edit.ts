@@ -1,5 +1,5 @@
 /** Edits on the dotenv model that touch only the value (or the whole entry) and keep every other byte. */
-import { dotenvValue, parseEnv, printEnv, type EnvEntry, type EnvFile } from './parse.js';
+import { parseEnv, printEnv, type EnvEntry, type EnvFile } from './parse.js';
 
 /** The quote style of an entry's value source: ', ", ` or '' (unquoted). */
 export function quoteOf(entry: EnvEntry): string {
@@ -83,5 +83,3 @@ export function assertReadsBack(file: EnvFile, expect: Record<string, string | u
     if (seen[k] !== v) throw new Error(`internal check failed: ${k} would not read back as planned`);
   }
 }
-
-export { dotenvValue };
