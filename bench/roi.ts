@@ -137,7 +137,9 @@ process.exitCode = failed ? 1 : 0;
 /** Without /usr/bin/time: poll the child's VmHWM (peak RSS) in /proc until it exits. */
 async function pollPeak(file: string): Promise<{ peakMB: number; ms: number }> {
   const t = performance.now();
-  const child = spawn(process.execPath, [BIN, 'roi', file, '--json'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [BIN, 'roi', file, '--json'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c));
   let peak = 0;
   const timer = setInterval(() => {
     try {
@@ -147,7 +149,9 @@ async function pollPeak(file: string): Promise<{ peakMB: number; ms: number }> {
       /* exited */
     }
   }, 20);
-  await once(child, 'close');
+  const [code] = (await once(child, 'close')) as [number | null];
   clearInterval(timer);
+  // A failed run would report the small peak of an early exit as a PASS.
+  if (code !== 0) throw new Error(`holy roi exited ${code}: ${stderr.slice(-500)}`);
   return { peakMB: peak, ms: performance.now() - t };
 }

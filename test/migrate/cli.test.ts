@@ -262,6 +262,25 @@ describe('holy migrate / rollback', () => {
     assert.equal(read(d), text);
   });
 
+  test('a --var key whose name does not look secret stays masked when rollback restores it from the snapshot', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'holy-var-'));
+    // A key of no known shape, so only the variable's role can mask it (built here: no key-like literal tracked).
+    const odd = ['Zq8vN3xK', '7pL2mR9t', 'W4yB6cD1'].join('');
+    const text = `LLM_URL=https://api.openai.com/v1\nLLM_AUTH=${odd}\nHOLYSHEEP_API_KEY=${RELAY}\n`;
+    writeFileSync(join(d, '.env'), text, { mode: 0o600 });
+    const m = await holy(d, ['migrate', '--yes', '--json', '--var', 'LLM_URL=url', '--var', 'LLM_AUTH=key']);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(read(d), new RegExp(`^LLM_AUTH=${RELAY}$`, 'm'));
+    const dry = await holy(d, ['rollback', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^\+LLM_AUTH=/m);
+    const r = await holy(d, ['rollback', '--yes', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(d), text);
+    for (const t of [m.stdout, m.stderr, dry.stdout, dry.stderr, r.stdout, r.stderr]) assert.ok(!t.includes(odd), `key leaked: ${t}`);
+    assertNoKeys(m.stdout, m.stderr, dry.stdout, dry.stderr, r.stdout, r.stderr);
+  });
+
   test('end to end with the real binary: the README tour on fixtures/env/sample.env', async () => {
     const d = workdir();
     const dry = await spawnHoly(['migrate', '--env-file', '.env', '--dry-run'], { cwd: d });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as dotenvParse } from 'dotenv';
-import { parseEnv, printEnv, envValues, entriesOf } from '../../src/core/envfile/parse.js';
+import { parseEnv, printEnv, envValues, entriesOf, type EnvEntry } from '../../src/core/envfile/parse.js';
+import { UsageError } from '../../src/errors.js';
 import { encodeValue, setEntryValue, newEntry, appendEntry } from '../../src/core/envfile/edit.js';
 import { ROOT } from '../helpers/ctx.js';
 
@@ -96,6 +97,13 @@ describe('dotenv edits keep every other byte', () => {
     }
     assert.equal(encodeValue('x', "'"), "'x'");
     assert.throws(() => encodeValue('a\'b"c`d\\n\n'), /reads back/);
+  });
+
+  test('a value no quote style can hold is a usage error naming the variable, never showing the value', () => {
+    const secret = 'hs-Secret\'Value"With`Quotes #x';
+    for (const f of [() => newEntry('OPENAI_API_KEY', secret, '\n'), () => setEntryValue(parseEnv('OPENAI_API_KEY=old\n').tokens[0] as EnvEntry, secret)]) {
+      assert.throws(f, (e: unknown) => e instanceof UsageError && /OPENAI_API_KEY/.test(e.message) && !e.message.includes('Secret'));
+    }
   });
 
   test('appending to a file without a final newline adds one in the file style', () => {

@@ -29,6 +29,14 @@ describe('roi core', () => {
     assert.equal(countsOf(g!).requests, 5n);
   });
 
+  test('a single row near 2^53 added to a group already near 2^52 stays exact', () => {
+    const a = new Aggregator();
+    a.add('gpt-4.1', false, '', 1, 2 ** 52, 0, 0, NaN, NaN);
+    a.add('gpt-4.1', false, '', 1, Number.MAX_SAFE_INTEGER, 0, 0, NaN, NaN);
+    const [g] = a.groups;
+    assert.equal(countsOf(g!).input, 2n ** 52n + BigInt(Number.MAX_SAFE_INTEGER));
+  });
+
   test('IdSet finds every repeat and no false repeats among 300k distinct ids; string and byte hashes agree', () => {
     const s = new IdSet();
     for (let i = 0; i < 300_000; i++) assert.equal(s.add(`req-${i}`), true);

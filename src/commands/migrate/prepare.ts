@@ -10,6 +10,7 @@ import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { parseEnv, entriesOf, type EnvFile } from '../../core/envfile/parse.js';
 import { computePlan, DEFAULT_VARS, parseVarSpec, sameEndpoint, type Plan, type VarSpec } from '../../core/migrate/plan.js';
 import { restorePlan, type Snapshot } from '../../core/migrate/snapshot.js';
+import type { Format } from '../../core/migrate/formats.js';
 import { readSnapshot, snapshotPath } from '../../adapters/snapshot.js';
 import { resolveTarget } from '../../adapters/envwriter.js';
 
@@ -22,7 +23,7 @@ export interface MigrateOpts {
   yes?: boolean;
   apply?: boolean;
   out?: string;
-  format: 'dotenv' | 'sh' | 'k8s' | 'compose';
+  format: Format;
   force?: boolean;
   verify?: boolean;
   restart?: string;

@@ -50,7 +50,8 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
   const outFile = opts.out ? resolve(ctx.cwd, opts.out) : opts.format === 'dotenv' ? p.path : undefined;
   const outLabel = opts.out ?? p.label;
   const content = opts.format === 'dotenv' ? newText : renderFormat(opts.format, formatVars(p), k8sName(basename(p.label)));
-  const current = outFile ? await readFile(outFile, 'utf8').catch(() => undefined) : undefined;
+  // Editing in place: prepare already read this file (and planned from that text).
+  const current = outFile === p.path ? p.text : outFile ? await readFile(outFile, 'utf8').catch(() => undefined) : undefined;
   const changed = current !== content;
   steps.push({ step: 'plan', status: 'ok', ms: ctx.clock() - ps, detail: `${p.plan.changes.length} change(s) to ${p.label} (key from ${p.keySource})` });
 

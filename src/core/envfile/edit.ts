@@ -1,5 +1,6 @@
 /** Edits on the dotenv model that touch only the value (or the whole entry) and keep every other byte. */
-import { dotenvValue, parseEnv, printEnv, type EnvEntry, type EnvFile } from './parse.js';
+import { UsageError } from '../../errors.js';
+import { parseEnv, printEnv, type EnvEntry, type EnvFile } from './parse.js';
 
 /** The quote style of an entry's value source: ', ", ` or '' (unquoted). */
 export function quoteOf(entry: EnvEntry): string {
@@ -18,14 +19,18 @@ function readsBack(source: string, value: string): boolean {
 /**
  * Source text for a value, in the preferred quote style when that reads back exactly, else the
  * first style that does. Double quotes expand \n, so a value holding "\n" literally needs another style.
+ * `name` is the variable, for the error: the value itself may be a key, so it is never shown.
  */
-export function encodeValue(value: string, prefer = ''): string {
+export function encodeValue(value: string, prefer = '', name = 'a variable'): string {
   const styles = [prefer, '', "'", '"', '`'].filter((s, i, a) => a.indexOf(s) === i);
   for (const q of styles) {
     const src = q ? q + value + q : value;
     if (readsBack(src, value)) return src;
   }
-  throw new Error(`cannot write a dotenv value that reads back exactly: ${JSON.stringify(value.slice(0, 20))}…`);
+  throw new UsageError(
+    `the new value of ${name} cannot be written so that dotenv reads back exactly that value: no quoting (none, '…', "…" or \`…\`) holds it — it mixes quote characters with a #, a line break or spaces at an end.`,
+    'check where the value comes from (for a key: its key file or variable); holy does not print it.',
+  );
 }
 
 /** The entry with its value replaced, keeping prefix, quote style, spacing and inline comment. */
@@ -35,7 +40,7 @@ export function setEntryValue(entry: EnvEntry, value: string): EnvEntry {
   const trail = src.length - src.trimEnd().length;
   const coreStart = entry.valueStart + lead;
   const coreEnd = Math.max(coreStart, entry.valueEnd - trail);
-  let enc = encodeValue(value, quoteOf(entry));
+  let enc = encodeValue(value, quoteOf(entry), entry.key);
   let before = entry.text.slice(0, coreStart);
   // "KEY: value" needs whitespace after the colon; "KEY=" with an empty value has none to keep.
   if (/:$/.test(before) && enc !== '') before += ' ';
@@ -48,7 +53,7 @@ export function setEntryValue(entry: EnvEntry, value: string): EnvEntry {
 
 /** A new `KEY=value` entry. */
 export function newEntry(key: string, value: string, eol: string): EnvEntry {
-  const enc = encodeValue(value);
+  const enc = encodeValue(value, '', key);
   const prefix = `${key}=`;
   return { kind: 'entry', key, value, text: prefix + enc, eol, valueStart: prefix.length, valueEnd: prefix.length + enc.length, line: 0 };
 }
@@ -83,5 +88,3 @@ export function assertReadsBack(file: EnvFile, expect: Record<string, string | u
     if (seen[k] !== v) throw new Error(`internal check failed: ${k} would not read back as planned`);
   }
 }
-
-export { dotenvValue };

@@ -1,7 +1,6 @@
 /** Other ways to hand provider variables to an app: shell exports, a Kubernetes Secret + ConfigMap, a compose environment block. */
 
 export type Format = 'dotenv' | 'sh' | 'k8s' | 'compose';
-export const FORMATS: readonly Format[] = ['dotenv', 'sh', 'k8s', 'compose'];
 
 export interface FormatVar {
   name: string;

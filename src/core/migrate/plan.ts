@@ -1,5 +1,5 @@
 /** Migration plans as data: which provider lines change, computed from the env-file model without touching disk. */
-import { entriesOf, printEnv, type EnvEntry, type EnvFile } from '../envfile/parse.js';
+import { entriesOf, type EnvEntry, type EnvFile } from '../envfile/parse.js';
 import { appendEntry, assertReadsBack, cloneEnv, newEntry, setEntryValue } from '../envfile/edit.js';
 
 export type VarRole = 'url' | 'key';
@@ -110,9 +110,4 @@ export function computePlan(file: EnvFile, target: PlanTarget, vars: readonly Va
 function replaceToken(file: EnvFile, old: EnvEntry, next: EnvEntry): void {
   const i = file.tokens.indexOf(old);
   file.tokens[i] = next;
-}
-
-/** Whether applying the plan would change the file at all. */
-export function planChangesText(before: EnvFile, plan: Plan): boolean {
-  return printEnv(before) !== printEnv(plan.after);
 }

@@ -6,6 +6,8 @@ import { isSecretName, type Change, type Plan } from './plan.js';
 
 export interface SnapshotVar {
   key: string;
+  /** It holds a key (a --var NAME=key need not look like one by name): mask it when rollback shows it. Absent in older snapshots. */
+  secret?: boolean;
   /** The variable's assignments before migrating, exact text and line break; empty = it did not exist. */
   entries: Array<{ text: string; eol: string }>;
 }
@@ -37,7 +39,11 @@ export function makeSnapshot(before: EnvFile, plan: Plan, meta: { createdAt: str
     ...meta,
     finalEol: endsWithEol(text),
     afterSha256: sha256(printEnv(plan.after)),
-    vars: keys.map((key) => ({ key, entries: entriesOf(before, key).map((e) => ({ text: e.text, eol: e.eol })) })),
+    vars: keys.map((key) => ({
+      key,
+      secret: plan.changes.some((c) => c.key === key && c.secret),
+      entries: entriesOf(before, key).map((e) => ({ text: e.text, eol: e.eol })),
+    })),
   };
 }
 
@@ -52,6 +58,7 @@ export function snapshotProblem(s: unknown): string | undefined {
   for (const [i, v] of (o.vars as unknown[]).entries()) {
     const r = v as Record<string, unknown>;
     if (typeof r?.key !== 'string' || !Array.isArray(r.entries)) return `vars[${i}] needs "key" and "entries"`;
+    if (r.secret !== undefined && typeof r.secret !== 'boolean') return `vars[${i}].secret must be true or false`;
     for (const e of r.entries as unknown[]) {
       const x = e as Record<string, unknown>;
       if (typeof x?.text !== 'string' || typeof x.eol !== 'string') return `vars[${i}].entries needs {"text","eol"} strings`;
@@ -75,7 +82,7 @@ export function restorePlan(file: EnvFile, snap: Snapshot): Plan {
   }
   for (const v of snap.vars) {
     const cur = entriesOf(after, v.key);
-    const secret = isSecretName(v.key);
+    const secret = v.secret === true || isSecretName(v.key);
     const n = Math.max(cur.length, v.entries.length);
     for (let i = 0; i < n; i++) {
       const c = cur[i];

@@ -78,6 +78,9 @@ export class Aggregator {
   /** Add one row of token counts; t0/t1 are its start/end in epoch ms (NaN when unknown). */
   add(model: string, batch: boolean, dim: string, requests: number, input: number, cached: number, output: number, t0: number, t1: number): void {
     const g = this.group(model, batch, dim);
+    // A group holds at most 2^52 and a row at most 2^53 − 1: their sum could pass 2^53 and round,
+    // so a row above 2^52 (rare) first moves the group into the spill and is added to zero.
+    if (requests > SPILL || input > SPILL || cached > SPILL || output > SPILL) spill(g);
     g.requests += requests;
     g.input += input;
     g.cached += cached;

@@ -2,7 +2,6 @@
 import { Decimal } from 'decimal.js';
 
 export type Currency = 'CNY' | 'USD';
-export const CURRENCIES: readonly Currency[] = ['CNY', 'USD'];
 
 /** The exchange and relay rates every roi figure depends on. */
 export interface Rates {
