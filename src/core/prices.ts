@@ -1,5 +1,5 @@
 /** The price table shared by models, bench and roi: USD per 1M tokens, exact decimals, a source on every row. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from './decimal.js';
 import { UsageError } from '../errors.js';
 import { normaliseModel } from './models.js';
 

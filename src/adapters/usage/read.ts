@@ -1,5 +1,5 @@
 /** Reading usage files into an Aggregator: format detection, validation with file:line, dedupe, progress. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../../core/decimal.js';
 import type { Ctx } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { Aggregator } from '../../core/roi/aggregate.js';

@@ -1,5 +1,5 @@
 /** `holy bench`: scan traffic → plan and cost guard → keys → paired replay → summary, files, gates. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../../core/decimal.js';
 import type { Ctx } from '../../context.js';
 import { CheckFailed, Interrupted, UsageError } from '../../errors.js';
 import type { Invocation } from '../kit.js';

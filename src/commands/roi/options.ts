@@ -1,5 +1,5 @@
 /** `holy roi` flags → validated options (every bad value is a UsageError naming its flag). */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../../core/decimal.js';
 import { UsageError } from '../../errors.js';
 import type { Currency, Rates } from '../../core/roi/money.js';
 import type { Migration } from '../../core/roi/roi.js';

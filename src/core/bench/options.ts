@@ -1,4 +1,5 @@
 /** `holy bench` flags as given on the command line → validated options. Pure: every problem names its flag. */
+import { MAX_TIMEOUT_MS } from '../profiles.js';
 import { UsageError } from '../../errors.js';
 import { parsePercentiles, PercentileError } from './samples.js';
 import type { LoadMode } from './schedule.js';
@@ -78,11 +79,12 @@ export interface BenchOptions {
   force: boolean;
 }
 
-function num(v: string | undefined, flag: string, what: { min?: number; int?: boolean; positive?: boolean; example: string }): number | undefined {
+function num(v: string | undefined, flag: string, what: { min?: number; max?: number; int?: boolean; positive?: boolean; example: string }): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   const bad = !Number.isFinite(n) || v.trim() === '' || (what.int && !Number.isInteger(n)) || (what.positive && n <= 0) || (what.min !== undefined && n < what.min);
   if (bad) throw new UsageError(`${flag} ${JSON.stringify(v)} is not ${what.int ? 'a whole number' : 'a number'}${what.positive ? ' above 0' : what.min !== undefined ? ` ≥ ${what.min}` : ''}; write e.g. ${flag} ${what.example}.`);
+  if (what.max !== undefined && n > what.max) throw new UsageError(`${flag} ${v} is above the largest value holy can wait for (${what.max}); write e.g. ${flag} ${what.example}.`);
   return n;
 }
 
@@ -159,7 +161,8 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
     warmup: opt('--warmup', f.warmup, { int: true, min: 0, example: '5' }) ?? 0,
     stream,
     modelMap: parseModelMap(f.modelMap),
-    timeoutMs: opt('--timeout', f.timeout, { positive: true, example: '30000' }),
+    // Node turns a timer above 2^31−1 ms into 1 ms: refuse it rather than time out at once.
+    timeoutMs: opt('--timeout', f.timeout, { positive: true, max: MAX_TIMEOUT_MS, example: '30000' }),
     retries: opt('--retries', f.retries, { int: true, min: 0, example: '2' }) ?? 0,
     rpm: opt('--rpm', f.rpm, { positive: true, example: '500' }),
     tpm: opt('--tpm', f.tpm, { positive: true, example: '200000' }),

@@ -1,5 +1,5 @@
 /** The plan shown by --dry-run and checked by the cost guard: requests, estimated tokens and cost. Pure. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 import { costUSD, lookupPrice, type PriceTable } from '../prices.js';
 import { suggestMapping } from '../models.js';
 

@@ -29,6 +29,11 @@ function renderConversation(request: ChatBody): string {
   return text.length <= MAX_REQUEST_CHARS ? text : `[… earlier conversation cut]\n${text.slice(-MAX_REQUEST_CHARS)}`;
 }
 
+/** An answer cannot close its own section early: its answer/conversation tags are neutralised. */
+function fence(text: string): string {
+  return text.replace(/<(\/?)(answer_[ab]|conversation)>/gi, '<$1$2\u200b>');
+}
+
 /** The pairwise prompt: the conversation, answer A and answer B, and a one-word reply format. */
 export function judgePrompt(request: ChatBody, answerA: string, answerB: string): string {
   return [
@@ -42,11 +47,11 @@ export function judgePrompt(request: ChatBody, answerA: string, answerB: string)
     '</conversation>',
     '',
     '<answer_a>',
-    clip(answerA, MAX_ANSWER_CHARS),
+    fence(clip(answerA, MAX_ANSWER_CHARS)),
     '</answer_a>',
     '',
     '<answer_b>',
-    clip(answerB, MAX_ANSWER_CHARS),
+    fence(clip(answerB, MAX_ANSWER_CHARS)),
     '</answer_b>',
     '',
     'Reply with exactly one word: A if answer A is better, B if answer B is better, TIE if they are equally good.',

@@ -1,5 +1,5 @@
 /** Summing usage rows into groups with exact integer token counts (no pricing here). */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 
 /** One group of rows: a model id, batch or not, and the --by value. Counts are exact integers. */
 export interface Group {

@@ -1,5 +1,5 @@
 /** Money in roi: exact decimals, every figure with its currency, rounding only for display. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 
 export type Currency = 'CNY' | 'USD';
 

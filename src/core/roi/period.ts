@@ -1,5 +1,5 @@
 /** The period the data covers, and the monthly run-rate factor derived from it. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 import { UsageError } from '../../errors.js';
 import { isoSecond } from './time.js';
 

@@ -1,5 +1,5 @@
 /** Pricing summed groups once each: list USD at official prices and at the relay's prices. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 import { UsageError } from '../../errors.js';
 import { costUSD, lookupPrice, type PriceRow, type PriceTable } from '../prices.js';
 import { closestModels } from '../models.js';

@@ -1,5 +1,5 @@
 /** The roi result as data: totals, per-model and per-group tables, run-rates, ROI and sensitivity. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 import { addCounts, zeroCounts, type Counts } from './aggregate.js';
 import { newCost, oldCost, type Currency, type Rates } from './money.js';
 import type { Period } from './period.js';

@@ -1,5 +1,5 @@
 /** Migration cost, first-year ROI, payback, and the sensitivity of savings to the rate and markup. */
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 import { UsageError } from '../../errors.js';
 import { DAYS_PER_MONTH } from './period.js';
 import { newCost, oldCost, type Currency, type Rates } from './money.js';
