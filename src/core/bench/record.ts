@@ -41,22 +41,16 @@ export interface ResultLine {
 const r3 = (v: number | undefined | null): number | null => (v === undefined || v === null || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000);
 
 /** Build a results line; `body` is the completion (or error body) received. */
-export function resultLine(a: {
-  id: string;
-  role: 'old' | 'new';
-  provider: string;
-  file: string;
-  line: number;
-  pair: number;
+export function resultLine(
+  a: Pick<ResultLine, 'id' | 'role' | 'provider' | 'file' | 'line' | 'pair' | 'model' | 'request' | 'status'> & {
+  /** Epoch ms; written as ISO. */
   startedAt: number;
-  model: string;
-  request: Record<string, unknown>;
-  status: number;
   body: unknown;
   errorMessage?: string;
   outcome: Outcome;
   similarity?: number;
-}): ResultLine {
+},
+): ResultLine {
   const o = a.outcome;
   const itl = o.itl.length ? Float64Array.from(o.itl).sort() : undefined;
   return {
