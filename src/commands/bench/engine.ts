@@ -1,7 +1,8 @@
 /** The load loop: pairs of sends (old and new, order alternating) on a closed, open or replay schedule. */
 import { setMaxListeners } from 'node:events';
 import type { Ctx } from '../../context.js';
-import type { ChatBody, TrafficItem } from '../../adapters/traffic/types.js';
+import type { TrafficItem } from '../../adapters/traffic/types.js';
+import { completionText, type ChatBody } from '../../core/chat.js';
 import { PairStats, type SLO } from '../../core/bench/metrics.js';
 import { poissonOffsets, ReplayClock, type LoadMode } from '../../core/bench/schedule.js';
 import { resultLine, csvRow } from '../../core/bench/record.js';
@@ -70,8 +71,7 @@ export function prepareBody(body: ChatBody, model: string, stream: EngineConfig[
 }
 
 function text(body: unknown): string {
-  const v = viewFromCompletion(body);
-  return (v.content ?? '') + (v.toolCalls ?? []).map((t) => `\n[tool ${t.name}(${t.arguments})]`).join('');
+  return completionText(body, 'display');
 }
 
 /** Run every job; returns when all are done, the duration is up, or Ctrl-C (after ≤ 2 s of grace). */

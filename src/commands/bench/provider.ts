@@ -1,12 +1,13 @@
 /** One side of the comparison at run time: its HTTP client, limits, breaker and stats, and how it sends. */
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
-import { sendChat, type CallOptions, type CallResult } from '../../adapters/bench-client.js';
+import { sendChat, type CallOptions } from '../../adapters/provider/index.js';
+import { completionText, type CallResult, type ChatBody } from '../../core/chat.js';
 import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
 import { countTextTokens } from '../../core/tokens.js';
-import type { ChatBody, RecordedResponse } from '../../adapters/traffic/types.js';
+import type { RecordedResponse } from '../../adapters/traffic/types.js';
 
 export interface Side {
   role: 'old' | 'new';
@@ -43,12 +44,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function outputText(c: CallResult['completion']): string {
-  const m = c?.choices?.[0]?.message;
-  if (!m) return '';
-  return (m.content ?? '') + (m.reasoning_content ?? '') + (m.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join('');
 }
 
 /** Output tokens: the server's usage.completion_tokens, else the local tokenizer (and say which). */
@@ -110,7 +105,7 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   if (call.responseModel) outcome.responseModel = call.responseModel;
   if (stream) outcome.usageSeen = call.usageSeen;
   if (call.ok) {
-    const t = outputTokens(call.usage, outputText(call.completion), model);
+    const t = outputTokens(call.usage, completionText(call.completion, 'tokens'), model);
     outcome.outputTokens = t.n;
     outcome.outputTokensSource = t.source;
     if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
@@ -141,8 +136,7 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
     // The live client's rule, so the same 429 lands in the same class on both sides.
     o.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
-    const c = b as CallResult['completion'];
-    const t = outputTokens(b!.usage, outputText(c), model);
+    const t = outputTokens(b!.usage, completionText(b, 'tokens'), model);
     o.outputTokens = t.n;
     o.outputTokensSource = t.source;
     if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;

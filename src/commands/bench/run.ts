@@ -18,7 +18,7 @@ import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
-import { listModels } from '../../adapters/bench-client.js';
+import { listedIds } from '../../adapters/provider/index.js';
 import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
@@ -131,7 +131,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     await live.old?.http.close();
     await live.new?.http.close();
   };
-  const served = await listModels({ dispatcher: live.new!.http.dispatcher, baseURL: live.new!.baseURL, key: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
+  const served = await listedIds(ctx, live.new!.http, { baseURL: live.new!.baseURL, apiKey: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
   const mapping = resolveMapping(models, o.modelMap, served);
   const plan = planFor(mapping, served ? undefined : `could not list ${newP.name}'s models, so only --model-map rewrites models`);
   const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
