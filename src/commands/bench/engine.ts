@@ -75,7 +75,7 @@ function text(body: unknown): string {
 }
 
 /** Run every job; returns when all are done, the duration is up, or Ctrl-C (after ≤ 2 s of grace). */
-export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, neu: Side, cfg: EngineConfig): Promise<EngineResult> {
+export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Side, newSide: Side, cfg: EngineConfig): Promise<EngineResult> {
   const runAbort = new AbortController();
   // Every in-flight request listens on this one signal; the default limit of 10 would warn.
   setMaxListeners(0, runAbort.signal);
@@ -107,8 +107,8 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
 
   const runPair = async (job: Job, intendedAt?: number): Promise<void> => {
     // Alternate which provider is asked first, so neither always gets the warm connection or cache.
-    const first = job.index % 2 === 0 ? old : neu;
-    const second = first === old ? neu : old;
+    const first = job.index % 2 === 0 ? oldSide : newSide;
+    const second = first === oldSide ? newSide : oldSide;
     const pa = sendSide(first, job, intendedAt);
     const pb = sendSide(second, job, intendedAt);
     let a: Sent;
@@ -122,8 +122,8 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       }
       throw e;
     }
-    const so = first === old ? a : b;
-    const sn = first === old ? b : a;
+    const so = first === oldSide ? a : b;
+    const sn = first === oldSide ? b : a;
     if (job.index < cfg.warmup) return;
     // Scoring and writing wait until the I/O callbacks already due have run (and taken their
     // timestamps), so this pair's work never inflates another request's measured latency.
@@ -136,11 +136,11 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }));
       if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
     }
-    old.stats.add(so.outcome, cfg.slo);
-    neu.stats.add(sn.outcome, cfg.slo);
+    oldSide.stats.add(so.outcome, cfg.slo);
+    newSide.stats.add(sn.outcome, cfg.slo);
     pairs.add(so.outcome, sn.outcome);
     done++;
-    if (cfg.out || cfg.csv) for (const [side, s] of [[old, so], [neu, sn]] as const) {
+    if (cfg.out || cfg.csv) for (const [side, s] of [[oldSide, so], [newSide, sn]] as const) {
       const line = resultLine({
         id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
         startedAt: s.startedAt, model: job.item.body.model, request: s.request,

@@ -129,20 +129,20 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   if (!rec) return { outcome: failed('not_recorded', model, stream, at), request: body, startedAt: recordedAt ?? ctx.now(), status: 0, body: null, errorMessage: 'no recorded response for this request' };
   const b = rec.body as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown[]; error?: { code?: string; type?: string } } | undefined;
   const ok = rec.status > 0 && rec.status < 400 && !rec.error && !!b && Array.isArray(b.choices);
-  const o: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
-  if (rec.ttftMs !== undefined) o.ttftMs = rec.ttftMs;
-  if (rec.e2eMs !== undefined) o.e2eMs = rec.e2eMs;
+  const outcome: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
+  if (rec.ttftMs !== undefined) outcome.ttftMs = rec.ttftMs;
+  if (rec.e2eMs !== undefined) outcome.e2eMs = rec.e2eMs;
   if (!ok) {
     // The live client's rule, so the same 429 lands in the same class on both sides.
-    o.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
+    outcome.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
     const t = outputTokens(b!.usage, completionText(b, 'tokens'), model);
-    o.outputTokens = t.n;
-    o.outputTokensSource = t.source;
-    if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;
-    if (b!.model) o.responseModel = b!.model;
-    const tp = tpot(o.e2eMs, o.ttftMs, t.n);
-    if (tp !== undefined) o.tpotMs = tp;
+    outcome.outputTokens = t.n;
+    outcome.outputTokensSource = t.source;
+    if (typeof b!.usage?.prompt_tokens === 'number') outcome.promptTokens = b!.usage.prompt_tokens;
+    if (b!.model) outcome.responseModel = b!.model;
+    const tp = tpot(outcome.e2eMs, outcome.ttftMs, t.n);
+    if (tp !== undefined) outcome.tpotMs = tp;
   }
-  return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
+  return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
 }

@@ -28,7 +28,7 @@ import { makeJudge, type JudgeTally } from './judge.js';
 import { writeReport } from './report.js';
 import { renderPlan, renderResult } from './render.js';
 
-export interface Plan {
+export interface BenchPlan {
   files: TrafficStats['files'];
   skippedEndpoints: Record<string, number>;
   problems: TrafficStats['problems'];
@@ -47,7 +47,7 @@ export interface Plan {
 }
 
 export interface BenchResult {
-  plan: Plan;
+  plan: BenchPlan;
   summary: BenchSummary;
   worst: WorstPair[];
   judge?: JudgeTally;
@@ -81,7 +81,7 @@ function makeSide(role: 'old' | 'new', name: string, o: BenchOptions, live: Side
 }
 
 /** Everything but rendering: returns the plan alone for --dry-run. */
-export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ plan: Plan; result?: BenchResult }> {
+export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ plan: BenchPlan; result?: BenchResult }> {
   const prov = await loadProviders(ctx, g);
   const oldP = o.oldRecorded ? undefined : pickProfile(prov, o.old ?? prov.old, '--old');
   const newP = pickProfile(prov, o.new ?? prov.new, '--new');
@@ -101,7 +101,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
 
   const timeout = (p: Profile) => o.timeoutMs ?? p.timeoutMs;
   const oldPlan = oldP ? providerPlan(oldP.name, uses, table, (m) => m) : { name: 'recorded', recorded: true as const };
-  const planFor = (mapping: MappingEntry[], note?: string): Plan => {
+  const planFor = (mapping: MappingEntry[], note?: string): BenchPlan => {
     const to = new Map(mapping.map((m) => [m.from, m.to]));
     const newPlan = providerPlan(newP.name, uses, table, (m) => to.get(m) ?? m);
     const total = new Decimal(newPlan.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0);

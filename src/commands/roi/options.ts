@@ -36,7 +36,7 @@ export interface RoiFlags {
   md?: boolean;
 }
 
-export type Format = 'json' | 'csv' | 'md' | 'out';
+export type RoiFormat = 'json' | 'csv' | 'md' | 'out';
 
 export interface RoiOptions {
   files: string[];
@@ -56,7 +56,7 @@ export interface RoiOptions {
   skipBadRows: boolean;
   fxRange: Decimal[];
   markupRange: Decimal[];
-  format: Format;
+  format: RoiFormat;
 }
 
 /** Validate flags; `json` is the global --json. */
