@@ -52,7 +52,7 @@ export function outputTokens(usage: { completion_tokens?: number } | undefined, 
   return { n: countTextTokens(text, model), source: 'local' };
 }
 
-/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens. */
+/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens (docs/definitions.md). */
 export function tpot(e2e: number | undefined, ttft: number | undefined, tokens: number | undefined): number | undefined {
   if (e2e === undefined || ttft === undefined || tokens === undefined || tokens < 2) return undefined;
   return (e2e - ttft) / (tokens - 1);
