@@ -12,7 +12,7 @@ import { mix, rng } from './rng.js';
 
 export type { FaultRule, MockFault } from './faults.js';
 
-export interface MockLatency { ttftMs?: number; perTokenMs?: number; jitterMs?: number; seed?: number }
+interface MockLatency { ttftMs?: number; perTokenMs?: number; jitterMs?: number; seed?: number }
 export interface MockOptions {
   host?: string;
   port?: number;
@@ -33,7 +33,7 @@ export interface MockOptions {
   clock?: () => number;
   now?: () => number;
 }
-export interface MockRequestLog { method: string; path: string; authorized: boolean; model?: string; stream?: boolean; at: number }
+interface MockRequestLog { method: string; path: string; authorized: boolean; model?: string; stream?: boolean; at: number }
 export interface MockServer {
   url: string;
   port: number;

@@ -13,7 +13,7 @@ import { openSource } from './source.js';
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
 export const BY_VALUES: readonly By[] = ['model', 'tenant', 'project', 'api_key', 'day', 'month'];
 
-export interface ReadOpts {
+interface ReadOpts {
   by: By;
   columns?: Partial<Record<Field, string>>;
   skipBadRows: boolean;
@@ -21,7 +21,7 @@ export interface ReadOpts {
   onProgress?: (file: string, bytes: number, rows: number, size: number | undefined) => void;
 }
 
-export interface FileSummary {
+interface FileSummary {
   file: string;
   format: FormatId;
   label: string;

@@ -26,7 +26,7 @@ export interface WorstPair {
   newText: string;
 }
 
-export interface EngineConfig {
+interface EngineConfig {
   load: LoadMode;
   warmup: number;
   durationMs?: number;
@@ -44,7 +44,7 @@ export interface EngineConfig {
   onProgress(): void;
 }
 
-export interface EngineResult {
+interface EngineResult {
   pairs: PairStats;
   scores: PairScores[];
   worst: WorstPair[];

@@ -27,7 +27,7 @@ export interface VerifyReport {
   providers: Array<{ name: string; baseURL: string; keySource: string; keyMasked: string; proxy?: string }>;
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   providers?: string[];
   model?: string;
   force?: boolean;
