@@ -18,6 +18,8 @@ export interface FakeOpts {
   stdoutTTY?: boolean;
   stderrTTY?: boolean;
   stdinTTY?: boolean;
+  /** Replace the monotonic clock (ms), e.g. one that steps on every read, so timing-driven output does not depend on the machine's speed. */
+  clock?: () => number;
 }
 
 function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
@@ -43,7 +45,7 @@ export function fakeCtx(o: FakeOpts = {}): FakeCtx {
     env: { ...(o.env ?? {}) },
     cwd: o.cwd ?? process.cwd(),
     now: () => Date.now(),
-    clock: () => performance.now(),
+    clock: o.clock ?? (() => performance.now()),
     signal: ac.signal,
     platform: process.platform,
     out: out.text,
@@ -97,3 +99,9 @@ export function spawnHoly(
 
 /** Repo root (for fixtures). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A clock that starts at `from` and moves `step` ms on every read: time passes exactly as fast as the code looks at it. */
+export function steppingClock(step: number, from = 0): () => number {
+  let t = from - step;
+  return () => (t += step);
+}
