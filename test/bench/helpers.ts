@@ -1,10 +1,10 @@
 /** Shared set-up for bench command tests: two mocks, a temp folder with traffic, and an in-process runner. */
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeCtx } from '../helpers/ctx.js';
 import { main } from '../../src/cli.js';
 import { startMock, type MockOptions, type MockServer } from '../../src/mock/server.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const OLD_KEY = 'hs-oldtestkey0001';
 export const NEW_KEY = 'hs-newtestkey0002';
@@ -22,7 +22,7 @@ export interface Pair {
 export async function mocks(oldOpts: MockOptions = {}, newOpts: MockOptions = {}): Promise<Pair> {
   const old = await startMock({ key: OLD_KEY, label: 'old', ...oldOpts });
   const neu = await startMock({ key: NEW_KEY, label: 'new', ...newOpts });
-  const dir = mkdtempSync(join(tmpdir(), 'holy-bench-'));
+  const dir = tempDir('holy-bench-');
   return {
     old,
     neu,

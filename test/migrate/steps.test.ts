@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../../src/mock/server.js';
 import { runHoly, ROOT } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'fixtures', 'env');
 const RELAY = 'hs-test-0000000000000000';
@@ -14,7 +14,7 @@ const OFFICIAL = 'sk-proj-fake-0000';
 const posix = process.platform !== 'win32';
 
 function workdir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'holy-steps-'));
+  const d = tempDir('holy-steps-');
   copyFileSync(join(FIX, 'sample.env'), join(d, '.env'));
   chmodSync(join(d, '.env'), 0o600);
   return d;
@@ -80,7 +80,7 @@ describe('rollback --verify', () => {
   test('verifies the key about to be written against an ad-hoc --to NAME=URL target', async () => {
     const mock = await startMock({ key: 'sk-proj-fake-0000', label: 'official-ish' });
     try {
-      const d = mkdtempSync(join(tmpdir(), 'holy-rbv-'));
+      const d = tempDir('holy-rbv-');
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(d, '.env'), `OPENAI_API_KEY=${RELAY}\nOPENAI_BASE_URL=https://api.holysheep.ai/v1\n`, { mode: 0o600 });
       const bad = await runHoly(['rollback', '--yes', '--verify', '--to', `mock=${mock.url}`, '--key-from-env', 'K', '--force'], { cwd: d, env: { K: 'sk-proj-fake-9999' } });

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { fakeCtx, runHoly, HOLY_BIN, type FakeCtx } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Start `holy mock` in-process; resolves once the URL (or JSON) is on stdout. */
 async function startCli(argv: string[], env: Record<string, string> = {}): Promise<{ ctx: FakeCtx; done: Promise<number>; stdout: () => string }> {
@@ -57,7 +57,7 @@ test('--json prints {url, port, label, models} as the one JSON document; the key
 });
 
 test('--key-env and --key-file mock=PATH supply the key', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'holy-mock-'));
+  const dir = tempDir('holy-mock-');
   try {
     await writeFile(join(dir, 'mock.key'), 'file-key-123456\n');
     const a = await startCli(['--key-env', 'MY_MOCK_KEY'], { MY_MOCK_KEY: 'env-key-654321' });

@@ -1,18 +1,18 @@
 /** Shared test setup for verify and models: mocks on loopback, a config file naming them, and a runner that checks masking. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock, type MockOptions, type MockServer } from '../../src/mock/server.js';
 import { runHoly, type FakeOpts } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const OLD_KEY = 'hs-test-0000000000000000';
 export const NEW_KEY = 'hs-test-1111111111111111';
 
 /** A temp dir with holy.config.json mapping provider names to base URLs. */
 export function tempConfig(providers: Record<string, string | Record<string, unknown>>, extra: Record<string, unknown> = {}): { dir: string; file: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'holy-verify-'));
+  const dir = tempDir('holy-verify-');
   const file = join(dir, 'holy.config.json');
   const p = Object.fromEntries(Object.entries(providers).map(([k, v]) => [k, typeof v === 'string' ? { baseURL: v } : v]));
   writeFileSync(file, JSON.stringify({ providers: p, ...extra }));
