@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
+import { closedPort } from '../verify/setup.js';
 import { sendChat, type CallOptions } from '../../src/adapters/bench-client.js';
 
 // A scripted SSE server: each path plays one script, so timings are known exactly.
@@ -163,7 +164,7 @@ describe('bench client timing', () => {
     assert.ok(!e.errorMessage!.includes(KEY), e.errorMessage);
     assert.equal((await call('/html', { body: { model: 'm', messages: [] } })).errorClass, 'malformed_response');
     assert.equal((await call('/nope', { body: { model: 'm', messages: [] } })).errorClass, 'http_404');
-    const dead = await sendChat({ dispatcher: agent, baseURL: 'http://127.0.0.1:9', body: { model: 'm', messages: [] }, timeoutMs: 2000, clock: () => performance.now(), now: () => Date.now() });
+    const dead = await sendChat({ dispatcher: agent, baseURL: `http://127.0.0.1:${await closedPort()}`, body: { model: 'm', messages: [] }, timeoutMs: 2000, clock: () => performance.now(), now: () => Date.now() });
     assert.equal(dead.errorClass, 'connect_error');
   });
 });

@@ -74,11 +74,11 @@ export const HOLY_BIN = fileURLToPath(new URL('../../../bin/holy.js', import.met
 /** Spawn the real CLI (end-to-end), with a clean env unless given. */
 export function spawnHoly(
   argv: string[],
-  o: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; timeoutMs?: number } = {},
+  o: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // "--" as in bin/holy.js's shebang: Node 20 would otherwise claim holy's --env-file flag.
-    const child = spawn(process.execPath, ['--', HOLY_BIN, ...argv], {
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--', HOLY_BIN, ...argv], {
       cwd: o.cwd ?? process.cwd(),
       env: { PATH: process.env.PATH, ...(o.env ?? {}) } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -5,7 +5,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startMock } from '../../src/mock/server.js';
-import { runHoly, ROOT } from '../helpers/ctx.js';
+import { runHoly, spawnHoly, ROOT } from '../helpers/ctx.js';
+import { pathToFileURL } from 'node:url';
+
+const POWER_CUT = pathToFileURL(join(ROOT, 'dist', 'test', 'helpers', 'power-cut.js')).href;
 import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'fixtures', 'env');
@@ -153,22 +156,13 @@ describe('--notify', () => {
 
 describe('an interrupted write', () => {
   test('a crash between the temp write and the rename leaves .env intact, no snapshot, and says so (exit 1)', async () => {
-    const { hooks } = await import('../../src/commands/migrate/run.js');
+    // The real binary, with rename(2) onto .env failing in that process only (see helpers/power-cut.ts).
     const d = workdir();
-    hooks.write = {
-      beforeRename() {
-        throw Object.assign(new Error('simulated power cut'), { code: 'EIO' });
-      },
-    };
-    try {
-      const r = await runHoly(['migrate', '--yes'], { cwd: d });
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /could not write \.env \(EIO\); the original is unchanged\.\nhint: a backup is at \.env\.bak\./);
-      assert.equal(read(d), original());
-      const { readdirSync } = await import('node:fs');
-      assert.deepEqual(readdirSync(d).filter((f) => !f.startsWith('.env.bak.')), ['.env']);
-    } finally {
-      hooks.write = undefined;
-    }
+    const r = await spawnHoly(['migrate', '--yes'], { cwd: d, nodeArgs: ['--import', POWER_CUT] });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /could not write \.env \(EIO\); the original is unchanged\.\nhint: a backup is at \.env\.bak\./);
+    assert.equal(read(d), original());
+    const { readdirSync } = await import('node:fs');
+    assert.deepEqual(readdirSync(d).filter((f) => !f.startsWith('.env.bak.')), ['.env']);
   });
 });

@@ -1,7 +1,7 @@
 /** Shared test setup for verify and models: mocks on loopback, a config file naming them, and a runner that checks masking. */
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startMock, type MockOptions, type MockServer } from '../../src/mock/server.js';
 import { runHoly, type FakeOpts } from '../helpers/ctx.js';
@@ -19,13 +19,22 @@ export function tempConfig(providers: Record<string, string | Record<string, unk
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A port that nothing listens on: bind an ephemeral one, then close it. */
+/**
+ * A loopback port that refuses connections. Closing an ephemeral listener and reusing its port races with every
+ * other test binding port 0 (the kernel may hand the same port out again), so use a privileged port instead:
+ * port-0 binds never get one (they come from the ephemeral range) and no test binds a fixed port. The first
+ * candidate that refuses is used.
+ */
 export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (const port of [1, 9, 47, 79, 101]) {
+    const refused = await new Promise<boolean>((done) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => (s.destroy(), done(false)));
+      s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no refusing privileged port on 127.0.0.1; the connection-refused tests need one');
 }
 
 export interface World {
