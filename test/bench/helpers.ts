@@ -53,8 +53,8 @@ export interface Run {
 }
 
 /** Run `holy bench …` in-process; abortAfterMs simulates Ctrl-C. */
-export async function bench(argv: string[], env: Record<string, string>, o: { cwd?: string; abortAfterMs?: number; abortWhen?: () => boolean } = {}): Promise<Run> {
-  const ctx = fakeCtx({ env, ...(o.cwd ? { cwd: o.cwd } : {}) });
+export async function bench(argv: string[], env: Record<string, string>, o: { cwd?: string; abortAfterMs?: number; abortWhen?: () => boolean; clock?: () => number } = {}): Promise<Run> {
+  const ctx = fakeCtx({ env, ...(o.cwd ? { cwd: o.cwd } : {}), ...(o.clock ? { clock: o.clock } : {}) });
   const t = o.abortAfterMs !== undefined ? setTimeout(() => ctx.abort(), o.abortAfterMs) : undefined;
   const poll = o.abortWhen ? setInterval(() => o.abortWhen!() && ctx.abort(), 10) : undefined;
   const code = await main(['bench', ...argv], ctx);
@@ -66,4 +66,10 @@ export async function bench(argv: string[], env: Record<string, string>, o: { cw
 
 export function chatRequests(m: MockServer): number {
   return m.requests.filter((r) => r.path.endsWith('/chat/completions')).length;
+}
+
+/** ms between the first and the last chat request the mock received, on the mock's own clock. */
+export function arrivalSpan(m: MockServer): number {
+  const at = m.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.at);
+  return Math.max(...at) - Math.min(...at);
 }
