@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../src/mock/server.js';
 import { main } from '../src/cli.js';
+import { bootstrapPercentileCI } from '../src/core/bench/bootstrap.js';
 import type { Ctx } from '../src/context.js';
 
 const KEY = 'bench-timing-key-0001';
@@ -120,7 +121,16 @@ async function benchAccuracy(): Promise<void> {
   }
 }
 
+function bootstrapSpeed(): void {
+  const v = Float64Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 1000);
+  const t0 = performance.now();
+  const ci = bootstrapPercentileCI(v, 99)!;
+  const ms = performance.now() - t0;
+  line(`bootstrap p99 CI, 100k deltas, ${ci.resamples} resamples`, ms, '< 1000', ms < 1000, 1);
+}
+
 await mockAccuracy();
 await benchAccuracy();
+bootstrapSpeed();
 console.log(missed ? `${missed} target(s) missed (on a loaded machine lateness is expected; rerun idle)` : 'all timing targets met');
 process.exitCode = missed ? 1 : 0;
