@@ -23,10 +23,10 @@ export function tempConfig(providers: Record<string, string | Record<string, unk
  * A loopback port that refuses connections. Closing an ephemeral listener and reusing its port races with every
  * other test binding port 0 (the kernel may hand the same port out again), so use a privileged port instead:
  * port-0 binds never get one (they come from the ephemeral range) and no test binds a fixed port. The first
- * candidate that refuses is used.
+ * candidate that refuses is used (none is on the fetch standard's "bad ports" list, which fetch refuses outright).
  */
 export async function closedPort(): Promise<number> {
-  for (const port of [1, 9, 47, 79, 101]) {
+  for (const port of [4, 6, 8, 14, 16]) {
     const refused = await new Promise<boolean>((done) => {
       const s = connect({ host: '127.0.0.1', port });
       s.once('connect', () => (s.destroy(), done(false)));
