@@ -193,7 +193,7 @@ describe('holy bench against two mocks', () => {
       assert.ok(performance.now() - t0 >= 550, 'waited for Retry-After twice');
       const s = JSON.parse(r.stdout).summary;
       assert.equal(s.new.ok, 1);
-      assert.deepEqual(s.new.retries, { total: 2, requests: 1, waitMs: 600 });
+      assert.deepEqual(s.new.retries, { total: 2, requests: 1, waitMs: 600, capped: 0 });
       // Had the waits landed in latency, E2E would span from the first attempt to the answer, which the mock saw
       // take at least as long as its first and last arrivals are apart.
       assert.ok(s.new.e2eMs.max < arrivalSpan(m.neu), `e2e ${s.new.e2eMs.max} vs ${arrivalSpan(m.neu)} ms between attempts`);
@@ -493,7 +493,7 @@ describe('holy bench: errors that echo the key', () => {
       const r = await bench([file, ...m.args, '--retries', '1', '--json'], m.env);
       const s = JSON.parse(r.stdout).summary;
       assert.equal(s.new.ok, 1);
-      assert.deepEqual(s.new.retries, { total: 1, requests: 1, waitMs: 250 });
+      assert.deepEqual(s.new.retries, { total: 1, requests: 1, waitMs: 250, capped: 0 });
       assert.ok(s.new.e2eMs.max < arrivalSpan(m.neu), `e2e ${s.new.e2eMs.max} vs ${arrivalSpan(m.neu)} ms between attempts`);
     } finally {
       await m.close();

@@ -40,6 +40,8 @@ export interface EngineConfig {
   csv?: CsvFile;
   judge?: (request: ChatBody, oldText: string, newText: string) => Promise<void>;
   onProgress(): void;
+  /** A warning for stderr (a side failing every request, a capped Retry-After). */
+  warn?(text: string): void;
 }
 
 export interface EngineResult {
@@ -87,6 +89,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
   let stopping = false;
   const t0 = ctx.clock();
   const expired = () => cfg.durationMs !== undefined && ctx.clock() - t0 >= cfg.durationMs;
+  const remainingMs = () => (cfg.durationMs === undefined ? undefined : cfg.durationMs - (ctx.clock() - t0));
   let abortedAt = Infinity;
   const onAbort = () => {
     stopping = true;
@@ -100,7 +103,8 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     const body = prepareBody(job.item.body, model, cfg.stream);
     const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
     if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
-    const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: runAbort.signal };
+    const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: runAbort.signal, remainingMs };
+    if (cfg.warn) opts.warn = cfg.warn;
     if (intendedAt !== undefined) opts.intendedAt = intendedAt;
     return sendLive(ctx, side, body, opts);
   };
