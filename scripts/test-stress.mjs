@@ -12,16 +12,29 @@ if (!Number.isInteger(runs) || runs < 1) {
 }
 
 const spinners = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for(;;);'], { stdio: 'ignore' }));
+let running;
 const stop = () => {
   for (const s of spinners) s.kill('SIGKILL');
+  // npm runs the suite through a shell: end the whole process group it leads, not only npm.
+  if (running) {
+    try {
+      process.kill(-running.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
 };
 process.on('exit', stop);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
 
 function suite() {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', 'dist/test/'], { stdio: 'inherit' });
-    child.on('close', (code) => resolve(code ?? 1));
+    // The same command as `npm test` after its build (package.json "test:run"), so the two cannot drift apart.
+    const child = (running = spawn('npm', ['run', '-s', 'test:run'], { stdio: 'inherit', detached: true }));
+    child.on('close', (code) => {
+      running = undefined;
+      resolve(code ?? 1);
+    });
   });
 }
 

@@ -78,14 +78,15 @@ describe('holy bench against two mocks', () => {
       faults: [
         { fault: { kind: 'status', status: 500 }, path: 'chat', every: 4 },
         { fault: { kind: 'reset', phase: 'body' }, path: 'chat', every: 5 },
-        { fault: { kind: 'stall', ms: 3000, phase: 'headers' }, path: 'chat', first: 1 },
+        { fault: { kind: 'stall', ms: 60_000, phase: 'headers' }, path: 'chat', first: 1 },
         { fault: { kind: 'malformed-sse' }, path: 'chat', every: 6 },
       ],
     });
     try {
       const file = traffic(m.dir, 20, { stream: true });
       const out = join(m.dir, 'r.jsonl');
-      const r = await bench([file, ...m.args, '--timeout', '400', '-c', '4', '--out', out, '--json'], m.env);
+      // A --timeout a loaded machine's zero-latency answers never reach, and the stall (60 s) always does.
+      const r = await bench([file, ...m.args, '--timeout', '3000', '-c', '4', '--out', out, '--json'], m.env);
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout).summary;
       assert.equal(s.new.requests, 20);
@@ -420,7 +421,8 @@ describe('holy bench: spending', () => {
     try {
       // gpt-4.1 at 2000 output tokens ≈ $0.016 per request per side: 2 passes of 10 fit under $0.7.
       const file = traffic(m.dir, 10, { model: 'gpt-4.1', max_tokens: 2000 });
-      const r = await bench([file, ...m.args, '--duration', '30', '--max-cost', '0.7', '--json'], m.env);
+      // --duration is an hour so that only --max-cost can end the run, however slow this machine is.
+      const r = await bench([file, ...m.args, '--duration', '3600', '--max-cost', '0.7', '--json'], m.env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /stopping early: the estimated spend would pass --max-cost \$0\.7/);
       const pairs = JSON.parse(r.stdout).summary.pairs;

@@ -84,11 +84,12 @@ describe('holy verify: GET /models failures', () => {
 
   test('a stall longer than --timeout → timeout, not a refusal', async () => {
     // Had the timeout not cut the 60 s stall short, /models would have answered and passed.
-    const r = await verifyWith([{ fault: { kind: 'stall', ms: 60_000 }, path: 'models' }], ['--timeout', '300']);
+    // --timeout is long enough for a loopback probe on a loaded machine, and far shorter than the stall.
+    const r = await verifyWith([{ fault: { kind: 'stall', ms: 60_000 }, path: 'models' }], ['--timeout', '3000']);
     assert.equal(r.code, 3);
     const m = r.by.get('holysheep/models')!;
-    assert.equal(m.detail, 'timeout 300 ms');
-    assert.match(m.cause!, /did not answer within 300 ms/);
+    assert.equal(m.detail, 'timeout 3000 ms');
+    assert.match(m.cause!, /did not answer within 3000 ms/);
     assert.equal(r.by.get('holysheep/network')!.status, 'pass');
   });
 });
