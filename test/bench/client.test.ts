@@ -4,7 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { closedPort } from '../verify/setup.js';
-import { sendChat, type CallOptions } from '../../src/adapters/bench-client.js';
+import { sendChat, type CallOptions } from '../../src/adapters/provider/index.js';
 
 // A scripted SSE server: each path plays one script, so timings are known exactly.
 // `wait` moves a virtual clock that the client reads (clock()); the server writes each step only once the client
