@@ -57,8 +57,10 @@ describe('holy bench against two mocks', () => {
       const s = JSON.parse(r.stdout).summary;
       for (const p of [s.old, s.new]) {
         assert.ok(p.ttftMs.p['50'] >= 199, `ttft p50 ${p.ttftMs.p['50']}`);
-        assert.ok(p.ttfbMs.p['50'] < p.ttftMs.p['50'], 'TTFB is the headers, not the first token');
-        assert.ok(p.tpotMs.p['50'] > 0 && p.itlMs.p['50'] > 0, 'TPOT and ITL measured');
+        // That TTFB is the headers (exactly 0 when they come 120 ms before the first token) is asserted on a virtual
+        // clock in client.test.ts; here, where a descheduled client can read headers and first token together, only ≤.
+        assert.ok(p.ttfbMs.p['50'] <= p.ttftMs.p['50'], 'TTFB is not after the first token');
+        assert.ok(p.tpotMs.n > 0 && p.itlMs.n > 0, 'TPOT and ITL measured');
       }
       const rl = lines(out).map((l) => JSON.parse(l));
       assert.equal(rl.length, 32);

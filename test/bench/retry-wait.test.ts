@@ -51,10 +51,22 @@ describe('holy bench: a huge Retry-After and a side that always fails', () => {
       // Had the wait not been capped, this test would outlive the runner's timeout by a day.
       const r = await bench([file, ...m.args, '--retries', '1', '--timeout', '500', '--json'], m.env);
       assert.equal(r.code, 0, r.stderr);
+
       const s = JSON.parse(r.stdout).summary;
       assert.deepEqual(s.new.retries, { total: 1, requests: 1, waitMs: 500, capped: 1 });
       assert.equal(s.new.ok, 1, 'the retry after the capped wait succeeded');
       assert.match(r.stderr, /new \(newp\): asked to wait 86400 s before a retry \(Retry-After\); waiting 0\.5 s instead, bounded by the --timeout\./);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('the results table counts capped waits per provider', async () => {
+    const m = await mocks({}, { faults: [{ fault: { kind: 'rate-limit', retryAfterS: 86400 }, path: 'chat', first: 1 }] });
+    try {
+      const table = await bench([traffic(m.dir, 1), ...m.args, '--retries', '1', '--timeout', '500'], m.env);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^retry waits capped \(Retry-After > 60 s\/--timeout\)\t0\t1\t/m);
     } finally {
       await m.close();
     }
