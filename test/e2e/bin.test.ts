@@ -1,20 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { HOLY_BIN, spawnHoly } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('--env-file naming a missing file is holy\'s usage error (exit 2), not Node\'s own flag', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'holy-bin-'));
+  const cwd = tempDir('holy-bin-');
   const r = await spawnHoly(['verify', '--env-file', 'missing.env'], { cwd });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /holy: env file missing\.env does not exist/);
 });
 
 test('run as an executable (through its shebang), the bin keeps --env-file for holy', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'holy-bin-'));
+  const cwd = tempDir('holy-bin-');
   const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(HOLY_BIN, ['migrate', '--env-file', 'missing.env', '--dry-run'], { cwd, env: { PATH: process.env.PATH } }, (err, _out, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),

@@ -143,6 +143,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: p.sc.prompt, outputEst: p.sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),
+      warn: (text) => out.warn(text),
       onProgress: () => {
         // Same rule as startProgress: nothing is shown, so do not sort samples for it.
         if (out.quiet || (out.mode === 'json' && !ctx.stderr.isTTY)) return;
