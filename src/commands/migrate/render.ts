@@ -101,6 +101,11 @@ function colourStatus(out: Out, s: Step['status']): string {
   return s === 'ok' ? out.c.green(s) : s === 'failed' ? out.c.red(s) : s === 'warn' ? out.c.yellow(s) : out.c.dim(s);
 }
 
+/** Print what run returned: the plan (dry run) or the steps (applied, or nothing to do). */
+export function renderMigrate(out: Out, done: { result: Result; view: 'dry' | 'summary'; keys: Array<string | undefined> }): void {
+  (done.view === 'dry' ? renderDryRun : renderSummary)(out, done.result, done.keys);
+}
+
 /** Slack-compatible one-paragraph text for --notify: no keys, no values of secret variables. */
 export function notifyText(r: Result): string {
   const steps = r.steps.map((s) => `${s.step} ${s.status}`).join(', ');

@@ -1,7 +1,7 @@
 /** verifyProviders: key, URL, network, GET /models and an optional 1-token chat, per provider. Reused by migrate --verify. */
 import type { Ctx } from '../../context.js';
 import type { GlobalOpts } from '../../ui/output.js';
-import { loadProviders, type Providers } from '../../adapters/profiles.js';
+import { loadProviders, type KeyInfo, type Providers } from '../../adapters/profiles.js';
 import { makeHttp, type HttpSetup } from '../../adapters/http.js';
 import { probeNetwork, type Lookup } from '../../adapters/probe.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
@@ -35,6 +35,8 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** DNS resolver for the network probe (tests). */
   lookup?: Lookup;
+  /** Keys held in memory by the caller (migrate --verify: the key about to be written), by provider name; they win over every other source. */
+  keys?: Record<string, KeyInfo>;
 }
 
 const r1 = (ms: number) => Math.round(ms * 10) / 10;
@@ -158,7 +160,9 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
 
 /** Verify each provider (default: the configured old and new). Throws only for usage errors; failed checks are data. */
 export async function verifyProviders(ctx: Ctx, g: GlobalOpts, opts: VerifyOptions): Promise<VerifyReport> {
-  const set = await loadProviders(ctx, g);
+  const loaded = await loadProviders(ctx, g);
+  const given = opts.keys ?? {};
+  const set: Providers = { ...loaded, key: async (p) => (Object.hasOwn(given, p.name) ? given[p.name]! : loaded.key(p)) };
   const names = opts.providers?.length ? opts.providers : [set.old, set.new];
   const profiles = [...new Map(names.map((n) => pickProfile(set, n, '--provider')).map((p) => [p.name, p])).values()];
   const http = makeHttp(ctx, { connectTimeoutMs: opts.timeoutMs });
