@@ -43,12 +43,14 @@ export interface Prepared {
 }
 
 /** The env file's text; refused untouched (exit 2) when it is not a text dotenv file holy can edit safely. */
-async function readEnvFile(label: string, path: string): Promise<{ text: string; file: EnvFile }> {
+async function readEnvFile(label: string, path: string, fragment: boolean): Promise<{ text: string; file: EnvFile; missing?: boolean }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // A compose/k8s/sh fragment needs no env file (unless one was named): the values can all come from the environment.
+    if (code === 'ENOENT' && fragment) return { text: '', file: parseEnv(''), missing: true };
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code})`;
     throw new UsageError(`env file ${label} ${why}; pass the app's dotenv file with --env-file PATH.`);
   }
@@ -64,7 +66,7 @@ async function readEnvFile(label: string, path: string): Promise<{ text: string;
     const what = bad.looksLike === 'unknown' ? 'holy is not sure it is a dotenv file' : `it looks like ${bad.looksLike}, not dotenv`;
     throw new UsageError(
       `${label} line ${bad.line}: ${bad.why}, so ${what}; holy changed nothing.`,
-      bad.looksLike === 'unknown' ? 'fix or comment out that line, or use --format compose|k8s|sh --out FILE to write a fragment to paste instead.' : 'for docker-compose or Kubernetes, run holy migrate --format compose|k8s --out FILE and paste the fragment it writes.',
+      `${bad.looksLike === 'unknown' ? 'fix or comment out that line; or, ' : ''}for docker-compose or Kubernetes, run holy migrate --format compose|k8s --out FILE (with --env-file naming a dotenv file, or none) and paste the fragment it writes.`,
     );
   }
   return { text, file };
@@ -82,8 +84,8 @@ function checkEditable(file: EnvFile, names: string[], label: string): void {
 export async function prepare(kind: Kind, opts: MigrateOptions, ctx: Ctx, g0: GlobalOpts, out: Out): Promise<Prepared> {
   const label = opts.envLabel;
   const path = opts.envPath;
-  const { text, file } = await readEnvFile(label, path);
-  const g: GlobalOpts = { ...g0, envFile: label };
+  const { text, file, missing } = await readEnvFile(label, path, opts.format !== 'dotenv' && !g0.envFile);
+  const g: GlobalOpts = { ...g0, envFile: missing ? undefined : label };
   const toName = opts.to ?? undefined;
   // rollback's --key-file may be a bare PATH: it is the key of the provider we roll back to.
   if (kind === 'rollback') g.keyFile = (g.keyFile ?? []).map((s) => (/^[A-Za-z0-9_.-]+=/.test(s) ? s : `${toName ?? 'official'}=${s}`));

@@ -39,7 +39,7 @@ export function formatProblem(file: EnvFile): FormatProblem | undefined {
   for (const t of file.tokens) {
     if (t.kind === 'entry') {
       if (ASSIGNMENT.test(t.text)) equals++;
-      else if (/^[ \t]/.test(t.text.replace(/^\uFEFF/, ''))) return { line, looksLike: 'YAML', why: 'it is an indented YAML "key: value" line' };
+      else if (/^[ \t]/.test(t.text.replace(/^\uFEFF/, ''))) return firstColon ?? { line, looksLike: 'YAML', why: 'it is an indented YAML "key: value" line' };
       else firstColon ??= { line, ...describe(t.text) };
       line += breaks(t.text) + (t.eol ? 1 : 0);
       continue;
