@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 
 /** Test hook: runs after the temp file is written and synced, before the rename (a crash there must leave the original intact). */
 export interface WriteHooks {
+  /** After the content is written and synced, before the final mode is set (it is still 0600 here). */
+  afterWrite?(tmpPath: string): void | Promise<void>;
   beforeRename?(tmpPath: string): void | Promise<void>;
 }
 
@@ -73,7 +75,7 @@ export function backupStamp(ms: number): string {
 }
 
 /** Create `file` exclusively with mode 0600 and write `data` to it, synced; owner set when asked. */
-async function writeNew(file: string, data: string | Uint8Array, o: { owner?: Owner; platform: NodeJS.Platform; mode?: number }): Promise<void> {
+async function writeNew(file: string, data: string | Uint8Array, o: { owner?: Owner; platform: NodeJS.Platform; mode?: number; hooks?: WriteHooks }): Promise<void> {
   // 0600 from the first byte: open() creates it with that mode (the umask can only remove bits).
   const fh = await open(file, 'wx', 0o600);
   try {
@@ -86,6 +88,7 @@ async function writeNew(file: string, data: string | Uint8Array, o: { owner?: Ow
     }
     await fh.writeFile(data);
     await fh.sync();
+    await o.hooks?.afterWrite?.(file);
     if (o.mode !== undefined && o.platform !== 'win32') await fh.chmod(o.mode);
   } finally {
     await fh.close();
@@ -127,7 +130,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array, opts:
   const tmp = join(dir, `.${basename(path)}.holy-tmp-${tag}${randomBytes(6).toString('hex')}`);
   let renamed = false;
   try {
-    await writeNew(tmp, data, { owner: opts.owner, platform: opts.platform, mode: opts.mode });
+    await writeNew(tmp, data, { owner: opts.owner, platform: opts.platform, mode: opts.mode, hooks: opts.hooks });
     await opts.hooks?.beforeRename?.(tmp);
     await rename(tmp, path);
     renamed = true;

@@ -1,6 +1,6 @@
 /** Read the env file, the profiles and the keys, and compute the plan: everything before anything is written. */
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { CheckFailed, UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
@@ -134,7 +134,8 @@ export async function prepare(kind: Kind, opts: MigrateOptions, ctx: Ctx, g0: Gl
 /** A path as the user would write it: relative below the working directory, absolute elsewhere. */
 export function shortPath(ctx: Ctx, file: string): string {
   const rel = relative(ctx.cwd, file);
-  return rel && !rel.startsWith('..') ? rel : file;
+  // "..env.holy-tmp-…" is below the working directory; "../x" and ".." are not.
+  return rel && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel) ? rel : file;
 }
 
 function cleanKey(raw: string, source: string, out: Out): string {
