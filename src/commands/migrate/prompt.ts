@@ -22,7 +22,10 @@ export async function confirm(ctx: Ctx, question: string, interrupted: () => Err
   let onAbort: (() => void) | undefined;
   try {
     const answer = await new Promise<string>((res, rej) => {
-      onAbort = () => rej(interrupted());
+      onAbort = () => {
+        ctx.stderr.write('\n'); // end the question's line, so the message starts on its own
+        rej(interrupted());
+      };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       rl.question(question, res);
       rl.once('close', () => res(''));
