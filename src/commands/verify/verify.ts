@@ -9,6 +9,7 @@ import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/v
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
 import { chatProbe, listModels, makeClient, type ListedModel, type Outcome } from './api.js';
+import { APP, appProfile, legacyMismatch, shadowedOfficial } from './app.js';
 
 export interface VerifyCheck {
   provider: string;
@@ -158,16 +159,28 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
   return { checks, info };
 }
 
+/** verifyOne, except for the official row the app rows replace, and with the app's legacy-variable warning. */
+async function verifyWithApp(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, app: Profile | undefined, opts: VerifyOptions): Promise<Awaited<ReturnType<typeof verifyOne>>> {
+  const skipped = shadowedOfficial(set, p, app, (await set.key(p)).source);
+  if (skipped) return { checks: [skipped], info: { name: p.name, baseURL: p.baseURL, keySource: 'skipped', keyMasked: '' } };
+  const r = await verifyOne(ctx, http, set, p, opts);
+  const warn = p.name === APP ? legacyMismatch(set) : undefined;
+  return warn ? { ...r, checks: [...r.checks, warn] } : r;
+}
+
 /** Verify each provider (default: the configured old and new). Throws only for usage errors; failed checks are data. */
 export async function verifyProviders(ctx: Ctx, g: GlobalOpts, opts: VerifyOptions): Promise<VerifyReport> {
   const loaded = await loadProviders(ctx, g);
   const given = opts.keys ?? {};
   const set: Providers = { ...loaded, key: async (p) => (Object.hasOwn(given, p.name) ? given[p.name]! : loaded.key(p)) };
-  const names = opts.providers?.length ? opts.providers : [set.old, set.new];
+  // With --env-file, the pair the app will use is checked too (the `app` rows; see app.ts).
+  const app = g.envFile && !set.providers.has(APP) ? appProfile(set) : undefined;
+  if (app) set.providers.set(APP, app);
+  const names = opts.providers?.length ? opts.providers : [set.old, set.new, ...(app ? [APP] : [])];
   const profiles = [...new Map(names.map((n) => pickProfile(set, n, '--provider')).map((p) => [p.name, p])).values()];
   const http = makeHttp(ctx, { connectTimeoutMs: opts.timeoutMs });
   try {
-    const results = await Promise.all(profiles.map((p) => verifyOne(ctx, http, set, p, opts)));
+    const results = await Promise.all(profiles.map((p) => verifyWithApp(ctx, http, set, p, app, opts)));
     const checks = results.flatMap((r) => r.checks);
     return { ok: !checks.some((c) => c.status === 'fail'), checks, providers: results.map((r) => r.info) };
   } finally {
