@@ -8,7 +8,7 @@ import { BASE, OFFICIAL, RELAY, bytesOf, envDir, others } from './helpers.js';
 
 const COMPOSE = `services:\n  api:\n    image: app\n    environment:\n      OPENAI_BASE_URL: https://api.openai.com/v1\n      OPENAI_API_KEY: ${OFFICIAL}\n`;
 const cases: Array<[string, string, string, RegExp]> = [
-  ['docker-compose.yml', COMPOSE, 'line 1', /YAML "key: value" line, so it looks like YAML/],
+  ["docker-compose.yml", COMPOSE, "line 1", /it opens a YAML mapping \("services:"\), so it looks like YAML/],
   ['compose-list.yml', `services:\n  api:\n    environment:\n      - OPENAI_BASE_URL=https://api.openai.com/v1\n`, 'line 1', /looks like YAML/],
   ['env-only.yml', `      OPENAI_BASE_URL: https://api.openai.com/v1\n      OPENAI_API_KEY: ${OFFICIAL}\n`, 'line 1', /indented YAML "key: value" line/],
   ['secret.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  OPENAI_API_KEY: ${OFFICIAL}\n`, 'line 1', /looks like YAML/],

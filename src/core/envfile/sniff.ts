@@ -22,11 +22,14 @@ const ASSIGNMENT = /^\s*(export\s+)?[\w.-]+\s*=/;
 
 /** Classify one line that is not a dotenv assignment or comment. */
 function describe(line: string): Pick<FormatProblem, 'looksLike' | 'why'> {
-  const t = line.replace(/^\uFEFF/, '');
+  // Only its first line: dotenv's pattern lets `key:` run on into the next line (`\s` matches a break).
+  const t = line.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)[0]!;
   if (/^\s*[{[]/.test(t)) return { looksLike: 'JSON', why: 'it starts a JSON object or array' };
   if (/^(---|\.\.\.)\s*$/.test(t)) return { looksLike: 'YAML', why: 'it is a YAML document marker' };
   if (/^\s*-(\s|$)/.test(t)) return { looksLike: 'YAML', why: 'it is a YAML list item' };
-  if (/^\s*[\w.-]+\s*:(\s|$)/.test(t)) return { looksLike: 'YAML', why: 'it is a YAML "key: value" line' };
+  const key = /^\s*([\w.-]+)\s*:[ \t]*(\S)?/.exec(t);
+  if (key && !key[2]) return { looksLike: 'YAML', why: `it opens a YAML mapping ("${key[1]}:")` };
+  if (key) return { looksLike: 'YAML', why: 'it is a YAML "key: value" line' };
   return { looksLike: 'unknown', why: 'it is neither a KEY=value assignment nor a comment' };
 }
 
