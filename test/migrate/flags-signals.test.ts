@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
@@ -49,6 +49,32 @@ describe('Ctrl-C', () => {
     ctx.abort();
     assert.equal(await done, 130);
     assert.match(ctx.err(), /\[y\/N\] \nholy: interrupted; \.env was not changed\.$/m);
+    assert.equal(bytesOf(d).toString(), BASE);
+    assert.deepEqual(others(d), ['.env']);
+  });
+});
+
+const hasScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
+
+describe('Ctrl-C on a real terminal', { skip: !hasScript && 'needs util-linux script(1) for a pseudo-terminal' }, () => {
+  test('a real ^C typed at "Write .env? [y/N]" exits 130 at once; nothing written, no lock left', async () => {
+    const d = envDir(BASE);
+    // exec: holy is the terminal's foreground process itself; script -e exits with its code.
+    const cmd = `exec ${JSON.stringify(process.execPath)} -- ${JSON.stringify(HOLY_BIN)} migrate`;
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: d, env: { PATH: process.env.PATH, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await new Promise<void>((r) =>
+      child.stdout.on('data', (c: Buffer) => {
+        out += c;
+        if (out.includes('Write .env? [y/N]')) r();
+      }),
+    );
+    child.stdin.write('\x03'); // what the terminal sends for Ctrl-C: the pty turns it into SIGINT
+    await new Promise<void>((r) => child.stdout.on('end', () => r()));
+    child.stdin.end();
+    assert.equal(await closed, 130, out);
+    assert.match(out, /holy: interrupted; \.env was not changed\./);
     assert.equal(bytesOf(d).toString(), BASE);
     assert.deepEqual(others(d), ['.env']);
   });
