@@ -6,7 +6,8 @@
 import { open, readFile, rename, unlink, link, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
+import { dirname } from 'node:path';
 
 /** What a lock file says about its holder. */
 export interface LockHolder {
@@ -92,7 +93,11 @@ export async function acquireLock(target: string, o: LockOptions): Promise<Lock>
       }
       return { file, tookOver, release: () => unlink(file).catch(() => undefined) };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw new UsageError(`cannot write in ${dirname(file)} (${code}), where holy puts its lock, temp file and backup beside ${o.label}; nothing was changed.`, 'run holy as a user who may write in that directory (the owner of the env file, or root).');
+      }
+      if (code !== 'EEXIST') throw new RuntimeError(`cannot create the lock ${file} (${code}); nothing was changed.`, undefined, e);
     }
     const h = await readHolder(file);
     if (h && isStale(h, o)) {

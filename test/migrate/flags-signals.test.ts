@@ -1,15 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { spawn, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { fakeCtx, HOLY_BIN, runHoly } from '../helpers/ctx.js';
-import { BASE, RELAY, bytesOf, envDir, others } from './helpers.js';
+import { BASE, RELAY, bytesOf, envDir, others, tempDir } from './helpers.js';
 
 describe('every flag is checked before anything is touched', () => {
   const bad: Array<[string[], RegExp]> = [
@@ -103,7 +102,7 @@ describe('migrate --verify keeps the key in memory', () => {
     test(`${sig} while verify waits on the relay: no key file anywhere in TMPDIR, .env untouched${sig === 'SIGINT' ? ', exit 130' : ''}`, async () => {
       const relay = await stalledRelay();
       const d = envDir(BASE);
-      const tmp = mkdtempSync(join(tmpdir(), 'holy-verify-tmpdir-'));
+      const tmp = tempDir('holy-verify-tmpdir-');
       try {
         const child = spawn(process.execPath, ['--', HOLY_BIN, 'migrate', '--yes', '--verify'], {
           cwd: d,

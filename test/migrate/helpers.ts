@@ -1,5 +1,6 @@
 /** Shared bits for the env-file safety tests: a temp dir with a .env of given bytes, and reads of it. */
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,9 +12,22 @@ export const isRoot = posix && process.getuid?.() === 0;
 /** A dotenv file in the shape apps have: provider lines plus lines holy must not touch. */
 export const BASE = `# app\nOPENAI_API_KEY=${OFFICIAL}\nOPENAI_BASE_URL=https://api.openai.com/v1\nHOLYSHEEP_API_KEY=${RELAY}\n`;
 
+const made: string[] = [];
+// Registered when the test file imports this module, so it runs once after all of the file's tests.
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temp dir (removed when the test file ends). */
+export function tempDir(prefix = 'holy-envsafe-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
 /** A temp dir holding `.env` with exactly these bytes (mode 0600). */
 export function envDir(content: string | Buffer, name = '.env'): string {
-  const d = mkdtempSync(join(tmpdir(), 'holy-envsafe-'));
+  const d = tempDir();
   writeFileSync(join(d, name), content);
   chmodSync(join(d, name), 0o600);
   return d;

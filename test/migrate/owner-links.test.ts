@@ -75,3 +75,16 @@ describe('hard links', { skip: !posix && 'POSIX links' }, () => {
     assert.match(dry.stderr, /note: applying would refuse to replace \.env: it has 2 hard links/);
   });
 });
+
+describe('a directory holy may not write in', { skip: !isRoot && 'needs root to run as nobody' }, () => {
+  test('refused before anything is written (exit 2), naming the directory', async () => {
+    const d = envDir(BASE);
+    chmodSync(d, 0o755); // root's: nobody cannot create the lock, temp file or backup
+    chmodSync(join(d, '.env'), 0o666);
+    const r = await holyAs(NOBODY, NOBODY, d, ['migrate', '--yes', '--force']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^holy: cannot write in .* \(EACCES\), where holy puts its lock, temp file and backup beside \.env; nothing was changed\.$/m);
+    assert.equal(bytesOf(d).toString(), BASE);
+    assert.deepEqual(readdirSync(d), ['.env']);
+  });
+});

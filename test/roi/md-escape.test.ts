@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHoly } from '../helpers/ctx.js';
@@ -10,6 +10,7 @@ test('roi --md keeps a group name with a line break, a pipe and a backslash insi
   const f = join(d, 'usage.csv');
   writeFileSync(f, 'timestamp,tenant,model,input_tokens,cached_input_tokens,output_tokens,requests\n' + '2026-10-01T00:00:00Z,"acme\nevil | x\\",gpt-4.1,2000000,0,500000,400\n' + '2026-10-02T00:00:00Z,globex,gpt-4.1,1000000,0,100000,10\n');
   const r = await runHoly(['roi', f, '--by', 'tenant', '--md']);
+  rmSync(d, { recursive: true, force: true });
   assert.equal(r.code, 0, r.stderr);
   const table = r.stdout.split('\n## ').find((s) => /^By tenant|tenant/i.test(s) && s.includes('globex'));
   assert.ok(table, r.stdout);

@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../../src/mock/server.js';
@@ -9,8 +9,11 @@ import { runHoly } from '../helpers/ctx.js';
 const OFFICIAL = 'sk-proj-fake-0000';
 const RELAY = 'hs-test-0000000000000000';
 
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 function envDir(text: string): string {
   const d = mkdtempSync(join(tmpdir(), 'holy-app-pair-'));
+  made.push(d);
   writeFileSync(join(d, '.env'), text);
   chmodSync(join(d, '.env'), 0o600);
   return d;
