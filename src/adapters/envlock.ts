@@ -30,6 +30,7 @@ export interface Lock {
   file: string;
   /** A stale lock that was taken over, for a note. */
   tookOver?: LockHolder;
+  /** Remove the lock; later calls do nothing. */
   release(): Promise<void>;
 }
 
@@ -91,7 +92,14 @@ export async function acquireLock(target: string, o: LockOptions): Promise<Lock>
       } finally {
         await fh.close();
       }
-      return { file, tookOver, release: () => unlink(file).catch(() => undefined) };
+      // Once only: after an early release another holy may hold a lock of the same name.
+      let held = true;
+      const release = async () => {
+        if (!held) return;
+        held = false;
+        await unlink(file).catch(() => undefined);
+      };
+      return { file, tookOver, release };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {

@@ -126,3 +126,14 @@ describe('temp files', { skip: !posix && 'POSIX modes' }, () => {
     assert.deepEqual(await cleanStaleTemps(join(d, '.env'), () => true), [], 'nothing is removed while its writer is alive');
   });
 });
+
+describe('the lock is held for the edit, not for --restart', () => {
+  test('while the restart command runs, the lock is gone; released once only', async () => {
+    const d = envDir(BASE);
+    const probe = join(d, 'lock-during-restart');
+    const r = await runHoly(['migrate', '--yes', '--restart', `test -e .env.holy-lock && echo held > ${JSON.stringify(probe)} || echo free > ${JSON.stringify(probe)}`], { cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(probe, 'utf8').trim(), 'free');
+    assert.ok(!existsSync(join(d, '.env.holy-lock')));
+  });
+});

@@ -51,6 +51,7 @@ export async function run(o: MigrateOptions, ctx: Ctx, g: GlobalOpts, out: Out, 
     : undefined;
   try {
     const s = await plan(o, ctx, g, out, t0);
+    s.written = lock?.release;
     if (lock?.tookOver) s.r.notes.push(`took over a stale lock from pid ${lock.tookOver.pid} (${lock.tookOver.startedAt}); that holy is no longer running.`);
     if (o.willWrite) {
       const gone = [...(await cleanStaleTemps(o.outFile!, ctx.processAlive ?? (() => true))), ...(await cleanStaleTemps(s.p.snapshotFile, ctx.processAlive ?? (() => true)))];

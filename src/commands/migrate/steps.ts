@@ -22,6 +22,8 @@ export interface StepCtx {
   r: Result;
   keys: Array<string | undefined>;
   t0: number;
+  /** Called once the file is written: the lock is released then, not after a long --restart. */
+  written?(): Promise<void>;
 }
 
 /** Run `f` as step `name`: the step is recorded (status ok until the caller says otherwise) and timed. */
@@ -81,6 +83,7 @@ export async function writeStep(s: StepCtx, content: string, mode: number, owner
   const { value: w, step } = await timed(s, 'write', () =>
     writeOutput({ ctx: s.ctx, kind: o.kind, p: s.p, dotenv: o.format === 'dotenv', file: o.outFile!, label: o.outLabel, content: encodeBytes(content), mode, owner, backup: r.backup }),
   );
+  await s.written?.();
   r.snapshot = w.snapshot;
   r.notes.push(...w.notes);
   r.applied = true;
