@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { runHoly, spawnHoly } from '../helpers/ctx.js';
@@ -135,5 +135,29 @@ describe('the lock is held for the edit, not for --restart', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(probe, 'utf8').trim(), 'free');
     assert.ok(!existsSync(join(d, '.env.holy-lock')));
+  });
+});
+
+describe('kill -9 in the middle of a write', { skip: !posix && 'POSIX signals and modes' }, () => {
+  test('the temp file a killed writer leaves is 0600, and the next migrate removes it', async () => {
+    const d = envDir(BASE);
+    const writer = new URL('../../src/adapters/envwriter.js', import.meta.url).href;
+    // A real writer process, stopped between the temp write and the rename, then killed with SIGKILL.
+    const script = `import { writeAtomic } from ${JSON.stringify(writer)};
+      await writeAtomic(${JSON.stringify(join(d, '.env'))}, 'OPENAI_API_KEY=${OFFICIAL}\\n', { mode: 0o600, platform: process.platform, pid: process.pid,
+        hooks: { beforeRename: () => { process.stdout.write('ready'); return new Promise(() => {}); } } });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    const closed = new Promise((r) => child.on('close', r));
+    child.kill('SIGKILL');
+    await closed;
+    const left = readdirSync(d).filter((f) => f.includes('.holy-tmp-'));
+    assert.equal(left.length, 1, 'kill -9 left the temp file');
+    assert.equal(statSync(join(d, left[0]!)).mode & 0o777, 0o600);
+    assert.equal(bytesOf(d).toString(), BASE, 'the original is intact');
+    const r = await runHoly(['migrate', '--yes'], { cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: removed 1 temp file\(s\) a killed holy left behind/);
+    assert.deepEqual(readdirSync(d).filter((f) => f.includes('.holy-tmp-')), []);
   });
 });
