@@ -6,6 +6,7 @@
 import { open, rename, unlink, stat, readFile, realpath, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { syncDir } from './atomic.js';
 
 /** Test hook: runs after the temp file is written and synced, before the rename (a crash there must leave the original intact). */
 export interface WriteHooks {
@@ -165,19 +166,4 @@ export async function cleanStaleTemps(path: string, alive: (pid: number) => bool
     }
   }
   return removed;
-}
-
-/** Make the rename itself durable; directories cannot be opened for sync on Windows. */
-async function syncDir(dir: string, platform: NodeJS.Platform): Promise<void> {
-  if (platform === 'win32') return;
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* some filesystems refuse fsync on a directory; the rename already happened */
-  }
 }
