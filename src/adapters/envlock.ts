@@ -6,7 +6,7 @@
 import { open, readFile, rename, unlink, link, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { RuntimeError, UsageError } from '../errors.js';
+import { Interrupted, RuntimeError, UsageError } from '../errors.js';
 import { dirname } from 'node:path';
 
 /** What a lock file says about its holder. */
@@ -24,6 +24,8 @@ export interface LockOptions {
   waitMs?: number;
   /** For messages. */
   label: string;
+  /** Ctrl-C while waiting for another holy: stop waiting (exit 130). */
+  signal?: AbortSignal;
 }
 
 export interface Lock {
@@ -119,6 +121,7 @@ export async function acquireLock(target: string, o: LockOptions): Promise<Lock>
         `wait for it to finish and run again; if no holy is running, remove ${file}.`,
       );
     }
+    if (o.signal?.aborted) throw new Interrupted(`interrupted while waiting for another holy to finish with ${o.label}; nothing was changed.`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

@@ -161,3 +161,16 @@ describe('kill -9 in the middle of a write', { skip: !posix && 'POSIX signals an
     assert.deepEqual(readdirSync(d).filter((f) => f.includes('.holy-tmp-')), []);
   });
 });
+
+test('Ctrl-C while waiting for the lock stops waiting: exit 130, nothing changed', async () => {
+  const { fakeCtx } = await import('../helpers/ctx.js');
+  const { main } = await import('../../src/cli.js');
+  const d = envDir(BASE);
+  writeFileSync(join(d, '.env.holy-lock'), lockOf(process.pid));
+  const ctx = fakeCtx({ cwd: d, env: { HOLY_LOCK_WAIT_MS: '600000' } });
+  const done = main(['migrate', '--yes'], ctx);
+  setTimeout(() => ctx.abort(), 50);
+  assert.equal(await done, 130);
+  assert.match(ctx.err(), /interrupted while waiting for another holy to finish with \.env; nothing was changed\./);
+  assert.equal(bytesOf(d).toString(), BASE);
+});

@@ -47,7 +47,7 @@ export async function run(o: MigrateOptions, ctx: Ctx, g: GlobalOpts, out: Out, 
   const t0 = ctx.clock();
   // Taken before the file is read, so a second holy plans from the first one's result, not from what it overwrote.
   const lock = o.willWrite
-    ? await acquireLock(o.outFile!, { pid: ctx.pid ?? 0, alive: ctx.processAlive ?? (() => true), now: ctx.now, label: o.outLabel, waitMs: lockWaitMs(ctx) })
+    ? await acquireLock(o.outFile!, { pid: ctx.pid ?? 0, alive: ctx.processAlive ?? (() => true), now: ctx.now, label: o.outLabel, waitMs: lockWaitMs(ctx), signal: ctx.signal })
     : undefined;
   try {
     const s = await plan(o, ctx, g, out, t0);
