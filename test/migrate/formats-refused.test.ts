@@ -51,3 +51,15 @@ describe('files that are not dotenv are refused untouched', () => {
     assert.equal(bytesOf(d, 'docker-compose.yml').toString(), COMPOSE);
   });
 });
+
+test('no false alarm: every fixture env file (CRLF, export, quotes, multi-line, BOM-less/with comments, KEY: value…) is dotenv', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { ROOT } = await import('../helpers/ctx.js');
+  const { parseEnv } = await import('../../src/core/envfile/parse.js');
+  const { formatProblem } = await import('../../src/core/envfile/sniff.js');
+  const dir = join(ROOT, 'fixtures', 'env');
+  const names = readdirSync(dir).filter((f) => f.endsWith('.env'));
+  assert.ok(names.length >= 10);
+  for (const n of names) assert.equal(formatProblem(parseEnv(readFileSync(join(dir, n), 'utf8'))), undefined, n);
+  assert.equal(formatProblem(parseEnv('\uFEFF# bom\r\nA=1\r\n\r\nexport B="x\ny"\n')), undefined);
+});
