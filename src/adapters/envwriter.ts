@@ -116,6 +116,24 @@ export async function backupFile(path: string, nowMs: number, platform: NodeJS.P
   }
 }
 
+/**
+ * Whether a new file beside `path` can be given `owner`: an empty temp file is created, chowned and
+ * removed. Lets holy refuse before asking, verifying or backing up, rather than at the write.
+ */
+export async function canGiveOwner(path: string, owner: Owner, o: { platform: NodeJS.Platform; pid?: number }): Promise<boolean> {
+  if (o.platform === 'win32') return true;
+  const tmp = join(dirname(path), `.${basename(path)}.holy-tmp-${o.pid !== undefined ? `${o.pid}-` : ''}${randomBytes(6).toString('hex')}`);
+  try {
+    await writeNew(tmp, '', { owner, platform: o.platform });
+    return true;
+  } catch (e) {
+    if (e instanceof OwnerError) return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
 /** ".env" → the pattern of its temp files: `..env.holy-tmp-<pid>-<12 hex>`. */
 function tempPattern(base: string): RegExp {
   return new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.holy-tmp-(\\d+)-[0-9a-f]{12}$`);

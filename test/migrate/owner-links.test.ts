@@ -9,9 +9,9 @@ import { BASE, bytesOf, envDir, isRoot, others, posix } from './helpers.js';
 const NOBODY = 65534;
 
 /** Run the real CLI as another user (tests run as root). */
-function holyAs(uid: number, gid: number, cwd: string, argv: string[]): Promise<{ code: number; stderr: string }> {
+function holyAs(uid: number, gid: number, cwd: string, argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--', HOLY_BIN, ...argv], { cwd, uid, gid, env: { PATH: process.env.PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--', HOLY_BIN, ...argv], { cwd, uid, gid, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c));
     child.on('error', reject);
@@ -51,8 +51,10 @@ describe('owner, group and mode', { skip: !isRoot && 'needs root to chown fixtur
     const d = envDir(BASE);
     chmodSync(d, 0o777);
     chmodSync(join(d, '.env'), 0o666); // writable by nobody, owned by root
-    const r = await holyAs(NOBODY, NOBODY, d, ['migrate', '--yes', '--force']);
+    // --verify against a closed port: the refusal must come before verify (and before any backup).
+    const r = await holyAs(NOBODY, NOBODY, d, ['migrate', '--yes', '--force', '--verify'], { HOLYSHEEP_BASE_URL: 'http://127.0.0.1:9/v1' });
     assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /verify/);
     assert.match(r.stderr, /^holy: refusing to replace \.env: it belongs to 0:0, and this user can neither keep that owner and group on a new file nor replace it without changing who owns it; nothing was changed\.$/m);
     assert.equal(bytesOf(d).toString(), BASE);
     assert.equal(statSync(join(d, '.env')).uid, 0);

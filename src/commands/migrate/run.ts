@@ -8,14 +8,14 @@ import type { Invocation } from '../kit.js';
 import { printEnv, envValues } from '../../core/envfile/parse.js';
 import { decodeBytes } from '../../core/envfile/bytes.js';
 import { renderFormat, k8sName } from '../../core/migrate/formats.js';
-import { cleanStaleTemps, targetInfo, type TargetInfo } from '../../adapters/envwriter.js';
+import { OwnerError, canGiveOwner, cleanStaleTemps, targetInfo, type TargetInfo } from '../../adapters/envwriter.js';
 import { acquireLock } from '../../adapters/envlock.js';
 import { PLACEHOLDER, prepare, shortPath } from './prepare.js';
 import { parseMigrateOptions, type Kind, type MigrateFlags, type MigrateOptions } from './options.js';
 import { formatVars, secretValues } from './vars.js';
 import { maskChanges, renderMigrate, type Result } from './render.js';
 import { askToWrite } from './prompt.js';
-import { checkMode, hardLinkProblem, hooks } from './apply.js';
+import { checkMode, hardLinkProblem, hooks, ownerRefusal } from './apply.js';
 import { backupStep, notifyStep, restartStep, verifyStep, writeStep, type StepCtx } from './steps.js';
 
 export { hooks };
@@ -125,13 +125,14 @@ async function apply(s: Planned, ui: MigrateUi): Promise<MigrateRun> {
   if (!o.willWrite) return finish(dryRunNotes(s, info, holdsKey));
   const link = hardLinkProblem(info, o.outLabel);
   if (link) throw link;
+  const owner = info ? { uid: info.uid, gid: info.gid } : undefined;
+  if (owner && !(await canGiveOwner(o.outFile!, owner, { platform: ctx.platform, pid: ctx.pid }))) throw ownerRefusal(new OwnerError(owner, undefined), o.outLabel);
   const modeWarning = checkMode(ctx, info?.mode, holdsKey, o.outLabel, !!o.force);
   if (modeWarning) s.out.warn(modeWarning);
   if (!o.yes && !(await ui.confirm(r, s.keys))) throw new RuntimeError(`cancelled; ${o.outLabel} was not changed.`);
   if (o.verify && !(await verifyStep(s))) return finish('summary');
   // Ctrl-C before the write leaves everything as it was; once the rename happened it is applied.
   if (ctx.signal.aborted) throw new Interrupted(`interrupted; ${o.outLabel} was not changed.`);
-  const owner = info ? { uid: info.uid, gid: info.gid } : undefined;
   await backupStep(s, !!info, owner);
   await writeStep(s, s.content, info?.mode ?? 0o600, owner);
   if (o.restart) await restartStep(s);
