@@ -70,3 +70,11 @@ describe('holy verify --env-file checks the pair the app will use', () => {
     }
   });
 });
+
+test('a terminal escape in the env file never reaches the terminal through the app rows', async () => {
+  const d = envDir(`OPENAI_API_KEY=${RELAY}\nOPENAI_BASE_URL=http://127.0.0.1:9/v1\nOPENAI_API_BASE="http://x/\u001b]0;pwned\u0007"\n`);
+  const r = await runHoly(['verify', '--env-file', '.env', '--provider', 'app', '--json'], { cwd: d });
+  const warn = rows(r.stdout).find((x) => x.check === 'url' && x.status === 'warn')!;
+  assert.ok(!warn.detail.includes('\u001b') && !warn.detail.includes('\u0007'), warn.detail);
+  assert.match(warn.detail, /\\u001b\]0;pwned\\u0007/);
+});

@@ -12,6 +12,9 @@ import type { VerifyCheck } from './verify.js';
 
 export const APP = 'app';
 
+/** A value from the env file as it may be shown: control characters (terminal escapes) made visible. */
+const shown = (v: string) => JSON.stringify(v).slice(1, -1);
+
 /** A variable as the app's env file (or, failing that, the process env) gives it. */
 const fromFile = (set: Providers, name: string) => {
   const v = set.variable(name);
@@ -47,7 +50,7 @@ export function legacyMismatch(set: Providers): VerifyCheck | undefined {
     provider: APP,
     check: 'url',
     status: 'warn',
-    detail: `${b.source} (older SDKs) is ${b.value}, but ${a.source} is ${a.value}`,
+    detail: `${b.source} (older SDKs) is ${shown(b.value)}, but ${a.source} is ${shown(a.value)}`,
     cause: 'apps on older OpenAI SDKs read OPENAI_API_BASE and would go to another endpoint than the rest.',
     fix: 'set both to the same URL (holy migrate rewrites both).',
   };
@@ -65,6 +68,6 @@ export function shadowedOfficial(set: Providers, p: Profile, app: Profile | unde
     provider: p.name,
     check: 'key',
     status: 'skip',
-    detail: `skipped: ${key.source} is the app's key for ${app.baseURL} (checked in the ${APP} rows); pass --key-file ${p.name}=PATH to check ${p.name} too`,
+    detail: `skipped: ${key.source} is the app's key for ${shown(app.baseURL)} (checked in the ${APP} rows); pass --key-file ${p.name}=PATH to check ${p.name} too`,
   };
 }
