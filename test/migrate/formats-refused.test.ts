@@ -63,3 +63,11 @@ test('no false alarm: every fixture env file (CRLF, export, quotes, multi-line, 
   for (const n of names) assert.equal(formatProblem(parseEnv(readFileSync(join(dir, n), 'utf8'))), undefined, n);
   assert.equal(formatProblem(parseEnv('\uFEFF# bom\r\nA=1\r\n\r\nexport B="x\ny"\n')), undefined);
 });
+
+test('a terminal escape in a value holy replaces is shown escaped in the plan, never raw', async () => {
+  const d = envDir(`${BASE.replace('https://api.openai.com/v1', '"https://evil/\u001b]0;pwned\u0007"')}`);
+  const r = await runHoly(['migrate', '--dry-run'], { cwd: d });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!r.stdout.includes('\u001b') && !r.stdout.includes('\u0007'), r.stdout);
+  assert.match(r.stdout, /^-OPENAI_BASE_URL=https:\/\/evil\/\\u001b\]0;pwned\\u0007$/m);
+});

@@ -46,8 +46,14 @@ export interface Result {
 /** A value as it may be shown: secrets masked, the placeholder as is. */
 export function shown(value: string | undefined, secret: boolean): string | undefined {
   if (value === undefined) return undefined;
-  if (!secret || value === PLACEHOLDER) return value;
+  if (!secret || value === PLACEHOLDER) return visible(value);
   return maskKey(value);
+}
+
+/** A value from the env file as it may reach a terminal: control characters (escapes, line breaks) written as \u001b etc. */
+function visible(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Changes in file order, added lines last. */
