@@ -5,7 +5,7 @@
  * it against the official endpoint only proves it is not an OpenAI key, so the official row is
  * skipped in that case and the app row checks the pair instead — key/host, network, GET /models.
  */
-import type { Providers } from '../../adapters/profiles.js';
+import type { KeyInfo, Providers } from '../../adapters/profiles.js';
 import { DEFAULT_TIMEOUT_MS, OFFICIAL_BASE_URL, type Profile } from '../../core/profiles.js';
 import { sameEndpoint } from '../../core/migrate/plan.js';
 import type { VerifyCheck } from './verify.js';
@@ -70,4 +70,15 @@ export function shadowedOfficial(set: Providers, p: Profile, app: Profile | unde
     status: 'skip',
     detail: `skipped: ${key.source} is the app's key for ${shown(app.baseURL)} (checked in the ${APP} rows); pass --key-file ${p.name}=PATH to check ${p.name} too`,
   };
+}
+
+/**
+ * The providers verify works with: keys the caller holds in memory (migrate --verify) win over every
+ * other source, and with an env file the app's pair is added as provider `app`.
+ */
+export function withAppAndKeys(loaded: Providers, envFile: string | undefined, keys: Record<string, KeyInfo> = {}): { set: Providers; app?: Profile } {
+  const set: Providers = { ...loaded, key: async (p) => (Object.hasOwn(keys, p.name) ? keys[p.name]! : loaded.key(p)) };
+  const app = envFile && !set.providers.has(APP) ? appProfile(set) : undefined;
+  if (app) set.providers.set(APP, app);
+  return { set, app };
 }

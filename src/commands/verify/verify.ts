@@ -9,7 +9,7 @@ import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/v
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
 import { chatProbe, listModels, makeClient, type ListedModel, type ProbeResult } from '../../adapters/provider/index.js';
-import { APP, appProfile, legacyMismatch, shadowedOfficial } from './app.js';
+import { APP, legacyMismatch, shadowedOfficial, withAppAndKeys } from './app.js';
 
 export interface VerifyCheck {
   provider: string;
@@ -193,12 +193,8 @@ async function verifyWithApp(ctx: Ctx, http: HttpSetup, set: Providers, p: Profi
 
 /** Verify each provider (default: the configured old and new). Throws only for usage errors; failed checks are data. */
 export async function verifyProviders(ctx: Ctx, g: GlobalOpts, opts: VerifyOptions): Promise<VerifyReport> {
-  const loaded = await loadProviders(ctx, g);
-  const given = opts.keys ?? {};
-  const set: Providers = { ...loaded, key: async (p) => (Object.hasOwn(given, p.name) ? given[p.name]! : loaded.key(p)) };
   // With --env-file, the pair the app will use is checked too (the `app` rows; see app.ts).
-  const app = g.envFile && !set.providers.has(APP) ? appProfile(set) : undefined;
-  if (app) set.providers.set(APP, app);
+  const { set, app } = withAppAndKeys(await loadProviders(ctx, g), g.envFile, opts.keys);
   const names = opts.providers?.length ? opts.providers : [set.old, set.new, ...(app ? [APP] : [])];
   const profiles = [...new Map(names.map((n) => pickProfile(set, n, '--provider')).map((p) => [p.name, p])).values()];
   ctx.fewRequests?.();
