@@ -48,6 +48,15 @@ export function fakeCtx(o: FakeOpts = {}): FakeCtx {
     clock: o.clock ?? (() => performance.now()),
     signal: ac.signal,
     platform: process.platform,
+    pid: process.pid,
+    processAlive: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
     out: out.text,
     err: err.text,
     abort: () => ac.abort(new Error('interrupted')),
