@@ -9,6 +9,7 @@ import { completionBody, planCompletion, streamEvents, type ChatBody } from './c
 import { at, faultReply, sendBody, sendStream, type Timeline } from './respond.js';
 import * as E from './errors.js';
 import { mix, rng } from './rng.js';
+import { listPage, storedFilter, storedPopulation, type StoredItem } from './stored.js';
 
 export type { FaultRule, MockFault } from './faults.js';
 
@@ -29,6 +30,8 @@ export interface MockOptions {
   label?: string;
   /** Keep at most this many entries in `requests` (a long-running CLI mock must not grow without bound); default unlimited. */
   logLimit?: number;
+  /** Serve this many seeded stored completions on GET /v1/chat/completions (+ …/{id}/messages); 0 = none, answered 404 like a relay. */
+  stored?: number;
   /** Monotonic ms clock (default performance.now) and wall clock (for `created` and log times). */
   clock?: () => number;
   now?: () => number;
@@ -85,6 +88,17 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
   const sseHeaders = (id: string) => ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'x-request-id', id, ...base, ...okLimits];
   const idTag = (mix(seed, 0x1234) % 0xffffff).toString(16).padStart(6, '0');
   let count = 0;
+  // Created one minute apart, the newest a minute before the simulator started.
+  const stored: StoredItem[] = opts.stored ? storedPopulation(opts.stored, seed, models, Math.floor(now() / 60_000) * 60 - 60) : [];
+  const storedById = new Map(stored.map((x) => [x.completion.id, x]));
+  const storedAsc = stored.map((x) => x.completion).reverse();
+  const storedReply = (path: string, sp: URLSearchParams): { status: number; body: unknown } => {
+    if (path === '/v1/chat/completions') return listPage(storedAsc, sp, storedFilter(sp));
+    const m = /^\/v1\/chat\/completions\/([^/]+)\/messages$/.exec(path);
+    const item = m ? storedById.get(decodeURIComponent(m[1]!)) : undefined;
+    if (!item) return { status: 404, body: JSON.parse(E.invalidUrlBody('GET', path)) };
+    return listPage(item.messages, sp);
+  };
 
   const log = (entry: MockRequestLog) => {
     if (requests.length >= logLimit) requests.splice(0, Math.max(1, requests.length >> 1));
@@ -147,11 +161,12 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     const method = req.method ?? 'GET';
     const isChat = path === '/v1/chat/completions' && method === 'POST';
     const isModels = method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
+    const isStored = method === 'GET' && stored.length > 0 && path.startsWith('/v1/chat/completions');
     let authorized = key === undefined;
     if (key !== undefined) {
       const h = req.headers.authorization;
       authorized = h === `Bearer ${key}`;
-      if (!authorized && (isChat || isModels)) {
+      if (!authorized && (isChat || isModels || isStored)) {
         req.resume();
         log({ method, path, authorized, at: now() });
         const token = h?.replace(/^Bearer\s+/i, '');
@@ -174,6 +189,11 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
       if (fault?.kind === 'stall' && fault.phase !== 'body') at(tl, res, t0 + fault.ms, reply);
       else reply();
       return;
+    }
+    if (isStored) {
+      req.resume();
+      const r = storedReply(path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+      return send(res, id, r.status, JSON.stringify(r.body));
     }
     if (!isChat) {
       req.resume();
