@@ -34,6 +34,7 @@ export function renderPlan(p: Plan, out: Out): void {
   rows.push(['total cost (est.)', `$${p.totalCostUSD} (limit --max-cost $${p.maxCostUSD})`]);
   for (const m of p.mapping) rows.push(['model map', `${m.from} → ${m.to} (${m.why})`]);
   if (p.mappingNote) rows.push(['note', p.mappingNote]);
+  if (p.population) rows.push(['population', p.population]);
   printTable(out, [{ header: 'plan' }, { header: 'value' }], rows);
   out.info('dry run: nothing was sent.');
 }
@@ -53,6 +54,7 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
   printTable(out, [{ header: 'metric' }, { header: `old: ${s.old.name}`, align: 'right' }, { header: `new: ${s.new.name}`, align: 'right' }, { header: 'Δ new − old', align: 'right' }, { header: 'paired Δ [95% CI]', align: 'right' }], rows);
   const lines: string[] = [];
   lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; CI = bootstrap 95% of per-request (new − old) median/p99, ms; percentiles are exact (nearest rank).`);
+  if (r.plan.population) lines.push(r.plan.population);
   for (const m of r.plan.mapping) lines.push(`model map: ${m.from} → ${m.to} (${m.why === 'flag' ? '--model-map' : 'built-in, not served by ' + s.new.name})`);
   if (s.tokens.n) lines.push(`tokens on ${s.tokens.n} paired requests: prompt ${s.old.name} ${s.tokens.oldPrompt} vs ${s.new.name} ${s.tokens.newPrompt}; completion ${s.tokens.oldCompletion} vs ${s.tokens.newCompletion}.`);
   for (const f of s.flags) lines.push(c.yellow('! ') + f);

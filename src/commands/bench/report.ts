@@ -26,6 +26,7 @@ export async function writeReport(ctx: Ctx, file: string, r: BenchResult, old: S
   for (const p of [s.old, s.new]) for (const [cls, count] of Object.entries(p.errors)) errors.push({ provider: p.name, class: cls, count });
   const notes = [...s.flags, ...s.gates.map((g) => `gate ${g.name}: ${g.ok ? 'passed' : 'MISSED'} — ${g.detail}`)];
   if (r.plan.mapping.length) notes.push(`model mapping: ${r.plan.mapping.map((m) => `${m.from} → ${m.to} (${m.why})`).join(', ')}`);
+  if (r.plan.population) notes.push(r.plan.population);
   if (r.interrupted) notes.push('interrupted: the figures cover the pairs finished before Ctrl-C.');
   await writeHtmlReport(resolve(ctx.cwd, file), {
     title: `holy bench: ${s.old.name} vs ${s.new.name}`,

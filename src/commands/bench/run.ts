@@ -11,6 +11,7 @@ import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import type { TrafficStats } from '../../adapters/traffic/types.js';
 import { scanTraffic, type Scan } from './scan.js';
+import { populationOf } from '../../core/traffic/population.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
 import { perItemCostUSD, providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
@@ -44,6 +45,8 @@ export interface Plan {
   mapping: MappingEntry[];
   mappingNote?: string;
   load: BenchOptions['load'];
+  /** What population the traffic stands for, when it is a `holy traffic sample`. */
+  population?: string;
 }
 
 export interface BenchResult {
@@ -99,6 +102,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const sends = o.warmup + (o.requests ?? items);
   const uses = scaleUses(sc, sends);
 
+  const population = populationOf(sc.stats.meta);
   const timeout = (p: Profile) => o.timeoutMs ?? p.timeoutMs;
   const oldPlan = oldP ? providerPlan(oldP.name, uses, table, (m) => m) : { name: 'recorded', recorded: true as const };
   const planFor = (mapping: MappingEntry[], note?: string): Plan => {
@@ -108,6 +112,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     return {
       files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
       old: oldPlan, new: newPlan, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(note ? { mappingNote: note } : {}), load: o.load,
+      ...(population ? { population } : {}),
     };
   };
   // Before anything is sent, the new side's model list is unknown: price the plan both with and

@@ -84,7 +84,8 @@ export async function run(o: PullOptions, ctx: Ctx, g: GlobalOpts, out: Out): Pr
     dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: apiKey, headers: p.headers, timeoutMs: o.timeoutMs ?? p.timeoutMs, signal: ctx.signal, now: ctx.now,
     onWait: (ms, why) => progress.update(`${why}: waiting ${(ms / 1000).toFixed(1)} s…`),
   };
-  const file = await AppendLines.open(path, o.out, state ? 'append' : o.restart ? 'replace' : 'new');
+  // The file is opened once the provider has answered with a list: a relay's 404 leaves nothing behind.
+  let file: AppendLines | undefined;
   const ids = state?.ids ?? new Set<string>();
   let inFile = state?.count ?? 0;
   let pulled = 0;
@@ -96,7 +97,6 @@ export async function run(o: PullOptions, ctx: Ctx, g: GlobalOpts, out: Out): Pr
   let stoppedBy: PullResult['stoppedBy'] = 'end';
   let failed: unknown;
   try {
-    if (!state) await file.meta({ kind: 'traffic-pull', version: 1, query, order: 'desc', startedAt: new Date(ctx.now()).toISOString(), rebuilt: { ...REBUILT } });
     let after = state?.lastId;
     let first = true;
     pages: for (;;) {
@@ -116,6 +116,10 @@ export async function run(o: PullOptions, ctx: Ctx, g: GlobalOpts, out: Out): Pr
         if (first) throw new UsageError(`${p.name} (${api.baseURL}) answered GET /chat/completions, but not with a list of stored completions; relays do not keep your completions, so pull from --provider official.`);
         throw new RuntimeError(`${p.name} answered a page of stored completions that is not a list; the ${inFile} completions pulled so far are in ${o.out}: run the same command again to resume.`);
       }
+      if (first) {
+        file = await AppendLines.open(path, o.out, state ? 'append' : o.restart ? 'replace' : 'new');
+        if (!state) await file.meta({ kind: 'traffic-pull', version: 1, query, order: 'desc', startedAt: new Date(ctx.now()).toISOString(), rebuilt: { ...REBUILT } });
+      }
       first = false;
       const listed = page.data.filter((c) => c && typeof c === 'object');
       // Near --limit, only as many completions as could still be written have their messages fetched.
@@ -129,7 +133,7 @@ export async function run(o: PullOptions, ctx: Ctx, g: GlobalOpts, out: Out): Pr
           break pages;
         }
         if (r === undefined) continue;
-        await file.write(JSON.stringify(recordedLine({ ...r, provider: p.name, file: o.out, line: inFile + 2, pair: inFile }, c.metadata && typeof c.metadata === 'object' ? { metadata: c.metadata } : {})));
+        await file!.write(JSON.stringify(recordedLine({ ...r, provider: p.name, file: o.out, line: inFile + 2, pair: inFile }, c.metadata && typeof c.metadata === 'object' ? { metadata: c.metadata } : {})));
         ids.add(r.id);
         inFile++;
         pulled++;
@@ -146,12 +150,12 @@ export async function run(o: PullOptions, ctx: Ctx, g: GlobalOpts, out: Out): Pr
       after = last;
     }
     // A pull stopped by --limit is not finished: the same command with a higher --limit continues it.
-    if (!ctx.signal.aborted && stoppedBy !== 'limit') await file.meta({ kind: 'traffic-pull-end', pulled: inFile, skipped, finishedAt: new Date(ctx.now()).toISOString() });
+    if (!ctx.signal.aborted && stoppedBy !== 'limit') await file!.meta({ kind: 'traffic-pull-end', pulled: inFile, skipped, finishedAt: new Date(ctx.now()).toISOString() });
   } catch (e) {
     failed = e;
   } finally {
     progress.done();
-    await file.close();
+    await file?.close();
     await http.close();
   }
   if (ctx.signal.aborted || (failed instanceof StoredApiError && failed.message === 'interrupted')) {
