@@ -10,6 +10,7 @@ import { at, faultReply, sendBody, sendStream, type Timeline } from './respond.j
 import * as E from './errors.js';
 import { mix, rng } from './rng.js';
 import { listPage, storedFilter, storedPopulation, type StoredItem } from './stored.js';
+import { embeddingsReply } from './embeddings.js';
 
 export type { FaultRule, MockFault } from './faults.js';
 
@@ -151,6 +152,22 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     else go(t0);
   };
 
+  const embeddings = (res: ServerResponse, id: string, t0: number, text: string, entry: MockRequestLog) => {
+    let b: Record<string, unknown>;
+    try {
+      b = JSON.parse(text);
+    } catch {
+      return send(res, id, 400, E.errorBody('We could not parse the JSON body of your request. (holy mock)', 'invalid_request_error'));
+    }
+    if (!b || typeof b !== 'object' || Array.isArray(b)) return send(res, id, 400, E.errorBody('The request body must be a JSON object.', 'invalid_request_error'));
+    if (typeof b.model === 'string') entry.model = b.model;
+    const fault = picker.pick('chat', false);
+    if (fault && immediate(res, id, fault, String(b.model))) return;
+    const r = embeddingsReply(b, { ...planOpts, ...(opts.echoModel ? { echoModel: opts.echoModel } : {}) });
+    if ('status' in r) return send(res, id, r.status, E.errorBody(r.message, 'invalid_request_error', null, r.param));
+    at(tl, res, t0 + ttftMs, () => sendBody(tl, res, 200, jsonHeaders(id), r.body, fault?.kind === 'stall' || fault?.kind === 'reset' ? fault : undefined));
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const t0 = clock();
     const n = ++count;
@@ -159,7 +176,8 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
-    const isChat = path === '/v1/chat/completions' && method === 'POST';
+    const isEmbeddings = path === '/v1/embeddings' && method === 'POST';
+    const isChat = (path === '/v1/chat/completions' || isEmbeddings) && method === 'POST';
     const isModels = method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
     const isStored = method === 'GET' && stored.length > 0 && path.startsWith('/v1/chat/completions');
     let authorized = key === undefined;
@@ -207,7 +225,9 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     });
     req.on('end', () => {
       if (size > BODY_LIMIT) return send(res, id, 413, E.errorBody(`Request body too large: ${size} bytes (limit ${BODY_LIMIT}).`, 'invalid_request_error'));
-      chat(res, id, t0, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), entry);
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (isEmbeddings) return embeddings(res, id, t0, text, entry);
+      chat(res, id, t0, text, entry);
     });
   };
 

@@ -12,6 +12,8 @@ import { loadPriceTable } from '../../adapters/prices.js';
 import type { TrafficStats } from '../../adapters/traffic/types.js';
 import { scanTraffic, type Scan } from './scan.js';
 import { populationOf } from '../../core/traffic/population.js';
+import { planEmbeddings, runEmbeddings, type EmbeddingsPlan } from './embeddings.js';
+import type { EmbeddingsSummary } from '../../core/bench/embeddings.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
 import { perItemCostUSD, providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
@@ -47,6 +49,8 @@ export interface Plan {
   load: BenchOptions['load'];
   /** What population the traffic stands for, when it is a `holy traffic sample`. */
   population?: string;
+  /** /v1/embeddings requests, replayed once each after the chat pairs. */
+  embeddings?: EmbeddingsPlan;
 }
 
 export interface BenchResult {
@@ -57,12 +61,13 @@ export interface BenchResult {
   interrupted: boolean;
   dropped: number;
   written: string[];
+  embeddings?: EmbeddingsSummary;
 }
 
 /** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
-async function scan(ctx: Ctx, o: BenchOptions): Promise<Scan> {
+async function scan(ctx: Ctx, o: BenchOptions, embeddings: number): Promise<Scan> {
   const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay' });
-  if (sc.prompt.length === 0) {
+  if (sc.prompt.length === 0 && embeddings === 0) {
     const p = sc.stats.problems;
     const why = p.length ? ` (${p.length} bad line(s), first: ${p[0]!.file}:${p[0]!.line}: ${p[0]!.reason})` : '';
     throw new UsageError(`no chat-completion requests found in ${o.files.join(', ')}${why}; give Batch input, chat JSONL, holy results or HAR files.`);
@@ -90,7 +95,8 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const newP = pickProfile(prov, o.new ?? prov.new, '--new');
   if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
   const table = await loadPriceTable(ctx, o.prices);
-  const sc = await scan(ctx, o);
+  const emb = await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m);
+  const sc = await scan(ctx, o, emb.items.length);
   const items = sc.prompt.length;
   const bad = sc.stats.problems;
   if (bad.length && !o.dryRun) {
@@ -108,11 +114,13 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const planFor = (mapping: MappingEntry[], note?: string): Plan => {
     const to = new Map(mapping.map((m) => [m.from, m.to]));
     const newPlan = providerPlan(newP.name, uses, table, (m) => to.get(m) ?? m);
-    const total = new Decimal(newPlan.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0);
+    const e = emb.items.length ? emb.plan : undefined;
+    const total = new Decimal(newPlan.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0).plus(e?.newCostUSD ?? 0).plus(e?.oldCostUSD ?? 0);
     return {
       files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
       old: oldPlan, new: newPlan, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(note ? { mappingNote: note } : {}), load: o.load,
       ...(population ? { population } : {}),
+      ...(e ? { embeddings: e } : {}),
     };
   };
   // Before anything is sent, the new side's model list is unknown: price the plan both with and
@@ -177,6 +185,9 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
       },
     });
     progress.done();
+    const embeddings = emb.items.length && !ctx.signal.aborted
+      ? await runEmbeddings(ctx, oldSide, newSide, { items: emb.items, tokens: emb.tokens, concurrency: o.load.kind === 'closed' ? o.load.concurrency : 4, percentiles: o.percentiles, table, mapModel: (m) => mapTo.get(m) ?? o.modelMap.get(m) ?? m, ...(outFile ? { out: outFile } : {}) })
+      : undefined;
     await judge?.close();
     if (outFile) { await outFile.close(); written.push(o.out!); }
     if (csvFile) { await csvFile.close(); written.push(o.csv!); }
@@ -187,7 +198,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const result: BenchResult = { plan, summary, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
+    const result: BenchResult = { plan, summary, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted || ctx.signal.aborted, dropped: res.dropped, written, ...(embeddings ? { embeddings } : {}) };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);
       written.push(o.html);
