@@ -9,9 +9,19 @@ export function register(program: Command, ctx: Ctx): void {
   const traffic = program
     .command('traffic')
     .summary('real traffic for bench: pull stored completions, draw a stratified sample')
-    .description('Get real traffic for `holy bench` without a gateway: pull the chat completions OpenAI stored (store: true) into a results file, then draw a stratified sample of it.');
+    .description('Get real traffic for `holy bench` without a gateway: pull the chat completions OpenAI stored (store: true) into a results file, then draw a stratified sample of it.')
+    .addHelpText(
+      'after',
+      examples([
+        'holy traffic pull --since 2026-11-01 --out traffic.jsonl',
+        'holy traffic sample traffic.jsonl --n 500 --out sample.jsonl',
+        'holy bench sample.jsonl --old recorded --new holysheep',
+        '# offline: holy mock --stored 2000 serves stored completions to pull from',
+      ]),
+    );
   traffic
     .command('pull')
+    .summary('pull OpenAI stored completions (store: true) into holy results JSONL; resumable')
     .description(
       'Pull chat completions stored with store: true (GET /v1/chat/completions and …/{id}/messages) into holy results JSONL, ' +
         'newest first, each with its recorded response and usage. Interrupted? Run the same command again: it resumes from --out without duplicates. ' +
@@ -40,6 +50,7 @@ export function register(program: Command, ctx: Ctx): void {
     .action(lazyAction<PullFlags>(ctx, () => import('./pull.js')));
   traffic
     .command('sample')
+    .summary('draw a stratified sample of traffic files, with its cost beside the whole file')
     .description(
       'Draw a stratified random sample from traffic files (any format bench reads): each stratum (model × streaming × prompt-length bucket by default) ' +
         'gets its proportional share, and at least --min-per-stratum requests where it has them. Prints the strata and the cost of replaying the sample ' +
