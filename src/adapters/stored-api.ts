@@ -6,6 +6,7 @@
 import { request, type Dispatcher } from 'undici';
 import { redact } from '../core/redact.js';
 import { retryAfterMs } from '../core/bench/classify.js';
+import { printable } from '../core/traffic/printable.js';
 
 /** A JSON page larger than this is refused (a list page of 100 completions is far below it). */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -33,13 +34,6 @@ export class StoredApiError extends Error {
   constructor(message: string, readonly status: number, readonly path: string) {
     super(message);
   }
-}
-
-/** Control characters (but tab) out, length capped: server text about to reach a terminal or a file. */
-export function printable(s: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
-  const t = s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim();
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { runHoly, fakeCtx } from '../helpers/ctx.js';
 import { readTraffic } from '../../src/adapters/traffic/read.js';
 import { startStoredServer, KEY, type StoredServer } from './stored-server.js';
+import { getJson, MAX_WAIT_MS, StoredApiError } from '../../src/adapters/stored-api.js';
+import { makeHttp } from '../../src/adapters/http.js';
 
 let tmp: string;
 let srv: StoredServer;
@@ -167,5 +169,36 @@ describe('traffic pull', () => {
     assert.equal(r.code, 3);
     assert.match(r.stderr, /refused the key .*HTTP 401/);
     assert.match(r.stderr, /holy verify/);
+  });
+
+  test('a Retry-After beyond the cap is waited for at most MAX_WAIT_MS (60 s), and error text from the server is redacted and printable', async () => {
+    srv.fault = (n) => (n === 1 ? { status: 429, headers: { 'retry-after': '3600' } } : { status: 400, body: JSON.stringify({ error: { message: `bad \u001b[31mrequest\u0007 for ${KEY} and sk-proj-${'x'.repeat(30)}` } }) });
+    const ctx = fakeCtx();
+    const http = makeHttp(ctx);
+    const ac = new AbortController();
+    const waits: number[] = [];
+    try {
+      const p = getJson({ dispatcher: http.dispatcher, baseURL: srv.url, key: KEY, headers: {}, timeoutMs: 5000, signal: ac.signal, now: () => Date.now(), onWait: (ms) => { waits.push(ms); ac.abort(); } }, '/chat/completions', []);
+      await assert.rejects(p, (e: unknown) => e instanceof StoredApiError && e.message === 'interrupted');
+      assert.deepEqual(waits, [MAX_WAIT_MS]);
+      assert.equal(MAX_WAIT_MS, 60_000);
+      const q = getJson({ dispatcher: http.dispatcher, baseURL: srv.url, key: KEY, headers: {}, timeoutMs: 5000, signal: new AbortController().signal, now: () => Date.now() }, '/chat/completions', []);
+      await assert.rejects(q, (e: unknown) => {
+        const m = (e as Error).message;
+        assert.ok(!m.includes(KEY) && !m.includes('x'.repeat(30)), m);
+        assert.doesNotMatch(m, /[\u0000-\u001f]/);
+        return (e as StoredApiError).status === 400;
+      });
+    } finally {
+      await http.close();
+    }
+  });
+
+  test('a provider that cannot be reached: exit 1, nothing written, no talk of resuming', async () => {
+    writeFileSync(join(tmp, 'holy.config.json'), JSON.stringify({ providers: { store: { baseURL: 'http://127.0.0.1:9/v1', apiKeyEnv: 'STORE_KEY', timeoutMs: 2000 } } }));
+    const r = await pull(['--out', 'n.jsonl']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /listing stored completions on store failed: .*nothing was written/);
+    assert.equal(existsSync(join(tmp, 'n.jsonl')), false);
   });
 });

@@ -126,4 +126,12 @@ describe('holy traffic sample', () => {
       assert.match(x.stderr, re);
     }
   });
+
+  test('a model name with terminal escapes from the input file reaches the strata table stripped', async () => {
+    writeFileSync(join(tmp, 'esc.jsonl'), JSON.stringify({ model: 'gpt-4o\u001b[2J\u001b]0;pwned\u0007', messages: [{ role: 'user', content: 'hi' }] }) + '\n');
+    const r = await runHoly(['traffic', 'sample', 'esc.jsonl', '--n', '1', '--out', 'esc-out.jsonl', '--no-color'], { cwd: tmp, stdoutTTY: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!/[\u0007\u001b]/.test(r.stdout + r.stderr), JSON.stringify(r.stdout + r.stderr));
+    assert.match(r.stdout, /gpt-4o \[2J \]0;pwned/);
+  });
 });

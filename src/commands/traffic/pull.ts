@@ -8,7 +8,8 @@ import { loadProviders } from '../../adapters/profiles.js';
 import { pickProfile } from '../../core/profiles.js';
 import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
-import { asPage, getJson, printable, StoredApiError, type StoredApiOptions } from '../../adapters/stored-api.js';
+import { asPage, getJson, StoredApiError, type StoredApiOptions } from '../../adapters/stored-api.js';
+import { printable } from '../../core/traffic/printable.js';
 import { AppendLines, readPullFile } from '../../adapters/traffic/pull-file.js';
 import type { PullQuery } from '../../core/traffic/meta.js';
 import { inWindow, REBUILT, rebuildRequest, storedResponse, type StoredCompletion, type StoredMessage } from '../../core/traffic/stored.js';
@@ -159,9 +160,12 @@ export async function run(o: PullOptions, ctx: Ctx, g: GlobalOpts, out: Out): Pr
     await http.close();
   }
   if (ctx.signal.aborted || (failed instanceof StoredApiError && failed.message === 'interrupted')) {
-    throw new Interrupted(`interrupted: ${inFile} completion(s) are in ${o.out}; run the same command again to resume.`);
+    throw new Interrupted(file ? `interrupted: ${inFile} completion(s) are in ${o.out}; run the same command again to resume.` : 'interrupted before the first page arrived; nothing was written.');
   }
-  if (failed instanceof StoredApiError) throw new RuntimeError(`${failed.message}; the ${inFile} completion(s) pulled so far are in ${o.out}: run the same command again to resume.`);
+  if (failed instanceof StoredApiError) {
+    if (!file) throw new RuntimeError(`listing stored completions on ${p.name} failed: ${failed.message}; nothing was written.`, 'check the connection with `holy verify`.');
+    throw new RuntimeError(`${failed.message}; the ${inFile} completion(s) pulled so far are in ${o.out}: run the same command again to resume.`);
+  }
   if (failed) throw failed;
   return { ...base, inFile, pulled, skipped, stoppedBy, ratePerS: rate() };
 }

@@ -14,6 +14,7 @@ import { metaLine, type SampleHeader } from '../../core/traffic/meta.js';
 import { recordedLine } from '../../core/traffic/line.js';
 import { allocate, LENGTH_BUCKETS, selectionKey, smallest, stratumValues } from '../../core/traffic/sample.js';
 import { startProgress } from '../../ui/progress.js';
+import { printable } from '../../core/traffic/printable.js';
 import { parseSampleOptions, type SampleFlags, type SampleOptions } from './sample-options.js';
 import { renderSample } from './sample-render.js';
 
@@ -112,7 +113,7 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
     kind: 'traffic-sample', version: 1, from: o.files, by: o.by, seed: o.seed, minPerStratum: o.minPerStratum, population, sample: chosen.size,
     strata: rows.map((r) => ({ key: r.values.join(' · '), population: r.population, sample: r.sample })),
     lengthBuckets: LENGTH_BUCKETS.map((b) => b.label),
-    costUSD: { sample: samplePlan.costUSD, population: popPlan.costUSD, unpriced: popPlan.unpriced },
+    costUSD: { sample: samplePlan.costUSD, population: popPlan.costUSD, unpriced: popPlan.unpriced.map((m) => printable(m, 80)) },
   };
 
   // Pass 2: the drawn requests, in file order, with their recorded responses.
@@ -148,7 +149,7 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
   }
   return {
     out: o.out, files: first.stats.files, by: o.by, seed: o.seed, minPerStratum: o.minPerStratum, population, sample: chosen.size, strata: rows,
-    cost: { sampleUSD: samplePlan.costUSD, populationUSD: popPlan.costUSD, unpriced: popPlan.unpriced, note: 'per provider replayed: local prompt token counts, recorded completion tokens (else max_tokens or 256), built-in or --prices table' },
+    cost: { sampleUSD: samplePlan.costUSD, populationUSD: popPlan.costUSD, unpriced: popPlan.unpriced.map((m) => printable(m, 80)), note: 'per provider replayed: local prompt token counts, recorded completion tokens (else max_tokens or 256), built-in or --prices table' },
     duplicates, badLines: first.stats.problems.length, skippedEndpoints: first.stats.skippedEndpoints,
   };
 }

@@ -6,6 +6,8 @@
  * a stratum keeps its k smallest keys, a uniform sample without replacement that does not depend on file order.
  */
 
+import { printable } from './printable.js';
+
 export type StratumKey = 'model' | 'stream' | 'length';
 
 /** Prompt-length buckets (local tokenizer count of the request's messages). */
@@ -23,7 +25,8 @@ export function lengthBucket(promptTokens: number): string {
 
 /** The values of a request for each stratum key, in --by order. */
 export function stratumValues(by: readonly StratumKey[], r: { model: string; stream: boolean; promptTokens: number }): string[] {
-  return by.map((k) => (k === 'model' ? r.model : k === 'stream' ? (r.stream ? 'stream' : 'no-stream') : lengthBucket(r.promptTokens)));
+  // The model name comes from an input file: it reaches the terminal in the strata table.
+  return by.map((k) => (k === 'model' ? printable(r.model, 80) : k === 'stream' ? (r.stream ? 'stream' : 'no-stream') : lengthBucket(r.promptTokens)));
 }
 
 /**
