@@ -103,8 +103,13 @@ describe('holy bench with embeddings', () => {
     const m = await mocks({}, { echoModel: 'text-embedding-ada-002' });
     try {
       const f = batch(m.dir, 9);
-      const r = await bench([f, ...m.args, '--json'], m.env);
+      const html = join(m.dir, 'r.html');
+      const r = await bench([f, ...m.args, '--json', '--html', html], m.env);
       assert.equal(r.code, 0, r.stderr);
+      const page = readFileSync(html, 'utf8');
+      assert.match(page, /<h2>Embeddings<\/h2>/);
+      assert.match(page, /cosine old·new mean \(n 6\)/);
+      assert.match(page, /may be serving another model/);
       const e = (JSON.parse(r.stdout) as { embeddings: Emb }).embeddings;
       assert.equal(e.dims.differ, 3, 'the large-model requests came back with 1536 instead of 3072 dimensions');
       assert.deepEqual(e.dims.examples, ['3072 vs 1536']);
