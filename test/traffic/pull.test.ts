@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { runHoly, fakeCtx } from '../helpers/ctx.js';
 import { readTraffic } from '../../src/adapters/traffic/read.js';
 import { startStoredServer, KEY, type StoredServer } from './stored-server.js';
-import { getJson, MAX_WAIT_MS, StoredApiError } from '../../src/adapters/stored-api.js';
+import { getJson, MAX_WAIT_MS, StoredApiError } from '../../src/adapters/provider/index.js';
 import { makeHttp } from '../../src/adapters/http.js';
 
 let tmp: string;

@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js';
 import { metaOf } from '../../core/traffic/meta.js';
 import { checkFile, lines, wholeText } from './files.js';
 import { harEntries, recordedOf, type HarEntry } from './har.js';
-import { batchOutput, classify, endpointOf, holyRecorded, parseLine } from './records.js';
+import { batchOutput, detectFormat, endpointOf, holyRecorded, parseLine } from './records.js';
 import type { RecordedResponse } from './types.js';
 
 /** An embeddings request body: a model and a non-empty input (text, texts, or token arrays). */
@@ -77,7 +77,7 @@ export async function readEmbeddings(ctx: Ctx, files: string[]): Promise<{ items
     for await (const { line, text } of lines(s.path, s.gzip, s.shown)) {
       const p = parseLine(text);
       if (!('obj' in p) || metaOf(p.obj)) continue;
-      const f = classify(p.obj);
+      const f = detectFormat(p.obj);
       if (f === 'batch-output') {
         const r = batchOutput(p.obj);
         if ('ok' in r) outputs.set(r.ok.id, r.ok.recorded);

@@ -8,7 +8,7 @@ import { costUSD, lookupPrice, type PriceTable } from '../../core/prices.js';
 import { countTextTokens } from '../../core/tokens.js';
 import { comparePair, EmbeddingPairs, EmbeddingSide, summariseEmbeddings, type EmbeddingOutcome, type EmbeddingsSummary } from '../../core/bench/embeddings.js';
 import { readEmbeddings, type EmbeddingItem } from '../../adapters/traffic/embeddings.js';
-import { sendEmbeddings, vectorsOf } from '../../adapters/embeddings-client.js';
+import { sendEmbeddings, vectorsOf } from '../../adapters/provider/index.js';
 import type { LineFile } from '../../adapters/results-writer.js';
 import type { Side } from './provider.js';
 

@@ -8,7 +8,7 @@ import { loadProviders } from '../../adapters/profiles.js';
 import { pickProfile } from '../../core/profiles.js';
 import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
-import { asPage, getJson, StoredApiError, type StoredApiOptions } from '../../adapters/stored-api.js';
+import { asPage, getJson, StoredApiError, type StoredApiOptions } from '../../adapters/provider/index.js';
 import { printable } from '../../core/traffic/printable.js';
 import { AppendLines, readPullFile } from '../../adapters/traffic/pull-file.js';
 import type { PullQuery } from '../../core/traffic/meta.js';

@@ -1,6 +1,6 @@
 /** The embeddings summary as metric × (old, new, Δ) rows, shared by the terminal table and the HTML report. Pure. */
 import type { EmbeddingsSummary } from './embeddings.js';
-import { ms, type Row } from './rows.js';
+import { ms, type SummaryRow as Row } from './rows.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—');
 

@@ -4,9 +4,9 @@
  * untrusted: bodies are capped, error text is redacted and stripped of control characters here, where it enters holy.
  */
 import { request, type Dispatcher } from 'undici';
-import { redact } from '../core/redact.js';
-import { retryAfterMs } from '../core/bench/classify.js';
-import { printable } from '../core/traffic/printable.js';
+import { KEEP, received } from './received.js';
+import { retryAfterMs } from '../../core/bench/classify.js';
+import { printable } from '../../core/traffic/printable.js';
 
 /** A JSON page larger than this is refused (a list page of 100 completions is far below it). */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -68,7 +68,7 @@ export async function getJson(o: StoredApiOptions, path: string, query: Array<[s
   const u = new URL(o.baseURL.replace(/\/+$/, '') + path);
   for (const [k, v] of query) u.searchParams.append(k, v);
   const headers: Record<string, string> = { accept: 'application/json', ...o.headers, authorization: `Bearer ${o.key}` };
-  const clean = (s: string) => printable(redact(s, [o.key]));
+  const clean = (s: string) => printable(received(s, [o.key], KEEP.message));
   let throttled = 0;
   let failures = 0;
   for (;;) {

@@ -1,7 +1,7 @@
 /** One POST /embeddings with E2E timing (send → last byte); the vectors decoded after the clock stops. */
 import { request, type Dispatcher } from 'undici';
-import { classifyStatus, classifyTransport, type ErrorClass } from '../core/bench/classify.js';
-import { redact } from '../core/redact.js';
+import { classifyStatus, classifyTransport, type ErrorClass } from '../../core/bench/classify.js';
+import { KEEP, received } from './received.js';
 
 export interface EmbeddingCall {
   dispatcher: Dispatcher;
@@ -77,7 +77,7 @@ export async function sendEmbeddings(o: EmbeddingCall): Promise<EmbeddingResult>
   } catch (e) {
     if (o.signal.aborted) throw e;
     const timedOut = (e as Error).name === 'TimeoutError' || /timeout/i.test((e as Error).message);
-    return { ok: false, status, errorClass: classifyTransport(e, timedOut), errorMessage: redact(timedOut ? `no complete response within ${o.timeoutMs} ms` : (e as Error).message, [o.key]).slice(0, 300), body: null };
+    return { ok: false, status, errorClass: classifyTransport(e, timedOut), errorMessage: received(timedOut ? `no complete response within ${o.timeoutMs} ms` : (e as Error).message, [o.key], KEEP.message), body: null };
   }
   let json: unknown;
   try {
@@ -87,7 +87,7 @@ export async function sendEmbeddings(o: EmbeddingCall): Promise<EmbeddingResult>
   }
   if (status >= 400) {
     const msg = (json as { error?: { message?: unknown } } | undefined)?.error?.message;
-    return { ok: false, status, e2eMs: e2e, errorClass: classifyStatus(status, json), errorMessage: redact(`HTTP ${status}: ${typeof msg === 'string' ? msg : text.slice(0, 200)}`, [o.key]).slice(0, 300), body: json ?? null };
+    return { ok: false, status, e2eMs: e2e, errorClass: classifyStatus(status, json), errorMessage: received(`HTTP ${status}: ${typeof msg === 'string' ? msg : text.slice(0, 200)}`, [o.key], KEEP.message), body: json ?? null };
   }
   const v = vectorsOf(json);
   if ('problem' in v) return { ok: false, status, e2eMs: e2e, errorClass: 'malformed_response', errorMessage: `HTTP ${status} but ${v.problem}`, body: json ?? null };
