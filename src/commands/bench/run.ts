@@ -10,7 +10,8 @@ import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { scanTraffic, type Scan } from './scan.js';
 import { populationOf } from '../../core/traffic/population.js';
-import { planEmbeddings, runEmbeddings } from './embeddings.js';
+import { planEmbeddings, runEmbeddings, type EmbeddingsPlan } from './embeddings.js';
+import type { EmbeddingItem } from '../../adapters/traffic/embeddings.js';
 import type { EmbeddingsSummary } from '../../core/bench/embeddings.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
 import { perItemCostUSD } from '../../core/bench/plan.js';
@@ -45,14 +46,17 @@ export interface BenchResult {
 }
 
 /** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
-async function scan(ctx: Ctx, o: BenchOptions, embeddings: number): Promise<Scan> {
+async function scan(ctx: Ctx, o: BenchOptions, table: PriceTable): Promise<{ sc: Scan; emb: Prepared['emb'] }> {
   const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay' });
-  if (sc.prompt.length === 0 && embeddings === 0) {
+  // The chat reader counts /embeddings requests as skipped endpoints: only then are the files read again for them.
+  const hasEmbeddings = Object.keys(sc.stats.skippedEndpoints).some((k) => /^POST \S*\/embeddings\b/.test(k));
+  const emb = hasEmbeddings ? await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m) : { items: [], tokens: [], plan: undefined };
+  if (sc.prompt.length === 0 && emb.items.length === 0) {
     const p = sc.stats.problems;
     const why = p.length ? ` (${p.length} bad line(s), first: ${p[0]!.file}:${p[0]!.line}: ${p[0]!.reason})` : '';
     throw new UsageError(`no chat-completion requests found in ${o.files.join(', ')}${why}; give Batch input, chat JSONL, holy results or HAR files.`);
   }
-  return sc;
+  return { sc, emb };
 }
 
 async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string): Promise<string> {
@@ -77,7 +81,7 @@ interface Prepared {
   sc: Scan;
   pricing: Pricing;
   /** /v1/embeddings requests (replayed after the chat pairs by ./embeddings.ts). */
-  emb: Awaited<ReturnType<typeof planEmbeddings>>;
+  emb: { items: EmbeddingItem[]; tokens: number[]; plan: EmbeddingsPlan | undefined };
 }
 
 async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<Prepared> {
@@ -86,15 +90,14 @@ async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Prom
   const newP = pickProfile(prov, o.new ?? prov.new, '--new');
   if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
   const table = await loadPriceTable(ctx, o.prices);
-  const emb = await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m);
-  const sc = await scan(ctx, o, emb.items.length);
+  const { sc, emb } = await scan(ctx, o, table);
   const bad = sc.stats.problems;
   if (bad.length && !o.dryRun) {
     out.warn(`${bad.length} bad traffic line(s) skipped, first ${bad[0]!.file}:${bad[0]!.line}: ${bad[0]!.reason} (--strict stops at the first; --dry-run lists them).`);
     for (const x of bad) out.debug(`skipped ${x.file}:${x.line}: ${x.reason}`);
   }
   const population = populationOf(sc.stats.meta);
-  const extras = { ...(population ? { population } : {}), ...(emb.items.length ? { embeddings: emb.plan } : {}) };
+  const extras = { ...(population ? { population } : {}), ...(emb.plan && emb.items.length ? { embeddings: emb.plan } : {}) };
   return { prov, ...(oldP ? { oldP } : {}), newP, table, sc, emb, pricing: priceBench(o, sc, table, oldP?.name, newP.name, extras) };
 }
 
