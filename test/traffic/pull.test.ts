@@ -120,18 +120,21 @@ describe('traffic pull', () => {
     assert.deepEqual(ids(lines('p.jsonl')), srv.items.slice(0, 5).map((x) => x.completion.id));
   });
 
-  test('a provider without the endpoint (a relay answering 404) gets one sentence, exit 2, and no file', async () => {
-    const relay = await startStoredServer(1, { relay: true });
-    try {
-      config(tmp, relay.url);
-      const r = await pull(['--out', 'x.jsonl']);
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /^holy: store \(http:\/\/127\.0\.0\.1:\d+\/v1\) has no stored-completions endpoint \(GET \/chat\/completions answered 404\); .*--provider official\.\n$/);
-      assert.equal(existsSync(join(tmp, 'x.jsonl')), false);
-    } finally {
-      await relay.close();
-    }
-  });
+  for (const status of [404, 405] as const) {
+    test(`a provider without the endpoint (a relay answering ${status}) gets one sentence, exit 2, and no file`, async () => {
+      const relay = await startStoredServer(1, { relay: status });
+      try {
+        config(tmp, relay.url);
+        const r = await pull(['--out', 'x.jsonl']);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, new RegExp(`^holy: store \\(http://127\\.0\\.0\\.1:\\d+/v1\\) has no stored-completions endpoint \\(GET /chat/completions answered ${status}\\); .*--provider official\\.\\n$`));
+        assert.equal(relay.seen.length, 1, 'one request, no retries');
+        assert.equal(existsSync(join(tmp, 'x.jsonl')), false);
+      } finally {
+        await relay.close();
+      }
+    });
+  }
 
   test('refusals: foreign --out untouched, other filters, official key to a local host, bad flags', async () => {
     writeFileSync(join(tmp, 'mine.jsonl'), 'my notes\n');

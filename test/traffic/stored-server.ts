@@ -25,7 +25,7 @@ export interface StoredServer {
 
 export const KEY = 'test-stored-key-0123456789';
 
-export async function startStoredServer(n: number, opts: { endS?: number; relay?: boolean } = {}): Promise<StoredServer> {
+export async function startStoredServer(n: number, opts: { endS?: number; relay?: 404 | 405 } = {}): Promise<StoredServer> {
   const items = storedPopulation(n, 7, ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1'], opts.endS ?? 1_780_000_000);
   const asc = items.map((x) => x.completion).reverse();
   const byId = new Map(items.map((x) => [x.completion.id, x]));
@@ -43,7 +43,7 @@ export async function startStoredServer(n: number, opts: { endS?: number; relay?
     if (f === 'cut') return void req.socket.destroy();
     if (f) return reply(res, f.status, f.body ?? { error: { message: `fault ${f.status}`, type: 'server_error' } }, f.headers);
     if (req.headers.authorization !== `Bearer ${KEY}`) return reply(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
-    if (opts.relay) return reply(res, 404, { error: { message: `Invalid URL (GET ${u.pathname})`, type: 'invalid_request_error' } });
+    if (opts.relay) return reply(res, opts.relay, { error: { message: opts.relay === 404 ? `Invalid URL (GET ${u.pathname})` : 'Method Not Allowed', type: 'invalid_request_error' } });
     if (u.pathname === '/v1/chat/completions') {
       const r = listPage(asc, u.searchParams, storedFilter(u.searchParams));
       return reply(res, r.status, r.body);
