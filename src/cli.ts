@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { EXIT, HolyError } from './errors.js';
 import { collect } from './commands/kit.js';
+import { VERSION } from './version.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
 import { register as models } from './commands/models/command.js';
@@ -12,9 +13,8 @@ import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
 import { register as traffic } from './commands/traffic/command.js';
 
-export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: Ctx): Command {
+function buildProgram(ctx: Ctx): Command {
   const program = new Command('holy');
   program
     .description(

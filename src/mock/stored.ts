@@ -63,3 +63,23 @@ export function storedFilter(q: URLSearchParams): (c: StoredItem['completion']) 
   }
   return (c) => (!model || c.model === model) && meta.every(([k, v]) => c.metadata[k] === v);
 }
+
+/** The two endpoints over a seeded population: the list (filters, cursor, order) and each completion's messages. */
+export function storedRoutes(n: number, seed: number, models: readonly string[], endS: number): (path: string, q: URLSearchParams) => { status: number; body: unknown } {
+  const items = storedPopulation(n, seed, models, endS);
+  const byId = new Map(items.map((x) => [x.completion.id, x]));
+  const asc = items.map((x) => x.completion).reverse();
+  return (path, q) => {
+    if (path === '/v1/chat/completions') return listPage(asc, q, storedFilter(q));
+    const m = /^\/v1\/chat\/completions\/([^/]+)\/messages$/.exec(path);
+    let id: string | undefined;
+    try {
+      id = m ? decodeURIComponent(m[1]!) : undefined;
+    } catch {
+      id = undefined;
+    }
+    const item = id === undefined ? undefined : byId.get(id);
+    if (!item) return { status: 404, body: { error: { message: `Invalid URL (GET ${path})`, type: 'invalid_request_error', param: null, code: null } } };
+    return listPage(item.messages, q);
+  };
+}
