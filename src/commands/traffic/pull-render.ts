@@ -29,5 +29,5 @@ export function renderPull(r: PullResult, out: Out): void {
   if (out.quiet) return;
   out.info('\nrequests rebuilt from stored completions (the list does not return every request parameter):');
   for (const [field, how] of Object.entries(r.rebuilt)) out.info(`  ${field}: ${how}`);
-  if (r.inFile) out.info(`\nnext: holy traffic sample ${r.out} --n 500 --out sample.jsonl, or holy bench ${r.out} --old recorded --new holysheep`);
+  if (r.inFile) out.info(`\nnext: holy traffic sample ${r.out} --n ${Math.min(500, Math.max(1, Math.round(r.inFile / 10)))} --out sample.jsonl, or holy bench ${r.out} --old recorded --new holysheep`);
 }
