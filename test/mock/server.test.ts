@@ -47,9 +47,9 @@ describe('mock server: endpoints, auth and shapes', () => {
   });
 
   test('unknown paths are 404 and bad bodies are 400 invalid_request_error; unknown models 404 model_not_found', async () => {
-    const r404 = await fetch(m.url + '/embeddings', { method: 'POST', headers: AUTH, body: '{}' });
+    const r404 = await fetch(m.url + '/audio/speech', { method: 'POST', headers: AUTH, body: '{}' });
     assert.equal(r404.status, 404);
-    assert.equal(((await r404.json()) as any).error.message, 'Invalid URL (POST /v1/embeddings)');
+    assert.equal(((await r404.json()) as any).error.message, 'Invalid URL (POST /v1/audio/speech)');
     for (const body of ['not json', '[]', JSON.stringify({ model: 'gpt-4o' }), JSON.stringify({ model: 'gpt-4o', messages: [] }), JSON.stringify(chatBody({ max_tokens: 0 }))]) {
       const r = await post(m, body);
       assert.equal(r.status, 400, body);
