@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { EXIT, HolyError } from './errors.js';
 import { collect } from './commands/kit.js';
+import { HELP_HINT, holyStyle } from './cli-messages.js';
+import { answerEarly } from './cli-help.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
 import { register as models } from './commands/models/command.js';
@@ -13,7 +15,7 @@ import { register as tour } from './commands/tour/command.js';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: Ctx): Command {
+export function buildProgram(ctx: Ctx, argv: string[] = []): Command {
   const program = new Command('holy');
   program
     .description(
@@ -31,11 +33,12 @@ export function buildProgram(ctx: Ctx): Command {
       new Option('--key-file <provider=path>', 'read a provider key from a file (path "-" = stdin); repeatable').argParser(collect),
     )
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage and examples)')
+    .showHelpAfterError(HELP_HINT)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
       writeErr: (s) => void ctx.stderr.write(s),
+      outputError: (s, write) => write(holyStyle(s, program, argv)),
     })
     .addHelpText(
       'after',
@@ -53,7 +56,9 @@ export function buildProgram(ctx: Ctx): Command {
 /** Run holy with argv (without node and script) and return the exit code. Never exits itself. */
 export async function main(argv: string[], ctx: Ctx): Promise<number> {
   const verbose = argv.includes('--verbose');
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, argv);
+  const early = answerEarly(argv, program, ctx, VERSION);
+  if (early !== null) return early;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;

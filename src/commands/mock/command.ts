@@ -34,8 +34,9 @@ export function register(program: Command, ctx: Ctx): void {
         'HOLY_MOCK_KEY=mock-key holy mock --port 8787 --ttft 300 --per-token 20',
         'holy mock --label new --variant 0.1 --usage-scale 1.2 --fault 503@rate=0.05',
         'holy mock --fault 429@every=5 --fault stall=3000@rate=0.1,phase=body',
-        '# stdout is only the base URL, so a script can capture it while the simulator runs',
-        'holy mock > mock.url & sleep 1; holy verify --provider mock=$(cat mock.url)',
+        '# stdout is only the base URL, so a script can capture it while the simulator runs;',
+        '# holy still wants a key for the ad-hoc provider "mock" (MOCK_API_KEY): this mock takes any',
+        'holy mock > mock.url & sleep 1; MOCK_API_KEY=any-key holy verify --provider mock=$(cat mock.url); kill %1',
         '# fault kinds: NNN, 429|rate-limit[=S], quota, stall[=MS], reset, malformed-sse, truncate, in-stream-error, html[=STATUS]',
       ]),
     )

@@ -37,7 +37,8 @@ interface StepResult {
 }
 
 export default async function tour({ ctx, out, g, opts }: Invocation<TourOpts>): Promise<void> {
-  const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const only = opts.only !== undefined ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (only && only.length === 0) throw new UsageError(`--only ${JSON.stringify(opts.only)} names no step; choose from ${TOUR_STEPS.map((s) => s.id).join(', ')} (comma-separated), or drop --only to run them all.`);
   const known = TOUR_STEPS.map((s) => s.id as string);
   for (const s of only ?? []) if (!known.includes(s)) throw new UsageError(`--only ${opts.only}: unknown step "${s}"; choose from ${known.join(', ')}.`);
   const steps = TOUR_STEPS.filter((s) => !only || only.includes(s.id));
