@@ -45,7 +45,8 @@ export function buildProgram(ctx: Ctx, argv: string[] = []): Command {
       '\nStart here:\n  $ holy tour                      # offline tour on built-in samples, no key needed\n' +
         '  $ holy verify                    # check keys and endpoints of the old and new provider\n' +
         '  $ holy bench traffic.jsonl --p99 # replay recorded traffic against both\n' +
-        '  $ holy roi usage.csv             # savings, ROI and payback\n',
+        '  $ holy roi usage.csv             # savings, ROI and payback\n' +
+        '\nReference: README.md in holy\'s folder, then docs/<command>.md (each command\'s --help names its page).\n',
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.

@@ -1,7 +1,7 @@
 /** `holy mock`: a local OpenAI-compatible provider simulator for the tour, tests and bench rehearsals. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 import type { MockFlags } from './run.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -40,5 +40,6 @@ export function register(program: Command, ctx: Ctx): void {
         '# fault kinds: NNN, 429|rate-limit[=S], quota, stall[=MS], reset, malformed-sse, truncate, in-stream-error, html[=STATUS]',
       ]),
     )
+    .addHelpText('after', reference('mock'))
     .action(lazyAction<MockFlags>(ctx, () => import('./run.js')));
 }

@@ -1,7 +1,7 @@
 /** `holy roi` — savings, ROI and payback from usage files, or from a monthly spend. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { examples, lazyAction } from '../kit.js';
+import { examples, lazyAction, reference } from '../kit.js';
 import type { RoiFlags } from './options.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -49,6 +49,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy roi --monthly-spend 5000 --spend-currency USD --migration-hours 40 --hourly-rate 150 --rate-currency CNY',
       ]),
     )
+    .addHelpText('after', reference('roi'))
     .action(lazyAction<RoiFlags>(ctx, () => import('./run.js')));
 }
 

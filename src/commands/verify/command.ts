@@ -1,7 +1,7 @@
 /** `holy verify`: is each provider's key, URL, network and model access right — and if not, why. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 import type { VerifyFlags } from './run.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -26,5 +26,6 @@ export function register(program: Command, ctx: Ctx): void {
         'holy verify -q || echo "fix the provider settings first"',
       ]),
     )
+    .addHelpText('after', reference('verify'))
     .action(lazyAction<VerifyFlags>(ctx, () => import('./run.js')));
 }
