@@ -21,7 +21,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy verify',
         'holy verify --provider holysheep --model gpt-4o-mini',
         'holy verify --env-file .env --json',
-        'holy verify --provider staging=https://relay.example.com/v1 --timeout 5000',
+        'holy verify --provider staging=https://relay.example.com/v1 --key-file staging=staging.key --timeout 5000',
         '# exit code 3 when a check fails: use it in CI',
         'holy verify -q || echo "fix the provider settings first"',
       ]),
