@@ -4,9 +4,9 @@
  * suggestion, and `--version --json` prints a JSON document like every other --json.
  */
 import type { Command } from 'commander';
-import type { Ctx } from './context.js';
-import { EXIT } from './errors.js';
-import { closest } from './core/suggest.js';
+import type { Ctx } from '../context.js';
+import { EXIT } from '../errors.js';
+import { closest } from '../core/suggest.js';
 
 /** The exit code when argv is answered here, or null to let commander parse it. */
 export function answerEarly(argv: string[], program: Command, ctx: Ctx, version: string): number | null {

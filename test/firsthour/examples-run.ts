@@ -2,6 +2,8 @@
  * Every example works as written: each example in the README and in every `--help` is run with bash
  * in a fresh workspace holding the files it names (fixtures under the placeholder names), with
  * `official` and `holysheep` pointed at local simulators, and must exit with its documented code.
+ * The examples are split over three test files (examples-*.test.ts) so that none nears the
+ * per-file time limit on a loaded machine.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +17,7 @@ import { HOLY_BIN, ROOT } from '../helpers/ctx.js';
 import { startMock, type MockServer } from '../../src/mock/server.js';
 import { allHelp, fixedPorts, localise, markdownExamples, README, type Example } from './examples.js';
 
-const COMMANDS = [[], ['verify'], ['models'], ['models', 'check'], ['bench'], ['roi'], ['migrate'], ['rollback'], ['mock'], ['tour']];
+export const COMMANDS = [[], ['verify'], ['models'], ['models', 'check'], ['bench'], ['roi'], ['migrate'], ['rollback'], ['mock'], ['tour']];
 
 /** Examples whose documented exit code is not 0, with where it is documented. */
 const EXPECTED: Record<string, number> = {};
@@ -129,27 +131,29 @@ async function run(e: Example): Promise<{ codes: number[]; output: string; scrip
   }
 }
 
-// Examples run three at a time: each has its own workspace, ports and processes.
-describe('every example works as written', { concurrency: 3 }, () => {
+/** Every example there is: the README's, then each --help's (the root's only where no command repeats it). */
+export function everyExample(): { readme: Example[]; help: Example[] } {
   const readme = markdownExamples(README(ROOT), 'README.md');
-  const help = allHelp(HOLY_BIN, COMMANDS);
+  const commands = allHelp(HOLY_BIN, COMMANDS.slice(1));
+  const texts = new Set(commands.map((e) => e.lines.join('\n').replace(/\s+#.*$/, '')));
+  const root = allHelp(HOLY_BIN, [[]]).filter((e) => !texts.has(e.lines.join('\n').replace(/\s+#.*$/, '')));
+  return { readme, help: [...root, ...commands] };
+}
+
+/** One test per example (three at a time: each has its own workspace, ports and processes). */
+export function runExamples(title: string, examples: Example[]): void {
   const seen = new Set<string>();
-  const examples = [...readme, ...help].filter((e) => {
+  const unique = examples.filter((e) => {
     const key = e.lines.join('\n');
     return !seen.has(key) && seen.add(key);
   });
-
-  test('the README and every --help have examples to run', async () => {
-    assert.ok(readme.length >= 4, `${readme.length} README examples`);
-    assert.ok(help.length >= 40, `${help.length} --help examples`);
-    for (const name of COMMANDS.slice(1)) assert.ok(help.some((e) => e.where === `holy ${[...name, '--help'].join(' ')}`), `holy ${name.join(' ')} --help has examples`);
+  describe(title, { concurrency: 3 }, () => {
+    for (const e of unique) {
+      test(`${e.where}: ${e.lines.join(' ⏎ ')}`, async () => {
+        const { codes, output, script } = await run(e);
+        const want = e.lines.filter((l) => !/&\s*$/.test(l) && !/^kill %\d$/.test(l)).map((l) => EXPECTED[l] ?? 0);
+        assert.deepEqual(codes, want, `exit codes ${JSON.stringify(codes)}, documented ${JSON.stringify(want)}\n--- script\n${script}--- output\n${output.slice(-3000)}`);
+      });
+    }
   });
-
-  for (const e of examples) {
-    test(`${e.where}: ${e.lines.join(' ⏎ ')}`, async () => {
-      const { codes, output, script } = await run(e);
-      const want = e.lines.filter((l) => !/&\s*$/.test(l) && !/^kill %\d$/.test(l)).map((l) => EXPECTED[l] ?? 0);
-      assert.deepEqual(codes, want, `exit codes ${JSON.stringify(codes)}, documented ${JSON.stringify(want)}\n--- script\n${script}--- output\n${output.slice(-3000)}`);
-    });
-  }
-});
+}

@@ -5,7 +5,7 @@
  * option's value ("missing required argument").
  */
 import type { Command } from 'commander';
-import { closest } from './core/suggest.js';
+import { closest } from '../core/suggest.js';
 
 /** Printed by commander after a usage error (showHelpAfterError). */
 export const HELP_HINT = 'hint: add --help to see the usage and examples.';
