@@ -5,6 +5,7 @@ import { EXIT, HolyError } from './errors.js';
 import { collect } from './commands/kit.js';
 import { HELP_HINT, holyStyle } from './commands/messages.js';
 import { answerEarly } from './commands/help.js';
+import { VERSION } from './version.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
 import { register as models } from './commands/models/command.js';
@@ -13,9 +14,8 @@ import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
 
-export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: Ctx, argv: string[] = []): Command {
+function buildProgram(ctx: Ctx, argv: string[] = []): Command {
   const program = new Command('holy');
   program
     .description(

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOLY_BIN, ROOT, fakeCtx, runHoly } from '../helpers/ctx.js';
 import { startMock } from '../../src/mock/server.js';
-import { mockKey } from '../../src/commands/mock/run.js';
+import { main } from '../../src/cli.js';
 import { priceText } from '../../src/core/price-text.js';
 import { closest } from '../../src/core/suggest.js';
 
@@ -154,10 +154,20 @@ describe('keys', () => {
     }
   });
 
-  test('mock --key-file mock=- reads the key from stdin (not a file named "-")', async () => {
+  test('mock --key-file mock=- reads the key from stdin (not a file named "-") and requires it', async () => {
     const ctx = fakeCtx({ stdin: 'mock-key-from-stdin\n' });
-    assert.deepEqual(await mockKey(ctx, { keyFile: ['mock=-'] }), { key: 'mock-key-from-stdin', source: 'stdin' });
-    await assert.rejects(mockKey(fakeCtx({ stdin: '' }), { keyFile: ['mock=-'] }), /--key-file mock=-: stdin was empty/);
+    const done = main(['mock', '--key-file', 'mock=-'], ctx);
+    while (!ctx.out().includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    const url = ctx.out().trim();
+    const models = (key: string) => fetch(`${url}/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    assert.equal(await models('mock-key-from-stdin'), 200, 'the key, less its newline');
+    assert.equal(await models('another-key'), 401);
+    ctx.abort();
+    assert.equal(await done, 0);
+    assert.match(ctx.err(), /auth {5}Bearer key required \(stdin, moc…tdin\)/, 'masked, never whole');
+    const empty = await runHoly(['mock', '--key-file', 'mock=-'], { stdin: '' });
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--key-file mock=-: stdin was empty/);
   });
 });
 

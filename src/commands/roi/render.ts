@@ -1,6 +1,5 @@
 /** Printing a roi result: tables (TTY) or TSV (piped), --json, --csv (exact) or --md. */
-import type { Decimal } from 'decimal.js';
-import { Decimal as DecimalValue } from '../../core/decimal.js';
+import { Decimal } from '../../core/decimal.js';
 import type { Out } from '../../ui/output.js';
 import { formatTable, type Cell, type Column } from '../../ui/table.js';
 import { formatMoney, formatPct, groupDigits, inCurrency } from '../../core/roi/money.js';
@@ -45,7 +44,7 @@ function fmt(rep: RoiReport) {
  */
 function savedFmt(rep: RoiReport) {
   const cur = rep.currency;
-  const shown = (cny: Decimal) => inCurrency(cny, cur, rep.rates).toDecimalPlaces(2, DecimalValue.ROUND_HALF_UP);
+  const shown = (cny: Decimal) => inCurrency(cny, cur, rep.rates).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
   return (oldCNY: Decimal, newCNY: Decimal) => formatMoney(shown(oldCNY).minus(shown(newCNY)), cur);
 }
 
