@@ -88,6 +88,7 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
       out.line(`\n${out.c.bold('Tour done:')} ${results.length - failed.length}/${results.length} steps as expected.`);
       if (opts.keep) out.line(`Workspace kept: ${work}  (holy.config.json, results.jsonl, report.html, app.env and its backups)`);
       out.line('Next, on your own data:  holy verify  ·  holy bench your-traffic.jsonl --p99  ·  holy roi your-usage.csv  ·  holy migrate --env-file .env');
+      out.line('(To type `holy` in your app\'s folder, run `npm link` here once: README, "Put holy on your PATH".)');
     }
     if (failed.length) throw new CheckFailed(`${failed.length} tour step(s) did not go as expected: ${failed.map((f) => `holy ${f.argv.join(' ')} (exit ${f.exitCode})`).join('; ')}.`);
   } finally {
