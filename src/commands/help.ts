@@ -10,7 +10,9 @@ import { closest } from '../core/suggest.js';
 
 /** The exit code when argv is answered here, or null to let commander parse it. */
 export function answerEarly(argv: string[], program: Command, ctx: Ctx, version: string): number | null {
-  if (argv.length === 0) {
+  // No command at all (bare `holy`, or only flags such as `holy --json`): the help, as a result.
+  const asksItself = argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a));
+  if (argv.length === 0 || (!asksItself && argv.every((a) => a.startsWith('-')))) {
     program.outputHelp();
     return EXIT.ok;
   }

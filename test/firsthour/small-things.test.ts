@@ -71,7 +71,7 @@ describe('roi inputs', () => {
 
 describe('help, suggestions and one message style', () => {
   test('bare holy and holy help print help on stdout, exit 0; an unknown topic is exit 2 with a suggestion', async () => {
-    for (const argv of [[], ['help']]) {
+    for (const argv of [[], ['help'], ['--json'], ['-q', '--no-color']]) {
       const r = await runHoly(argv);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /^Usage: holy /);
