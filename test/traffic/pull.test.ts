@@ -1,8 +1,8 @@
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, appendFileSync } from 'node:fs';
+import { rmSync, readFileSync, writeFileSync, existsSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../helpers/tmp.js';
 import { runHoly, fakeCtx } from '../helpers/ctx.js';
 import { readTraffic } from '../../src/adapters/traffic/read.js';
 import { startStoredServer, KEY, type StoredServer } from './stored-server.js';
@@ -31,7 +31,7 @@ after(async () => {
   await srv.close();
 });
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'holy-pull-'));
+  tmp = tempDir('holy-pull-');
   config(tmp, srv.url);
   srv.fault = () => undefined;
   srv.seen.length = 0;
