@@ -1,7 +1,7 @@
 /** The holy program: global flags, lazily loaded commands, and the one place errors become exit codes. */
 import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
-import { EXIT, HolyError } from './errors.js';
+import { EXIT, HolyError, interruptedExit } from './errors.js';
 import { collect } from './commands/kit.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
@@ -18,7 +18,7 @@ export function buildProgram(ctx: Ctx): Command {
   program
     .description(
       'Move OpenAI-compatible traffic between providers and prove it is safe and worth it.\n' +
-        'Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 a check failed, 130 interrupted.',
+        'Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 a check failed, 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP.',
     )
     .version(VERSION, '-V, --version')
     .option('--json', 'print exactly one JSON document on stdout')
@@ -72,11 +72,12 @@ function reportError(err: unknown, ctx: Ctx, verbose: boolean): number {
     if (err.message) ctx.stderr.write(`holy: ${err.message}\n`);
     if (err.hint) ctx.stderr.write(`hint: ${err.hint}\n`);
     if (verbose && err.stack && err.message) ctx.stderr.write(err.stack + '\n');
-    return err.exitCode;
+    // SIGTERM and SIGHUP stop a run exactly as Ctrl-C does; only the exit code tells them apart.
+    return err.exitCode === EXIT.interrupted && ctx.signal.aborted ? interruptedExit(ctx.signal) : err.exitCode;
   }
   if (ctx.signal.aborted) {
     ctx.stderr.write('holy: interrupted.\n');
-    return EXIT.interrupted;
+    return interruptedExit(ctx.signal);
   }
   const e = err instanceof Error ? err : new Error(String(err));
   ctx.stderr.write(`holy: unexpected error: ${e.message}\n`);

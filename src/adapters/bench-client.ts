@@ -3,6 +3,10 @@ import { request, type Dispatcher } from 'undici';
 import { Sse } from '../core/bench/sse.js';
 import { classifyStatus, classifyTransport, retryAfterMs, type ErrorClass } from '../core/bench/classify.js';
 import { redact } from '../core/redact.js';
+import { Untrusted } from '../core/untrusted.js';
+
+/** Default caps on a response body: a chat completion (streamed or not) and a model list. Configurable per provider (maxResponseBytes). */
+export const DEFAULT_MAX_BYTES = { chat: 32 * 1024 * 1024, models: 8 * 1024 * 1024 };
 
 export interface CallOptions {
   dispatcher: Dispatcher;
@@ -19,6 +23,10 @@ export interface CallOptions {
   now(): number;
   /** Intended send time on `clock` (open loop): latency counts from here, not from when we got round to it. */
   intendedAt?: number;
+  /** The run's keys: everything the server sends is cleaned against them before it is returned. */
+  untrusted?: Untrusted;
+  /** Largest response body accepted (default DEFAULT_MAX_BYTES.chat); beyond it the call fails as too_large. */
+  maxBytes?: number;
 }
 
 export interface CallResult {
@@ -100,10 +108,11 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
     let chunks: Buffer[] | undefined;
     let ctype = '';
     let retryAfter: string | string[] | undefined;
+    const u = o.untrusted ?? untrustedFor(o.key);
     const fail = (cls: ErrorClass, msg: string): CallResult => {
       res.ok = false;
       res.errorClass = cls;
-      res.errorMessage = redact(msg, [o.key]).slice(0, 500);
+      res.errorMessage = msg;
       return res;
     };
     const finish = (f: () => CallResult | Error) => {
@@ -113,8 +122,11 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       o.signal?.removeEventListener('abort', onOuter);
       const r = f();
       if (r instanceof Error) reject(r);
-      else resolve(r);
+      else resolve(sanitize(r, u));
     };
+    const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES.chat;
+    let bytes = 0;
+    let tooLarge = false;
     const abort = (why: Error) => (controller ? controller.abort(why) : undefined);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -146,7 +158,13 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
         if (statusCode < 400 && stream && /event-stream/i.test(ctype)) sse = new Sse(res, t0);
         else chunks = [];
       },
-      onResponseData(_c, chunk) {
+      onResponseData(c, chunk) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          tooLarge = true;
+          c.abort(new Error('too large'));
+          return;
+        }
         if (sse) sse.feed(chunk, o.clock());
         else chunks!.push(chunk);
       },
@@ -156,6 +174,7 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       },
       onResponseError(_c, err) {
         if (res.ttfbMs !== undefined) res.e2eMs = o.clock() - t0;
+        if (tooLarge) return finish(() => fail('too_large', `the response passed ${maxBytes} bytes and was cut off (raise maxResponseBytes for ${o.baseURL} in holy.config.json if that is expected)`));
         if (o.signal?.aborted && !timedOut) return finish(() => err);
         // A broken stream that had already shown its problem is reported as that problem.
         if (sse?.problem && !timedOut) return finish(() => sse!.end(fail));
@@ -169,6 +188,27 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       finish(() => fail('connect_error', (err as Error).message));
     }
   });
+}
+
+const byKey = new Map<string, Untrusted>();
+/** A caller that passes no Untrusted still gets its own key redacted. */
+function untrustedFor(key: string | undefined): Untrusted {
+  let u = byKey.get(key ?? '');
+  if (!u) byKey.set(key ?? '', (u = new Untrusted([key])));
+  return u;
+}
+
+/**
+ * Everything the server sent, cleaned once as it enters holy: keys redacted, control characters
+ * stripped, depth capped. After the timings were taken, so none of this lands in a latency.
+ */
+function sanitize(res: CallResult, u: Untrusted): CallResult {
+  if (res.errorMessage !== undefined) res.errorMessage = redact(u.line(res.errorMessage, 500));
+  if (res.requestId !== undefined) res.requestId = u.line(res.requestId, 200);
+  if (res.responseModel !== undefined) res.responseModel = u.line(String(res.responseModel), 200);
+  if (res.completion !== undefined) res.completion = u.value(res.completion);
+  if (res.usage !== undefined) res.usage = u.value(res.usage);
+  return res;
 }
 
 /** A buffered (non-streaming or error) response → the result. */
@@ -195,17 +235,34 @@ function complete(res: CallResult, text: string, ctype: string, retryAfter: stri
   return res;
 }
 
-/** GET /models ids, to decide the built-in model mapping; undefined when the list cannot be had. */
-export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<Set<string> | undefined> {
+/** A response body as text, failing once it passes `max` bytes (an endless body is cut off, not buffered). */
+export async function boundedText(body: AsyncIterable<Buffer | Uint8Array>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += c.length;
+    if (n > max) throw Object.assign(new Error(`the response passed ${max} bytes and was cut off`), { code: 'HOLY_TOO_LARGE' });
+    chunks.push(Buffer.from(c));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** GET /models ids, to decide the built-in model mapping; undefined when the list cannot be had. Ids are cleaned like any server text. */
+export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number; untrusted?: Untrusted; maxBytes?: number }): Promise<Set<string> | undefined> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error('timeout')), o.timeoutMs);
   try {
     const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
     if (o.key) headers.authorization = `Bearer ${o.key}`;
-    const r = await request(o.baseURL.replace(/\/+$/, '') + '/models', { method: 'GET', headers, dispatcher: o.dispatcher, signal: AbortSignal.timeout(o.timeoutMs) });
-    const text = await r.body.text();
+    const r = await request(o.baseURL.replace(/\/+$/, '') + '/models', { method: 'GET', headers, dispatcher: o.dispatcher, signal: ac.signal });
+    const text = await boundedText(r.body, o.maxBytes ?? DEFAULT_MAX_BYTES.models).finally(() => r.body.destroy());
     if (r.statusCode >= 400) return undefined;
     const data = (JSON.parse(text) as { data?: Array<{ id?: unknown }> }).data;
-    return Array.isArray(data) ? new Set(data.map((d) => String(d.id))) : undefined;
+    const u = o.untrusted ?? untrustedFor(o.key);
+    return Array.isArray(data) ? new Set(data.map((d) => u.line(String(d?.id), 200))) : undefined;
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,16 +4,20 @@ import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RuntimeError, UsageError } from '../errors.js';
+import { trackTemp, untrackTemp } from './temp-files.js';
 
 /** A temp file name beside `path` (same folder, so renaming it into place is atomic). */
 export function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  trackTemp(tmp);
+  return tmp;
 }
 
 /** Rename `tmp` onto `path`, keeping an existing file there as PATH.bak, like every file holy replaces. */
 export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
   if ((await stat(path).catch(() => undefined))?.isFile()) await rename(path, `${path}.bak`);
   await rename(tmp, path);
+  untrackTemp(tmp);
 }
 
 /**
@@ -83,6 +87,7 @@ export class LineFile {
   async discard(): Promise<void> {
     this.ws.destroy();
     await unlink(this.tmp).catch(() => undefined);
+    untrackTemp(this.tmp);
   }
 }
 

@@ -16,6 +16,8 @@ export interface Profile {
   timeoutMs: number;
   /** Regexes (source text) for the key formats this provider issues, beyond the built-in relay formats. */
   keyPatterns: string[];
+  /** Cap on one response body from this provider (default: 32 MiB for a completion, 8 MiB for /models). */
+  maxResponseBytes?: number;
 }
 
 export interface ProfileSet {
@@ -75,6 +77,9 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
       if (r.apiKeyEnv !== undefined && r.apiKeyFile !== undefined) throw new UsageError(`${at}: give either "apiKeyEnv" or "apiKeyFile", not both.`);
       if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0))) throw new UsageError(`${at}.timeoutMs must be a positive number of milliseconds.`);
       if ((r.timeoutMs as number) > MAX_TIMEOUT_MS) throw new UsageError(`${at}.timeoutMs must be at most ${MAX_TIMEOUT_MS} ms (about 24 days).`);
+      if (r.maxResponseBytes !== undefined && (typeof r.maxResponseBytes !== 'number' || !Number.isSafeInteger(r.maxResponseBytes) || r.maxResponseBytes < 1024)) {
+        throw new UsageError(`${at}.maxResponseBytes must be a whole number of bytes, at least 1024 (e.g. 67108864 for 64 MiB).`);
+      }
       if (r.headers !== undefined && (typeof r.headers !== 'object' || r.headers === null || Object.values(r.headers).some((v) => typeof v !== 'string'))) {
         throw new UsageError(`${at}.headers must be an object of string values.`);
       }
@@ -95,6 +100,7 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
         headers: { ...(prev?.headers ?? {}), ...((r.headers as Record<string, string>) ?? {}) },
         timeoutMs: (r.timeoutMs as number | undefined) ?? prev?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         keyPatterns: [...(prev?.keyPatterns ?? []), ...(r.keyPattern ? [r.keyPattern as string] : [])],
+        ...((r.maxResponseBytes ?? prev?.maxResponseBytes) !== undefined ? { maxResponseBytes: (r.maxResponseBytes as number | undefined) ?? prev!.maxResponseBytes! } : {}),
       });
     }
   }

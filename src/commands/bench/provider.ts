@@ -7,12 +7,13 @@ import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
 import { countTextTokens } from '../../core/tokens.js';
 import type { ChatBody, RecordedResponse } from '../../adapters/traffic/types.js';
+import type { Untrusted } from '../../core/untrusted.js';
 
 export interface Side {
   role: 'old' | 'new';
   name: string;
   /** null for --old recorded. */
-  live: null | { baseURL: string; key: string; headers: Record<string, string>; http: HttpSetup; timeoutMs: number };
+  live: null | { baseURL: string; key: string; headers: Record<string, string>; http: HttpSetup; timeoutMs: number; untrusted: Untrusted; maxBytes?: number };
   limiter: MinuteLimiter;
   breaker: Breaker;
   stats: ProviderStats;
@@ -88,7 +89,8 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   let startMs: number;
   for (;;) {
     startMs = intendedAt ?? ctx.clock();
-    const opts: CallOptions = { dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now };
+    const opts: CallOptions = { dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now, untrusted: live.untrusted };
+    if (live.maxBytes !== undefined) opts.maxBytes = live.maxBytes;
     if (intendedAt !== undefined) opts.intendedAt = intendedAt;
     call = await sendChat(opts);
     if (call.ok || retries >= o.retries || !retryable(call.errorClass!) || o.signal.aborted) break;

@@ -124,14 +124,14 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
   const keyNew = await liveKey(prov, newP, o.force, '--new');
   const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : 64;
-  const mk = (p: Profile, key: string) => ({ baseURL: p.baseURL.trim(), key, headers: p.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(p) });
+  const mk = (p: Profile, key: string) => ({ baseURL: p.baseURL.trim(), key, headers: p.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(p), untrusted: prov.untrusted, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
   const live: { old?: Side['live']; new?: Side['live'] } = { new: mk(newP, keyNew) };
   if (oldP) live.old = mk(oldP, keyOld!);
   const closeAll = async () => {
     await live.old?.http.close();
     await live.new?.http.close();
   };
-  const served = await listModels({ dispatcher: live.new!.http.dispatcher, baseURL: live.new!.baseURL, key: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
+  const served = await listModels({ dispatcher: live.new!.http.dispatcher, baseURL: live.new!.baseURL, key: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)), untrusted: prov.untrusted, ...(newP.maxResponseBytes ? { maxBytes: newP.maxResponseBytes } : {}) });
   const mapping = resolveMapping(models, o.modelMap, served);
   const plan = planFor(mapping, served ? undefined : `could not list ${newP.name}'s models, so only --model-map rewrites models`);
   const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
@@ -158,7 +158,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     const t0 = ctx.clock();
     // Only an open-ended --duration run can spend more than the plan that was checked.
     const budget = perPass && !o.yes ? { cost: perItemCostUSD(sc, table, oldP ? [(m: string) => m, mapModel] : [mapModel]), max: o.maxCostUSD, out } : undefined;
-    const res = await runEngine(ctx, jobs(ctx, o, totalSends, budget), oldSide, newSide, {
+    const res = await runEngine(ctx, jobs(ctx, o, totalSends, budget, prov.untrusted), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: sc.prompt, outputEst: sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),

@@ -13,6 +13,7 @@ import { restorePlan, type Snapshot } from '../../core/migrate/snapshot.js';
 import type { Format } from '../../core/migrate/formats.js';
 import { readSnapshot, snapshotPath } from '../../adapters/snapshot.js';
 import { resolveTarget } from '../../adapters/envwriter.js';
+import { ownValue } from '../../core/env.js';
 
 export type Kind = 'migrate' | 'rollback';
 
@@ -140,7 +141,7 @@ function guardKeyHost(key: string, baseURL: string, target: Profile, source: str
 /** --key-from-env, then --key-file / the profile's key, then the process env; the env file's current (relay) key does not count. */
 async function rollbackKey(opts: MigrateOpts, ctx: Ctx, providers: Providers, target: Profile, baseURL: string, out: Out): Promise<{ key?: string; source: string; explicit: boolean }> {
   if (opts.keyFromEnv) {
-    const v = ctx.env[opts.keyFromEnv] ?? providers.variable(opts.keyFromEnv)?.value;
+    const v = ownValue(ctx.env, opts.keyFromEnv) ?? providers.variable(opts.keyFromEnv)?.value;
     if (!v || !v.trim()) throw new UsageError(`--key-from-env ${opts.keyFromEnv}: that variable is not set in the environment or the env file; export it, or use --key-file PATH.`);
     return { key: cleanKey(v, `env ${opts.keyFromEnv}`, out), source: `env ${opts.keyFromEnv}`, explicit: true };
   }
@@ -153,7 +154,7 @@ async function rollbackKey(opts: MigrateOpts, ctx: Ctx, providers: Providers, ta
   }
   if (usable(k.raw)) return { key: cleanKey(k.raw!, k.source, out), source: k.source, explicit: false };
   const envName = target.apiKeyEnv;
-  const fromEnv = envName ? ctx.env[envName] : undefined;
+  const fromEnv = envName ? ownValue(ctx.env, envName) : undefined;
   if (usable(fromEnv)) return { key: cleanKey(fromEnv!, `env ${envName}`, out), source: `env ${envName}`, explicit: false };
   return { source: 'none', explicit: false };
 }

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Ctx } from '../../context.js';
+import { ownValue } from '../../core/env.js';
 import { UsageError } from '../../errors.js';
 import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
@@ -45,7 +46,7 @@ function num(flag: string, v: string, min: number, max: number, int = false): nu
 /** Where the required key comes from: --key-env VAR, --key-file mock=PATH, or HOLY_MOCK_KEY; none = no auth. */
 export async function mockKey(ctx: Ctx, g: GlobalOpts, keyEnv?: string): Promise<{ key?: string; source?: string }> {
   if (keyEnv) {
-    const v = ctx.env[keyEnv];
+    const v = ownValue(ctx.env, keyEnv);
     if (!v) throw new UsageError(`--key-env ${keyEnv}: that environment variable is not set or empty; export it, or drop --key-env to run without auth.`);
     return { key: v.trim(), source: `env ${keyEnv}` };
   }

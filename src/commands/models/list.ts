@@ -28,8 +28,9 @@ export async function listProvider(ctx: Ctx, http: HttpSetup, set: Providers, p:
   const kv = checkKey({ provider: p.name, raw: ki.raw, source: ki.source, apiKeyEnv: p.apiKeyEnv, keyPatterns: p.keyPatterns }, uv.url, !!o.force);
   if (!kv.send) return fail('key', kv.problem!.cause, kv.problem!.fix + (kv.candidates.length ? ' (or pass --force)' : ''));
   const key = kv.candidates[kv.candidates.length - 1]!.key;
-  const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers });
-  const r = await listModels(ctx, client, timeoutMs, kv.candidates.map((c) => c.key));
+  for (const c of kv.candidates) set.untrusted.add(c.key);
+  const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
+  const r = await listModels(ctx, client, timeoutMs, set.untrusted);
   if (!r.ok) {
     const proxy = http.proxyFor(uv.url);
     const d = classify(r.obs, { provider: p.name, url: `${uv.url}/models`, baseURL: uv.url, baseURLSource: p.baseURLSource, keySource: describeSource(ki.source), timeoutMs, ...(proxy ? { proxy } : {}) }, `GET ${uv.url}/models`);

@@ -92,11 +92,12 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
   }
 
   // GET /models: the raw key first when it has hygiene problems, then the cleaned one.
-  const secrets = kv.candidates.map((c) => c.key);
+  for (const c of kv.candidates) set.untrusted.add(c.key);
+  const secrets = set.untrusted;
   let listed: Outcome<ListedModel[]> | undefined;
   let rawFailed: Observation | undefined;
   for (const cand of kv.candidates) {
-    const client = await makeClient(http, { baseURL: uv.url, apiKey: cand.key, timeoutMs, headers: p.headers });
+    const client = await makeClient(http, { baseURL: uv.url, apiKey: cand.key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
     listed = await listModels(ctx, client, timeoutMs, secrets);
     if (cand.label === 'raw' && !listed.ok && keyRejected(listed.obs)) {
       rawFailed = listed.obs;
@@ -134,7 +135,7 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
 
   if (o.model) {
     const key = kv.candidates[worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
-    const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers });
+    const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
     const cp = await chatProbe(ctx, client, o.model, timeoutMs, secrets);
     if (cp.ok) {
       const v = cp.value;
