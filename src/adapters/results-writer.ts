@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RuntimeError, UsageError } from '../errors.js';
 import { trackTemp, untrackTemp } from './temp-files.js';
+import { csvCell } from '../core/csv.js';
 
 /** A temp file name beside `path` (same folder, so renaming it into place is atomic). */
 export function tempBeside(path: string): string {
@@ -91,11 +92,11 @@ export class LineFile {
   }
 }
 
-/** One CSV field: quoted when it holds a comma, quote or newline (RFC 4180). */
+/** One CSV field: formula-neutralised and quoted when it holds a comma, quote or newline (RFC 4180, core/csv.ts). */
 function csvField(v: unknown): string {
   if (v === undefined || v === null) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '') : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '';
+  return csvCell(String(v));
 }
 
 /** A CSV file with a fixed header, streamed like LineFile. */

@@ -180,6 +180,7 @@ export async function run(kind: Kind, opts: MigrateOpts, ctx: Ctx, g: GlobalOpts
     const n = await timed(() => postNotify(ctx, opts.notify!, JSON.parse(safe(JSON.stringify(body), keys)), { keys: keys.filter((k): k is string => !!k) }));
     Object.assign(steps.at(-1)!, n.ok ? { detail: `HTTP ${n.status}` } : { status: 'warn', detail: `not delivered: ${n.error}` });
     if (!n.ok) out.warn(safe(`--notify: the summary was not delivered (${n.error}); the ${kind} itself is done.`, keys));
+    if (n.interrupted) r.exitCode = 130; // Ctrl-C is never "ok", even after the env file was written
   }
 }
 

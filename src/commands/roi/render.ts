@@ -1,5 +1,6 @@
 /** Printing a roi result: tables (TTY) or TSV (piped), --json, --csv (exact) or --md. */
 import type { Decimal } from 'decimal.js';
+import { csvCell } from '../../core/csv.js';
 import type { Out } from '../../ui/output.js';
 import { formatTable, type Cell, type Column } from '../../ui/table.js';
 import { formatMoney, formatPct, groupDigits, inCurrency } from '../../core/roi/money.js';
@@ -166,7 +167,7 @@ function markdown(s: Section): string {
 function toCsv(rep: RoiReport): string {
   const cur = rep.currency;
   const rows = rep.groups ? rep.groups.rows : rep.models;
-  const q = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const q = csvCell;
   const conv = (d: Decimal) => inCurrency(d, cur, rep.rates).toString();
   const head = [rep.groups?.by ?? 'model', 'requests', 'input_tokens', 'cached_input_tokens', 'output_tokens', 'list_price_USD', `old_cost_${cur}`, `new_cost_${cur}`, `savings_${cur}`, 'savings_pct'];
   const lines = [...rows, rep.totals].map((r) =>
