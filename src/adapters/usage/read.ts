@@ -8,6 +8,7 @@ import { TimeParser, type TimeKind } from '../../core/roi/time.js';
 import { detectLayout, type Field, type FormatId } from './formats.js';
 import { scanRecords, type Row } from './records.js';
 import { openSource } from './source.js';
+import { oneLine } from '../../core/untrusted.js';
 
 /** What --by can group on. */
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
@@ -42,6 +43,8 @@ export interface ReadResult {
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+/** Timestamps holy accepts: 1970-01-01 to 9999-12-31 (a 17-digit "epoch" is a typo, not a date). */
+const MAX_TIME_MS = 253402300799999;
 const BATCH_TRUE = new Set(['true', '1', 'yes', 't', 'y']);
 
 /** Read every file into one Aggregator; request ids are deduplicated across files. */
@@ -55,6 +58,16 @@ export async function readUsage(ctx: Ctx, files: string[], o: ReadOpts): Promise
 
 async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
   const src = await openSource(ctx, file);
+  // Model and tenant names reach terminals and reports: control characters stripped once per distinct name.
+  const names = new Map<string, string>();
+  const safeName = (v: string): string => {
+    let c = names.get(v);
+    if (c === undefined) {
+      c = oneLine(v);
+      if (names.size < 100_000) names.set(v, c);
+    }
+    return c;
+  };
   const name = src.name;
   let sum: FileSummary | undefined;
   let onRow: ((f: Row, line: number) => void) | undefined;
@@ -71,10 +84,26 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
     if (res.badRows.examples.length < 5) res.badRows.examples.push(msg);
   };
 
-  const onHeader = (r: Row) => {
+  const onHeader = (r: Row, headerLine: number) => {
     const header = Array.from({ length: r.length }, (_, i) => r.text(i));
     const L = detectLayout(name, header, o.columns);
     const ix = L.idx;
+    // A column holy reads that is named twice: which one is meant cannot be known.
+    const norm = (v: string) => v.trim().toLowerCase();
+    for (const i of Object.values(ix)) {
+      if (i < 0) continue;
+      const twice = header.findIndex((v, j) => j !== i && norm(v) === norm(header[i]!));
+      if (twice >= 0) throw new UsageError(`${name}:${headerLine}: the header names column "${header[i]!.trim()}" twice (columns ${Math.min(i, twice) + 1} and ${Math.max(i, twice) + 1}); rename or remove one so it is clear which to read.`);
+    }
+    const extra = (f: Row, line: number): boolean => {
+      if (f.length <= header.length) return false;
+      for (let i = header.length; i < f.length; i++) {
+        if (f.empty(i)) continue;
+        bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; a field is shifted (an unquoted comma?) — fix the row.`);
+        return true;
+      }
+      return false;
+    };
     sum = { file: name, format: L.format, label: L.label, rows: 0, duplicates: 0, badRows: 0, gzip: src.gzip, timeKind: null };
     if (o.by !== 'model') {
       const col = o.by === 'day' || o.by === 'month' ? 'time' : o.by;
@@ -90,7 +119,8 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       if (v < 0) {
         const raw = f.text(i);
         if (raw.trim() === '' && i === ix.cached) return 0;
-        bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
+        if (/^\s*\d+\s*$/.test(raw)) bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, out of range (at most ${Number.MAX_SAFE_INTEGER} tokens).`);
+        else bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
       }
       return v;
     };
@@ -102,6 +132,10 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
       const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : p.parse(f.text(i));
       if (Number.isNaN(t)) bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
+      else if (!(t >= 0 && t <= MAX_TIME_MS)) {
+        bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, out of range for a timestamp (years 1970 to 9999).`);
+        return NaN;
+      }
       return t;
     };
     const dimOf = (f: Row, t: number): string => {
@@ -113,13 +147,14 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         case 'month':
           return t0p.dayKey(t).slice(0, 7);
         default:
-          return f.intern(ix[o.by]).trim() || '(none)';
+          return safeName(f.intern(ix[o.by]).trim()) || '(none)';
       }
     };
     if (L.format === 'openai-cost') {
       res.money = true;
       onRow = (f, line) => {
         if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+        if (extra(f, line)) return;
         const amount = f.text(ix.amount).trim();
         if (!NUMBER.test(amount)) return bad(`${name}:${line}: ${h(ix.amount)} is ${JSON.stringify(f.text(ix.amount))}, not a number.`);
         const code = f.text(ix.currency).trim().toLowerCase();
@@ -132,7 +167,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         const t1 = time(t1p, f, ix.end, line);
         if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1) && !f.empty(ix.end))) return;
         const item = ix.line_item >= 0 ? f.text(ix.line_item).trim() : '';
-        const model = item.split(',')[0]!.trim() || '(unattributed)';
+        const model = safeName(item.split(',')[0]!.trim()) || '(unattributed)';
         agg.addMoney(model, dimOf(f, t0), new Decimal(amount), t0, t1);
         sum!.rows++;
       };
@@ -142,6 +177,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
     const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = ix;
     onRow = (f, line) => {
       if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+      if (extra(f, line)) return;
       const model = f.intern(iModel);
       if (model === '') return bad(`${name}:${line}: ${h(iModel)} is empty; every row needs a model.`);
       const input = count(f, iIn, line);
@@ -164,7 +200,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         }
       }
       const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
-      agg.add(model.trim(), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
+      agg.add(safeName(model.trim()), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
       sum!.rows++;
     };
   };
@@ -174,7 +210,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       src.stream,
       (f, line) => {
         if (onRow) onRow(f, line);
-        else onHeader(f);
+        else onHeader(f, line);
       },
       {
         file: name,
