@@ -1,7 +1,7 @@
 /** The holy program: global flags, lazily loaded commands, and the one place errors become exit codes. */
 import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
-import { EXIT, HolyError, interruptedExit } from './errors.js';
+import { EXIT, HolyError, fsRefusal, interruptedExit } from './errors.js';
 import { collect } from './commands/kit.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
@@ -62,7 +62,8 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
   }
 }
 
-function reportError(err: unknown, ctx: Ctx, verbose: boolean): number {
+function reportError(e0: unknown, ctx: Ctx, verbose: boolean): number {
+  const err = fsRefusal(e0) ?? e0;
   if (err instanceof CommanderError) {
     // commander already printed its message (or the help/version text).
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;

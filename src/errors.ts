@@ -64,3 +64,18 @@ export class SilentExit extends HolyError {
     super('', { exitCode });
   }
 }
+
+/**
+ * A file-system refusal (no permission, read-only disk) that escaped as a raw Node error, as one
+ * sentence naming the directory and the fix; undefined for any other error. Exit 1.
+ */
+export function fsRefusal(err: unknown): HolyError | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (!e || (e.code !== 'EACCES' && e.code !== 'EPERM' && e.code !== 'EROFS')) return undefined;
+  const target = e.dest ?? e.path;
+  if (!target) return undefined;
+  const dir = target.replace(/[\\/][^\\/]*$/, '') || '/';
+  return e.code === 'EROFS'
+    ? new RuntimeError(`cannot write in ${dir}: it is on a read-only file system (EROFS).`, `run holy where ${dir} is writable, or write the change elsewhere (e.g. holy migrate --dry-run to see it).`)
+    : new RuntimeError(`cannot write in ${dir}: permission denied (${e.code}).`, `give your user write access to ${dir} (e.g. chmod u+w ${dir}), or run holy as the user who owns it.`);
+}
