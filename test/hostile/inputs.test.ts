@@ -143,3 +143,23 @@ describe('--notify against a webhook that never answers', () => {
     assert.ok(hits >= 1);
   });
 });
+
+describe('control characters in keys holy sends or writes', () => {
+  test('bench refuses a key with ESC inside it, naming where it came from', async () => {
+    const r = await runHoly(['bench', 't.jsonl', '--old', 'a=http://127.0.0.1:9/v1', '--new', 'b=http://127.0.0.1:9/v1', '--yes'], { cwd: dir, env: { A_API_KEY: 'hs-abcdefgh1234\u001b[2J5678', B_API_KEY: KEY } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /the key from env A_API_KEY contains a control character \(\\x1b at position 16\)/);
+    assert.doesNotMatch(r.stderr, /\u001b/);
+  });
+  test('migrate refuses to write a key with a control character; the env file is untouched', async () => {
+    const d = mkdtempSync(join(dir, 'key-'));
+    copyFileSync(join(ROOT, 'fixtures', 'env', 'sample.env'), join(d, '.env'));
+    chmodSync(join(d, '.env'), 0o600);
+    writeFileSync(join(d, 'k'), 'hs-abcdefgh1234\u00005678\n');
+    const before = readFileSync(join(d, '.env'), 'utf8');
+    const r = await runHoly(['migrate', '--yes', '--key-file', 'holysheep=k'], { cwd: d });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /the key from file k contains a control character \(\\x00/);
+    assert.equal(readFileSync(join(d, '.env'), 'utf8'), before);
+  });
+});

@@ -6,7 +6,7 @@ import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { loadProviders, type Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
-import { checkKeyHost, keyHygiene } from '../../core/keys.js';
+import { checkKeyHost, keyHygiene, refuseControlInKey } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import type { TrafficStats } from '../../adapters/traffic/types.js';
@@ -71,6 +71,7 @@ async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string
   const k = await prov.key(p);
   if (!k.raw) throw new UsageError(`no key for provider ${p.name} (${flag}): set ${p.apiKeyEnv ?? 'its key variable'} in the environment or an --env-file, or pass --key-file ${p.name}=PATH.`);
   const key = keyHygiene(k.raw).cleaned;
+  refuseControlInKey(key, k.source);
   const v = checkKeyHost(key, p.baseURL, p.keyPatterns);
   if (!v.ok && !force) throw new UsageError(`refusing to send: for provider ${p.name} (${flag}), ${v.reason} (key from ${k.source}).`, `${v.fix}.`);
   return key;

@@ -6,7 +6,7 @@ import { CheckFailed, UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { loadProviders, type Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
-import { checkKeyHost, keyHygiene } from '../../core/keys.js';
+import { checkKeyHost, keyHygiene, refuseControlInKey } from '../../core/keys.js';
 import { parseEnv, entriesOf, type EnvFile } from '../../core/envfile/parse.js';
 import { computePlan, DEFAULT_VARS, parseVarSpec, sameEndpoint, type Plan, type VarSpec } from '../../core/migrate/plan.js';
 import { restorePlan, type Snapshot } from '../../core/migrate/snapshot.js';
@@ -127,6 +127,7 @@ export function shortPath(ctx: Ctx, file: string): string {
 
 function cleanKey(raw: string, source: string, out: Out): string {
   const h = keyHygiene(raw);
+  refuseControlInKey(h.cleaned, source);
   for (const i of h.issues) out.warn(`${source}: ${i.message}; holy writes it without that.`);
   return h.cleaned;
 }
