@@ -125,8 +125,13 @@ describe('a hostile server cannot leak a key or reach the terminal', () => {
     const v = await holy(d, ['verify', '--model', 'gpt-4o-mini', '--json']);
     assert.equal(v.code, 3);
     assert.match(v.stdout, /too_large/);
+    // Without a configured cap, /models stops at its default (8 MiB).
+    const dflt = setup('huge');
+    const m = await holy(dflt, ['models']);
+    assert.notEqual(m.code, 0);
+    assert.match(m.stderr, /response body too large to be real \(the response passed 8388608 bytes and was cut off\)/);
     // Each cut-off request stopped near the cap: far less than endless (a server-side count, no clock).
-    assert.ok(h.endlessBytes - before < 64 * (1 << 20), `${h.endlessBytes - before} bytes pushed`);
+    assert.ok(h.endlessBytes - before < 96 * (1 << 20), `${h.endlessBytes - before} bytes pushed`);
   });
 
   test('answers nested 20,000 levels deep are capped; --out still writes every line', async () => {

@@ -6,6 +6,7 @@ import type { Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource } from '../../core/verify/checks.js';
 import { classify } from '../../core/verify/classify.js';
 import { listModels, makeClient, type ListedModel } from '../verify/api.js';
+import { DEFAULT_MAX_BYTES } from '../../adapters/bench-client.js';
 
 export interface ProviderListing {
   name: string;
@@ -29,7 +30,7 @@ export async function listProvider(ctx: Ctx, http: HttpSetup, set: Providers, p:
   if (!kv.send) return fail('key', kv.problem!.cause, kv.problem!.fix + (kv.candidates.length ? ' (or pass --force)' : ''));
   const key = kv.candidates[kv.candidates.length - 1]!.key;
   for (const c of kv.candidates) set.untrusted.add(c.key);
-  const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
+  const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers, maxBytes: p.maxResponseBytes ?? DEFAULT_MAX_BYTES.models });
   const r = await listModels(ctx, client, timeoutMs, set.untrusted);
   if (!r.ok) {
     const proxy = http.proxyFor(uv.url);

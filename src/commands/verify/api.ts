@@ -13,7 +13,7 @@ export interface ClientSpec {
   apiKey: string;
   timeoutMs: number;
   headers: Record<string, string>;
-  /** Cap on one response body (default: the larger of the /models and completion defaults). */
+  /** Cap on one response body (default: a completion's, DEFAULT_MAX_BYTES.chat; listings pass the /models cap). */
   maxBytes?: number;
 }
 
@@ -66,7 +66,7 @@ export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI
     // The SDK's default fetch (Node's built-in) with holy's dispatcher: the SDK builds its headers with
     // the built-in Headers anyway, so loading undici's own fetch as well would only add startup time.
     fetchOptions: { dispatcher: http.dispatcher } as never,
-    fetch: cappedFetch(s.maxBytes ?? Math.max(DEFAULT_MAX_BYTES.models, DEFAULT_MAX_BYTES.chat)),
+    fetch: cappedFetch(s.maxBytes ?? DEFAULT_MAX_BYTES.chat),
   });
 }
 

@@ -8,6 +8,7 @@ import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/verify/checks.js';
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
+import { DEFAULT_MAX_BYTES } from '../../adapters/bench-client.js';
 import { chatProbe, listModels, makeClient, type ListedModel, type Outcome } from './api.js';
 
 export interface VerifyCheck {
@@ -97,7 +98,7 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
   let listed: Outcome<ListedModel[]> | undefined;
   let rawFailed: Observation | undefined;
   for (const cand of kv.candidates) {
-    const client = await makeClient(http, { baseURL: uv.url, apiKey: cand.key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
+    const client = await makeClient(http, { baseURL: uv.url, apiKey: cand.key, timeoutMs, headers: p.headers, maxBytes: p.maxResponseBytes ?? DEFAULT_MAX_BYTES.models });
     listed = await listModels(ctx, client, timeoutMs, secrets);
     if (cand.label === 'raw' && !listed.ok && keyRejected(listed.obs)) {
       rawFailed = listed.obs;
