@@ -81,7 +81,8 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
     envVars = parseDotenv(await readText(ctx, g.envFile, 'env file', 'pass the path of your dotenv file with --env-file'));
   }
   const untrusted = new Untrusted();
-  for (const vars of [envVars, ctx.env]) for (const [name, v] of Object.entries(vars)) if (SECRET_NAME.test(name) && typeof v === 'string') untrusted.add(v);
+  // Only values shaped like a secret (16+ characters, no spaces or slashes): CACHE_KEY=default must not redact "default".
+  for (const vars of [envVars, ctx.env]) for (const [name, v] of Object.entries(vars)) if (SECRET_NAME.test(name) && typeof v === 'string' && /^[^\s/]{16,}$/.test(v.trim())) untrusted.add(v);
   const variable = (name: string): Variable | undefined => {
     if (Object.hasOwn(envVars, name)) return { value: envVars[name]!, source: `${envLabel} ${name}` };
     // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
