@@ -47,7 +47,8 @@ const PREFIX = /^(sk-proj-|sk-svcacct-|sk-admin-|sk-ant-|sk-|hs-)/;
 export class Untrusted {
   private readonly pieces = new Set<string>();
   /** Aligned 6-character chunks: any 12-character piece of a key contains one, so a text holding none is clean (fast path). */
-  private readonly anchors = new Set<string>();
+  private readonly anchorSet = new Set<string>();
+  private anchors: string[] = [];
   /** Keys too short to have 12-character pieces: redacted whole. */
   private readonly shortKeys = new Set<string>();
 
@@ -64,9 +65,10 @@ export class Untrusted {
         continue;
       }
       for (let i = 0; i + KEY_PIECE <= v.length; i++) this.pieces.add(v.slice(i, i + KEY_PIECE));
-      for (let i = 0; i + 6 <= v.length; i += 6) this.anchors.add(v.slice(i, i + 6));
+      for (let i = 0; i + 6 <= v.length; i += 6) this.anchorSet.add(v.slice(i, i + 6));
       // The last, unaligned chunk: a piece at the very end of the key contains it.
-      this.anchors.add(v.slice(-6));
+      this.anchorSet.add(v.slice(-6));
+      this.anchors = [...this.anchorSet];
     }
   }
 
@@ -80,7 +82,7 @@ export class Untrusted {
     if (this.empty || s.length < 6) return s;
     let out = s;
     for (const k of this.shortKeys) if (out.includes(k)) out = out.split(k).join(REDACTED);
-    if (out.length < KEY_PIECE || ![...this.anchors].some((a) => out.includes(a))) return out;
+    if (out.length < KEY_PIECE || !this.anchors.some((a) => out.includes(a))) return out;
     // Mark every position covered by a 12-character piece of a key, then replace each covered run once.
     const covered = new Uint8Array(out.length);
     let any = false;

@@ -6,7 +6,7 @@ import { checkFile, head, lines, wholeText } from './files.js';
 import { harEntries, harEntry } from './har.js';
 import { batchInput, batchOutput, checkBody, classify, holyResult, parseLine, type LineResult } from './records.js';
 import type { RecordedResponse, TrafficFormat, TrafficItem, TrafficStats } from './types.js';
-import { oneLine, Untrusted } from '../../core/untrusted.js';
+import { depthOf, MAX_DEPTH, oneLine, Untrusted } from '../../core/untrusted.js';
 
 /** Recorded responses came from a server once: controls stripped and depth capped like live ones (keys: the caller's). */
 function cleanRecorded(u: Untrusted, r: RecordedResponse | undefined): RecordedResponse | undefined {
@@ -173,6 +173,12 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
     for (let i = 0; i < h.entries.length; i++) {
       const r = use(src, i + 1, harEntry(h.entries[i]));
       if (!r) continue;
+      // JSONL lines are depth-checked on their text; a HAR body is parsed out of the whole file.
+      const depth = depthOf(r.body);
+      if (depth > MAX_DEPTH) {
+        problem(src, i + 1, `the request body is nested more than ${MAX_DEPTH} levels deep`);
+        continue;
+      }
       src.stat.items++;
       yield { id: `${src.shown}#${i + 1}`, file: src.shown, line: i + 1, format: 'har', body: r.body, ...(r.recorded ? { recorded: cleanRecorded(u, r.recorded)! } : {}), ...(r.at !== undefined ? { recordedAt: r.at } : {}) };
     }
