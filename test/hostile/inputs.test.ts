@@ -124,6 +124,21 @@ describe('traffic nested too deep', () => {
   });
 });
 
+describe('a HAR entry nested too deep', () => {
+  test('is a bad entry with file:entry under --strict, not a stack overflow', async () => {
+    const d = mkdtempSync(join(dir, 'har-'));
+    const har = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'traffic', 'recorded.har'), 'utf8')) as { log: { entries: Array<{ request: { postData?: { text: string } } }> } };
+    const first = har.log.entries.find((e) => e.request.postData)!;
+    const body = JSON.parse(first.request.postData!.text) as Record<string, unknown>;
+    first.request.postData!.text = JSON.stringify(body).replace(/}$/, `,"x":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    writeFileSync(join(d, 'deep.har'), JSON.stringify(har));
+    const n = har.log.entries.indexOf(first) + 1;
+    const r = await runHoly(['bench', 'deep.har', '--old', 'a=http://127.0.0.1:9/v1', '--new', 'b=http://127.0.0.1:9/v1', '--strict', '--dry-run'], { cwd: d, env: { A_API_KEY: KEY, B_API_KEY: KEY } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`deep\\.har:${n}: the request body is nested more than 64 levels deep`));
+  });
+});
+
 describe('--notify against a webhook that never answers', () => {
   test('gives up after its timeout with a plain timer', async () => {
     const r = await postNotify(fakeCtx(), silentURL, { text: 'x' }, { timeoutMs: 300 });
