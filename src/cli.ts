@@ -2,6 +2,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { EXIT, HolyError, fsRefusal, interruptedExit } from './errors.js';
+
+/** For bin/holy.js: the signals that stop a run like Ctrl-C, and the abort reason carrying the exit code. */
+export { STOP_SIGNALS, stopReason } from './errors.js';
 import { collect } from './commands/kit.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
@@ -46,7 +49,8 @@ export function buildProgram(ctx: Ctx): Command {
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.
-  for (const register of [verify, models, bench, roi, migrate, mock, tour]) register(program, ctx);
+  for (const register of [verify, models, bench, roi, migrate, mock]) register(program, ctx);
+  tour(program, ctx, main);
   return program;
 }
 

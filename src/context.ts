@@ -1,5 +1,7 @@
 /** Ctx: everything a command may touch in the outside world, so tests can replace it. */
 import type { Readable, Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { unlinkSync } from 'node:fs';
 
 export type OutStream = Writable & { isTTY?: boolean; columns?: number };
 export type InStream = Readable & { isTTY?: boolean };
@@ -19,7 +21,18 @@ export interface Ctx {
   signal: AbortSignal;
   /** Platform: used for file modes and TTY decisions in tests. */
   platform: NodeJS.Platform;
+  /**
+   * Called by a command that sends a handful of requests and exits (verify, models), before its
+   * first request. The real world then has V8 compile WebAssembly with the baseline tier only:
+   * otherwise V8 tiers undici's llhttp up with TurboFan on background threads and Node waits for
+   * those jobs at exit, 100–400 ms measured, more than the requests themselves (bench/startup.ts).
+   * `holy bench` never calls it; inside `holy tour` (verify, then bench) the parser's speed is noise
+   * next to the latencies. Tests leave it out.
+   */
+  fewRequests?(): void;
 }
+
+let baselineWasm = false;
 
 /** The real world, for bin/holy.js. */
 export function processCtx(signal: AbortSignal): Ctx {
@@ -33,5 +46,37 @@ export function processCtx(signal: AbortSignal): Ctx {
     clock: () => performance.now(),
     signal,
     platform: process.platform,
+    fewRequests: () => {
+      if (baselineWasm) return;
+      baselineWasm = true;
+      setFlagsFromString('--liftoff-only');
+    },
   };
+}
+
+// The temp files holy has open right now (results, CSV, HTML report, env file being written): a
+// second Ctrl-C/SIGTERM exits at once without the usual clean-up, and bin/holy.js removes them then.
+// Here, beside Ctx, because both the adapters that write them and the entry point need it.
+const openTemps = new Set<string>();
+
+/** Note a temp file that must not outlive the process. */
+export function trackTemp(path: string): void {
+  openTemps.add(path);
+}
+
+/** The temp file was moved into place or removed: nothing left to clean. */
+export function untrackTemp(path: string): void {
+  openTemps.delete(path);
+}
+
+/** Remove every tracked temp file now (synchronous: called on the way out of the process). */
+export function removeTempFiles(): void {
+  for (const p of openTemps) {
+    try {
+      unlinkSync(p);
+    } catch {
+      // already gone
+    }
+  }
+  openTemps.clear();
 }

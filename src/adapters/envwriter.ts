@@ -1,8 +1,10 @@
 /** Writing env files safely: backup first, temp file in the same directory, fsync, rename; modes kept tight. */
 import { open, rename, unlink, stat, copyFile, chmod, realpath } from 'node:fs/promises';
+import { trackTemp, untrackTemp } from '../context.js';
 import { constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { syncDir } from './atomic.js';
 
 /** Test hook: runs after the temp file is written and synced, before the rename (a crash there must leave the original intact). */
 export interface WriteHooks {
@@ -56,6 +58,7 @@ export async function backupFile(path: string, nowMs: number, platform: NodeJS.P
 export async function writeAtomic(path: string, data: string, opts: { mode: number; platform: NodeJS.Platform; hooks?: WriteHooks }): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.holy-tmp-${randomBytes(6).toString('hex')}`);
+  trackTemp(tmp); // it holds the key: a second Ctrl-C/SIGTERM removes it on the way out
   let renamed = false;
   try {
     const fh = await open(tmp, 'wx', opts.mode);
@@ -73,20 +76,6 @@ export async function writeAtomic(path: string, data: string, opts: { mode: numb
     await syncDir(dir, opts.platform);
   } finally {
     if (!renamed) await unlink(tmp).catch(() => undefined);
-  }
-}
-
-/** Make the rename itself durable; directories cannot be opened for sync on Windows. */
-async function syncDir(dir: string, platform: NodeJS.Platform): Promise<void> {
-  if (platform === 'win32') return;
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* some filesystems refuse fsync on a directory; the rename already happened */
+    untrackTemp(tmp);
   }
 }

@@ -6,7 +6,7 @@ import { hasControl, jsonTextDepth, MAX_DEPTH } from '../../core/untrusted.js';
 export type LineResult<T> = { ok: T } | { skip: string } | { problem: string };
 
 /** The format a parsed JSON line belongs to, from its keys; undefined when it matches none. */
-export function classify(o: Record<string, unknown>): TrafficFormat | undefined {
+export function detectFormat(o: Record<string, unknown>): TrafficFormat | undefined {
   if (o.log && typeof o.log === 'object') return 'har';
   if ('custom_id' in o) {
     if ('body' in o || 'url' in o || 'method' in o) return 'batch-input';

@@ -6,7 +6,7 @@ import { Aggregator } from '../../core/roi/aggregate.js';
 import { IdSet } from '../../core/roi/idset.js';
 import { TimeParser, type TimeKind } from '../../core/roi/time.js';
 import { detectLayout, type Field, type FormatId } from './formats.js';
-import { scanRecords, type Row } from './records.js';
+import { scanRecords, type CsvRecord } from './records.js';
 import { openSource } from './source.js';
 import { oneLine } from '../../core/untrusted.js';
 
@@ -70,7 +70,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   };
   const name = src.name;
   let sum: FileSummary | undefined;
-  let onRow: ((f: Row, line: number) => void) | undefined;
+  let onRow: ((f: CsvRecord, line: number) => void) | undefined;
   const t0p = new TimeParser();
   const t1p = new TimeParser();
   let currency: { code: string; line: number } | undefined;
@@ -84,7 +84,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
     if (res.badRows.examples.length < 5) res.badRows.examples.push(msg);
   };
 
-  const onHeader = (r: Row, headerLine: number) => {
+  const onHeader = (r: CsvRecord, headerLine: number) => {
     const header = Array.from({ length: r.length }, (_, i) => r.text(i));
     const L = detectLayout(name, header, o.columns);
     const ix = L.idx;
@@ -95,7 +95,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       const twice = header.findIndex((v, j) => j !== i && norm(v) === norm(header[i]!));
       if (twice >= 0) throw new UsageError(`${name}:${headerLine}: the header names column "${header[i]!.trim()}" twice (columns ${Math.min(i, twice) + 1} and ${Math.max(i, twice) + 1}); rename or remove one so it is clear which to read.`);
     }
-    const extra = (f: Row, line: number): boolean => {
+    const extra = (f: CsvRecord, line: number): boolean => {
       if (f.length <= header.length) return false;
       for (let i = header.length; i < f.length; i++) {
         if (f.empty(i)) continue;
@@ -114,7 +114,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
     }
     const need = Math.max(...Object.values(ix));
     const h = (i: number) => `column "${header[i]!.trim()}"`;
-    const count = (f: Row, i: number, line: number): number => {
+    const count = (f: CsvRecord, i: number, line: number): number => {
       const v = f.count(i);
       if (v < 0) {
         const raw = f.text(i);
@@ -124,7 +124,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       }
       return v;
     };
-    const time = (p: TimeParser, f: Row, i: number, line: number): number => {
+    const time = (p: TimeParser, f: CsvRecord, i: number, line: number): number => {
       // An empty end time (a request still running when exported) just leaves the end unknown.
       if (i < 0 || (i === ix.end && f.empty(i))) return NaN;
       // Whole epoch numbers straight from the bytes; anything else through the string parser.
@@ -138,7 +138,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       }
       return t;
     };
-    const dimOf = (f: Row, t: number): string => {
+    const dimOf = (f: CsvRecord, t: number): string => {
       switch (o.by) {
         case 'model':
           return '';

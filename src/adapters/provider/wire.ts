@@ -1,12 +1,10 @@
 /** One chat-completion request over undici with byte-level timing: TTFB, TTFT, E2E and inter-token gaps. */
-import { request, type Dispatcher } from 'undici';
-import { Sse } from '../core/bench/sse.js';
-import { classifyStatus, classifyTransport, retryAfterMs, type ErrorClass } from '../core/bench/classify.js';
-import { redact } from '../core/redact.js';
-import { Untrusted } from '../core/untrusted.js';
-
-/** Default caps on a response body: a chat completion (streamed or not) and a model list. Configurable per provider (maxResponseBytes). */
-export const DEFAULT_MAX_BYTES = { chat: 32 * 1024 * 1024, models: 8 * 1024 * 1024 };
+import type { Dispatcher } from 'undici';
+import { Sse } from '../../core/bench/sse.js';
+import { classifyStatus, classifyTransport, retryAfterMs, type ErrorClass } from '../../core/bench/classify.js';
+import type { CallResult, Completion } from '../../core/chat.js';
+import { DEFAULT_MAX_BYTES, receivedCall, untrustedFor } from './received.js';
+import type { Untrusted } from '../../core/untrusted.js';
 
 export interface CallOptions {
   dispatcher: Dispatcher;
@@ -27,37 +25,6 @@ export interface CallOptions {
   untrusted?: Untrusted;
   /** Largest response body accepted (default DEFAULT_MAX_BYTES.chat); beyond it the call fails as too_large. */
   maxBytes?: number;
-}
-
-export interface CallResult {
-  ok: boolean;
-  /** HTTP status; 0 when no response arrived. */
-  status: number;
-  errorClass?: ErrorClass;
-  errorMessage?: string;
-  stream: boolean;
-  ttfbMs?: number;
-  /** Streaming only: first chunk with content, a tool-call delta or reasoning text. */
-  ttftMs?: number;
-  e2eMs?: number;
-  /** Gaps between consecutive content chunks (ms). */
-  itl: number[];
-  /** The response as a chat.completion object (reassembled from the stream when streaming). */
-  completion?: Completion;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-  /** Streaming: whether a usage chunk arrived (we always ask for one). */
-  usageSeen: boolean;
-  responseModel?: string;
-  retryAfterMs?: number;
-  requestId?: string;
-}
-
-export interface Completion {
-  id?: string;
-  object: 'chat.completion';
-  model?: string;
-  choices: Array<{ index: number; message: { role: 'assistant'; content: string | null; tool_calls?: Array<{ id?: string; type: 'function'; function: { name: string; arguments: string } }>; reasoning_content?: string }; finish_reason: string | null }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 }
 
 // Built once per (key, profile headers, stream) and reused: undici only reads them.
@@ -122,7 +89,7 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       o.signal?.removeEventListener('abort', onOuter);
       const r = f();
       if (r instanceof Error) reject(r);
-      else resolve(sanitize(r, u));
+      else resolve(receivedCall(r, u));
     };
     const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES.chat;
     let bytes = 0;
@@ -190,27 +157,6 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
   });
 }
 
-const byKey = new Map<string, Untrusted>();
-/** A caller that passes no Untrusted still gets its own key redacted. */
-function untrustedFor(key: string | undefined): Untrusted {
-  let u = byKey.get(key ?? '');
-  if (!u) byKey.set(key ?? '', (u = new Untrusted([key])));
-  return u;
-}
-
-/**
- * Everything the server sent, cleaned once as it enters holy: keys redacted, control characters
- * stripped, depth capped. After the timings were taken, so none of this lands in a latency.
- */
-function sanitize(res: CallResult, u: Untrusted): CallResult {
-  if (res.errorMessage !== undefined) res.errorMessage = redact(u.line(res.errorMessage, 500));
-  if (res.requestId !== undefined) res.requestId = u.line(res.requestId, 200);
-  if (res.responseModel !== undefined) res.responseModel = u.line(String(res.responseModel), 200);
-  if (res.completion !== undefined) res.completion = u.value(res.completion);
-  if (res.usage !== undefined) res.usage = u.value(res.usage);
-  return res;
-}
-
 /** A buffered (non-streaming or error) response → the result. */
 function complete(res: CallResult, text: string, ctype: string, retryAfter: string | string[] | undefined, o: CallOptions, fail: (c: ErrorClass, m: string) => CallResult): CallResult {
   let json: unknown;
@@ -233,36 +179,4 @@ function complete(res: CallResult, text: string, ctype: string, retryAfter: stri
   res.responseModel = c.model;
   res.ok = true;
   return res;
-}
-
-/** A response body as text, failing once it passes `max` bytes (an endless body is cut off, not buffered). */
-export async function boundedText(body: AsyncIterable<Buffer | Uint8Array>, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of body) {
-    n += c.length;
-    if (n > max) throw Object.assign(new Error(`the response passed ${max} bytes and was cut off`), { code: 'HOLY_TOO_LARGE' });
-    chunks.push(Buffer.from(c));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** GET /models ids, to decide the built-in model mapping; undefined when the list cannot be had. Ids are cleaned like any server text. */
-export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number; untrusted?: Untrusted; maxBytes?: number }): Promise<Set<string> | undefined> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(new Error('timeout')), o.timeoutMs);
-  try {
-    const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
-    if (o.key) headers.authorization = `Bearer ${o.key}`;
-    const r = await request(o.baseURL.replace(/\/+$/, '') + '/models', { method: 'GET', headers, dispatcher: o.dispatcher, signal: ac.signal });
-    const text = await boundedText(r.body, o.maxBytes ?? DEFAULT_MAX_BYTES.models).finally(() => r.body.destroy());
-    if (r.statusCode >= 400) return undefined;
-    const data = (JSON.parse(text) as { data?: Array<{ id?: unknown }> }).data;
-    const u = o.untrusted ?? untrustedFor(o.key);
-    return Array.isArray(data) ? new Set(data.map((d) => u.line(String(d?.id), 200))) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
 }
