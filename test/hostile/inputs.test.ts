@@ -82,6 +82,16 @@ describe('base URLs with credentials or control characters: one usage error in e
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /contains a control character \(http:\/\/127\.0\.0\.1:9\/v1\\x0aINJECTED=1\)/);
   });
+  test('migrate never writes such a base URL: refused, the env file untouched', async () => {
+    const d = cfg('https://relay.example.com/v1\nINJECTED=1');
+    copyFileSync(join(ROOT, 'fixtures', 'env', 'sample.env'), join(d, '.env'));
+    chmodSync(join(d, '.env'), 0o600);
+    const before = readFileSync(join(d, '.env'), 'utf8');
+    const r = await runHoly(['migrate', '--yes', '--to', 'relay'], { cwd: d, env: { RELAY_API_KEY: KEY } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /contains a control character/);
+    assert.equal(readFileSync(join(d, '.env'), 'utf8'), before);
+  });
 });
 
 describe('environment names that are Object.prototype members', () => {
