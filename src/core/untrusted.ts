@@ -126,7 +126,13 @@ export class Untrusted {
     if (depth >= MAX_DEPTH) return '[too deeply nested]' as T;
     if (Array.isArray(v)) return v.map((x) => this.value(x, depth + 1)) as T;
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[this.text(k)] = this.value(x, depth + 1);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const key = this.text(k);
+      const val = this.value(x, depth + 1);
+      // A "__proto__" key sent by a server stays a plain property; assigned, it would set o's prototype.
+      if (key === '__proto__') Object.defineProperty(o, key, { value: val, enumerable: true, writable: true, configurable: true });
+      else o[key] = val;
+    }
     return o as T;
   }
 

@@ -38,6 +38,10 @@ test('values: every string and key cleaned, nesting capped without recursion lim
   assert.deepEqual(Object.keys(v), [`k_${REDACTED}`, 'deep']);
   assert.doesNotThrow(() => JSON.stringify(v));
   assert.match(JSON.stringify(v), /too deeply nested/);
+  const evil = u.value(JSON.parse('{"__proto__":{"choices":[1]},"id":"x"}') as Record<string, unknown>);
+  assert.equal(Object.getPrototypeOf(evil), Object.prototype, 'a __proto__ key does not become the prototype');
+  assert.equal((evil as { choices?: unknown }).choices, undefined);
+  assert.equal(JSON.stringify(evil), '{"__proto__":{"choices":[1]},"id":"x"}');
 });
 
 test('CSV cells that a spreadsheet would run are neutralised; plain numbers are not', () => {
