@@ -66,7 +66,7 @@ export function classifyNetwork(code: string | undefined, message: string, w: Wh
     return { status: 'fail', label: 'too_large', cause: `${host} sent a response body too large to be real (${message})${via}.`, fix: `check that ${w.baseURLSource} points at an OpenAI-compatible API; if such a body is expected, raise maxResponseBytes for ${w.provider} in holy.config.json.` };
   }
   if (/Proxy response \(407\)/.test(message)) {
-    return { status: 'fail', label: 'proxy_auth', cause: `the proxy ${w.proxy ?? ''} asked for credentials (407 Proxy Authentication Required).`.replace('proxy  ', 'proxy '), fix: 'put the proxy user and password in HTTPS_PROXY, e.g. HTTPS_PROXY=http://user:pass@proxy.example:8080.' };
+    return { status: 'fail', label: 'proxy_auth', cause: `the proxy${w.proxy ? ` ${w.proxy}` : ''} asked for credentials (407 Proxy Authentication Required).`, fix: 'put the proxy user and password in HTTPS_PROXY, e.g. HTTPS_PROXY=http://user:pass@proxy.example:8080.' };
   }
   if (code && DNS.has(code)) {
     return {
