@@ -56,10 +56,11 @@ export class Untrusted {
     for (const k of keys) this.add(k);
   }
 
-  /** Add a key (raw or trimmed: both forms, and the body without a known prefix, are covered). */
+  /** Add a key (as stored or cleaned: its trimmed form and its body without a known prefix are covered). */
   add(key: string | undefined): void {
     if (!key) return;
-    for (const v of new Set([key, key.trim(), key.trim().replace(PREFIX, '')])) {
+    // Trimmed: whitespace around a key as stored is not part of it (and would redact the space before it).
+    for (const v of new Set([key.trim(), key.trim().replace(PREFIX, '')])) {
       if (v.length < KEY_PIECE) {
         if (v.length >= 6 && v !== key.trim().match(PREFIX)?.[0]) this.shortKeys.add(v);
         continue;

@@ -76,3 +76,16 @@ test('migrate in a directory holy cannot write: exit 1 with the directory named 
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('the redactor holds every key of the run: profile keys as read, and secret-shaped *_TOKEN/*_KEY variables', async () => {
+  const { loadProviders } = await import('../../src/adapters/profiles.js');
+  const { fakeCtx } = await import('../helpers/ctx.js');
+  const env = { HOLYSHEEP_API_KEY: '  hs-ProfileKey0123456789abcdef \n', CI_DEPLOY_TOKEN: 'ghp_abcdefghijklmnopqrstuvwxyz0123', CACHE_KEY: 'default', PLAIN_SETTING: 'plainvalue-0123456789' };
+  const prov = await loadProviders(fakeCtx({ env }), {});
+  await prov.key(prov.providers.get('holysheep')!);
+  const u2 = prov.untrusted;
+  assert.equal(u2.redact('id hs-ProfileKey0123456789abcdef'), `id ${REDACTED}`);
+  assert.equal(u2.redact('tok ghp_abcdefghijklmnopqrstuvwxyz0123'), `tok ${REDACTED}`);
+  assert.equal(u2.redact('the default model'), 'the default model', 'a short non-secret value is not a key');
+  assert.equal(u2.redact('plainvalue-0123456789'), 'plainvalue-0123456789', 'only secret-named variables count');
+});
