@@ -6,6 +6,7 @@ import { EXIT, HolyError, fsRefusal, interruptedExit } from './errors.js';
 /** For bin/holy.js: the signals that stop a run like Ctrl-C, and the abort reason carrying the exit code. */
 export { STOP_SIGNALS, stopReason } from './errors.js';
 import { collect } from './commands/kit.js';
+import { VERSION } from './version.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
 import { register as models } from './commands/models/command.js';
@@ -14,9 +15,8 @@ import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
 
-export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: Ctx): Command {
+function buildProgram(ctx: Ctx): Command {
   const program = new Command('holy');
   program
     .description(

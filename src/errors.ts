@@ -1,7 +1,6 @@
 /** Typed errors: thrown anywhere below cli.ts, turned into an exit code in exactly one place. */
 
 export const EXIT = { ok: 0, runtime: 1, usage: 2, check: 3, interrupted: 130, terminated: 143, hangup: 129 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The signals that stop holy gracefully (like Ctrl-C) and their exit codes (128 + signal number). */
 export const STOP_SIGNALS = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated, SIGHUP: EXIT.hangup } as const;

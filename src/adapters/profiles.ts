@@ -9,14 +9,14 @@ import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../
 import { Untrusted } from '../core/untrusted.js';
 import { ownValue } from '../core/env.js';
 
-export interface Variable {
+interface Variable {
   value: string;
   /** e.g. "env OPENAI_API_KEY" or ".env OPENAI_API_KEY". */
   source: string;
 }
 
 /** A key as found, before any hygiene: `raw` may carry whitespace or quotes — verify reports that. */
-export interface KeyInfo {
+interface KeyInfo {
   raw: string | undefined;
   source: string;
 }

@@ -6,12 +6,12 @@ import { ByteRow, StrRow, parseQuoted, type CsvRecord } from './rows.js';
 export type { CsvRecord } from './rows.js';
 
 /** Called once per record; `line` is the physical line the record starts on (1-based). */
-export type CsvRecordFn = (row: CsvRecord, line: number) => void;
+type CsvRecordFn = (row: CsvRecord, line: number) => void;
 
 /** The longest line (or quoted record) accepted: a usage row is a few hundred bytes; a 1 GB "line" is not a CSV. */
-export const MAX_LINE_BYTES = 1024 * 1024;
+const MAX_LINE_BYTES = 1024 * 1024;
 
-export interface ScanOpts {
+interface ScanOpts {
   /** Name used in error messages. */
   file: string;
   signal?: AbortSignal;

@@ -3,7 +3,7 @@ import type { Interval } from './bootstrap.js';
 import type { Distribution } from './samples.js';
 import type { BenchSummary, ProviderSummary } from './summary.js';
 
-export interface SummaryRow {
+interface SummaryRow {
   metric: string;
   old: string;
   new: string;

@@ -28,13 +28,13 @@ export interface ProviderSummary {
   abortedAfter?: number;
 }
 
-export interface DeltaSummary {
+interface DeltaSummary {
   pairs: number;
   median?: Interval;
   p99?: Interval;
 }
 
-export interface Gate {
+interface Gate {
   name: string;
   ok: boolean;
   detail: string;
@@ -81,7 +81,7 @@ function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: num
   };
 }
 
-export interface SummaryInput {
+interface SummaryInput {
   old: ProviderStats;
   new: ProviderStats;
   pairs: PairStats;
