@@ -26,9 +26,10 @@ export function untrustedFor(key: string | undefined): Untrusted {
  * Server text → text holy may show or store: every key redacted (core/untrusted.ts: whole, without
  * prefix, or any 12-character piece), controls stripped, one line of at most `max` characters.
  */
-export function received(text: string, u: Untrusted, max: number): string {
+export function received(text: string, keys: Untrusted | ReadonlyArray<string | undefined>, max: number): string {
+  const u = keys instanceof Untrusted ? keys : keys.length === 1 ? untrustedFor(keys[0]) : new Untrusted(keys);
   // Cut with a margin before redacting, so a key that straddles the cut leaves no fragment behind.
-  return redact(u.line(text.length > max + 256 ? text.slice(0, max + 256) : text, max));
+  return redact(u.line(text.length > max + 256 ? text.slice(0, max + 256) : text, max)).slice(0, max);
 }
 
 /**

@@ -12,6 +12,7 @@ import { depthOf, MAX_DEPTH, oneLine, Untrusted } from '../../core/untrusted.js'
 function cleanRecorded(u: Untrusted, r: RecordedResponse | undefined): RecordedResponse | undefined {
   return r === undefined ? undefined : u.value(r);
 }
+import { metaOf } from '../../core/traffic/meta.js';
 
 /** At most this many problems are kept in stats.problems (files[].skipped still counts them all). */
 const MAX_PROBLEMS = 1000;
@@ -57,7 +58,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
   // never uses them (the scan, a run without --old recorded) keeps only the ids for the join.
   const keepRecorded = opts.keepRecorded ?? true;
   if (files.length === 0) throw new UsageError('No traffic files given; pass one or more JSONL or HAR files.');
-  const stats: TrafficStats = { files: [], skippedEndpoints: {}, problems: [] };
+  const stats: TrafficStats = { files: [], skippedEndpoints: {}, problems: [], meta: [] };
   // Missing files, directories and empty files fail before anything is read or sent.
   const checked = files.map((shown) => {
     const path = resolve(ctx.cwd, shown);
@@ -80,6 +81,11 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
       const p = parseLine(text);
       if ('problem' in p) {
         problem(src, line, p.problem);
+        continue;
+      }
+      const m = metaOf(p.obj);
+      if (m) {
+        if (stats.meta.length < 100) stats.meta.push(m);
         continue;
       }
       const f = detectFormat(p.obj);
@@ -202,7 +208,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
       newOnly.delete(id);
       done.add(id);
       src.stat.items++;
-      yield { ...item, recorded: cleanRecorded(u, r.recorded)! };
+      yield r.recorded ? { ...item, recorded: cleanRecorded(u, r.recorded)! } : item;
     }
     for (const item of newOnly.values()) {
       src.stat.items++;
