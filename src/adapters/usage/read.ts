@@ -8,7 +8,7 @@ import { TimeParser, type TimeKind } from '../../core/roi/time.js';
 import { detectLayout, type Field, type FormatId } from './formats.js';
 import { scanRecords, type CsvRecord } from './records.js';
 import { openSource } from './source.js';
-import { oneLine } from '../../core/untrusted.js';
+import { stripControls } from '../../core/untrusted.js';
 
 /** What --by can group on. */
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
@@ -72,11 +72,11 @@ interface FileRead {
   names: Map<string, string>;
 }
 
-/** A name from the file (model, tenant, project) without control characters or escape sequences. */
+/** A name from the file (model, tenant, project) without escape sequences or control characters (a line break stays: renderers keep it in one cell). */
 function safeName(st: FileRead, v: string): string {
   let c = st.names.get(v);
   if (c === undefined) {
-    c = oneLine(v);
+    c = stripControls(v);
     if (st.names.size < 100_000) st.names.set(v, c);
   }
   return c;
