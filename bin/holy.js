@@ -4,17 +4,21 @@
 // file is missing, before any of holy runs; after "--" the flag is holy's (`holy --env-file .env`).
 // One bundled file (plus lazily loaded chunks): Node 20 has no compile cache, and resolving
 // hundreds of small module files is most of a CLI's start-up time (bench/startup measures it).
-import { main, processCtx } from '../dist/bundle/entry.js';
+import { main, processCtx, removeTempFiles, STOP_SIGNALS, stopReason } from '../dist/bundle/entry.js';
 
+// Ctrl-C, SIGTERM (timeout, CI runners, docker stop, Kubernetes) and SIGHUP (terminal closed) all stop
+// a run the same way: Ctx.signal aborts, long commands stop sending, keep what they measured and exit
+// 130/143/129. A second signal exits at once, removing the temp files still being written.
 const ac = new AbortController();
-let interrupts = 0;
-// SIGTERM (docker stop, systemd, CI timeouts) and SIGHUP stop holy like Ctrl-C: `holy mock` then
-// closes and prints its "stopped" line instead of dying mid-sentence.
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+let stops = 0;
+for (const sig of Object.keys(STOP_SIGNALS)) {
   process.on(sig, () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(code); // second signal: leave now
-    ac.abort(new Error('interrupted'));
+    stops += 1;
+    if (stops > 1) {
+      removeTempFiles();
+      process.exit(STOP_SIGNALS[sig]);
+    }
+    ac.abort(stopReason(sig));
   });
 }
 process.stdout.on('error', (err) => {
@@ -22,6 +26,6 @@ process.stdout.on('error', (err) => {
 });
 
 const code = await main(process.argv.slice(2), processCtx(ac.signal));
-// A command interrupted mid-work throws Interrupted (130); one for which Ctrl-C is the normal stop
-// (holy mock) returns normally and exits 0.
+// A command interrupted mid-work throws Interrupted (130, or 143/129 for SIGTERM/SIGHUP); one for
+// which Ctrl-C is the normal stop (holy mock) returns normally and exits 0.
 process.exitCode = code;

@@ -1,7 +1,10 @@
 /** The holy program: global flags, lazily loaded commands, and the one place errors become exit codes. */
 import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
-import { EXIT, HolyError } from './errors.js';
+import { EXIT, HolyError, fsRefusal, interruptedExit } from './errors.js';
+
+/** For bin/holy.js: the signals that stop a run like Ctrl-C, and the abort reason carrying the exit code. */
+export { STOP_SIGNALS, stopReason } from './errors.js';
 import { collect } from './commands/kit.js';
 import { HELP_HINT, holyStyle } from './commands/messages.js';
 import { answerEarly } from './commands/help.js';
@@ -21,7 +24,7 @@ function buildProgram(ctx: Ctx, argv: string[] = []): Command {
   program
     .description(
       'Move OpenAI-compatible traffic between providers and prove it is safe and worth it.\n' +
-        'Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 a check failed, 130 interrupted.',
+        'Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 a check failed, 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP.',
     )
     .version(VERSION, '-V, --version')
     .option('--json', 'print exactly one JSON document on stdout')
@@ -70,7 +73,8 @@ export async function main(argv: string[], ctx: Ctx): Promise<number> {
   }
 }
 
-function reportError(err: unknown, ctx: Ctx, verbose: boolean): number {
+function reportError(e0: unknown, ctx: Ctx, verbose: boolean): number {
+  const err = fsRefusal(e0) ?? e0;
   if (err instanceof CommanderError) {
     // commander already printed its message (or the help/version text).
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
@@ -80,11 +84,12 @@ function reportError(err: unknown, ctx: Ctx, verbose: boolean): number {
     if (err.message) ctx.stderr.write(`holy: ${err.message}\n`);
     if (err.hint) ctx.stderr.write(`hint: ${err.hint}\n`);
     if (verbose && err.stack && err.message) ctx.stderr.write(err.stack + '\n');
-    return err.exitCode;
+    // SIGTERM and SIGHUP stop a run exactly as Ctrl-C does; only the exit code tells them apart.
+    return err.exitCode === EXIT.interrupted && ctx.signal.aborted ? interruptedExit(ctx.signal) : err.exitCode;
   }
   if (ctx.signal.aborted) {
     ctx.stderr.write('holy: interrupted.\n');
-    return EXIT.interrupted;
+    return interruptedExit(ctx.signal);
   }
   const e = err instanceof Error ? err : new Error(String(err));
   ctx.stderr.write(`holy: unexpected error: ${e.message}\n`);

@@ -1,6 +1,7 @@
 /** Ctx: everything a command may touch in the outside world, so tests can replace it. */
 import type { Readable, Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
+import { unlinkSync } from 'node:fs';
 
 export type OutStream = Writable & { isTTY?: boolean; columns?: number };
 export type InStream = Readable & { isTTY?: boolean };
@@ -56,6 +57,33 @@ export function processCtx(signal: AbortSignal): Ctx {
       setFlagsFromString('--liftoff-only');
     },
   };
+}
+
+// The temp files holy has open right now (results, CSV, HTML report, env file being written): a
+// second Ctrl-C/SIGTERM exits at once without the usual clean-up, and bin/holy.js removes them then.
+// Here, beside Ctx, because both the adapters that write them and the entry point need it.
+const openTemps = new Set<string>();
+
+/** Note a temp file that must not outlive the process. */
+export function trackTemp(path: string): void {
+  openTemps.add(path);
+}
+
+/** The temp file was moved into place or removed: nothing left to clean. */
+export function untrackTemp(path: string): void {
+  openTemps.delete(path);
+}
+
+/** Remove every tracked temp file now (synchronous: called on the way out of the process). */
+export function removeTempFiles(): void {
+  for (const p of openTemps) {
+    try {
+      unlinkSync(p);
+    } catch {
+      // already gone
+    }
+  }
+  openTemps.clear();
 }
 
 /** kill(pid, 0) delivers nothing and only asks whether the process exists (EPERM: it does, as another user). */

@@ -1,3 +1,4 @@
 /** What bin/holy.js loads: the program and the real-world Ctx (bundled into dist/bundle/entry.js). */
 export { main } from './cli.js';
-export { processCtx } from './context.js';
+export { processCtx, removeTempFiles } from './context.js';
+export { STOP_SIGNALS, stopReason } from './cli.js';

@@ -10,10 +10,13 @@
 import { copyFile, open, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { trackTemp, untrackTemp } from '../context.js';
 
-/** A temp file name beside `path` (same folder, so renaming it into place is atomic). */
+/** A temp file name beside `path` (same folder, so renaming it into place is atomic); tracked until moved, so a second Ctrl-C still removes it. */
 export function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  trackTemp(tmp);
+  return tmp;
 }
 
 /** Write `data` to a new file (`wx`: never an existing one) and fsync it. */
@@ -61,5 +64,6 @@ export async function syncDir(dir: string, platform?: NodeJS.Platform): Promise<
 export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
   if ((await stat(path).catch(() => undefined))?.isFile()) await copyFile(path, `${path}.bak`);
   await rename(tmp, path);
+  untrackTemp(tmp);
   await syncDir(dirname(path));
 }

@@ -4,6 +4,7 @@
  * mode of the file it replaces, rename; bytes as given.
  */
 import { open, rename, unlink, stat, readFile, realpath, readdir } from 'node:fs/promises';
+import { trackTemp, untrackTemp } from '../context.js';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { syncDir } from './atomic.js';
@@ -147,6 +148,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array, opts:
   const dir = dirname(path);
   const tag = opts.pid !== undefined ? `${opts.pid}-` : '';
   const tmp = join(dir, `.${basename(path)}.holy-tmp-${tag}${randomBytes(6).toString('hex')}`);
+  trackTemp(tmp); // it holds the key: a second Ctrl-C/SIGTERM removes it on the way out
   let renamed = false;
   try {
     await writeNew(tmp, data, { owner: opts.owner, platform: opts.platform, mode: opts.mode, hooks: opts.hooks });
@@ -156,6 +158,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array, opts:
     await syncDir(dir, opts.platform);
   } finally {
     if (!renamed) await unlink(tmp).catch(() => undefined);
+    untrackTemp(tmp);
   }
 }
 

@@ -22,6 +22,12 @@ function envGet(ctx: Ctx, name: string): string | undefined {
   return ctx.env[name] ?? ctx.env[name.toLowerCase()] ?? undefined;
 }
 
+/** A proxy given without a scheme (HTTPS_PROXY=user:pass@host:3128) is an http:// proxy, as curl assumes. */
+function proxyURL(v: string | undefined): string | undefined {
+  if (!v?.trim()) return undefined;
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(v.trim()) ? v.trim() : `http://${v.trim()}`;
+}
+
 function noProxyMatches(noProxy: string | undefined, url: URL): boolean {
   if (isLoopback(url.hostname)) return true; // a local simulator is never reached through a proxy
   if (!noProxy) return false;
@@ -104,7 +110,7 @@ function routingDispatcher(undici: typeof import('undici'), route: (origin: stri
 
 /** One dispatcher per command run; close() it when done so the process can exit. */
 export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutMs?: number; keepAliveTimeoutMs?: number } = {}): HttpSetup {
-  const proxyEnv = { httpsProxy: envGet(ctx, 'HTTPS_PROXY'), httpProxy: envGet(ctx, 'HTTP_PROXY'), noProxy: envGet(ctx, 'NO_PROXY') };
+  const proxyEnv = { httpsProxy: proxyURL(envGet(ctx, 'HTTPS_PROXY')), httpProxy: proxyURL(envGet(ctx, 'HTTP_PROXY')), noProxy: envGet(ctx, 'NO_PROXY') };
   const common = {
     connections: opts.connections ?? null,
     connect: { timeout: opts.connectTimeoutMs ?? 10_000 },

@@ -6,6 +6,8 @@ import type { Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { GlobalOpts } from '../options.js';
 import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../core/profiles.js';
+import { Untrusted } from '../core/untrusted.js';
+import { ownValue } from '../core/env.js';
 import { closest } from '../core/suggest.js';
 
 interface Variable {
@@ -25,7 +27,15 @@ export interface Providers extends ProfileSet {
   variable(name: string): Variable | undefined;
   /** The key for a profile, from --key-file, its apiKeyFile, the env file or the process env. */
   key(p: Profile): Promise<KeyInfo>;
+  /**
+   * Every key this run holds — each key key() has returned, and every *_KEY / *_TOKEN / *_SECRET
+   * variable in the env file and the environment — for cleaning what servers and files send.
+   */
+  untrusted: Untrusted;
 }
+
+/** Variable names whose values are secrets holy might hold, even when no profile names them. */
+const SECRET_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD)$/i;
 
 function display(ctx: Ctx, file: string): string {
   const rel = relative(ctx.cwd, file);
@@ -91,9 +101,13 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
     const parseDotenv = dotenv.parse ?? (dotenv as unknown as { default: typeof dotenv }).default.parse;
     envVars = parseDotenv(await readText(ctx, g.envFile, 'env file', 'pass the path of your dotenv file with --env-file'));
   }
+  const untrusted = new Untrusted();
+  // Only values shaped like a secret (16+ characters, no spaces or slashes): CACHE_KEY=default must not redact "default".
+  for (const vars of [envVars, ctx.env]) for (const [name, v] of Object.entries(vars)) if (SECRET_NAME.test(name) && typeof v === 'string' && /^[^\s/]{16,}$/.test(v.trim())) untrusted.add(v);
   const variable = (name: string): Variable | undefined => {
     if (Object.hasOwn(envVars, name)) return { value: envVars[name]!, source: `${envLabel} ${name}` };
-    const v = ctx.env[name];
+    // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+    const v = ownValue(ctx.env, name);
     return v === undefined || v === '' ? undefined : { value: v, source: `env ${name}` };
   };
 
@@ -130,6 +144,11 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
   }
 
   const key = async (p: Profile): Promise<KeyInfo> => {
+    const k = await findKey(p);
+    untrusted.add(k.raw);
+    return k;
+  };
+  const findKey = async (p: Profile): Promise<KeyInfo> => {
     const file = keyFiles.get(p.name) ?? p.apiKeyFile;
     if (file) {
       if (file === '-') return { raw: await readStdinKey(ctx), source: 'stdin' };
@@ -144,5 +163,5 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
     return { raw: undefined, source: '(no key source configured)' };
   };
 
-  return { ...set, variable, key };
+  return { ...set, variable, key, untrusted };
 }

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RuntimeError, UsageError } from '../errors.js';
+import { untrackTemp } from '../context.js';
 import { csvLine } from '../core/csv.js';
 import { moveIntoPlace, syncFile, tempBeside } from './atomic.js';
 
@@ -74,6 +75,7 @@ export class LineFile {
   async discard(): Promise<void> {
     this.ws.destroy();
     await unlink(this.tmp).catch(() => undefined);
+    untrackTemp(this.tmp);
   }
 }
 

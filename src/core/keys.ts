@@ -1,4 +1,5 @@
 /** Key hygiene and key/host checks: pure, shared by verify, bench and migrate. */
+import { UsageError } from '../errors.js';
 
 export interface HygieneIssue {
   kind: 'leading-whitespace' | 'trailing-whitespace' | 'newline' | 'quotes' | 'inner-whitespace';
@@ -18,6 +19,16 @@ export function keyHygiene(raw: string): { issues: HygieneIssue[]; cleaned: stri
   }
   if (/\s/.test(cleaned)) issues.push({ kind: 'inner-whitespace', message: 'the key has whitespace inside it (two keys pasted together?)' });
   return { issues, cleaned };
+}
+
+/**
+ * Refuse a key that still holds a control character once cleaned (a newline or tab inside it, ESC,
+ * NUL…): sent, it breaks the HTTP header; written by migrate, it would split the env line in two.
+ */
+export function refuseControlInKey(cleaned: string, source: string): void {
+  // eslint-disable-next-line no-control-regex
+  const m = /[\u0000-\u001f\u007f-\u009f]/.exec(cleaned);
+  if (m) throw new UsageError(`the key from ${source} contains a control character (\\x${m[0].charCodeAt(0).toString(16).padStart(2, '0')} at position ${m.index + 1}); put the key alone on one line, as issued, in ${source}.`);
 }
 
 export type KeyFormat = 'official' | 'relay' | 'unknown';

@@ -17,6 +17,8 @@ export interface Profile {
   timeoutMs: number;
   /** Regexes (source text) for the key formats this provider issues, beyond the built-in relay formats. */
   keyPatterns: string[];
+  /** Cap on one response body from this provider (default: 32 MiB for a completion, 8 MiB for /models). */
+  maxResponseBytes?: number;
 }
 
 export interface ProfileSet {
@@ -76,6 +78,9 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
       if (r.apiKeyEnv !== undefined && r.apiKeyFile !== undefined) throw new UsageError(`${at}: give either "apiKeyEnv" or "apiKeyFile", not both.`);
       if (r.timeoutMs !== undefined && (typeof r.timeoutMs !== 'number' || !(r.timeoutMs > 0))) throw new UsageError(`${at}.timeoutMs must be a positive number of milliseconds.`);
       if ((r.timeoutMs as number) > MAX_TIMEOUT_MS) throw new UsageError(`${at}.timeoutMs must be at most ${MAX_TIMEOUT_MS} ms (about 24 days).`);
+      if (r.maxResponseBytes !== undefined && (typeof r.maxResponseBytes !== 'number' || !Number.isSafeInteger(r.maxResponseBytes) || r.maxResponseBytes < 1024)) {
+        throw new UsageError(`${at}.maxResponseBytes must be a whole number of bytes, at least 1024 (e.g. 67108864 for 64 MiB).`);
+      }
       if (r.headers !== undefined && (typeof r.headers !== 'object' || r.headers === null || Object.values(r.headers).some((v) => typeof v !== 'string'))) {
         throw new UsageError(`${at}.headers must be an object of string values.`);
       }
@@ -96,6 +101,7 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
         headers: { ...(prev?.headers ?? {}), ...((r.headers as Record<string, string>) ?? {}) },
         timeoutMs: (r.timeoutMs as number | undefined) ?? prev?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         keyPatterns: [...(prev?.keyPatterns ?? []), ...(r.keyPattern ? [r.keyPattern as string] : [])],
+        ...((r.maxResponseBytes ?? prev?.maxResponseBytes) !== undefined ? { maxResponseBytes: (r.maxResponseBytes as number | undefined) ?? prev!.maxResponseBytes! } : {}),
       });
     }
   }
@@ -120,12 +126,45 @@ function adHocProfile(spec: string, flag: string): Profile {
   return { name, baseURL: m[2]!, baseURLSource: `flag ${flag}`, apiKeyEnv: defaultKeyEnv(name), headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS, keyPatterns: [] };
 }
 
+/** A URL for messages: any user:password@ part replaced by ***@, control characters shown escaped. */
+export function displayURL(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * The base-URL rules every command applies the same way (verify, models, bench, migrate): no
+ * credentials in it (holy would have to print or send them somewhere; a key belongs in apiKeyEnv,
+ * a proxy's password in HTTPS_PROXY) and no control characters inside it (a newline would split the
+ * line migrate writes into two variables).
+ */
+export function checkProfileURL(p: Profile): Profile {
+  const inner = p.baseURL.trim();
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(inner)) {
+    throw new UsageError(`the base URL of ${p.name} (${p.baseURLSource}) contains a control character (${displayURL(inner)}); remove it from ${p.baseURLSource}.`);
+  }
+  let u: URL | undefined;
+  try {
+    u = new URL(inner);
+  } catch {
+    u = undefined;
+  }
+  if (u && (u.username || u.password)) {
+    throw new UsageError(
+      `the base URL of ${p.name} (${p.baseURLSource}) carries credentials (${displayURL(inner)}); holy does not send or print them.`,
+      `remove the user:password@ part from ${p.baseURLSource}: put the key in the provider's key variable (apiKeyEnv), and a proxy's credentials in HTTPS_PROXY.`,
+    );
+  }
+  return p;
+}
+
 /** Pick a profile by name or NAME=URL, with a usage error that lists the known names. */
 export function pickProfile(set: ProfileSet, spec: string, flag: string): Profile {
   const p = set.providers.get(spec);
-  if (p) return p;
+  if (p) return checkProfileURL(p);
   if (spec.includes('=')) {
-    const adhoc = adHocProfile(spec, flag);
+    const adhoc = checkProfileURL(adHocProfile(spec, flag));
     set.providers.set(adhoc.name, adhoc);
     return adhoc;
   }

@@ -8,5 +8,6 @@
 export { sendChat, type CallOptions } from './wire.js';
 export { chatProbe, listedIds, listModels, loadSdk, makeClient, observe, type ChatProbe, type ClientSpec, type ListedModel, type ProbeResult } from './sdk.js';
 export type { CallResult, ChatBody, Completion } from '../../core/chat.js';
+export { DEFAULT_MAX_BYTES } from './received.js';
 export { asPage, getJson, MAX_WAIT_MS, StoredApiError, type Page, type StoredApiOptions } from './stored.js';
 export { sendEmbeddings, vectorsOf, type EmbeddingCall, type EmbeddingResult } from './embeddings.js';

@@ -8,13 +8,16 @@ import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../http.js';
 import { carriesOutput } from '../../core/chat.js';
 import type { Observation } from '../../core/verify/classify.js';
-import { KEEP, received } from './received.js';
+import type { Untrusted } from '../../core/untrusted.js';
+import { DEFAULT_MAX_BYTES, KEEP, received, untrustedFor } from './received.js';
 
 export interface ClientSpec {
   baseURL: string;
   apiKey: string;
   timeoutMs: number;
   headers: Record<string, string>;
+  /** Cap on one response body (default: a completion's, DEFAULT_MAX_BYTES.chat; listings pass the /models cap). */
+  maxBytes?: number;
 }
 
 /** A model as listed by GET /models. */
@@ -61,7 +64,28 @@ export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI
     // The SDK's default fetch (Node's built-in) with holy's dispatcher: the SDK builds its headers with
     // the built-in Headers anyway, so loading undici's own fetch as well would only add startup time.
     fetchOptions: { dispatcher: forBuiltinFetch(http.dispatcher) },
+    fetch: cappedFetch(s.maxBytes ?? DEFAULT_MAX_BYTES.chat),
   });
+}
+
+/**
+ * Node's built-in fetch (the SDK's own default) with the response body cut off past `max` bytes:
+ * an endless body fails with code HOLY_TOO_LARGE instead of filling memory.
+ */
+function cappedFetch(max: number): typeof fetch {
+  return async (input, init) => {
+    const res = await globalThis.fetch(input, init);
+    if (!res.body) return res;
+    let n = 0;
+    const cap = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
+        n += chunk.byteLength;
+        if (n > max) c.error(Object.assign(new Error(`the response passed ${max} bytes and was cut off`), { code: 'HOLY_TOO_LARGE' }));
+        else c.enqueue(chunk);
+      },
+    });
+    return new Response(res.body.pipeThrough(cap), { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
 }
 
 function headerRecord(h: unknown): Record<string, string> {
@@ -84,52 +108,52 @@ function rootCause(e: unknown): { code?: string; message: string } {
   return best;
 }
 
-/** Reduce whatever the SDK threw to an Observation, with every key redacted. */
-export function observe(e: unknown, timeoutMs: number, keys: string[]): Observation {
+/** Reduce whatever the SDK threw to an Observation, cleaned as untrusted text (keys redacted, controls stripped). */
+export function observe(e: unknown, timeoutMs: number, u: Untrusted): Observation {
   const err = e as { name?: string; status?: number; headers?: unknown; error?: Record<string, unknown>; code?: string; type?: string; message?: string };
   if (err?.name === 'APIConnectionTimeoutError' || /timed? ?out/i.test(err?.message ?? '') && !err?.status) {
     const rc = rootCause(e);
     if (!rc.code || /TIMEOUT/.test(rc.code)) return { kind: 'timeout', ms: timeoutMs };
   }
   if (typeof err?.status === 'number' && err.headers) {
-    const headers = headerRecord(err.headers);
+    const headers = u.headers(headerRecord(err.headers));
     const body = err.error && typeof err.error === 'object' ? JSON.stringify(err.error) : (err.message ?? '').replace(/^\d{3} /, '');
     const msg = typeof err.error?.message === 'string' ? (err.error.message as string) : /^\s*</.test(body) ? undefined : body;
     return {
       kind: 'http',
       status: err.status,
       contentType: headers['content-type'],
-      body: received(body, keys, KEEP.body),
-      errorCode: typeof err.code === 'string' ? err.code : undefined,
-      errorType: typeof err.type === 'string' ? err.type : undefined,
-      errorMessage: msg ? received(msg, keys, KEEP.message) : undefined,
+      body: received(body, u, KEEP.body),
+      errorCode: typeof err.code === 'string' ? u.line(err.code, 100) : undefined,
+      errorType: typeof err.type === 'string' ? u.line(err.type, 100) : undefined,
+      errorMessage: msg ? received(msg, u, KEEP.message) : undefined,
       headers,
       requestId: headers['x-request-id'],
     };
   }
   const rc = rootCause(e);
-  return { kind: 'network', code: rc.code, message: received(rc.message, keys, KEEP.message) };
+  return { kind: 'network', ...(rc.code ? { code: u.line(rc.code, 100) } : {}), message: received(rc.message, u, KEEP.message) };
 }
 
 /** GET /models: the listing, or what went wrong. ms is the time to the response headers. */
-export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, keys: string[]): Promise<ProbeResult<ListedModel[]>> {
+export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, u: Untrusted): Promise<ProbeResult<ListedModel[]>> {
   const t0 = ctx.clock();
   let res: Response;
   try {
     res = await client.models.list({ timeout: timeoutMs, signal: ctx.signal }).asResponse();
   } catch (e) {
-    return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, keys) };
+    return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, u) };
   }
   const ms = ctx.clock() - t0;
-  const headers = headerRecord(res.headers);
+  const headers = u.headers(headerRecord(res.headers));
   const requestId = headers['x-request-id'];
   let text = '';
   try {
     text = await res.text();
   } catch (e) {
-    return { ok: false, ms, obs: observe(e, timeoutMs, keys) };
+    return { ok: false, ms, obs: observe(e, timeoutMs, u) };
   }
-  const notJson: Observation = { kind: 'http', status: res.status, contentType: headers['content-type'], body: received(text, keys, KEEP.body), headers, requestId };
+  const notJson: Observation = { kind: 'http', status: res.status, contentType: headers['content-type'], body: received(text, u, KEEP.body), headers, requestId };
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -140,7 +164,7 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, ke
   if (!Array.isArray(data)) return { ok: false, ms, obs: { ...notJson, contentType: headers['content-type'] ?? 'application/json' } };
   const models: ListedModel[] = data
     .filter((m): m is Record<string, unknown> => !!m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string')
-    .map((m) => ({ id: m.id as string, ...(typeof m.owned_by === 'string' ? { owner: m.owned_by } : {}), ...(typeof m.created === 'number' ? { created: m.created } : {}) }));
+    .map((m) => ({ id: u.line(m.id as string, 200), ...(typeof m.owned_by === 'string' ? { owner: u.line(m.owned_by, 200) } : {}), ...(typeof m.created === 'number' && Number.isFinite(m.created) ? { created: m.created } : {}) }));
   return { ok: true, ms, value: models, ...(requestId ? { requestId } : {}) };
 }
 
@@ -154,7 +178,7 @@ export interface ChatProbe {
 const PROBE = { messages: [{ role: 'user' as const, content: 'Reply with OK.' }], stream: true as const };
 
 /** A 1-token streamed chat completion proving access to `model`. */
-export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, keys: string[]): Promise<ProbeResult<ChatProbe>> {
+export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, u: Untrusted): Promise<ProbeResult<ChatProbe>> {
   const t0 = ctx.clock();
   const attempt = async (limit: 'max_tokens' | 'max_completion_tokens'): Promise<ProbeResult<ChatProbe>> => {
     const { data: stream, response } = await client.chat.completions
@@ -163,11 +187,12 @@ export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeout
     let ttftMs: number | undefined;
     let servedModel: string | undefined;
     for await (const chunk of stream) {
-      servedModel ??= chunk.model;
+      if (servedModel === undefined && chunk.model !== undefined) servedModel = u.line(String(chunk.model), 200);
       // The delta as sent: relays add reasoning fields the SDK's types do not name.
       if (ttftMs === undefined && carriesOutput(chunk.choices?.[0]?.delta as Record<string, unknown> | undefined)) ttftMs = ctx.clock() - t0;
     }
-    const requestId = response.headers.get('x-request-id') ?? undefined;
+    const rid = response.headers.get('x-request-id');
+    const requestId = rid === null ? undefined : u.line(rid, 200);
     return { ok: true, ms: ctx.clock() - t0, value: { ttftMs, totalMs: ctx.clock() - t0, servedModel }, ...(requestId ? { requestId } : {}) };
   };
   try {
@@ -179,17 +204,17 @@ export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeout
       try {
         return await attempt('max_completion_tokens');
       } catch (e2) {
-        return { ok: false, ms: ctx.clock() - t0, obs: observe(e2, timeoutMs, keys) };
+        return { ok: false, ms: ctx.clock() - t0, obs: observe(e2, timeoutMs, u) };
       }
     }
-    return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, keys) };
+    return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, u) };
   }
 }
 
 /** The ids a provider lists, or undefined when the listing fails for any reason (a best effort, for bench's model mapping). */
-export async function listedIds(ctx: Ctx, http: HttpSetup, s: ClientSpec): Promise<Set<string> | undefined> {
+export async function listedIds(ctx: Ctx, http: HttpSetup, s: ClientSpec, u?: Untrusted): Promise<Set<string> | undefined> {
   try {
-    const r = await listModels(ctx, await makeClient(http, s), s.timeoutMs, [s.apiKey]);
+    const r = await listModels(ctx, await makeClient(http, s), s.timeoutMs, u ?? untrustedFor(s.apiKey));
     return r.ok ? new Set(r.value.map((m) => m.id)) : undefined;
   } catch {
     return undefined;

@@ -3,7 +3,8 @@ import type { Dispatcher } from 'undici';
 import { Sse } from '../../core/bench/sse.js';
 import { classifyStatus, classifyTransport, retryAfterMs, type ErrorClass } from '../../core/bench/classify.js';
 import type { CallResult, Completion } from '../../core/chat.js';
-import { KEEP, received } from './received.js';
+import { DEFAULT_MAX_BYTES, receivedCall, untrustedFor } from './received.js';
+import type { Untrusted } from '../../core/untrusted.js';
 
 export interface CallOptions {
   dispatcher: Dispatcher;
@@ -20,6 +21,10 @@ export interface CallOptions {
   now(): number;
   /** Intended send time on `clock` (open loop): latency counts from here, not from when we got round to it. */
   intendedAt?: number;
+  /** The run's keys: everything the server sends is cleaned against them before it is returned. */
+  untrusted?: Untrusted;
+  /** Largest response body accepted (default DEFAULT_MAX_BYTES.chat); beyond it the call fails as too_large. */
+  maxBytes?: number;
 }
 
 // Built once per (key, profile headers, stream) and reused: undici only reads them.
@@ -70,10 +75,11 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
     let chunks: Buffer[] | undefined;
     let ctype = '';
     let retryAfter: string | string[] | undefined;
+    const u = o.untrusted ?? untrustedFor(o.key);
     const fail = (cls: ErrorClass, msg: string): CallResult => {
       res.ok = false;
       res.errorClass = cls;
-      res.errorMessage = received(msg, [o.key], KEEP.message);
+      res.errorMessage = msg;
       return res;
     };
     const finish = (f: () => CallResult | Error) => {
@@ -83,8 +89,11 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       o.signal?.removeEventListener('abort', onOuter);
       const r = f();
       if (r instanceof Error) reject(r);
-      else resolve(r);
+      else resolve(receivedCall(r, u));
     };
+    const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES.chat;
+    let bytes = 0;
+    let tooLarge = false;
     const abort = (why: Error) => (controller ? controller.abort(why) : undefined);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -116,7 +125,13 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
         if (statusCode < 400 && stream && /event-stream/i.test(ctype)) sse = new Sse(res, t0);
         else chunks = [];
       },
-      onResponseData(_c, chunk) {
+      onResponseData(c, chunk) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          tooLarge = true;
+          c.abort(new Error('too large'));
+          return;
+        }
         if (sse) sse.feed(chunk, o.clock());
         else chunks!.push(chunk);
       },
@@ -126,6 +141,7 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       },
       onResponseError(_c, err) {
         if (res.ttfbMs !== undefined) res.e2eMs = o.clock() - t0;
+        if (tooLarge) return finish(() => fail('too_large', `the response passed ${maxBytes} bytes and was cut off (raise maxResponseBytes for ${o.baseURL} in holy.config.json if that is expected)`));
         if (o.signal?.aborted && !timedOut) return finish(() => err);
         // A broken stream that had already shown its problem is reported as that problem.
         if (sse?.problem && !timedOut) return finish(() => sse!.end(fail));

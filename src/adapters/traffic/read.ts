@@ -6,6 +6,12 @@ import { checkFile, head, lines, wholeText } from './files.js';
 import { harEntries, harEntry } from './har.js';
 import { batchInput, batchOutput, checkBody, detectFormat, holyResult, parseLine, type LineResult } from './records.js';
 import type { RecordedResponse, TrafficFormat, TrafficItem, TrafficStats } from './types.js';
+import { depthOf, MAX_DEPTH, oneLine, Untrusted } from '../../core/untrusted.js';
+
+/** Recorded responses came from a server once: controls stripped and depth capped like live ones (keys: the caller's). */
+function cleanRecorded(u: Untrusted, r: RecordedResponse | undefined): RecordedResponse | undefined {
+  return r === undefined ? undefined : u.value(r);
+}
 import { metaOf } from '../../core/traffic/meta.js';
 
 /** At most this many problems are kept in stats.problems (files[].skipped still counts them all). */
@@ -46,7 +52,8 @@ async function sniff(path: string, gzip: boolean, shown: string): Promise<Traffi
 }
 
 /** Stream items from every file (formats auto-detected per file, mixable); problems collected in stats; with strict, the first problem throws a UsageError "file:line: reason". Batch output files are joined to batch input items on custom_id. Memory: streams line by line (a 100k-line file must not be held as one string). */
-export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; keepRecorded?: boolean }): { items: AsyncIterable<TrafficItem>; stats: TrafficStats } {
+export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; keepRecorded?: boolean; untrusted?: Untrusted }): { items: AsyncIterable<TrafficItem>; stats: TrafficStats } {
+  const u = opts.untrusted ?? new Untrusted();
   // Batch output responses wait in memory until their input line streams past; a reader that
   // never uses them (the scan, a run without --old recorded) keeps only the ids for the join.
   const keepRecorded = opts.keepRecorded ?? true;
@@ -58,8 +65,9 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
     return { shown, path, ...checkFile(path, shown) };
   });
 
-  function problem(src: Source, line: number, reason: string): void {
+  function problem(src: Source, line: number, why: string): void {
     src.stat.skipped++;
+    const reason = oneLine(why);
     if (opts.strict) throw new UsageError(`${src.shown}:${line}: ${reason}.`, 'Fix or remove that line, or run without --strict to skip bad lines.');
     if (stats.problems.length < MAX_PROBLEMS) stats.problems.push({ file: src.shown, line, reason });
   }
@@ -113,7 +121,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
           else src.stat.skipped++;
           warned = true;
         } else if (outputs.has(r.id)) problem(src, line, `duplicate custom_id "${r.id}" (first on line ${outputs.get(r.id)!.line})`);
-        else outputs.set(r.id, { recorded: keepRecorded ? r.recorded : undefined, src, line });
+        else outputs.set(r.id, { recorded: keepRecorded ? cleanRecorded(u, r.recorded) : undefined, src, line });
       }
     }
     const batchIds = new Map<string, number>();
@@ -145,7 +153,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
         }
         batchIds.set(r.id, line);
         const out = outputs.get(r.id);
-        const item: TrafficItem = { id: r.id, file: src.shown, line, format: src.format, body: r.body };
+        const item: TrafficItem = { id: oneLine(r.id), file: src.shown, line, format: src.format, body: r.body };
         if (out) {
           if (out.recorded) item.recorded = out.recorded;
           out.src.stat.items++;
@@ -171,8 +179,14 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
     for (let i = 0; i < h.entries.length; i++) {
       const r = use(src, i + 1, harEntry(h.entries[i]));
       if (!r) continue;
+      // JSONL lines are depth-checked on their text; a HAR body is parsed out of the whole file.
+      const depth = depthOf(r.body);
+      if (depth > MAX_DEPTH) {
+        problem(src, i + 1, `the request body is nested more than ${MAX_DEPTH} levels deep`);
+        continue;
+      }
       src.stat.items++;
-      yield { id: `${src.shown}#${i + 1}`, file: src.shown, line: i + 1, format: 'har', body: r.body, ...(r.recorded ? { recorded: r.recorded } : {}), ...(r.at !== undefined ? { recordedAt: r.at } : {}) };
+      yield { id: `${src.shown}#${i + 1}`, file: src.shown, line: i + 1, format: 'har', body: r.body, ...(r.recorded ? { recorded: cleanRecorded(u, r.recorded)! } : {}), ...(r.at !== undefined ? { recordedAt: r.at } : {}) };
     }
   }
 
@@ -186,7 +200,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
       if (!r) continue;
       const id = r.id ?? `${src.shown}:${line}`;
       if (done.has(id)) continue;
-      const item: TrafficItem = { id, file: src.shown, line, format: 'holy-results', body: r.body, ...(r.at !== undefined ? { recordedAt: r.at } : {}) };
+      const item: TrafficItem = { id: oneLine(id), file: src.shown, line, format: 'holy-results', body: r.body, ...(r.at !== undefined ? { recordedAt: r.at } : {}) };
       if (r.side === 'new') {
         if (!newOnly.has(id)) newOnly.set(id, item);
         continue;
@@ -194,7 +208,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
       newOnly.delete(id);
       done.add(id);
       src.stat.items++;
-      yield r.recorded ? { ...item, recorded: r.recorded } : item;
+      yield r.recorded ? { ...item, recorded: cleanRecorded(u, r.recorded)! } : item;
     }
     for (const item of newOnly.values()) {
       src.stat.items++;

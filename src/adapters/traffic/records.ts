@@ -1,5 +1,6 @@
 /** Per-record parsing for the JSONL formats: format detection and validation of one line, with the reason when it is unusable. */
 import type { ChatBody, RecordedResponse, TrafficFormat } from './types.js';
+import { jsonTextDepth, MAX_DEPTH } from '../../core/untrusted.js';
 
 /** A usable line, an endpoint to skip and count, or a problem. */
 export type LineResult<T> = { ok: T } | { skip: string } | { problem: string };
@@ -18,6 +19,9 @@ export function detectFormat(o: Record<string, unknown>): TrafficFormat | undefi
 
 /** Parse one line as a JSON object, or say why not. */
 export function parseLine(text: string): { obj: Record<string, unknown> } | { problem: string } {
+  // Counted on the text, before JSON.parse: a value this deep would overflow JSON.stringify later.
+  const depth = jsonTextDepth(text);
+  if (depth > MAX_DEPTH) return { problem: `nested ${depth} levels deep, more than the ${MAX_DEPTH} a chat request can need` };
   let v: unknown;
   try {
     v = JSON.parse(text);

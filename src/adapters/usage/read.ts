@@ -8,6 +8,7 @@ import { TimeParser, type TimeKind } from '../../core/roi/time.js';
 import { detectLayout, type Field, type FormatId } from './formats.js';
 import { scanRecords, type CsvRecord } from './records.js';
 import { openSource } from './source.js';
+import { stripControls } from '../../core/untrusted.js';
 
 /** What --by can group on. */
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
@@ -42,6 +43,8 @@ export interface ReadResult {
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+/** Timestamps holy accepts: 1970-01-01 to 9999-12-31 (a 17-digit "epoch" is a typo, not a date). */
+const MAX_TIME_MS = 253402300799999;
 const BATCH_TRUE = new Set(['true', '1', 'yes', 't', 'y']);
 
 /** Read every file into one Aggregator; request ids are deduplicated across files. */
@@ -65,6 +68,28 @@ interface FileRead {
   t1p: TimeParser;
   currency?: { code: string; line: number };
   hasIds: boolean;
+  /** Model and tenant names reach terminals and reports: control characters stripped once per distinct name. */
+  names: Map<string, string>;
+}
+
+/** A name from the file (model, tenant, project) without escape sequences or control characters (a line break stays: renderers keep it in one cell). */
+function safeName(st: FileRead, v: string): string {
+  let c = st.names.get(v);
+  if (c === undefined) {
+    c = stripControls(v);
+    if (st.names.size < 100_000) st.names.set(v, c);
+  }
+  return c;
+}
+
+/** A row with a non-empty field past the header: a field is shifted, and reading it by position would be wrong. */
+function longRow(st: FileRead, f: CsvRecord, line: number, width: number): boolean {
+  for (let i = width; i < f.length; i++) {
+    if (f.empty(i)) continue;
+    badRow(st, `${st.name}:${line}: has ${f.length} fields but the header has ${width}; a field is shifted (an unquoted comma?) — fix the row.`);
+    return true;
+  }
+  return false;
 }
 
 type RowFn = (f: CsvRecord, line: number) => void;
@@ -79,11 +104,18 @@ function badRow(st: FileRead, msg: string): void {
 }
 
 /** The header row: detect the layout, check --by against it, and return the reader for the rows that follow. */
-function onHeader(st: FileRead, r: CsvRecord, gzip: boolean): RowFn {
+function onHeader(st: FileRead, r: CsvRecord, gzip: boolean, headerLine: number): RowFn {
   const { name, o } = st;
   const header = Array.from({ length: r.length }, (_, i) => r.text(i));
   const L = detectLayout(name, header, o.columns);
   const ix = L.idx;
+  // A column holy reads that is named twice: which one is meant cannot be known.
+  const norm = (v: string) => v.trim().toLowerCase();
+  for (const i of Object.values(ix)) {
+    if (i < 0) continue;
+    const twice = header.findIndex((v, j) => j !== i && norm(v) === norm(header[i]!));
+    if (twice >= 0) throw new UsageError(`${name}:${headerLine}: the header names column "${header[i]!.trim()}" twice (columns ${Math.min(i, twice) + 1} and ${Math.max(i, twice) + 1}); rename or remove one so it is clear which to read.`);
+  }
   st.sum = { file: name, format: L.format, label: L.label, rows: 0, duplicates: 0, badRows: 0, gzip, timeKind: null };
   if (o.by !== 'model') {
     const col = o.by === 'day' || o.by === 'month' ? 'time' : o.by;
@@ -122,7 +154,8 @@ function cellReaders(st: FileRead, L: Layout, header: string[]): Cells {
       if (v < 0) {
         const raw = f.text(i);
         if (raw.trim() === '' && i === ix.cached) return 0;
-        badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
+        if (/^\s*\d+\s*$/.test(raw)) badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, out of range (at most ${Number.MAX_SAFE_INTEGER} tokens).`);
+        else badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
       }
       return v;
     },
@@ -134,6 +167,10 @@ function cellReaders(st: FileRead, L: Layout, header: string[]): Cells {
       const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
       const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : p.parse(f.text(i));
       if (Number.isNaN(t)) badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
+      else if (!(t >= 0 && t <= MAX_TIME_MS)) {
+        badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, out of range for a timestamp (years 1970 to 9999).`);
+        return NaN;
+      }
       return t;
     },
     dimOf: (f, t) => {
@@ -145,7 +182,7 @@ function cellReaders(st: FileRead, L: Layout, header: string[]): Cells {
         case 'month':
           return t0p.dayKey(t).slice(0, 7);
         default:
-          return f.intern(ix[o.by]).trim() || '(none)';
+          return safeName(st, f.intern(ix[o.by]).trim()) || '(none)';
       }
     },
   };
@@ -157,6 +194,7 @@ function costRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
   const ix = L.idx;
   return (f, line) => {
     if (f.length <= c.need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+    if (f.length > header.length && longRow(st, f, line, header.length)) return;
     const amount = f.text(ix.amount).trim();
     if (!NUMBER.test(amount)) return badRow(st, `${name}:${line}: ${c.h(ix.amount)} is ${JSON.stringify(f.text(ix.amount))}, not a number.`);
     const code = f.text(ix.currency).trim().toLowerCase();
@@ -169,7 +207,7 @@ function costRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
     const t1 = c.time(t1p, f, ix.end, line);
     if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1) && !f.empty(ix.end))) return;
     const item = ix.line_item >= 0 ? f.text(ix.line_item).trim() : '';
-    const model = item.split(',')[0]!.trim() || '(unattributed)';
+    const model = safeName(st, item.split(',')[0]!.trim()) || '(unattributed)';
     agg.addMoney(model, c.dimOf(f, t0), new Decimal(amount), t0, t1);
     st.sum!.rows++;
   };
@@ -183,6 +221,7 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
   const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = L.idx;
   return (f, line) => {
     if (f.length <= need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+    if (f.length > header.length && longRow(st, f, line, header.length)) return;
     const model = f.intern(iModel);
     if (model === '') return badRow(st, `${name}:${line}: ${c.h(iModel)} is empty; every row needs a model.`);
     const input = count(f, iIn, line);
@@ -205,7 +244,7 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
       }
     }
     const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
-    agg.add(model.trim(), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
+    agg.add(safeName(st, model.trim()), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
     sum.rows++;
   };
 }
@@ -214,7 +253,7 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
 async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
   const src = await openSource(ctx, file);
   const name = src.name;
-  const st: FileRead = { name, o, agg, ids, res, t0p: new TimeParser(), t1p: new TimeParser(), hasIds: false };
+  const st: FileRead = { name, o, agg, ids, res, t0p: new TimeParser(), t1p: new TimeParser(), hasIds: false, names: new Map() };
   let onRow: RowFn | undefined;
   let reserved = false;
   try {
@@ -222,7 +261,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       src.stream,
       (f, line) => {
         if (onRow) onRow(f, line);
-        else onRow = onHeader(st, f, src.gzip);
+        else onRow = onHeader(st, f, src.gzip, line);
       },
       {
         file: name,

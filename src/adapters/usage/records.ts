@@ -8,6 +8,9 @@ export type { CsvRecord } from './rows.js';
 /** Called once per record; `line` is the physical line the record starts on (1-based). */
 type CsvRecordFn = (row: CsvRecord, line: number) => void;
 
+/** The longest line (or quoted record) accepted: a usage row is a few hundred bytes; a 1 GB "line" is not a CSV. */
+const MAX_LINE_BYTES = 1024 * 1024;
+
 interface ScanOpts {
   /** Name used in error messages. */
   file: string;
@@ -49,6 +52,7 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
   const slow = (line: string) => {
     if (pending !== null) {
       pending += '\n' + line;
+      if (pending.length > MAX_LINE_BYTES) tooLong(opts.file, pendingLine);
       pendingQuotes += countQuotes(line);
       if ((pendingQuotes & 1) === 0) {
         const text = pending;
@@ -139,6 +143,7 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
     const used = scan(work.subarray(0, len), false);
     // Move the partial last line to the front for the next chunk.
     carryLen = len - used;
+    if (carryLen > MAX_LINE_BYTES) tooLong(opts.file, lineNo + 1);
     if (carryLen > 0) work.copy(work, 0, used, len);
     opts.onChunk?.(bytes);
   }
@@ -147,6 +152,11 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
     throw new UsageError(`${opts.file}:${pendingLine}: a quoted field opened on this line is never closed; add the missing closing double quote.`);
   }
   return lineNo;
+}
+
+/** Refuse a line too long to be a usage row, before it is held in memory whole. */
+function tooLong(file: string, line: number): never {
+  throw new UsageError(`${file}:${line}: the line is longer than ${MAX_LINE_BYTES / (1024 * 1024)} MB, far beyond any usage row; check that this is a CSV usage export (a line break may be missing).`);
 }
 
 function countQuotes(s: string): number {

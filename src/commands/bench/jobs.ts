@@ -5,14 +5,15 @@ import { readTraffic } from '../../adapters/traffic/read.js';
 import type { BenchOptions } from '../../core/bench/options.js';
 import type { Job } from './engine.js';
 import type { Side } from './provider.js';
+import type { Untrusted } from '../../core/untrusted.js';
 
 /** The pairs to send, cycling through the traffic; `budget` stops a --duration run at --max-cost. */
-export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: { cost: Float64Array; max: number; out: Out }): AsyncGenerator<Job> {
+export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: { cost: Float64Array; max: number; out: Out }, untrusted?: Untrusted): AsyncGenerator<Job> {
   let index = 0;
   let spent = 0;
   while (index < total) {
     let itemIdx = 0;
-    for await (const item of readTraffic(ctx, o.files, { strict: o.strict, keepRecorded: o.oldRecorded }).items) {
+    for await (const item of readTraffic(ctx, o.files, { strict: o.strict, keepRecorded: o.oldRecorded, ...(untrusted ? { untrusted } : {}) }).items) {
       if (index >= total) return;
       if (budget) {
         spent += budget.cost[itemIdx] ?? 0;

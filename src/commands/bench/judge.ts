@@ -27,7 +27,7 @@ export async function makeJudge(ctx: Ctx, prov: Providers, o: BenchOptions, key:
   const http = makeHttp(ctx);
   const tally: JudgeTally = { judge: `${p.name}:${spec.model}`, old: 0, new: 0, tie: 0, inconsistent: 0, failed: 0 };
   const ask = async (prompt: string): Promise<string> => {
-    const r = await sendChat({ dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: k, headers: p.headers, body: { model: spec.model, messages: [{ role: 'user', content: prompt }], temperature: 0 }, timeoutMs: o.timeoutMs ?? p.timeoutMs, signal: ctx.signal, clock: ctx.clock, now: ctx.now });
+    const r = await sendChat({ dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: k, headers: p.headers, body: { model: spec.model, messages: [{ role: 'user', content: prompt }], temperature: 0 }, timeoutMs: o.timeoutMs ?? p.timeoutMs, signal: ctx.signal, clock: ctx.clock, now: ctx.now, untrusted: prov.untrusted, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
     if (!r.ok) throw new RuntimeError(`judge call failed: ${r.errorMessage ?? r.errorClass}`);
     return completionText(r.completion, 'display');
   };

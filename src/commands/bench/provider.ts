@@ -10,12 +10,13 @@ import { countTextTokens } from '../../core/tokens.js';
 import { retryWait } from '../../core/bench/retry-wait.js';
 import { SideWatch } from '../../core/bench/side-watch.js';
 import type { RecordedResponse } from '../../adapters/traffic/types.js';
+import type { Untrusted } from '../../core/untrusted.js';
 
 export interface Side {
   role: 'old' | 'new';
   name: string;
   /** null for --old recorded. */
-  live: null | { baseURL: string; key: string; headers: Record<string, string>; http: HttpSetup; timeoutMs: number };
+  live: null | { baseURL: string; key: string; headers: Record<string, string>; http: HttpSetup; timeoutMs: number; untrusted: Untrusted; maxBytes?: number };
   limiter: MinuteLimiter;
   breaker: Breaker;
   stats: ProviderStats;
@@ -94,7 +95,8 @@ export async function sendLive(
   let startMs: number;
   for (;;) {
     startMs = intendedAt ?? ctx.clock();
-    const opts: CallOptions = { dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now };
+    const opts: CallOptions = { dispatcher: live.http.dispatcher, baseURL: live.baseURL, key: live.key, headers: live.headers, body, timeoutMs: live.timeoutMs, signal: o.signal, clock: ctx.clock, now: ctx.now, untrusted: live.untrusted };
+    if (live.maxBytes !== undefined) opts.maxBytes = live.maxBytes;
     if (intendedAt !== undefined) opts.intendedAt = intendedAt;
     call = await sendChat(opts);
     if (call.ok || retries >= o.retries || !retryable(call.errorClass!) || o.signal.aborted) break;

@@ -5,7 +5,7 @@ import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { loadProviders, type Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
-import { checkKeyHost, keyHygiene } from '../../core/keys.js';
+import { checkKeyHost, keyHygiene, refuseControlInKey } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { scanTraffic, type Scan } from './scan.js';
@@ -22,7 +22,7 @@ import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
-import { listedIds } from '../../adapters/provider/index.js';
+import { DEFAULT_MAX_BYTES, listedIds } from '../../adapters/provider/index.js';
 import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
@@ -63,6 +63,7 @@ async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string
   const k = await prov.key(p);
   if (!k.raw) throw new UsageError(`no key for provider ${p.name} (${flag}): set ${p.apiKeyEnv ?? 'its key variable'} in the environment or an --env-file, or pass --key-file ${p.name}=PATH.`);
   const key = keyHygiene(k.raw).cleaned;
+  refuseControlInKey(key, k.source);
   const v = checkKeyHost(key, p.baseURL, p.keyPatterns);
   if (!v.ok && !force) throw new UsageError(`refusing to send: for provider ${p.name} (${flag}), ${v.reason} (key from ${k.source}).`, `${v.fix}.`);
   return key;
@@ -117,14 +118,14 @@ async function openSides(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared): Prom
   const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
   const keyNew = await liveKey(prov, newP, o.force, '--new');
   const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : 64;
-  const mk = (pr: Profile, key: string) => ({ baseURL: pr.baseURL.trim(), key, headers: pr.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(pr) });
+  const mk = (pr: Profile, key: string) => ({ baseURL: pr.baseURL.trim(), key, headers: pr.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(pr), untrusted: prov.untrusted, ...(pr.maxResponseBytes ? { maxBytes: pr.maxResponseBytes } : {}) });
   const liveNew = mk(newP, keyNew);
   const liveOld = oldP ? mk(oldP, keyOld!) : null;
   const close = async () => {
     await liveOld?.http.close();
     await liveNew.http.close();
   };
-  const served = await listedIds(ctx, liveNew.http, { baseURL: liveNew.baseURL, apiKey: liveNew.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
+  const served = await listedIds(ctx, liveNew.http, { baseURL: liveNew.baseURL, apiKey: liveNew.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)), maxBytes: newP.maxResponseBytes ?? DEFAULT_MAX_BYTES.models }, prov.untrusted);
   const plan = p.pricing.after(served);
   const mapTo = new Map(plan.mapping.map((m) => [m.from, m.to]));
   for (const u of [...plan.new.unpriced, ...('unpriced' in plan.old ? plan.old.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
@@ -151,7 +152,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     const t0 = ctx.clock();
     // Only an open-ended --duration run can spend more than the plan that was checked.
     const budget = plan.perPass && !o.yes ? { cost: perItemCostUSD(p.sc, p.table, p.oldP ? [(m: string) => m, mapModel] : [mapModel]), max: o.maxCostUSD, out } : undefined;
-    const res = await runEngine(ctx, jobs(ctx, o, o.warmup + measured, budget), oldSide, newSide, {
+    const res = await runEngine(ctx, jobs(ctx, o, o.warmup + measured, budget, p.prov.untrusted), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: p.sc.prompt, outputEst: p.sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),

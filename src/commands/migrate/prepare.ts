@@ -6,13 +6,15 @@ import { CheckFailed, UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { loadProviders, type Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
-import { checkKeyHost, keyHygiene } from '../../core/keys.js';
+import { checkKeyHost, keyHygiene, refuseControlInKey } from '../../core/keys.js';
 import { parseEnv, entriesOf, type EnvFile } from '../../core/envfile/parse.js';
 import { decodeBytes, hasEscapedBytes } from '../../core/envfile/bytes.js';
 import { formatProblem } from '../../core/envfile/sniff.js';
 import { computePlan, sameEndpoint, type Plan, type VarSpec } from '../../core/migrate/plan.js';
 import { restorePlan, type Snapshot } from '../../core/migrate/snapshot.js';
 import { readSnapshot, snapshotPath } from '../../adapters/snapshot.js';
+import { resolveTarget } from '../../adapters/envwriter.js';
+import { ownValue } from '../../core/env.js';
 import type { Kind, MigrateOptions } from './options.js';
 
 export type { Kind, MigrateOpts } from './options.js';
@@ -140,6 +142,7 @@ export function shortPath(ctx: Ctx, file: string): string {
 
 function cleanKey(raw: string, source: string, out: Out): string {
   const h = keyHygiene(raw);
+  refuseControlInKey(h.cleaned, source);
   for (const i of h.issues) out.warn(`${source}: ${i.message}; holy writes it without that.`);
   return h.cleaned;
 }
@@ -154,7 +157,7 @@ function guardKeyHost(key: string, baseURL: string, target: Profile, source: str
 /** --key-from-env, then --key-file / the profile's key, then the process env; the env file's current (relay) key does not count. */
 async function rollbackKey(opts: MigrateOptions, ctx: Ctx, providers: Providers, target: Profile, baseURL: string, out: Out): Promise<{ key?: string; source: string; explicit: boolean }> {
   if (opts.keyFromEnv) {
-    const v = ctx.env[opts.keyFromEnv] ?? providers.variable(opts.keyFromEnv)?.value;
+    const v = ownValue(ctx.env, opts.keyFromEnv) ?? providers.variable(opts.keyFromEnv)?.value;
     if (!v || !v.trim()) throw new UsageError(`--key-from-env ${opts.keyFromEnv}: that variable is not set in the environment or the env file; export it, or use --key-file PATH.`);
     return { key: cleanKey(v, `env ${opts.keyFromEnv}`, out), source: `env ${opts.keyFromEnv}`, explicit: true };
   }
@@ -167,7 +170,7 @@ async function rollbackKey(opts: MigrateOptions, ctx: Ctx, providers: Providers,
   }
   if (usable(k.raw)) return { key: cleanKey(k.raw!, k.source, out), source: k.source, explicit: false };
   const envName = target.apiKeyEnv;
-  const fromEnv = envName ? ctx.env[envName] : undefined;
+  const fromEnv = envName ? ownValue(ctx.env, envName) : undefined;
   if (usable(fromEnv)) return { key: cleanKey(fromEnv!, `env ${envName}`, out), source: `env ${envName}`, explicit: false };
   return { source: 'none', explicit: false };
 }

@@ -119,4 +119,5 @@ export async function notifyStep(s: StepCtx): Promise<void> {
   const { value: n, step } = await timed(s, 'notify', () => postNotify(s.ctx, o.notify!, JSON.parse(safe(JSON.stringify(body), keys)), { keys: keys.filter((k): k is string => !!k) }));
   Object.assign(step, n.ok ? { detail: `HTTP ${n.status}` } : { status: 'warn', detail: `not delivered: ${n.error}` });
   if (!n.ok) s.out.warn(safe(`--notify: the summary was not delivered (${n.error}); the ${o.kind} itself is done.`, keys));
+  if (n.interrupted) r.exitCode = 130; // Ctrl-C is never "ok", even after the env file was written
 }

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Ctx } from '../../context.js';
+import { ownValue } from '../../core/env.js';
 import { UsageError } from '../../errors.js';
 import { numberFlag } from '../../core/flags.js';
 import type { Invocation } from '../kit.js';
@@ -40,7 +41,7 @@ interface MockSummary {
 /** Where the required key comes from: --key-env VAR, --key-file mock=PATH, or HOLY_MOCK_KEY; none = no auth. */
 async function mockKey(ctx: Ctx, g: GlobalOpts, keyEnv?: string): Promise<{ key?: string; source?: string }> {
   if (keyEnv) {
-    const v = ctx.env[keyEnv];
+    const v = ownValue(ctx.env, keyEnv);
     if (!v) throw new UsageError(`--key-env ${keyEnv}: that environment variable is not set or empty; export it, or drop --key-env to run without auth.`);
     return { key: v.trim(), source: `env ${keyEnv}` };
   }

@@ -5,7 +5,7 @@ import type { Providers } from '../../adapters/profiles.js';
 import type { Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource } from '../../core/verify/checks.js';
 import { classify } from '../../core/verify/classify.js';
-import { listModels, makeClient, type ListedModel } from '../../adapters/provider/index.js';
+import { DEFAULT_MAX_BYTES, listModels, makeClient, type ListedModel } from '../../adapters/provider/index.js';
 
 export interface ProviderListing {
   name: string;
@@ -29,8 +29,9 @@ export async function listProvider(ctx: Ctx, http: HttpSetup, set: Providers, p:
   if (!kv.send) return fail('key', kv.problem!.cause, kv.problem!.fix + (kv.candidates.length ? ' (or pass --force)' : ''));
   const key = kv.candidates[kv.candidates.length - 1]!.key;
   ctx.fewRequests?.();
-  const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers });
-  const r = await listModels(ctx, client, timeoutMs, kv.candidates.map((c) => c.key));
+  for (const c of kv.candidates) set.untrusted.add(c.key);
+  const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers, maxBytes: p.maxResponseBytes ?? DEFAULT_MAX_BYTES.models });
+  const r = await listModels(ctx, client, timeoutMs, set.untrusted);
   if (!r.ok) {
     const proxy = http.proxyFor(uv.url);
     const d = classify(r.obs, { provider: p.name, url: `${uv.url}/models`, baseURL: uv.url, baseURLSource: p.baseURLSource, keySource: describeSource(ki.source), timeoutMs, ...(proxy ? { proxy } : {}) }, `GET ${uv.url}/models`);

@@ -8,7 +8,8 @@ import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/verify/checks.js';
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
-import { chatProbe, listModels, makeClient, type ListedModel, type ProbeResult } from '../../adapters/provider/index.js';
+import type { Untrusted } from '../../core/untrusted.js';
+import { chatProbe, DEFAULT_MAX_BYTES, listModels, makeClient, type ListedModel, type ProbeResult } from '../../adapters/provider/index.js';
 import { APP, legacyMismatch, shadowedOfficial, withAppAndKeys } from './app.js';
 
 export interface VerifyCheck {
@@ -89,12 +90,14 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
     rest(kv.candidates.length ? 'the key was refused for this host' : 'no key');
     return { checks, info };
   }
-  const listing = await modelsStep(ctx, http, p, uv.url, timeoutMs, kv, keyCheck, ki, where, add);
+  // Everything the server sends is cleaned against every key of the run (these candidates included).
+  for (const c of kv.candidates) set.untrusted.add(c.key);
+  const listing = await modelsStep(ctx, http, p, uv.url, timeoutMs, kv, keyCheck, ki, where, add, set.untrusted);
   if (!listing.goOn) {
     if (o.model) skip('model', 'GET /models failed');
     return { checks, info };
   }
-  if (o.model) add(await modelStep(ctx, http, p, uv.url, timeoutMs, o.model, kv, listing, where));
+  if (o.model) add(await modelStep(ctx, http, p, uv.url, timeoutMs, o.model, kv, listing, where, set.untrusted));
   return { checks, info };
 }
 
@@ -121,12 +124,11 @@ interface Listing {
 }
 
 /** GET /models: the raw key first when it has hygiene problems, then the cleaned one; amends the key check with what worked. */
-async function modelsStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, kv: KeyVerdict, keyCheck: VerifyCheck, ki: { source: string; raw?: string }, where: Where, add: (c: Omit<VerifyCheck, 'provider'>) => void): Promise<Listing> {
-  const secrets = kv.candidates.map((c) => c.key);
+async function modelsStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, kv: KeyVerdict, keyCheck: VerifyCheck, ki: { source: string; raw?: string }, where: Where, add: (c: Omit<VerifyCheck, 'provider'>) => void, secrets: Untrusted): Promise<Listing> {
   let listed: ProbeResult<ListedModel[]> | undefined;
   let rawFailed: Observation | undefined;
   for (const cand of kv.candidates) {
-    const client = await makeClient(http, { baseURL: url, apiKey: cand.key, timeoutMs, headers: p.headers });
+    const client = await makeClient(http, { baseURL: url, apiKey: cand.key, timeoutMs, headers: p.headers, maxBytes: p.maxResponseBytes ?? DEFAULT_MAX_BYTES.models });
     listed = await listModels(ctx, client, timeoutMs, secrets);
     if (cand.label === 'raw' && !listed.ok && keyRejected(listed.obs)) {
       rawFailed = listed.obs;
@@ -160,10 +162,10 @@ async function modelsStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, ti
 }
 
 /** --model: a 1-token streamed chat with the key variant that worked, timing its TTFT. */
-async function modelStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, model: string, kv: KeyVerdict, listing: Listing, where: Where): Promise<Omit<VerifyCheck, 'provider'>> {
+async function modelStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, model: string, kv: KeyVerdict, listing: Listing, where: Where, secrets: Untrusted): Promise<Omit<VerifyCheck, 'provider'>> {
   const key = kv.candidates[listing.worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
-  const client = await makeClient(http, { baseURL: url, apiKey: key, timeoutMs, headers: p.headers });
-  const cp = await chatProbe(ctx, client, model, timeoutMs, kv.candidates.map((c) => c.key));
+  const client = await makeClient(http, { baseURL: url, apiKey: key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
+  const cp = await chatProbe(ctx, client, model, timeoutMs, secrets);
   const ids = listing.ids;
   if (cp.ok) {
     const v = cp.value;

@@ -11,6 +11,8 @@ export type ErrorClass =
   | 'malformed_stream'
   | 'malformed_response'
   | 'connect_error'
+  | 'proxy_auth'
+  | 'too_large'
   | 'circuit_open'
   | 'not_recorded';
 
@@ -21,12 +23,16 @@ export function classifyStatus(status: number, body: unknown): ErrorClass {
     if (err && (err.code === 'insufficient_quota' || err.type === 'insufficient_quota')) return 'insufficient_quota';
     return 'rate_limited';
   }
+  // 407 comes from the proxy in between, not the provider: the fix is the proxy's credentials.
+  if (status === 407) return 'proxy_auth';
   return `http_${status}`;
 }
 
 /** The class of a transport failure thrown by undici (or our own timeout). */
 export function classifyTransport(err: unknown, timedOut: boolean): ErrorClass {
   if (timedOut) return 'timeout';
+  // undici's CONNECT tunnel turns a proxy's 407 into "Proxy response (407) !== 200 when HTTP Tunneling".
+  if (/Proxy response \(407\)/.test((err as Error | undefined)?.message ?? '')) return 'proxy_auth';
   const code = (err as { code?: string } | undefined)?.code ?? '';
   const causeCode = ((err as { cause?: { code?: string } } | undefined)?.cause?.code) ?? '';
   const c = code || causeCode;

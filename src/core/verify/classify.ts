@@ -62,6 +62,12 @@ function isTlsCode(code: string | undefined, message = ''): boolean {
 export function classifyNetwork(code: string | undefined, message: string, w: Where): Diagnosis {
   const { host, port } = hostOf(w.url);
   const via = w.proxy ? ` (through proxy ${w.proxy})` : '';
+  if (code === 'HOLY_TOO_LARGE') {
+    return { status: 'fail', label: 'too_large', cause: `${host} sent a response body too large to be real (${message})${via}.`, fix: `check that ${w.baseURLSource} points at an OpenAI-compatible API; if such a body is expected, raise maxResponseBytes for ${w.provider} in holy.config.json.` };
+  }
+  if (/Proxy response \(407\)/.test(message)) {
+    return { status: 'fail', label: 'proxy_auth', cause: `the proxy${w.proxy ? ` ${w.proxy}` : ''} asked for credentials (407 Proxy Authentication Required).`, fix: 'put the proxy user and password in HTTPS_PROXY, e.g. HTTPS_PROXY=http://user:pass@proxy.example:8080.' };
+  }
   if (code && DNS.has(code)) {
     return {
       status: 'fail',
@@ -214,6 +220,8 @@ export function classifyHttp(o: Extract<Observation, { kind: 'http' }>, w: Where
 
 /** Any observation → a diagnosis. */
 export function classify(o: Observation, w: Where, what: string): Diagnosis {
+  // A 407 is the proxy's answer, not the provider's (a plain-http target is fetched through the proxy).
+  if (o.kind === 'http' && o.status === 407) return classifyNetwork(undefined, 'Proxy response (407)', w);
   if (o.kind === 'http') return classifyHttp(o, w, what);
   if (o.kind === 'timeout') return classifyTimeout(o.ms, w);
   return classifyNetwork(o.code, o.message, w);
