@@ -5,7 +5,9 @@ import type { ChatBody, TrafficItem } from '../../adapters/traffic/types.js';
 import { PairStats, type SLO } from '../../core/bench/metrics.js';
 import { poissonOffsets, ReplayClock, type LoadMode } from '../../core/bench/schedule.js';
 import { resultLine, csvRow } from '../../core/bench/record.js';
-import { comparePair, isJsonMode, keepLeastSimilar, viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
+import { isJsonMode, keepLeastSimilar, viewFromCompletion } from '../../core/quality/compare.js';
+import { QualityTally } from '../../core/quality/tally.js';
+import { settlePair, type PairWork } from './offload.js';
 import type { CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { fromRecorded, sendLive, sleep, type Sent, type Side } from './provider.js';
 
@@ -39,12 +41,16 @@ export interface EngineConfig {
   out?: LineFile;
   csv?: CsvFile;
   judge?: (request: ChatBody, oldText: string, newText: string) => Promise<void>;
+  /** Where token counts and quality scores run (a worker thread, started before the first send). */
+  work: PairWork;
+  qualityThreshold: number;
   onProgress(): void;
 }
 
 export interface EngineResult {
   pairs: PairStats;
-  scores: PairScores[];
+  /** Quality over the pairs where both sides succeeded (running sums: bounded memory). */
+  quality: QualityTally;
   worst: WorstPair[];
   interrupted: boolean;
   /** Pairs cut off by Ctrl-C (neither written nor counted). */
@@ -80,7 +86,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
   // Every in-flight request listens on this one signal; the default limit of 10 would warn.
   setMaxListeners(0, runAbort.signal);
   const pairs = new PairStats();
-  const scores: PairScores[] = [];
+  const quality = new QualityTally(cfg.qualityThreshold);
   const worst: WorstPair[] = [];
   let dropped = 0;
   let done = 0;
@@ -129,10 +135,11 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     // timestamps), so this pair's work never inflates another request's measured latency.
     await new Promise<void>((ok) => setImmediate(ok));
     let similarity: number | undefined;
-    if (so.outcome.ok && sn.outcome.ok) {
-      const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
+    // Local token counts and quality scores run on the pair worker, off this (timing) thread.
+    const s = await settlePair(cfg.work, so, sn, isJsonMode(job.item.body));
+    if (s) {
       similarity = s.similarity;
-      scores.push(s);
+      quality.add(s);
       keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }));
       if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
     }
@@ -211,7 +218,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
   }
   ctx.signal.removeEventListener('abort', onAbort);
   if (errors.length) throw errors[0];
-  return { pairs, scores, worst, interrupted: ctx.signal.aborted, dropped, done, elapsedMs: ctx.clock() - t0 };
+  return { pairs, quality, worst, interrupted: ctx.signal.aborted, dropped, done, elapsedMs: ctx.clock() - t0 };
 }
 
 /** Resolves 2 s after Ctrl-C (never otherwise), so a closed loop stuck on slow requests still stops. */

@@ -5,7 +5,6 @@ import { sendChat, type CallOptions, type CallResult } from '../../adapters/benc
 import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
-import { countTextTokens } from '../../core/tokens.js';
 import type { ChatBody, RecordedResponse } from '../../adapters/traffic/types.js';
 
 export interface Side {
@@ -30,6 +29,11 @@ export interface Sent {
   status: number;
   body: unknown;
   errorMessage?: string;
+  /**
+   * Set when the response carried no usage.completion_tokens: the output text, counted with the
+   * local tokenizer off the timing thread once the pair is done (see offload.ts), not here.
+   */
+  countText?: string;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -51,10 +55,12 @@ function outputText(c: CallResult['completion']): string {
   return (m.content ?? '') + (m.reasoning_content ?? '') + (m.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join('');
 }
 
-/** Output tokens: the server's usage.completion_tokens, else the local tokenizer (and say which). */
-export function outputTokens(usage: { completion_tokens?: number } | undefined, text: string, model: string): { n: number; source: 'server' | 'local' } {
-  if (usage && typeof usage.completion_tokens === 'number') return { n: usage.completion_tokens, source: 'server' };
-  return { n: countTextTokens(text, model), source: 'local' };
+/** Record an output token count (server usage, or the local count done after the pair) and the TPOT it gives. */
+export function setOutputTokens(o: Outcome, n: number, source: 'server' | 'local'): void {
+  o.outputTokens = n;
+  o.outputTokensSource = source;
+  const tp = tpot(o.e2eMs, o.ttftMs, n);
+  if (tp !== undefined) o.tpotMs = tp;
 }
 
 /** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens. */
@@ -109,16 +115,13 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   if (call.e2eMs !== undefined) outcome.e2eMs = call.e2eMs;
   if (call.responseModel) outcome.responseModel = call.responseModel;
   if (stream) outcome.usageSeen = call.usageSeen;
-  if (call.ok) {
-    const t = outputTokens(call.usage, outputText(call.completion), model);
-    outcome.outputTokens = t.n;
-    outcome.outputTokensSource = t.source;
-    if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
-    const tp = tpot(call.e2eMs, call.ttftMs, t.n);
-    if (tp !== undefined) outcome.tpotMs = tp;
-  }
   const sent: Sent = { outcome, call, request: body, startedAt, status: call.status, body: call.completion ?? null };
   if (call.errorMessage) sent.errorMessage = call.errorMessage;
+  if (call.ok) {
+    if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
+    if (typeof call.usage?.completion_tokens === 'number') setOutputTokens(outcome, call.usage.completion_tokens, 'server');
+    else sent.countText = outputText(call.completion);
+  }
   return sent;
 }
 
@@ -142,13 +145,10 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
     o.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
     const c = b as CallResult['completion'];
-    const t = outputTokens(b!.usage, outputText(c), model);
-    o.outputTokens = t.n;
-    o.outputTokensSource = t.source;
     if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;
     if (b!.model) o.responseModel = b!.model;
-    const tp = tpot(o.e2eMs, o.ttftMs, t.n);
-    if (tp !== undefined) o.tpotMs = tp;
+    if (typeof b!.usage?.completion_tokens === 'number') setOutputTokens(o, b!.usage.completion_tokens, 'server');
+    else return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, countText: outputText(c) };
   }
   return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
 }

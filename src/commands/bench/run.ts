@@ -19,9 +19,9 @@ import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
 import { listModels } from '../../adapters/bench-client.js';
-import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
+import { startPairWork, type PairWork } from './offload.js';
 import { jobs, progressLine } from './jobs.js';
 import type { Side } from './provider.js';
 import { makeJudge, type JudgeTally } from './judge.js';
@@ -145,12 +145,15 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   let outFile: LineFile | undefined;
   let csvFile: CsvFile | undefined;
   let judge: Awaited<ReturnType<typeof makeJudge>> | undefined;
+  let work: PairWork | undefined;
   try {
     // The report is written after the run: check its path now, before anything is spent.
     if (o.html) await checkOutputPath(ctx.cwd, o.html, '--html');
     if (o.out) outFile = await LineFile.open(ctx.cwd, o.out, '--out');
     if (o.csv) csvFile = await CsvFile.open(ctx.cwd, o.csv, '--csv', CSV_COLUMNS);
     if (o.judge) judge = await makeJudge(ctx, prov, o, (p, f) => liveKey(prov, p, o.force, f));
+    // Tokenizer loaded and scoring moved to a worker before the first send (never mid-run, on the timing thread).
+    work = await startPairWork([...models, ...models.map(mapModel)]);
     const measured = o.requests ?? (perPass ? Infinity : items);
     const totalSends = o.warmup + measured;
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
@@ -161,7 +164,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     const res = await runEngine(ctx, jobs(ctx, o, totalSends, budget), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: sc.prompt, outputEst: sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
-      ...(judge ? { judge: judge.judge } : {}),
+      ...(judge ? { judge: judge.judge } : {}), work, qualityThreshold: o.qualityThreshold,
       onProgress: () => {
         // Same rule as startProgress: nothing is shown, so do not sort samples for it.
         if (out.quiet || (out.mode === 'json' && !ctx.stderr.isTTY)) return;
@@ -175,7 +178,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     await judge?.close();
     if (outFile) { await outFile.close(); written.push(o.out!); }
     if (csvFile) { await csvFile.close(); written.push(o.csv!); }
-    const quality = res.scores.length ? summariseQuality(res.scores, o.qualityThreshold) : undefined;
+    const quality = res.quality.summary();
     const summary = summarise({
       old: oldSide.stats, new: newSide.stats, pairs: res.pairs, percentiles: o.percentiles, slo: o.slo, warmup: o.warmup, seed: o.seed,
       ...(quality ? { quality } : {}),
@@ -194,6 +197,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     await judge?.close();
     throw e;
   } finally {
+    await work?.close();
     await closeAll();
   }
 }
