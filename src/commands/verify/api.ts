@@ -3,6 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 import type OpenAI from 'openai';
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
+import { timedDispatcher, type WireTimes } from '../../adapters/wire-times.js';
+import { carriesOutput } from '../../core/bench/ttft.js';
 import { redact } from '../../core/redact.js';
 import type { Observation } from '../../core/verify/classify.js';
 
@@ -11,6 +13,8 @@ export interface ClientSpec {
   apiKey: string;
   timeoutMs: number;
   headers: Record<string, string>;
+  /** Note dispatch and byte-arrival times here (chatProbe's TTFT, on bench's definition and clock). */
+  wire?: { clock: () => number; times: WireTimes };
 }
 
 /** A model as listed by GET /models. */
@@ -61,7 +65,7 @@ export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI
     logLevel: 'off',
     // The SDK's default fetch (Node's built-in) with holy's dispatcher: the SDK builds its headers with
     // the built-in Headers anyway, so loading undici's own fetch as well would only add startup time.
-    fetchOptions: { dispatcher: http.dispatcher } as never,
+    fetchOptions: { dispatcher: s.wire ? timedDispatcher(http.dispatcher, s.wire.clock, s.wire.times) : http.dispatcher } as never,
   });
 }
 
@@ -146,14 +150,18 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, ke
 }
 
 export interface ChatProbe {
-  /** send → first chunk carrying content, a tool-call delta or reasoning text (DESIGN.md). */
+  /**
+   * Dispatch → arrival of the bytes carrying the first chunk with content, a tool-call delta or
+   * reasoning text: bench's TTFT (same rule, same clock) when the client was made with `wire`;
+   * otherwise from the SDK call to the SDK yielding that chunk (a few ms of SDK work more).
+   */
   ttftMs?: number;
   totalMs: number;
   servedModel?: string;
 }
 
 /** A 1-token streamed chat completion proving access to `model`. */
-export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, keys: string[]): Promise<Outcome<ChatProbe>> {
+export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, keys: string[], wire?: WireTimes): Promise<Outcome<ChatProbe>> {
   const t0 = ctx.clock();
   const attempt = async (limit: 'max_tokens' | 'max_completion_tokens'): Promise<Outcome<ChatProbe>> => {
     const { data: stream, response } = await client.chat.completions
@@ -164,7 +172,7 @@ export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeout
     for await (const chunk of stream as unknown as AsyncIterable<{ model?: string; choices?: Array<{ delta?: Record<string, unknown> }> }>) {
       servedModel ??= chunk.model;
       const d = chunk.choices?.[0]?.delta;
-      if (ttftMs === undefined && d && (d.content || (Array.isArray(d.tool_calls) && d.tool_calls.length) || d.reasoning_content || d.reasoning)) ttftMs = ctx.clock() - t0;
+      if (ttftMs === undefined && carriesOutput(d)) ttftMs = wire && Number.isFinite(wire.lastByteAt) && wire.sentAt >= t0 ? wire.lastByteAt - wire.sentAt : ctx.clock() - t0;
     }
     const requestId = response.headers.get('x-request-id') ?? undefined;
     return { ok: true, ms: ctx.clock() - t0, value: { ttftMs, totalMs: ctx.clock() - t0, servedModel }, ...(requestId ? { requestId } : {}) };

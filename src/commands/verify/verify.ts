@@ -134,8 +134,10 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
 
   if (o.model) {
     const key = kv.candidates[worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
-    const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers });
-    const cp = await chatProbe(ctx, client, o.model, timeoutMs, secrets);
+    // TTFT on bench's definition and clock: dispatch → arrival of the first output bytes.
+    const wire = { sentAt: NaN, lastByteAt: NaN };
+    const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers, wire: { clock: ctx.clock, times: wire } });
+    const cp = await chatProbe(ctx, client, o.model, timeoutMs, secrets, wire);
     if (cp.ok) {
       const v = cp.value;
       const listedToo = ids?.includes(o.model) ?? null;
