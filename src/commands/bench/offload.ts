@@ -18,7 +18,10 @@ export interface PairWork {
 /** Inline: for --old recorded against nothing live, tests, and where a worker cannot start. */
 export const inlineWork: PairWork = { run: async (req) => doPairWork(req), offThread: false, close: async () => undefined };
 
-/** Start the worker and wait until it has loaded the encodings for `models`; falls back to inline if it cannot start. */
+/**
+ * Start the worker and wait until it has loaded the encodings for `models` (none: it loads one on
+ * its first count, on its own thread); falls back to inline if it cannot start.
+ */
 export async function startPairWork(models: string[]): Promise<PairWork> {
   let w: Worker;
   try {

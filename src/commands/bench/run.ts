@@ -152,8 +152,9 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     if (o.out) outFile = await LineFile.open(ctx.cwd, o.out, '--out');
     if (o.csv) csvFile = await CsvFile.open(ctx.cwd, o.csv, '--csv', CSV_COLUMNS);
     if (o.judge) judge = await makeJudge(ctx, prov, o, (p, f) => liveKey(prov, p, o.force, f));
-    // Tokenizer loaded and scoring moved to a worker before the first send (never mid-run, on the timing thread).
-    work = await startPairWork([...models, ...models.map(mapModel)]);
+    // Counting and scoring run on a worker, started before the first send; the tokenizer (~70 MB,
+    // 120-300 ms to load) is loaded there up front when streams may come back without usage.
+    work = await startPairWork(o.stream !== 'off' || o.oldRecorded ? [...models, ...models.map(mapModel)] : []);
     const measured = o.requests ?? (perPass ? Infinity : items);
     const totalSends = o.warmup + measured;
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
