@@ -100,7 +100,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       // Whole epoch numbers straight from the bytes; anything else through the string parser.
       const k = p.kind;
       const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
-      const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : p.parse(f.text(i));
+      const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : f.time(i, p);
       if (Number.isNaN(t)) bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
       return t;
     };

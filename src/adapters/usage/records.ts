@@ -21,7 +21,8 @@ export interface ScanOpts {
  * well under roi's ≥ 1M rows/s target here (bench/roi.ts measures both and prints the figures).
  * A line without a double quote is split on commas straight from the bytes; a record containing
  * one (quoted commas, doubled quotes, newlines inside a field) is collected until its quotes
- * balance and handed to csv-parse, so quoting rules come from the library.
+ * balance and handed to csv-parse, so quoting rules come from the library. The decision is per
+ * line, so the unquoted lines around a quoted one keep the byte path.
  */
 export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, onRow: RowFn, opts: ScanOpts): Promise<number> {
   const row = new ByteRow();
@@ -69,53 +70,45 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
   };
 
   const scan = (b: Buffer, final: boolean): number => {
-    let len = b.length;
     let ls = 0;
-    if (final && len > ls && b[len - 1] !== 10) {
-      // The last line has no newline: give it one so the loops below see it.
+    if (final && b.length > 0 && b[b.length - 1] !== 10) {
+      // The last line has no newline: give it one so the loop below sees it.
       b = Buffer.concat([b, Buffer.from('\n')]);
-      len++;
     }
     row.buf = b;
-    // Whole-chunk checks run natively and let the hot loop look only for commas and newlines.
-    const plain = pending === null && b.indexOf(34, ls) < 0;
-    const ascii = isAscii(b);
-    row.ascii = ascii;
-    let starts = row.starts;
-    let ends = row.ends;
-    if (plain) {
-      // memchr finds each line end natively; the JS loop then only looks for commas.
-      for (let nl = b.indexOf(10, ls); nl >= 0; nl = b.indexOf(10, ls)) {
-        lineNo++;
-        const end = nl > ls && b[nl - 1] === 13 ? nl - 1 : nl;
-        if (end > ls) {
-          let nf = 0;
-          starts[0] = ls;
-          for (let i = ls; i < end; i++) {
-            if (b[i] === 44) {
-              ends[nf] = i;
-              if (++nf >= starts.length) {
-                row.grow();
-                starts = row.starts;
-                ends = row.ends;
-              }
-              starts[nf] = i + 1;
-            }
+    row.ascii = isAscii(b);
+    // Split one quote-free line [ls, end) on commas straight from the bytes and hand it on.
+    const plainLine = (ls: number, end: number) => {
+      let starts = row.starts;
+      let ends = row.ends;
+      let nf = 0;
+      starts[0] = ls;
+      for (let i = ls; i < end; i++) {
+        if (b[i] === 44) {
+          ends[nf] = i;
+          if (++nf >= starts.length) {
+            row.grow();
+            starts = row.starts;
+            ends = row.ends;
           }
-          ends[nf] = end;
-          row.length = nf + 1;
-          onRow(row, lineNo);
+          starts[nf] = i + 1;
         }
-        ls = nl + 1;
       }
-      return ls;
-    }
-    for (let i = ls; i < len; i++) {
-      if (b[i] !== 10) continue;
+      ends[nf] = end;
+      row.length = nf + 1;
+      onRow(row, lineNo);
+    };
+    // Where the next double quote is (memchr, natively): lines before it take the byte path, so
+    // one quoted tenant in a 1 MB chunk sends only its own line to csv-parse, not the chunk.
+    let quote = b.indexOf(34, ls);
+    for (let nl = b.indexOf(10, ls); nl >= 0; nl = b.indexOf(10, ls)) {
       lineNo++;
-      const end = i > ls && b[i - 1] === 13 ? i - 1 : i;
-      slow(b.toString('utf8', ls, end));
-      ls = i + 1;
+      const end = nl > ls && b[nl - 1] === 13 ? nl - 1 : nl;
+      if (quote >= 0 && quote < ls) quote = b.indexOf(34, ls);
+      if (pending === null && (quote < 0 || quote > nl)) {
+        if (end > ls) plainLine(ls, end);
+      } else slow(b.toString('utf8', ls, end));
+      ls = nl + 1;
     }
     return ls;
   };
