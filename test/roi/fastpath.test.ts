@@ -54,3 +54,10 @@ test('one quoted line in a chunk: only that line goes to csv-parse, its neighbou
   assert.equal(got.find((g) => g.fields[0] === '150')!.line, 152);
   assert.equal(got.find((g) => g.fields[0] === '151')!.line, 154);
 });
+
+test('splitQuotedLine agrees with csv-parse on well-formed lines and defers on the rest', async () => {
+  const { splitQuotedLine } = await import('../../src/adapters/usage/records.js');
+  const ok = ['a,"b, c",d', '"x"', '"",1,""', 'a,"say ""hi""",', '"a""",b', ',"",', '1,"Acme, Inc.",gpt-4o,12', '"é, ü",2'];
+  for (const l of ok) assert.deepEqual(splitQuotedLine(l), (parse(l, { relax_column_count: true, relax_quotes: true }) as string[][])[0], l);
+  for (const l of ['a"b,c', '"a"b,c', '"a" ,b', '"abc', 'x,"y"z']) assert.equal(splitQuotedLine(l), undefined, l);
+});

@@ -61,7 +61,11 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
     if (line.length === 0) return;
     const q = countQuotes(line);
     if (q === 0) onRow(new StrRow(line.split(',')), lineNo);
-    else if ((q & 1) === 0) quoted(line, lineNo);
+    else if ((q & 1) === 0) {
+      const f = splitQuotedLine(line);
+      if (f) onRow(new StrRow(f), lineNo);
+      else quoted(line, lineNo);
+    }
     else {
       pending = line;
       pendingLine = lineNo;
@@ -140,6 +144,52 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
     throw new UsageError(`${opts.file}:${pendingLine}: a quoted field opened on this line is never closed; add the missing closing double quote.`);
   }
   return lineNo;
+}
+
+/**
+ * One well-formed RFC 4180 line — every field either free of quotes, or wholly quoted with inner
+ * quotes doubled — split without csv-parse (a call per line costs ~40× the split: one quoted tenant
+ * per row made roi 15× slower than mawk). Anything else returns undefined and goes to csv-parse,
+ * whose result on well-formed lines is the same.
+ */
+export function splitQuotedLine(line: string): string[] | undefined {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    if (line.charCodeAt(i) === 34) {
+      let v = '';
+      let j = i + 1;
+      for (;;) {
+        const q = line.indexOf('"', j);
+        if (q < 0) return undefined;
+        v += line.slice(j, q);
+        if (line.charCodeAt(q + 1) === 34) {
+          v += '"';
+          j = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+      out.push(v);
+      if (i === n) return out;
+      if (line.charCodeAt(i) !== 44) return undefined;
+      i++;
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c < 0 ? n : c;
+      const v = line.slice(i, end);
+      if (v.includes('"')) return undefined;
+      out.push(v);
+      if (c < 0) return out;
+      i = c + 1;
+    }
+    if (i === n) {
+      out.push('');
+      return out;
+    }
+  }
 }
 
 function countQuotes(s: string): number {
