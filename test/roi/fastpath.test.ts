@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { TimeParser } from '../../src/core/roi/time.js';
 import { scanRecords } from '../../src/adapters/usage/records.js';
-import { ByteRow, type Row } from '../../src/adapters/usage/rows.js';
+import { ByteRow, type CsvRecord } from '../../src/adapters/usage/rows.js';
 import { mulberry32 } from '../../src/core/rng.js';
 
 const iso = (p: TimeParser, s: string) => {
@@ -46,7 +46,7 @@ test('one quoted line in a chunk: only that line goes to csv-parse, its neighbou
   for (let i = 0; i < 200; i++) lines.push(i === 100 ? `${i},"Acme, Inc. ""EU""",gpt-4o,${i}` : i === 150 ? `${i},"multi\nline",gpt-4o,${i}` : `${i},t${i % 3},gpt-4o,${i}`);
   const text = lines.join('\n') + '\n';
   const got: Array<{ line: number; fields: string[]; bytes: boolean }> = [];
-  await scanRecords([Buffer.from(text)], (r: Row, line) => got.push({ line, fields: Array.from({ length: r.length }, (_, i) => r.text(i)), bytes: r instanceof ByteRow }), { file: 't.csv' });
+  await scanRecords([Buffer.from(text)], (r: CsvRecord, line) => got.push({ line, fields: Array.from({ length: r.length }, (_, i) => r.text(i)), bytes: r instanceof ByteRow }), { file: 't.csv' });
   assert.deepEqual(got.map((g) => g.fields), parse(text) as string[][]);
   const slow = got.filter((g) => !g.bytes).map((g) => g.fields[0]);
   assert.deepEqual(slow, ['99', '149'].map((x) => String(Number(x) + 1)), 'only the two quoted records are parsed as text');

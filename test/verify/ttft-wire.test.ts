@@ -4,11 +4,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { timedDispatcher } from '../../src/adapters/wire-times.js';
-import { carriesOutput } from '../../src/core/bench/ttft.js';
+import { carriesOutput } from '../../src/core/chat.js';
 import { DeltaAccumulator } from '../../src/core/bench/sse.js';
 import { startMock } from '../../src/mock/server.js';
 import { makeHttp } from '../../src/adapters/http.js';
-import { chatProbe, makeClient } from '../../src/commands/verify/api.js';
+import { chatProbe, makeClient } from '../../src/adapters/provider/sdk.js';
 import { fakeCtx } from '../helpers/ctx.js';
 
 test('one TTFT rule: content, reasoning text or a tool-call delta count; a role-only or empty delta does not', () => {

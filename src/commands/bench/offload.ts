@@ -4,19 +4,21 @@
  * count or quality score runs on the thread that timestamps other requests' chunks.
  */
 import { Worker } from 'node:worker_threads';
-import { doPairWork, type PairWorkReply, type PairWorkRequest } from '../../core/bench/pair-work.js';
+import { doPairWork, preloadEncodings, type PairWorkReply, type PairWorkRequest } from '../../core/bench/pair-work.js';
 import { viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
 import { setOutputTokens, type Sent } from './provider.js';
 
 export interface PairWork {
   run(req: PairWorkRequest): Promise<PairWorkReply>;
+  /** Load the encodings these models use, if not loaded yet; resolves when they are. */
+  preload(models: string[]): Promise<void>;
   /** Whether the work runs off the timing thread (false: inline fallback). */
   readonly offThread: boolean;
   close(): Promise<void>;
 }
 
 /** Inline: for --old recorded against nothing live, tests, and where a worker cannot start. */
-export const inlineWork: PairWork = { run: async (req) => doPairWork(req), offThread: false, close: async () => undefined };
+export const inlineWork: PairWork = { run: async (req) => doPairWork(req), preload: async (models) => void preloadEncodings(models), offThread: false, close: async () => undefined };
 
 /**
  * Start the worker and wait until it has loaded the encodings for `models` (none: it loads one on
@@ -51,23 +53,29 @@ export async function startPairWork(models: string[]): Promise<PairWork> {
     if (!p) return;
     pending.delete(m.id);
     if (pending.size === 0) w.unref();
-    if (m.reply) p.ok(m.reply);
+    if (m.reply || !m.error) p.ok(m.reply!);
     else p.fail(new Error(`scoring a pair failed: ${m.error}`));
   });
   w.on('error', (e) => die(e));
   w.on('exit', (code) => die(new Error(`the scoring worker stopped (exit ${code})`)));
+  const send = (msg: object): Promise<PairWorkReply> => {
+    if (dead) return Promise.reject(dead);
+    const id = next++;
+    return new Promise((ok, fail) => {
+      if (pending.size === 0) w.ref();
+      pending.set(id, { ok, fail });
+      w.postMessage({ id, ...msg });
+    });
+  };
   // An idle worker must not keep the process alive after the run; a busy one must.
   w.unref();
   return {
     offThread: true,
     run(req) {
-      if (dead) return Promise.reject(dead);
-      const id = next++;
-      return new Promise((ok, fail) => {
-        if (pending.size === 0) w.ref();
-        pending.set(id, { ok, fail });
-        w.postMessage({ id, req });
-      });
+      return send({ req });
+    },
+    async preload(models) {
+      await send({ preload: models });
     },
     async close() {
       w.removeAllListeners('exit');

@@ -5,9 +5,12 @@ import { doPairWork, preloadEncodings, type PairWorkRequest } from '../../core/b
 const port = parentPort!;
 preloadEncodings((workerData as { models: string[] }).models);
 port.postMessage({ ready: true });
-port.on('message', (m: { id: number; req: PairWorkRequest }) => {
+port.on('message', (m: { id: number; req?: PairWorkRequest; preload?: string[] }) => {
   try {
-    port.postMessage({ id: m.id, reply: doPairWork(m.req) });
+    if (m.preload) {
+      preloadEncodings(m.preload);
+      port.postMessage({ id: m.id });
+    } else port.postMessage({ id: m.id, reply: doPairWork(m.req!) });
   } catch (e) {
     port.postMessage({ id: m.id, error: (e as Error).message });
   }

@@ -1,11 +1,12 @@
 /** One side of the comparison at run time: its HTTP client, limits, breaker and stats, and how it sends. */
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
-import { sendChat, type CallOptions, type CallResult } from '../../adapters/bench-client.js';
+import { sendChat, type CallOptions } from '../../adapters/provider/index.js';
+import { completionText, type CallResult, type ChatBody } from '../../core/chat.js';
 import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
-import type { ChatBody, RecordedResponse } from '../../adapters/traffic/types.js';
+import type { RecordedResponse } from '../../adapters/traffic/types.js';
 
 export interface Side {
   role: 'old' | 'new';
@@ -49,12 +50,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function outputText(c: CallResult['completion']): string {
-  const m = c?.choices?.[0]?.message;
-  if (!m) return '';
-  return (m.content ?? '') + (m.reasoning_content ?? '') + (m.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join('');
-}
-
 /** Record an output token count (server usage, or the local count done after the pair) and the TPOT it gives. */
 export function setOutputTokens(o: Outcome, n: number, source: 'server' | 'local'): void {
   o.outputTokens = n;
@@ -63,7 +58,7 @@ export function setOutputTokens(o: Outcome, n: number, source: 'server' | 'local
   if (tp !== undefined) o.tpotMs = tp;
 }
 
-/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens. */
+/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens (docs/definitions.md). */
 export function tpot(e2e: number | undefined, ttft: number | undefined, tokens: number | undefined): number | undefined {
   if (e2e === undefined || ttft === undefined || tokens === undefined || tokens < 2) return undefined;
   return (e2e - ttft) / (tokens - 1);
@@ -120,7 +115,7 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   if (call.ok) {
     if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
     if (typeof call.usage?.completion_tokens === 'number') setOutputTokens(outcome, call.usage.completion_tokens, 'server');
-    else sent.countText = outputText(call.completion);
+    else sent.countText = completionText(call.completion, 'tokens');
   }
   return sent;
 }
@@ -137,18 +132,17 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   if (!rec) return { outcome: failed('not_recorded', model, stream, at), request: body, startedAt: recordedAt ?? ctx.now(), status: 0, body: null, errorMessage: 'no recorded response for this request' };
   const b = rec.body as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown[]; error?: { code?: string; type?: string } } | undefined;
   const ok = rec.status > 0 && rec.status < 400 && !rec.error && !!b && Array.isArray(b.choices);
-  const o: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
-  if (rec.ttftMs !== undefined) o.ttftMs = rec.ttftMs;
-  if (rec.e2eMs !== undefined) o.e2eMs = rec.e2eMs;
+  const outcome: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
+  if (rec.ttftMs !== undefined) outcome.ttftMs = rec.ttftMs;
+  if (rec.e2eMs !== undefined) outcome.e2eMs = rec.e2eMs;
   if (!ok) {
     // The live client's rule, so the same 429 lands in the same class on both sides.
-    o.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
+    outcome.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
-    const c = b as CallResult['completion'];
-    if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;
-    if (b!.model) o.responseModel = b!.model;
-    if (typeof b!.usage?.completion_tokens === 'number') setOutputTokens(o, b!.usage.completion_tokens, 'server');
-    else return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, countText: outputText(c) };
+    if (typeof b!.usage?.prompt_tokens === 'number') outcome.promptTokens = b!.usage.prompt_tokens;
+    if (b!.model) outcome.responseModel = b!.model;
+    if (typeof b!.usage?.completion_tokens === 'number') setOutputTokens(outcome, b!.usage.completion_tokens, 'server');
+    else return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, countText: completionText(b, 'tokens') };
   }
-  return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
+  return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
 }

@@ -3,14 +3,14 @@ import type { Out } from '../../ui/output.js';
 import { printTable } from '../../ui/table.js';
 import { summaryRows } from '../../core/bench/rows.js';
 import type { BenchOptions } from '../../core/bench/options.js';
-import type { BenchResult, Plan } from './run.js';
+import type { BenchResult, BenchPlan } from './run.js';
 
-function loadText(l: Plan['load']): string {
+function loadText(l: BenchPlan['load']): string {
   return l.kind === 'closed' ? `closed loop, concurrency ${l.concurrency}` : l.kind === 'open' ? `open loop, Poisson ${l.rate}/s (seed ${l.seed})` : `recorded timing ×${l.speed}`;
 }
 
 /** --dry-run: what would be sent and what it would cost; nothing was sent. */
-export function renderPlan(p: Plan, out: Out): void {
+export function renderPlan(p: BenchPlan, out: Out): void {
   if (out.mode === 'json') {
     out.json({ dryRun: true, plan: p });
     return;

@@ -3,7 +3,7 @@ import type { Interval } from './bootstrap.js';
 import type { Distribution } from './samples.js';
 import type { BenchSummary, ProviderSummary } from './summary.js';
 
-export interface Row {
+export interface SummaryRow {
   metric: string;
   old: string;
   new: string;
@@ -24,7 +24,7 @@ function signed(v: number, digits = 1): string {
 /** Relative difference below which a row names no better side. */
 const NOISE = 0.02;
 
-function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<Row, 'delta' | 'better'> {
+function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<SummaryRow, 'delta' | 'better'> {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return { delta: '—', better: null };
   const d = b - a;
   const rel = a !== 0 ? ` (${signed((d / a) * 100)}%)` : '';
@@ -36,7 +36,7 @@ function delta(a: number | undefined, b: number | undefined, unit: string, lower
 }
 
 /** Whether a paired CI (new − old) backs the side the point difference favours, beyond ±NOISE of the old value. */
-function pairedAgrees(iv: Interval, better: Row['better'], oldValue: number | undefined): boolean {
+function pairedAgrees(iv: Interval, better: SummaryRow['better'], oldValue: number | undefined): boolean {
   const band = oldValue !== undefined && Number.isFinite(oldValue) ? Math.abs(oldValue) * NOISE : 0;
   if (better === 'new') return iv.hi < -band;
   if (better === 'old') return iv.lo > band;
@@ -55,8 +55,8 @@ function percentileOrder(pcts: number[], p99First: boolean): Array<number | 'max
 }
 
 /** Build the rows; latency CIs are the paired per-request deltas (new − old), bootstrap 95%. */
-export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
-  const rows: Row[] = [];
+export function summaryRows(s: BenchSummary, p99First: boolean): SummaryRow[] {
+  const rows: SummaryRow[] = [];
   const o = s.old;
   const n = s.new;
   rows.push({ metric: 'requests ok', old: `${o.ok}/${o.requests}`, new: `${n.ok}/${n.requests}`, ...delta(o.ok, n.ok, '', false) });
@@ -78,7 +78,7 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
     for (const q of order) {
       const va = q === 'max' ? a.max : a.p[String(q)];
       const vb = q === 'max' ? b.max : b.p[String(q)];
-      const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true) };
+      const row: SummaryRow = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true) };
       const d = dkey ? s.delta[dkey] : undefined;
       const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99) : undefined) : undefined;
       if (c) {
