@@ -134,7 +134,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     if (o.csv) csvFile = await CsvFile.open(ctx.cwd, o.csv, '--csv', CSV_COLUMNS);
     if (o.judge) judge = await makeJudge(ctx, p.prov, o, (pr, f) => liveKey(p.prov, pr, o.force, f));
     // Before the first send: the encodings of the mapped models too (usually the same ones).
-    if (o.stream !== 'off' || o.oldRecorded) await work.preload(p.sc.models.map(mapModel));
+    if (mayCount(o, p.sc)) await work.preload(p.sc.models.map(mapModel));
     const measured = o.requests ?? (plan.perPass ? Infinity : plan.items);
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
     let last = 0;
@@ -179,14 +179,23 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
   }
 }
 
+/**
+ * Whether answers may come back without usage, so the local tokenizer should be loaded before the
+ * first send: streams (relays often ignore include_usage). Elsewhere the worker loads it on its
+ * first count, on its own thread.
+ */
+function mayCount(o: BenchOptions, sc: Scan): boolean {
+  return o.stream === 'on' || (o.stream === 'as-recorded' && sc.streamed > 0);
+}
+
 /** Everything but rendering: read and price, guard the cost, connect, measure. The plan alone for --dry-run. */
 export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ plan: BenchPlan; result?: BenchResult }> {
   const prepared = await prepare(o, ctx, g, out);
   if (o.dryRun) return { plan: prepared.pricing.before };
   checkCost(o, prepared.pricing);
   // Counting and scoring run on a worker; it starts (and loads the tokenizer, ~70 MB and 120-300 ms,
-  // when streams may come back without usage) while the keys are checked and the models listed.
-  const starting = startPairWork(o.stream !== 'off' || o.oldRecorded ? prepared.sc.models : []);
+  // when mayCount) while the keys are checked and the models listed.
+  const starting = startPairWork(mayCount(o, prepared.sc) ? prepared.sc.models : []);
   let opened: Opened | undefined;
   try {
     opened = await openSides(o, ctx, out, prepared);
