@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { EXIT, HolyError } from './errors.js';
 import { collect } from './commands/kit.js';
+import { VERSION } from './version.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
 import { register as models } from './commands/models/command.js';
@@ -10,10 +11,10 @@ import { register as bench } from './commands/bench/command.js';
 import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
+import { register as traffic } from './commands/traffic/command.js';
 
-export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: Ctx): Command {
+function buildProgram(ctx: Ctx): Command {
   const program = new Command('holy');
   program
     .description(
@@ -46,7 +47,7 @@ export function buildProgram(ctx: Ctx): Command {
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.
-  for (const register of [verify, models, bench, roi, migrate, mock]) register(program, ctx);
+  for (const register of [verify, models, bench, traffic, roi, migrate, mock]) register(program, ctx);
   tour(program, ctx, main);
   return program;
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { GlobalOpts } from '../options.js';
 import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../core/profiles.js';
 
-export interface Variable {
+interface Variable {
   value: string;
   /** e.g. "env OPENAI_API_KEY" or ".env OPENAI_API_KEY". */
   source: string;

@@ -31,7 +31,7 @@ function openai(model: string, input: string, cached: string | null, output: str
 }
 
 /** Built-in rows (the reference table of docs/definitions.md plus the legacy models the mapping starts from). */
-export const BUILTIN_PRICES: readonly PriceRow[] = [
+const BUILTIN_PRICES: readonly PriceRow[] = [
   openai('gpt-4.1', '2.00', '0.50', '8.00'),
   openai('gpt-4.1-mini', '0.40', '0.10', '1.60'),
   openai('gpt-4o', '2.50', '1.25', '10.00'),
@@ -43,6 +43,10 @@ export const BUILTIN_PRICES: readonly PriceRow[] = [
   { model: 'gemini-2.5-flash', input: '0.30', cachedInput: '0.03', output: '2.50', source: 'LiteLLM price map', date: D },
   { model: 'gemini-pro', input: '0.50', cachedInput: null, output: '1.50', source: 'LiteLLM price map (legacy model)', date: D },
   { model: 'deepseek-v3.2', input: '0.28', cachedInput: '0.028', output: '0.42', source: 'DeepSeek pricing (deepseek-chat)', date: D },
+  // Embeddings bill input tokens only.
+  openai('text-embedding-3-small', '0.02', null, '0', 'OpenAI pricing (embeddings)'),
+  openai('text-embedding-3-large', '0.13', null, '0', 'OpenAI pricing (embeddings)'),
+  openai('text-embedding-ada-002', '0.10', null, '0', 'OpenAI pricing (embeddings, legacy model)'),
 ];
 
 export function builtinPriceTable(): PriceTable {
@@ -54,7 +58,7 @@ export function lookupPrice(table: PriceTable, model: string): PriceRow | undefi
   return table.rows.get(normaliseModel(model));
 }
 
-export interface TokenCounts {
+interface TokenCounts {
   /** Total input tokens, cached included (OpenAI's convention). */
   input: bigint | number;
   cached: bigint | number;

@@ -110,7 +110,7 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
 }
 
 /** An ad-hoc provider from a flag value "NAME=URL"; its key comes from NAME_API_KEY. */
-export function adHocProfile(spec: string, flag: string): Profile {
+function adHocProfile(spec: string, flag: string): Profile {
   const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(spec);
   if (!m || !/^https?:\/\//i.test(m[2]!.trim())) {
     throw new UsageError(`${flag} ${JSON.stringify(spec)}: expected a provider name, or NAME=URL such as staging=https://relay.example.com/v1.`);

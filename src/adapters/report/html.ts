@@ -20,6 +20,8 @@ export interface ReportData {
   errors: Array<{ provider: string; class: string; count: number }>;
   leastSimilar: Array<{ id: string; similarity: number; oldText: string; newText: string }>;
   notes: string[];
+  /** /v1/embeddings pairs, when the traffic had any (bench's embeddings pass). */
+  embeddingRows?: ReportData['summaryRows'];
 }
 
 const METRIC_NAMES: Record<string, string> = {
@@ -89,6 +91,7 @@ export function renderHtml(data: ReportData): string {
 <body><header><h1>${esc(data.title)}</h1><p class="meta">old: <b>${esc(data.old)}</b> · new: <b>${esc(data.new)}</b> · generated ${esc(data.generatedAt)}</p></header>
 <main><section><h2>Summary</h2>${summary(data)}</section>
 ${notes}
+${data.embeddingRows?.length ? `<section><h2>Embeddings</h2>${summary({ ...data, summaryRows: data.embeddingRows })}</section>` : ''}
 <section><h2>Latency distributions</h2>${charts(data)}</section>
 <section><h2>Errors</h2>${errors(data)}</section>
 <section><h2>Least similar answers</h2><p class="legend">Words only in the old answer are <del>struck through</del>; words only in the new answer are <ins>underlined</ins>.</p>${diffs(data)}</section></main>

@@ -2,6 +2,7 @@
 import type { Out } from '../../ui/output.js';
 import { printTable } from '../../ui/table.js';
 import { summaryRows } from '../../core/bench/rows.js';
+import { renderEmbeddings } from './render-embeddings.js';
 import type { BenchOptions } from '../../core/bench/options.js';
 import type { BenchResult, BenchPlan } from './run.js';
 
@@ -17,7 +18,7 @@ export function renderPlan(p: BenchPlan, out: Out): void {
   }
   const rows: Array<[string, string]> = [];
   for (const f of p.files) rows.push([`file ${f.file}`, `${f.format}: ${f.items} request(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`]);
-  for (const [ep, n] of Object.entries(p.skippedEndpoints)) rows.push([`skipped endpoint ${ep}`, String(n)]);
+  for (const [ep, n] of Object.entries(p.skippedEndpoints)) if (!(p.embeddings && /\/embeddings/.test(ep))) rows.push([`skipped endpoint ${ep}`, String(n)]);
   if (p.problems.length) rows.push(['bad lines (skipped)', String(p.problems.length)]);
   for (const x of p.problems.slice(0, 10)) rows.push(['  bad line', `${x.file}:${x.line}: ${x.reason}`]);
   if (p.problems.length > 10) rows.push(['  bad line', `… ${p.problems.length - 10} more (--json lists them all)`]);
@@ -31,9 +32,15 @@ export function renderPlan(p: BenchPlan, out: Out): void {
     rows.push([`${side.name} tokens (est.)`, `${side.promptTokens} prompt + ${side.outputTokens} output`]);
     rows.push([`${side.name} cost (est.)`, `$${side.costUSD}${side.unpriced.length ? ` (no price: ${side.unpriced.join(', ')})` : ''}`]);
   }
+  if (p.embeddings) {
+    const e = p.embeddings;
+    rows.push(['embeddings requests', `${e.requests} (each sent once, after the chat pairs), ${e.promptTokens} input tokens (est.)`]);
+    rows.push(['embeddings cost (est.)', `${e.oldCostUSD === null ? '' : `old $${e.oldCostUSD} + `}new $${e.newCostUSD}${e.unpriced.length ? ` (no price: ${e.unpriced.join(', ')})` : ''}`]);
+  }
   rows.push(['total cost (est.)', `$${p.totalCostUSD} (limit --max-cost $${p.maxCostUSD})`]);
   for (const m of p.mapping) rows.push(['model map', `${m.from} → ${m.to} (${m.why})`]);
   if (p.mappingNote) rows.push(['note', p.mappingNote]);
+  if (p.population) rows.push(['population', p.population]);
   printTable(out, [{ header: 'plan' }, { header: 'value' }], rows);
   out.info('dry run: nothing was sent.');
 }
@@ -46,6 +53,12 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
     return;
   }
   const c = out.c;
+  if (s.pairs === 0 && r.embeddings) {
+    // Embeddings only: no chat table of dashes.
+    renderEmbeddings(r.embeddings, out, s.percentiles, false);
+    if (r.written.length) (out.mode === 'table' ? out.line : out.info)(`wrote ${r.written.join(', ')}`);
+    return;
+  }
   const rows = summaryRows(s, o.p99First).map((x) => {
     const paint = (side: 'old' | 'new', v: string) => (x.better === side ? c.green(v) : x.better && x.better !== side ? c.red(v) : v);
     return [x.metric, paint('old', x.old), paint('new', x.new), x.delta, x.ci ?? ''];
@@ -53,6 +66,7 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
   printTable(out, [{ header: 'metric' }, { header: `old: ${s.old.name}`, align: 'right' }, { header: `new: ${s.new.name}`, align: 'right' }, { header: 'Δ new − old', align: 'right' }, { header: 'paired Δ [95% CI]', align: 'right' }], rows);
   const lines: string[] = [];
   lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; CI = bootstrap 95% of per-request (new − old) median/p99, ms; percentiles are exact (nearest rank).`);
+  if (r.plan.population) lines.push(r.plan.population);
   for (const m of r.plan.mapping) lines.push(`model map: ${m.from} → ${m.to} (${m.why === 'flag' ? '--model-map' : 'built-in, not served by ' + s.new.name})`);
   if (s.tokens.n) lines.push(`tokens on ${s.tokens.n} paired requests: prompt ${s.old.name} ${s.tokens.oldPrompt} vs ${s.new.name} ${s.tokens.newPrompt}; completion ${s.tokens.oldCompletion} vs ${s.tokens.newCompletion}.`);
   for (const f of s.flags) lines.push(c.yellow('! ') + f);
@@ -70,6 +84,7 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
     out.line();
     for (const l of lines) out.line(l);
   } else for (const l of lines) out.info(l);
+  if (r.embeddings) renderEmbeddings(r.embeddings, out, s.percentiles, true);
 }
 
 function oneLine(s: string): string {

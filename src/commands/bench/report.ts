@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { writeHtmlReport, type ReportData } from '../../adapters/report/html.js';
 import { summaryRows } from '../../core/bench/rows.js';
+import { embeddingRows } from '../../core/bench/embedding-rows.js';
 import type { Samples } from '../../core/bench/samples.js';
 import type { BenchResult } from './run.js';
 import type { Side } from './provider.js';
@@ -26,6 +27,8 @@ export async function writeReport(ctx: Ctx, file: string, r: BenchResult, oldSid
   for (const p of [s.old, s.new]) for (const [cls, count] of Object.entries(p.errors)) errors.push({ provider: p.name, class: cls, count });
   const notes = [...s.flags, ...s.gates.map((g) => `gate ${g.name}: ${g.ok ? 'passed' : 'MISSED'} — ${g.detail}`)];
   if (r.plan.mapping.length) notes.push(`model mapping: ${r.plan.mapping.map((m) => `${m.from} → ${m.to} (${m.why})`).join(', ')}`);
+  if (r.plan.population) notes.push(r.plan.population);
+  if (r.embeddings) notes.push(...r.embeddings.flags);
   if (r.interrupted) notes.push('interrupted: the figures cover the pairs finished before Ctrl-C.');
   await writeHtmlReport(resolve(ctx.cwd, file), {
     title: `holy bench: ${s.old.name} vs ${s.new.name}`,
@@ -33,6 +36,7 @@ export async function writeReport(ctx: Ctx, file: string, r: BenchResult, oldSid
     old: s.old.name,
     new: s.new.name,
     summaryRows: summaryRows(s, p99First),
+    ...(r.embeddings ? { embeddingRows: embeddingRows(r.embeddings, s.percentiles) } : {}),
     samples,
     errors,
     leastSimilar: r.worst,

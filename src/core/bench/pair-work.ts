@@ -5,7 +5,9 @@
  * keeps it out of every other request's measured latency (see docs/measurement.md).
  */
 import { countTextTokens, encodingFor } from '../tokens.js';
-import { comparePair, type PairScores, type ResponseView } from '../quality/compare.js';
+import { comparePair, type PairScores, type viewFromCompletion } from '../quality/compare.js';
+
+type ResponseView = ReturnType<typeof viewFromCompletion>;
 
 export interface PairWorkRequest {
   /** Views of the two responses (old, new) when both succeeded; no scoring otherwise. */

@@ -21,20 +21,21 @@ export interface ProviderSummary {
   outputTokensPerS: number;
   requestsPerS: number;
   goodput: { slo: SLO; requests: number; share: number; perS: number } | undefined;
-  retries: { total: number; requests: number; waitMs: number };
+  /** capped: waits cut short by the 60 s cap, --timeout or --duration (the server asked for longer). */
+  retries: { total: number; requests: number; waitMs: number; capped: number };
   includeUsage: { streamedOk: number; honoured: number };
   promptTokens: { counted: number; server: number; local: number; ratio: number | undefined };
   modelEcho: Record<string, number>;
   abortedAfter?: number;
 }
 
-export interface DeltaSummary {
+interface DeltaSummary {
   pairs: number;
   median?: Interval;
   p99?: Interval;
 }
 
-export interface Gate {
+interface Gate {
   name: string;
   ok: boolean;
   detail: string;
@@ -73,7 +74,7 @@ function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: num
     outputTokensPerS: el ? s.outputTokens / el : 0,
     requestsPerS: el ? s.ok / el : 0,
     goodput: hasSlo ? { slo, requests: s.good, share: s.total ? s.good / s.total : 0, perS: el ? s.good / el : 0 } : undefined,
-    retries: { total: s.retries, requests: s.retriedRequests, waitMs: s.retryWaitMs },
+    retries: { total: s.retries, requests: s.retriedRequests, waitMs: s.retryWaitMs, capped: s.cappedWaits },
     includeUsage: { streamedOk: s.streamedOk, honoured: s.usageSeen },
     promptTokens: { counted: s.promptCounted, server: s.promptTokensServer, local: s.promptTokensLocal, ratio: s.promptTokensLocal ? s.promptTokensServer / s.promptTokensLocal : undefined },
     modelEcho: s.modelEcho,
@@ -81,7 +82,7 @@ function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: num
   };
 }
 
-export interface SummaryInput {
+interface SummaryInput {
   old: ProviderStats;
   new: ProviderStats;
   pairs: PairStats;
