@@ -47,6 +47,11 @@ test('Samples: exact up to its limit, then a sketch; count, mean, min and max st
   assert.ok(Math.abs(dc.mean - de.mean) < 1e-9 * de.mean);
   for (const q of pc) assert.ok(Math.abs(dc.p[String(q)]! - de.p[String(q)]!) <= de.p[String(q)]! * SKETCH_ALPHA, `p${q}`);
   assert.ok(Math.abs(capped.percentile(99) - exact.sorted()[nearestRank(99, 50_000) - 1]!) <= exact.percentile(99) * SKETCH_ALPHA);
+  // The live progress line's figure: within 0.1% while values are still exact, too.
+  const small = new Samples();
+  for (let i = 1; i <= 5000; i++) small.push(i / 10);
+  assert.ok(small.exact);
+  for (const q of [50, 99]) assert.ok(Math.abs(small.approxPercentile(q) - small.percentile(q)) <= small.percentile(q) * SKETCH_ALPHA, `p${q}`);
   // The sketch's memory does not grow with the count.
   assert.equal(capped.values().length, 0);
 });

@@ -21,6 +21,8 @@ export class Samples implements Ranked {
   private n = 0;
   private sortedCache: Float64Array | undefined;
   private scratch: Float64Array | undefined;
+  /** Every value also goes here: the live progress line's percentiles, and the store past `limit`. */
+  private readonly live = new QuantileSketch();
   private sketch: QuantileSketch | undefined;
   private total = 0;
   private lo = Infinity;
@@ -40,12 +42,11 @@ export class Samples implements Ranked {
     this.total += v;
     if (v < this.lo) this.lo = v;
     if (v > this.hi) this.hi = v;
-    if (this.sketch) return this.sketch.add(v);
+    this.live.add(v);
+    if (this.sketch) return;
     if (this.n === this.buf.length) {
       if (this.n >= this.limit) {
-        this.sketch = new QuantileSketch();
-        for (let i = 0; i < this.n; i++) this.sketch.add(this.buf[i]!);
-        this.sketch.add(v);
+        this.sketch = this.live;
         this.buf = new Float64Array(0);
         this.sortedCache = this.scratch = undefined;
         return;
@@ -71,9 +72,17 @@ export class Samples implements Ranked {
     return this.sorted()[k]!;
   }
   /**
+   * Within 0.1%, from the sketch every value also goes into, in a few µs whatever the count: for
+   * the live progress line, which runs on the timing thread every 250 ms (an exact selection over
+   * 131k values took 3–30 ms there).
+   */
+  approxPercentile(p: number): number {
+    const n = this.length;
+    return n ? Math.min(this.hi, Math.max(this.lo, this.live.rank(nearestRank(p, n) - 1))) : NaN;
+  }
+  /**
    * The p-th percentile (nearest rank, as `percentile`) without sorting: O(n) selection on a
-   * reused scratch copy (or the sketch). For the live progress line, which would otherwise re-sort
-   * every sample on the event loop a few times a second while requests are being timed.
+   * reused scratch copy (or the sketch).
    */
   percentile(p: number): number {
     const n = this.length;
