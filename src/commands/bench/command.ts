@@ -1,7 +1,7 @@
 /** `holy bench TRAFFIC...`: paired A/B replay of recorded traffic against the old and new provider. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 
 export function register(program: Command, ctx: Ctx): void {
   program
@@ -53,5 +53,6 @@ export function register(program: Command, ctx: Ctx): void {
         '# exit codes: 0 ok, 2 bad input or cost above --max-cost, 3 a --p99/--max-regression gate missed, 130 Ctrl-C',
       ]),
     )
+    .addHelpText('after', reference('bench'))
     .action(lazyAction(ctx, () => import('./run.js')));
 }
