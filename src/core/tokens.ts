@@ -19,6 +19,11 @@ function encoder(enc: Encoding): Encoder {
   return e;
 }
 
+/** Encodings loaded in this thread so far (bench checks its timing thread never loads one). */
+export function loadedEncodings(): string[] {
+  return [...encoders.keys()];
+}
+
 /** The tiktoken encoding OpenAI uses for a model: o200k for gpt-4o/4.1/4.5/5 and the o-series, cl100k otherwise. */
 export function encodingFor(model?: string): Encoding {
   if (!model) return 'cl100k_base';

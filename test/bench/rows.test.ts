@@ -37,3 +37,12 @@ test('a paired CI that straddles zero names no better side, one that excludes ze
   const excludes = summaryRows(summary(prov('a', dist(1000, 2000), 10), prov("b", dist(800, 2000), 10), [-300, -100]), false);
   assert.equal(row(excludes, 'E2E p50 ms').better, 'new');
 });
+
+test('a paired CI that points the other way, or lies inside the ±2% band, names no better side (A/A tails)', () => {
+  // new's p50 is 20% lower, but every paired delta says new is 0.0–0.1 ms slower: no verdict.
+  const against = summaryRows(summary(prov('a', dist(1000, 2000), 10), prov('b', dist(800, 2000), 10), [0.01, 0.1]), false);
+  assert.equal(row(against, 'E2E p50 ms').better, null);
+  // Excludes zero but by less than 2% of the old value (20 ms of 1000): noise.
+  const tiny = summaryRows(summary(prov('a', dist(1000, 2000), 10), prov('b', dist(800, 2000), 10), [-300, -5]), false);
+  assert.equal(row(tiny, 'E2E p50 ms').better, null);
+});

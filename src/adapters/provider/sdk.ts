@@ -6,6 +6,7 @@ import type OpenAI from 'openai';
 import type { Dispatcher } from 'undici';
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../http.js';
+import { timedDispatcher, type WireTimes } from '../wire-times.js';
 import { carriesOutput } from '../../core/chat.js';
 import type { Observation } from '../../core/verify/classify.js';
 import type { Untrusted } from '../../core/untrusted.js';
@@ -18,6 +19,8 @@ export interface ClientSpec {
   headers: Record<string, string>;
   /** Cap on one response body (default: a completion's, DEFAULT_MAX_BYTES.chat; listings pass the /models cap). */
   maxBytes?: number;
+  /** Note dispatch and byte-arrival times here (chatProbe's TTFT, on bench's definition and clock). */
+  wire?: { clock: () => number; times: WireTimes };
 }
 
 /** A model as listed by GET /models. */
@@ -63,7 +66,7 @@ export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI
     logLevel: 'off',
     // The SDK's default fetch (Node's built-in) with holy's dispatcher: the SDK builds its headers with
     // the built-in Headers anyway, so loading undici's own fetch as well would only add startup time.
-    fetchOptions: { dispatcher: forBuiltinFetch(http.dispatcher) },
+    fetchOptions: { dispatcher: forBuiltinFetch(s.wire ? timedDispatcher(http.dispatcher, s.wire.clock, s.wire.times) : http.dispatcher) },
     fetch: cappedFetch(s.maxBytes ?? DEFAULT_MAX_BYTES.chat),
   });
 }
@@ -169,7 +172,11 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, u:
 }
 
 export interface ChatProbe {
-  /** send → first chunk carrying content, a tool-call delta or reasoning text (docs/definitions.md). */
+  /**
+   * Dispatch → arrival of the bytes carrying the first chunk with content, a tool-call delta or
+   * reasoning text: bench's TTFT (same rule, same clock) when the client was made with `wire`;
+   * otherwise from the SDK call to the SDK yielding that chunk (a few ms of SDK work more).
+   */
   ttftMs?: number;
   totalMs: number;
   servedModel?: string;
@@ -178,7 +185,7 @@ export interface ChatProbe {
 const PROBE = { messages: [{ role: 'user' as const, content: 'Reply with OK.' }], stream: true as const };
 
 /** A 1-token streamed chat completion proving access to `model`. */
-export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, u: Untrusted): Promise<ProbeResult<ChatProbe>> {
+export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, u: Untrusted, wire?: WireTimes): Promise<ProbeResult<ChatProbe>> {
   const t0 = ctx.clock();
   const attempt = async (limit: 'max_tokens' | 'max_completion_tokens'): Promise<ProbeResult<ChatProbe>> => {
     const { data: stream, response } = await client.chat.completions
@@ -189,7 +196,10 @@ export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeout
     for await (const chunk of stream) {
       if (servedModel === undefined && chunk.model !== undefined) servedModel = u.line(String(chunk.model), 200);
       // The delta as sent: relays add reasoning fields the SDK's types do not name.
-      if (ttftMs === undefined && carriesOutput(chunk.choices?.[0]?.delta as Record<string, unknown> | undefined)) ttftMs = ctx.clock() - t0;
+      if (ttftMs === undefined && carriesOutput(chunk.choices?.[0]?.delta as Record<string, unknown> | undefined)) {
+        // bench's clock: dispatch → arrival of the bytes carrying the chunk (not the SDK's own work before and after).
+        ttftMs = wire && Number.isFinite(wire.lastByteAt) && wire.sentAt >= t0 ? wire.lastByteAt - wire.sentAt : ctx.clock() - t0;
+      }
     }
     const rid = response.headers.get('x-request-id');
     const requestId = rid === null ? undefined : u.line(rid, 200);

@@ -165,7 +165,7 @@ function cellReaders(st: FileRead, L: Layout, header: string[]): Cells {
       // Whole epoch numbers straight from the bytes; anything else through the string parser.
       const k = p.kind;
       const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
-      const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : p.parse(f.text(i));
+      const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : f.time(i, p);
       if (Number.isNaN(t)) badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
       else if (!(t >= 0 && t <= MAX_TIME_MS)) {
         badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, out of range for a timestamp (years 1970 to 9999).`);

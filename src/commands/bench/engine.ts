@@ -6,7 +6,9 @@ import { completionText, type ChatBody } from '../../core/chat.js';
 import { PairStats, type SLO } from '../../core/bench/metrics.js';
 import { poissonOffsets, ReplayClock, type LoadMode } from '../../core/bench/schedule.js';
 import { resultLine, csvRow } from '../../core/bench/record.js';
-import { comparePair, isJsonMode, keepLeastSimilar, viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
+import { isJsonMode, keepLeastSimilar } from '../../core/quality/compare.js';
+import { QualityTally } from '../../core/quality/tally.js';
+import { settlePair, type PairWork } from './offload.js';
 import type { CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { fromRecorded, sendLive, sleep, type Sent, type Side } from './provider.js';
 import { startGrace } from './grace.js';
@@ -41,6 +43,9 @@ interface EngineConfig {
   out?: LineFile;
   csv?: CsvFile;
   judge?: (request: ChatBody, oldText: string, newText: string) => Promise<void>;
+  /** Where token counts and quality scores run (a worker thread, started before the first send). */
+  work: PairWork;
+  qualityThreshold: number;
   onProgress(): void;
   /** A warning for stderr (a side failing every request, a capped Retry-After). */
   warn?(text: string): void;
@@ -48,7 +53,8 @@ interface EngineConfig {
 
 interface EngineResult {
   pairs: PairStats;
-  scores: PairScores[];
+  /** Quality over the pairs where both sides succeeded (running sums: bounded memory). */
+  quality: QualityTally;
   worst: WorstPair[];
   interrupted: boolean;
   /** Pairs cut off by Ctrl-C (neither written nor counted). */
@@ -86,7 +92,7 @@ interface RunState {
   /** Aborted when the grace period after an interrupt is over: cuts off the sends in flight. */
   runAbort: AbortController;
   pairs: PairStats;
-  scores: PairScores[];
+  quality: QualityTally;
   worst: WorstPair[];
   dropped: number;
   done: number;
@@ -133,10 +139,11 @@ async function runPair(r: RunState, job: Job, intendedAt?: number): Promise<void
   // timestamps), so this pair's work never inflates another request's measured latency.
   await new Promise<void>((ok) => setImmediate(ok));
   let similarity: number | undefined;
-  if (so.outcome.ok && sn.outcome.ok) {
-    const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
+  // Local token counts and quality scores run on the pair worker, off this (timing) thread.
+  const s = await settlePair(cfg.work, so, sn, isJsonMode(job.item.body));
+  if (s) {
     similarity = s.similarity;
-    r.scores.push(s);
+    r.quality.add(s);
     keepLeastSimilar(r.worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }));
     if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
   }
@@ -164,7 +171,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Sid
   setMaxListeners(0, runAbort.signal);
   const t0 = ctx.clock();
   const remainingMs = () => (cfg.durationMs === undefined ? undefined : cfg.durationMs - (ctx.clock() - t0));
-  const r: RunState = { ctx, cfg, oldSide, newSide, runAbort, pairs: new PairStats(), scores: [], worst: [], dropped: 0, done: 0, remainingMs };
+  const r: RunState = { ctx, cfg, oldSide, newSide, runAbort, pairs: new PairStats(), quality: new QualityTally(cfg.qualityThreshold), worst: [], dropped: 0, done: 0, remainingMs };
   const runPairOf = (job: Job, intendedAt?: number) => runPair(r, job, intendedAt);
   const expired = () => cfg.durationMs !== undefined && ctx.clock() - t0 >= cfg.durationMs;
   const grace = startGrace(ctx);
@@ -217,5 +224,5 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Sid
   }
   grace.dispose();
   if (errors.length) throw errors[0];
-  return { pairs: r.pairs, scores: r.scores, worst: r.worst, interrupted: ctx.signal.aborted, dropped: r.dropped, done: r.done, elapsedMs: ctx.clock() - t0 };
+  return { pairs: r.pairs, quality: r.quality, worst: r.worst, interrupted: ctx.signal.aborted, dropped: r.dropped, done: r.done, elapsedMs: ctx.clock() - t0 };
 }

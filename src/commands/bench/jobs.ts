@@ -32,7 +32,7 @@ export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: {
 export function progressLine(oldSide: Side, newSide: Side, measured: number, elapsedMs: number, durationMs?: number): string {
   const done = newSide.stats.total;
   const errs = (s: Side) => s.stats.total - s.stats.ok;
-  const q = (s: Side, p: number) => (s.stats.e2e.length ? s.stats.e2e.percentile(p).toFixed(0) : '—');
+  const q = (s: Side, p: number) => (s.stats.e2e.length ? s.stats.e2e.approxPercentile(p).toFixed(0) : '—');
   const eta = Number.isFinite(measured) && done ? ((measured - done) * elapsedMs) / done : durationMs !== undefined ? durationMs - elapsedMs : NaN;
   return `${done}/${Number.isFinite(measured) ? measured : '?'} pairs · errors ${oldSide.name} ${errs(oldSide)}, ${newSide.name} ${errs(newSide)} · E2E p50/p99 ${newSide.name} ${q(newSide, 50)}/${q(newSide, 99)} ms, ${oldSide.name} ${q(oldSide, 50)}/${q(oldSide, 99)} ms` + (Number.isFinite(eta) ? ` · ETA ${Math.max(0, Math.ceil(eta / 1000))} s` : '');
 }

@@ -6,7 +6,6 @@ import { completionText, type CallResult, type ChatBody } from '../../core/chat.
 import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
-import { countTextTokens } from '../../core/tokens.js';
 import { retryWait } from '../../core/bench/retry-wait.js';
 import { SideWatch } from '../../core/bench/side-watch.js';
 import type { RecordedResponse } from '../../adapters/traffic/types.js';
@@ -36,6 +35,11 @@ export interface Sent {
   status: number;
   body: unknown;
   errorMessage?: string;
+  /**
+   * Set when the response carried no usage.completion_tokens: the output text, counted with the
+   * local tokenizer off the timing thread once the pair is done (see offload.ts), not here.
+   */
+  countText?: string;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -51,10 +55,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Output tokens: the server's usage.completion_tokens, else the local tokenizer (and say which). */
-export function outputTokens(usage: { completion_tokens?: number } | undefined, text: string, model: string): { n: number; source: 'server' | 'local' } {
-  if (usage && typeof usage.completion_tokens === 'number') return { n: usage.completion_tokens, source: 'server' };
-  return { n: countTextTokens(text, model), source: 'local' };
+/** Record an output token count (server usage, or the local count done after the pair) and the TPOT it gives. */
+export function setOutputTokens(o: Outcome, n: number, source: 'server' | 'local'): void {
+  o.outputTokens = n;
+  o.outputTokensSource = source;
+  const tp = tpot(o.e2eMs, o.ttftMs, n);
+  if (tp !== undefined) o.tpotMs = tp;
 }
 
 /** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens (docs/definitions.md). */
@@ -124,16 +130,13 @@ export async function sendLive(
   if (call.e2eMs !== undefined) outcome.e2eMs = call.e2eMs;
   if (call.responseModel) outcome.responseModel = call.responseModel;
   if (stream) outcome.usageSeen = call.usageSeen;
-  if (call.ok) {
-    const t = outputTokens(call.usage, completionText(call.completion, 'tokens'), model);
-    outcome.outputTokens = t.n;
-    outcome.outputTokensSource = t.source;
-    if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
-    const tp = tpot(call.e2eMs, call.ttftMs, t.n);
-    if (tp !== undefined) outcome.tpotMs = tp;
-  }
   const sent: Sent = { outcome, call, request: body, startedAt, status: call.status, body: call.completion ?? null };
   if (call.errorMessage) sent.errorMessage = call.errorMessage;
+  if (call.ok) {
+    if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
+    if (typeof call.usage?.completion_tokens === 'number') setOutputTokens(outcome, call.usage.completion_tokens, 'server');
+    else sent.countText = completionText(call.completion, 'tokens');
+  }
   return sent;
 }
 
@@ -156,13 +159,10 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
     // The live client's rule, so the same 429 lands in the same class on both sides.
     outcome.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
-    const t = outputTokens(b!.usage, completionText(b, 'tokens'), model);
-    outcome.outputTokens = t.n;
-    outcome.outputTokensSource = t.source;
     if (typeof b!.usage?.prompt_tokens === 'number') outcome.promptTokens = b!.usage.prompt_tokens;
     if (b!.model) outcome.responseModel = b!.model;
-    const tp = tpot(outcome.e2eMs, outcome.ttftMs, t.n);
-    if (tp !== undefined) outcome.tpotMs = tp;
+    if (typeof b!.usage?.completion_tokens === 'number') setOutputTokens(outcome, b!.usage.completion_tokens, 'server');
+    else return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, countText: completionText(b, 'tokens') };
   }
   return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
 }

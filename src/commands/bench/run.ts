@@ -23,9 +23,9 @@ import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
 import { DEFAULT_MAX_BYTES, listedIds } from '../../adapters/provider/index.js';
-import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
+import { startPairWork, type PairWork } from './offload.js';
 import { jobs, progressLine } from './jobs.js';
 import type { Side } from './provider.js';
 import { makeJudge, type JudgeTally } from './judge.js';
@@ -134,7 +134,7 @@ async function openSides(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared): Prom
 }
 
 /** Open the result files and the judge, replay, summarise, write the report. */
-async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Opened): Promise<BenchResult> {
+async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Opened, work: PairWork): Promise<BenchResult> {
   const { oldSide, newSide, plan, mapModel } = s;
   const written: string[] = [];
   let outFile: LineFile | undefined;
@@ -146,6 +146,8 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     if (o.out) outFile = await LineFile.open(ctx.cwd, o.out, '--out');
     if (o.csv) csvFile = await CsvFile.open(ctx.cwd, o.csv, '--csv', CSV_COLUMNS);
     if (o.judge) judge = await makeJudge(ctx, p.prov, o, (pr, f) => liveKey(p.prov, pr, o.force, f));
+    // Before the first send: the encodings of the mapped models too (usually the same ones).
+    if (mayCount(o, p.sc)) await work.preload(p.sc.models.map(mapModel));
     const measured = o.requests ?? (plan.perPass ? Infinity : plan.items);
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
     let last = 0;
@@ -155,7 +157,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     const res = await runEngine(ctx, jobs(ctx, o, o.warmup + measured, budget, p.prov.untrusted), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: p.sc.prompt, outputEst: p.sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
-      ...(judge ? { judge: judge.judge } : {}),
+      ...(judge ? { judge: judge.judge } : {}), work, qualityThreshold: o.qualityThreshold,
       warn: (text) => out.warn(text),
       onProgress: () => {
         // Same rule as startProgress: nothing is shown, so do not sort samples for it.
@@ -175,7 +177,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     await judge?.close();
     if (outFile) { await outFile.close(); written.push(o.out!); }
     if (csvFile) { await csvFile.close(); written.push(o.csv!); }
-    const quality = res.scores.length ? summariseQuality(res.scores, o.qualityThreshold) : undefined;
+    const quality = res.quality.summary();
     const summary = summarise({
       old: oldSide.stats, new: newSide.stats, pairs: res.pairs, percentiles: o.percentiles, slo: o.slo, warmup: o.warmup, seed: o.seed,
       ...(quality ? { quality } : {}),
@@ -196,16 +198,30 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
   }
 }
 
+/**
+ * Whether answers may come back without usage, so the local tokenizer should be loaded before the
+ * first send: streams (relays often ignore include_usage). Elsewhere the worker loads it on its
+ * first count, on its own thread.
+ */
+function mayCount(o: BenchOptions, sc: Scan): boolean {
+  return o.stream === 'on' || (o.stream === 'as-recorded' && sc.streamed > 0);
+}
+
 /** Everything but rendering: read and price, guard the cost, connect, measure. The plan alone for --dry-run. */
 export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ plan: BenchPlan; result?: BenchResult }> {
   const prepared = await prepare(o, ctx, g, out);
   if (o.dryRun) return { plan: prepared.pricing.before };
   checkCost(o, prepared.pricing);
-  const opened = await openSides(o, ctx, out, prepared);
+  // Counting and scoring run on a worker; it starts (and loads the tokenizer, ~70 MB and 120-300 ms,
+  // when mayCount) while the keys are checked and the models listed.
+  const starting = startPairWork(mayCount(o, prepared.sc) ? prepared.sc.models : []);
+  let opened: Opened | undefined;
   try {
-    return { plan: opened.plan, result: await measure(o, ctx, out, prepared, opened) };
+    opened = await openSides(o, ctx, out, prepared);
+    return { plan: opened.plan, result: await measure(o, ctx, out, prepared, opened, await starting) };
   } finally {
-    await opened.close();
+    await (await starting).close();
+    await opened?.close();
   }
 }
 

@@ -35,7 +35,9 @@ async function main(): Promise<ScanReply> {
   let prompt = new Float64Array(cap);
   let output = new Float64Array(cap);
   let n = 0;
+  let streamed = 0;
   for await (const it of items) {
+    if (it.body.stream === true) streamed++;
     if (req.needTimestamps && it.recordedAt === undefined) {
       return { error: { usage: true, message: `${it.file}:${it.line}: no recorded timestamp, which --replay-timing needs; use HAR or holy results files, or drop --replay-timing.` } };
     }
@@ -57,7 +59,7 @@ async function main(): Promise<ScanReply> {
     output[n] = outputEstimate(it.body);
     n++;
   }
-  return { stats, models, modelIdx: modelIdx.slice(0, n), prompt: prompt.slice(0, n), output: output.slice(0, n) };
+  return { stats, models, modelIdx: modelIdx.slice(0, n), prompt: prompt.slice(0, n), output: output.slice(0, n), streamed };
 }
 
 main().then(

@@ -12,7 +12,7 @@ export interface ScanRequest {
 }
 
 export type ScanReply =
-  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array }
+  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array; streamed: number }
   | { error: { usage: boolean; message: string } };
 
 export interface Scan {
@@ -22,6 +22,8 @@ export interface Scan {
   modelIdx: Uint32Array;
   prompt: Float64Array;
   output: Float64Array;
+  /** Items that ask for a stream (with --stream as-recorded, the replay streams these). */
+  streamed: number;
 }
 
 /** Scan in a worker (its tokenizer memory is returned when it exits); errors come back as ours. */

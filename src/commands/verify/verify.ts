@@ -164,8 +164,10 @@ async function modelsStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, ti
 /** --model: a 1-token streamed chat with the key variant that worked, timing its TTFT. */
 async function modelStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, model: string, kv: KeyVerdict, listing: Listing, where: Where, secrets: Untrusted): Promise<Omit<VerifyCheck, 'provider'>> {
   const key = kv.candidates[listing.worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
-  const client = await makeClient(http, { baseURL: url, apiKey: key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}) });
-  const cp = await chatProbe(ctx, client, model, timeoutMs, secrets);
+  // TTFT on bench's definition and clock: dispatch → arrival of the first output bytes.
+  const wire = { sentAt: NaN, lastByteAt: NaN };
+  const client = await makeClient(http, { baseURL: url, apiKey: key, timeoutMs, headers: p.headers, ...(p.maxResponseBytes ? { maxBytes: p.maxResponseBytes } : {}), wire: { clock: ctx.clock, times: wire } });
+  const cp = await chatProbe(ctx, client, model, timeoutMs, secrets, wire);
   const ids = listing.ids;
   if (cp.ok) {
     const v = cp.value;

@@ -1,6 +1,6 @@
 /** Bootstrap confidence intervals for percentiles of paired deltas (seeded, reproducible). */
 import { mulberry32 } from '../rng.js';
-import { nearestRank, percentile } from './samples.js';
+import { nearestRank, percentile, type Ranked } from './samples.js';
 
 export interface Interval {
   estimate: number;
@@ -42,22 +42,53 @@ function gamma(shape: number, rand: () => number): number {
  * n values with replacement, at O(1) per resample instead of O(n) — so 2000 resamples stay cheap
  * at 100k requests. The interval is the (1−level)/2 and (1+level)/2 quantiles of the replicates.
  */
-export function bootstrapPercentileCI(values: Float64Array, p: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval | undefined {
-  const n = values.length;
+export function bootstrapPercentileCI(values: Float64Array | Ranked, p: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval | undefined {
+  const r = ranked(values);
+  const n = r.length;
   if (n < 2) return undefined;
   const level = opts.level ?? 0.95;
   const resamples = opts.resamples ?? 2000;
   const rand = mulberry32(opts.seed ?? 1);
-  const sorted = Float64Array.from(values).sort();
-  const estimate = percentile(sorted, p);
-  const k = nearestRank(p, n);
+  const estimate = r.rank(nearestRank(p, n) - 1);
   const stats = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    const a = gamma(k, rand);
-    const b = gamma(n - k + 1, rand);
-    const u = a / (a + b);
-    stats[r] = sorted[Math.min(n - 1, Math.floor(u * n))]!;
-  }
+  for (let i = 0; i < resamples; i++) stats[i] = replicate(r, p, rand);
+  return interval(estimate, stats, level);
+}
+
+/**
+ * CI for the difference of two percentiles, b's p-th minus a's (new − old), each side resampled on
+ * its own (the same Beta draw as above). This — not the p99 of per-pair deltas — is what a "p99 new
+ * vs old" row claims: in an A/A run the p99 of paired deltas is the upper tail of symmetric noise,
+ * always above 0, so testing it against 0 names a winner where there is none. Ignoring the pairing
+ * makes the interval wider (more cautious) when the two sides' latencies move together.
+ */
+export function bootstrapDiffCI(a: Ranked, b: Ranked, p: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval | undefined {
+  if (a.length < 2 || b.length < 2) return undefined;
+  const level = opts.level ?? 0.95;
+  const resamples = opts.resamples ?? 2000;
+  const rand = mulberry32(opts.seed ?? 1);
+  const estimate = b.rank(nearestRank(p, b.length) - 1) - a.rank(nearestRank(p, a.length) - 1);
+  const stats = new Float64Array(resamples);
+  for (let i = 0; i < resamples; i++) stats[i] = replicate(b, p, rand) - replicate(a, p, rand);
+  return interval(estimate, stats, level);
+}
+
+/** One bootstrap replicate of the p-th percentile: sorted[⌊U·n⌋] with U ~ Beta(k, n − k + 1). */
+function replicate(r: Ranked, p: number, rand: () => number): number {
+  const n = r.length;
+  const k = nearestRank(p, n);
+  const x = gamma(k, rand);
+  const y = gamma(n - k + 1, rand);
+  return r.rank(Math.min(n - 1, Math.floor((x / (x + y)) * n)));
+}
+
+function interval(estimate: number, stats: Float64Array, level: number): Interval {
   stats.sort();
-  return { estimate, lo: percentile(stats, ((1 - level) / 2) * 100), hi: percentile(stats, ((1 + level) / 2) * 100), resamples, level };
+  return { estimate, lo: percentile(stats, ((1 - level) / 2) * 100), hi: percentile(stats, ((1 + level) / 2) * 100), resamples: stats.length, level };
+}
+
+function ranked(v: Float64Array | Ranked): Ranked {
+  if (!(v instanceof Float64Array)) return v;
+  const sorted = Float64Array.from(v).sort();
+  return { length: sorted.length, rank: (k) => sorted[k]! };
 }

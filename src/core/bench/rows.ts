@@ -35,6 +35,14 @@ function delta(a: number | undefined, b: number | undefined, unit: string, lower
   return { delta: `${signed(d, digits)}${unit && unit !== 'ms' ? ' ' + unit : ''}${rel}`, better };
 }
 
+/** Whether a paired CI (new − old) backs the side the point difference favours, beyond ±NOISE of the old value. */
+function pairedAgrees(iv: Interval, better: SummaryRow['better'], oldValue: number | undefined): boolean {
+  const band = oldValue !== undefined && Number.isFinite(oldValue) ? Math.abs(oldValue) * NOISE : 0;
+  if (better === 'new') return iv.hi < -band;
+  if (better === 'old') return iv.lo > band;
+  return true;
+}
+
 function ci(i: Interval | undefined): string | undefined {
   if (!i) return undefined;
   return `${signed(i.estimate)} [${signed(i.lo)}, ${signed(i.hi)}]`;
@@ -75,9 +83,12 @@ export function summaryRows(s: BenchSummary, p99First: boolean): SummaryRow[] {
       const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99) : undefined) : undefined;
       if (c) {
         row.ci = c;
-        // A paired CI that straddles zero is no evidence either way, however large the point difference.
+        // A paired CI that straddles zero is no evidence either way, however large the point
+        // difference; nor is one that points the other way (the p99 of per-pair deltas is not the
+        // difference of the two p99s: in an A/A run a few slow first requests on one side can move
+        // its p99 while every paired delta stays within 0.1 ms), or one closer to zero than the noise band.
         const iv = q === 50 ? d!.median : d!.p99;
-        if (iv && iv.lo <= 0 && iv.hi >= 0) row.better = null;
+        if (iv && !pairedAgrees(iv, row.better, va)) row.better = null;
       }
       rows.push(row);
     }

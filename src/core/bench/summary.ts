@@ -1,6 +1,6 @@
 /** The run's result: per-provider metrics, paired deltas with CIs, integrity flags and gates. Pure. */
-import { bootstrapPercentileCI, type Interval } from './bootstrap.js';
-import { distribution, percentile, type Distribution } from './samples.js';
+import { bootstrapDiffCI, bootstrapPercentileCI, type Interval } from './bootstrap.js';
+import { distribution, type Distribution } from './samples.js';
 import type { PairStats, ProviderStats, SLO } from './metrics.js';
 import type { QualitySummary } from '../quality/compare.js';
 
@@ -99,7 +99,9 @@ interface SummaryInput {
 export function summarise(i: SummaryInput): BenchSummary {
   const o = provider(i.old, i.percentiles, i.slo, i.abortedAfter?.old);
   const n = provider(i.new, i.percentiles, i.slo, i.abortedAfter?.new);
-  const ci = (s: PairStats['dE2e'], p: number, seed: number) => bootstrapPercentileCI(s.values(), p, { seed, resamples: 2000 });
+  const ci = (s: PairStats['dE2e'], p: number, seed: number) => bootstrapPercentileCI(s, p, { seed, resamples: 2000 });
+  // p99: the difference of the two sides' p99s (see bootstrapDiffCI for why not the p99 of the deltas).
+  const diff = (a: ProviderStats['e2e'], b: ProviderStats['e2e'], seed: number) => bootstrapDiffCI(a, b, 99, { seed, resamples: 2000 });
   const t = i.pairs.tokens;
   const tokens = { ...t, promptRatio: t.oldPrompt ? t.newPrompt / t.oldPrompt : undefined, completionRatio: t.oldCompletion ? t.newCompletion / t.oldCompletion : undefined };
   const flags: string[] = [];
@@ -114,7 +116,7 @@ export function summarise(i: SummaryInput): BenchSummary {
   }
   const gates: Gate[] = [];
   // Gates use the exact p99 even when --percentiles left 99 out of the table.
-  const p99Of = (s: ProviderStats) => percentile(s.e2e.sorted(), 99);
+  const p99Of = (s: ProviderStats) => s.e2e.percentile(99);
   if (i.gates.p99Ms !== undefined) {
     const v = p99Of(i.new);
     const ok = Number.isFinite(v) && v <= i.gates.p99Ms && n.ok > 0;
@@ -134,8 +136,8 @@ export function summarise(i: SummaryInput): BenchSummary {
     pairs: i.pairs.pairs,
     warmup: i.warmup,
     delta: {
-      ttftMs: { pairs: i.pairs.dTtft.length, median: ci(i.pairs.dTtft, 50, i.seed), p99: ci(i.pairs.dTtft, 99, i.seed + 1) },
-      e2eMs: { pairs: i.pairs.dE2e.length, median: ci(i.pairs.dE2e, 50, i.seed + 2), p99: ci(i.pairs.dE2e, 99, i.seed + 3) },
+      ttftMs: { pairs: i.pairs.dTtft.length, median: ci(i.pairs.dTtft, 50, i.seed), p99: diff(i.old.ttft, i.new.ttft, i.seed + 1) },
+      e2eMs: { pairs: i.pairs.dE2e.length, median: ci(i.pairs.dE2e, 50, i.seed + 2), p99: diff(i.old.e2e, i.new.e2e, i.seed + 3) },
     },
     tokens,
     ...(i.quality ? { quality: i.quality } : {}),
