@@ -11,7 +11,9 @@ import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export function buildProgram(ctx: Ctx): Command {
   const program = new Command('holy');

@@ -195,17 +195,30 @@ function complete(res: CallResult, text: string, ctype: string, retryAfter: stri
   return res;
 }
 
-/** GET /models ids, to decide the built-in model mapping; undefined when the list cannot be had. */
-export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<Set<string> | undefined> {
+/** What GET /models said: the ids (undefined when the list cannot be had, and why), and whether holy mock answered. */
+export interface ModelList {
+  ids?: Set<string>;
+  /** Why there is no list, e.g. "HTTP 401" or "ECONNREFUSED". */
+  problem?: string;
+  /** The x-holy-mock header's value: this endpoint is holy's local simulator. */
+  simulated?: string;
+}
+
+/** GET /models ids, to decide the built-in model mapping; holy mock names itself in an x-holy-mock header on every answer. */
+export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<ModelList> {
+  const out: ModelList = {};
   try {
     const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
     if (o.key) headers.authorization = `Bearer ${o.key}`;
     const r = await request(o.baseURL.replace(/\/+$/, '') + '/models', { method: 'GET', headers, dispatcher: o.dispatcher, signal: AbortSignal.timeout(o.timeoutMs) });
+    const mock = r.headers['x-holy-mock'];
+    if (mock !== undefined) out.simulated = String(mock).replace(/[^\x20-\x7e]/g, '').slice(0, 80) || 'holy-mock';
     const text = await r.body.text();
-    if (r.statusCode >= 400) return undefined;
+    if (r.statusCode >= 400) return { ...out, problem: `HTTP ${r.statusCode}` };
     const data = (JSON.parse(text) as { data?: Array<{ id?: unknown }> }).data;
-    return Array.isArray(data) ? new Set(data.map((d) => String(d.id))) : undefined;
-  } catch {
-    return undefined;
+    return Array.isArray(data) ? { ...out, ids: new Set(data.map((d) => String(d.id))) } : { ...out, problem: 'the answer has no "data" list' };
+  } catch (e) {
+    const err = e as { code?: string; name?: string; cause?: { code?: string } };
+    return { ...out, problem: err.code ?? err.cause?.code ?? (err.name === 'SyntaxError' ? 'the answer is not JSON' : err.name ?? 'failed') };
   }
 }

@@ -133,7 +133,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
       similarity = s.similarity;
       scores.push(s);
-      keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }));
+      keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }), job.item.id);
       if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
     }
     old.stats.add(so.outcome, cfg.slo);

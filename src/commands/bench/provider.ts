@@ -147,6 +147,8 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
     o.outputTokensSource = t.source;
     if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;
     if (b!.model) o.responseModel = b!.model;
+    // holy mock's fingerprint: a recording made against the simulator is still a simulation.
+    if ((b as { system_fingerprint?: unknown }).system_fingerprint === 'fp_holymock') o.simulated = true;
     const tp = tpot(o.e2eMs, o.ttftMs, t.n);
     if (tp !== undefined) o.tpotMs = tp;
   }

@@ -18,7 +18,11 @@ import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
-import { listModels } from '../../adapters/bench-client.js';
+import { checkRecorded, listSides } from './preflight.js';
+import { sideCost, type SideCost } from '../../core/bench/cost.js';
+import { decide, type Verdict } from '../../core/bench/verdict.js';
+import { hostOf, loadText, type RunHeader } from '../../core/bench/header.js';
+import { VERSION } from '../../version.js';
 import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
@@ -47,8 +51,14 @@ export interface Plan {
 }
 
 export interface BenchResult {
+  /** The decision and its reasons: what every output leads with. */
+  verdict: Verdict;
+  /** Who was compared, how and when. */
+  run: RunHeader;
   plan: Plan;
   summary: BenchSummary;
+  /** Per 1,000 successful requests at list prices (absent when nothing was priced). */
+  cost: { old?: SideCost; new?: SideCost };
   worst: WorstPair[];
   judge?: JudgeTally;
   interrupted: boolean;
@@ -58,7 +68,7 @@ export interface BenchResult {
 
 /** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
 async function scan(ctx: Ctx, o: BenchOptions): Promise<Scan> {
-  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay' });
+  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay', keepRecorded: o.oldRecorded });
   if (sc.prompt.length === 0) {
     const p = sc.stats.problems;
     const why = p.length ? ` (${p.length} bad line(s), first: ${p[0]!.file}:${p[0]!.line}: ${p[0]!.reason})` : '';
@@ -89,6 +99,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
   const table = await loadPriceTable(ctx, o.prices);
   const sc = await scan(ctx, o);
   const items = sc.prompt.length;
+  checkRecorded(sc, o, out);
   const bad = sc.stats.problems;
   if (bad.length && !o.dryRun) {
     out.warn(`${bad.length} bad traffic line(s) skipped, first ${bad[0]!.file}:${bad[0]!.line}: ${bad[0]!.reason} (--strict stops at the first; --dry-run lists them).`);
@@ -131,7 +142,8 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     await live.old?.http.close();
     await live.new?.http.close();
   };
-  const served = await listModels({ dispatcher: live.new!.http.dispatcher, baseURL: live.new!.baseURL, key: live.new!.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)) });
+  const listed = await listSides(out, [...(oldP && live.old ? [{ role: 'old' as const, profile: oldP, live: live.old }] : []), { role: 'new' as const, profile: newP, live: live.new! }]);
+  const served = listed.served;
   const mapping = resolveMapping(models, o.modelMap, served);
   const plan = planFor(mapping, served ? undefined : `could not list ${newP.name}'s models, so only --model-map rewrites models`);
   const mapTo = new Map(mapping.map((m) => [m.from, m.to]));
@@ -156,6 +168,7 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
     let last = 0;
     const t0 = ctx.clock();
+    const startedAt = ctx.now();
     // Only an open-ended --duration run can spend more than the plan that was checked.
     const budget = perPass && !o.yes ? { cost: perItemCostUSD(sc, table, oldP ? [(m: string) => m, mapModel] : [mapModel]), max: o.maxCostUSD, out } : undefined;
     const res = await runEngine(ctx, jobs(ctx, o, totalSends, budget), oldSide, newSide, {
@@ -182,7 +195,18 @@ export async function run(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): P
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const result: BenchResult = { plan, summary, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
+    const cost = { old: sideCost(summary.old, table), new: sideCost(summary.new, table) };
+    const simulated = { old: listed.simulated.old || summary.old.simulatedResponses > 0, new: listed.simulated.new || summary.new.simulatedResponses > 0 };
+    const sameEndpoint = !!oldP && oldP.baseURL.trim().replace(/\/+$/, '') === newP.baseURL.trim().replace(/\/+$/, '');
+    const verdict = decide({ summary, cost: { ...(cost.old ? { old: cost.old } : {}), ...(cost.new ? { new: cost.new } : {}) }, simulated, sameEndpoint, interrupted: res.interrupted, items });
+    const header: RunHeader = {
+      old: { name: oldSide.name, host: oldP ? hostOf(oldP.baseURL) : null, simulated: simulated.old },
+      new: { name: newSide.name, host: hostOf(newP.baseURL), simulated: simulated.new },
+      load: o.load, loadText: loadText(o.load), seed: o.seed, warmup: o.warmup, stream: o.stream,
+      traffic: sc.stats.files.map((f) => ({ file: f.file, format: f.format, items: f.items })), pairs: summary.pairs,
+      startedAt: new Date(startedAt).toISOString(), endedAt: new Date(ctx.now()).toISOString(), holyVersion: VERSION, simulated: verdict.simulated,
+    };
+    const result: BenchResult = { verdict, run: header, plan, summary, cost: { ...(cost.old ? { old: cost.old } : {}), ...(cost.new ? { new: cost.new } : {}) }, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);
       written.push(o.html);
@@ -209,7 +233,7 @@ export default async function bench(inv: Invocation<BenchFlags & { modelMap?: st
   }
   renderResult(result, inv.out, o);
   if (result.interrupted) throw new Interrupted(`interrupted: ${result.summary.pairs} pair(s) measured and written${result.dropped ? `, ${result.dropped} in flight dropped` : ''}.`);
-  const failed = result.summary.gates.filter((x) => !x.ok);
+  const failed = result.verdict.gates.filter((x) => !x.ok);
   if (failed.length) throw new CheckFailed(`gate missed: ${failed.map((x) => x.detail).join('; ')}.`);
 }
 

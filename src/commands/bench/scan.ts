@@ -9,10 +9,12 @@ export interface ScanRequest {
   files: string[];
   strict: boolean;
   needTimestamps: boolean;
+  /** --old recorded: keep (and count) the recorded responses. */
+  keepRecorded?: boolean;
 }
 
 export type ScanReply =
-  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array }
+  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array; recorded: number }
   | { error: { usage: boolean; message: string } };
 
 export interface Scan {
@@ -22,6 +24,8 @@ export interface Scan {
   modelIdx: Uint32Array;
   prompt: Float64Array;
   output: Float64Array;
+  /** Items with a recorded response (counted only with keepRecorded). */
+  recorded: number;
 }
 
 /** Scan in a worker (its tokenizer memory is returned when it exits); errors come back as ours. */

@@ -2,6 +2,7 @@
 import type { Interval } from './bootstrap.js';
 import type { Distribution } from './samples.js';
 import type { BenchSummary, ProviderSummary } from './summary.js';
+import { errorDiff, errorLoser, pp } from './verdict.js';
 
 export interface Row {
   metric: string;
@@ -11,7 +12,12 @@ export interface Row {
   ci?: string;
   /** Which side this row favours; null when equal or not comparable. */
   better?: 'old' | 'new' | null;
+  /** The sample counts behind the row, e.g. "n=180 / 200, successes only". */
+  n?: string;
+  /** A verdict in words for rows that compare with a limit rather than old with new. */
+  note?: string;
 }
+
 
 export function ms(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1);
@@ -52,7 +58,11 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
   const o = s.old;
   const n = s.new;
   rows.push({ metric: 'requests ok', old: `${o.ok}/${o.requests}`, new: `${n.ok}/${n.requests}`, ...delta(o.ok, n.ok, '', false) });
-  rows.push({ metric: 'error rate', old: pct(o.errorRate), new: pct(n.errorRate), ...delta(o.errorRate * 100, n.errorRate * 100, 'pp', true) });
+  // Error rows and every latency row follow the error-rate CI: a side that fails materially more
+  // wins no row (its latency is over its successes only).
+  const loser = errorLoser(s);
+  const ed = errorDiff(s);
+  rows.push({ metric: 'error rate', old: pct(o.errorRate), new: pct(n.errorRate), delta: delta(o.errorRate * 100, n.errorRate * 100, 'pp', true).delta, ci: `${pp(ed.estimate).replace(' pp', '')} [${pp(ed.lo).replace(' pp', '')}, ${pp(ed.hi).replace(' pp', '')}] pp`, better: loser === 'new' ? 'old' : loser === 'old' ? 'new' : null, n: `n=${o.requests} / ${n.requests}` });
   const classes = [...new Set([...Object.keys(o.errors), ...Object.keys(n.errors)])].sort();
   for (const c of classes) rows.push({ metric: `  ${c}`, old: String(o.errors[c] ?? 0), new: String(n.errors[c] ?? 0), ...delta(o.errors[c] ?? 0, n.errors[c] ?? 0, '', true) });
   const order = percentileOrder(s.percentiles, p99First);
@@ -70,7 +80,7 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
     for (const q of order) {
       const va = q === 'max' ? a.max : a.p[String(q)];
       const vb = q === 'max' ? b.max : b.p[String(q)];
-      const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true) };
+      const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true), n: `n=${a.n} / ${b.n}, successes only` };
       const d = dkey ? s.delta[dkey] : undefined;
       const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99) : undefined) : undefined;
       if (c) {
@@ -79,17 +89,22 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
         const iv = q === 50 ? d!.median : d!.p99;
         if (iv && iv.lo <= 0 && iv.hi >= 0) row.better = null;
       }
+      if (loser && row.better === loser) row.better = null;
       rows.push(row);
     }
   }
   rows.push({ metric: 'output tokens/s', old: rate(o.outputTokensPerS, o), new: rate(n.outputTokensPerS, n), ...delta(o.outputTokensPerS, n.outputTokensPerS, '', false) });
   rows.push({ metric: 'requests/s', old: rate(o.requestsPerS, o), new: rate(n.requestsPerS, n), ...delta(o.requestsPerS, n.requestsPerS, '', false) });
-  if (n.goodput && o.goodput) rows.push({ metric: 'goodput (SLO met)', old: pct(o.goodput.share), new: pct(n.goodput.share), ...delta(o.goodput.share * 100, n.goodput.share * 100, 'pp', false) });
+  if (n.goodput && o.goodput) {
+    // A TTFT SLO only applies where there is a TTFT (streamed answers); say on how many it did.
+    const t = o.goodput.slo.ttftMs !== undefined ? `; TTFT SLO applied to ${o.goodput.ttftApplied} / ${n.goodput.ttftApplied} streamed` : '';
+    rows.push({ metric: 'goodput (SLO met)', old: pct(o.goodput.share), new: pct(n.goodput.share), ...delta(o.goodput.share * 100, n.goodput.share * 100, 'pp', false), n: `n=${o.requests} / ${n.requests}${t}` });
+  }
   rows.push({ metric: 'output tokens', old: tokens(o), new: tokens(n), delta: '—', better: null });
   if (o.retries.total || n.retries.total) rows.push({ metric: 'retries (not in latency)', old: String(o.retries.total), new: String(n.retries.total), ...delta(o.retries.total, n.retries.total, '', true) });
   if (s.quality && s.quality.pairs > 0) {
     rows.push({ metric: 'similarity (mean)', old: '', new: s.quality.meanSimilarity.toFixed(3), delta: '—', better: null });
-    rows.push({ metric: `pairs ≥ ${s.quality.threshold}`, old: '', new: pct(s.quality.shareAboveThreshold), delta: '—', better: null });
+    rows.push({ metric: `pairs ≥ ${s.quality.threshold}`, old: '', new: pct(s.quality.shareAboveThreshold), delta: '—', better: null, n: `n=${s.quality.pairs} pairs` });
   }
   return rows;
 }

@@ -20,11 +20,16 @@ export interface ProviderSummary {
   outputTokensSource: { server: number; local: number };
   outputTokensPerS: number;
   requestsPerS: number;
-  goodput: { slo: SLO; requests: number; share: number; perS: number } | undefined;
+  /** With --slo; `ttftApplied`: successful requests with a TTFT, the only ones a TTFT SLO applies to. */
+  goodput: { slo: SLO; requests: number; share: number; perS: number; ttftApplied: number } | undefined;
   retries: { total: number; requests: number; waitMs: number };
   includeUsage: { streamedOk: number; honoured: number };
   promptTokens: { counted: number; server: number; local: number; ratio: number | undefined };
   modelEcho: Record<string, number>;
+  /** Tokens of successful requests per model as sent (server usage, else the local count): what the cost per request is priced from. */
+  usage: Array<{ model: string; requests: number; promptTokens: number; outputTokens: number }>;
+  /** Responses that named themselves as holy mock's (seen in recorded answers). */
+  simulatedResponses: number;
   abortedAfter?: number;
 }
 
@@ -53,7 +58,9 @@ export interface BenchSummary {
   gates: Gate[];
 }
 
-function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: number): ProviderSummary {
+function provider(s: ProviderStats, shown: number[], slo: SLO, abortedAfter?: number): ProviderSummary {
+  // p50 and p99 are always computed: the verdict and the compact table rest on them.
+  const pcts = [...new Set([...shown, 50, 99])].sort((a, b) => a - b);
   const el = s.elapsedS();
   const hasSlo = slo.ttftMs !== undefined || slo.e2eMs !== undefined;
   return {
@@ -72,11 +79,13 @@ function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: num
     outputTokensSource: { ...s.tokenSource },
     outputTokensPerS: el ? s.outputTokens / el : 0,
     requestsPerS: el ? s.ok / el : 0,
-    goodput: hasSlo ? { slo, requests: s.good, share: s.total ? s.good / s.total : 0, perS: el ? s.good / el : 0 } : undefined,
+    goodput: hasSlo ? { slo, requests: s.good, share: s.total ? s.good / s.total : 0, perS: el ? s.good / el : 0, ttftApplied: s.sloTtftApplied } : undefined,
     retries: { total: s.retries, requests: s.retriedRequests, waitMs: s.retryWaitMs },
     includeUsage: { streamedOk: s.streamedOk, honoured: s.usageSeen },
     promptTokens: { counted: s.promptCounted, server: s.promptTokensServer, local: s.promptTokensLocal, ratio: s.promptTokensLocal ? s.promptTokensServer / s.promptTokensLocal : undefined },
     modelEcho: s.modelEcho,
+    usage: [...s.usage].map(([model, u]) => ({ model, ...u })),
+    simulatedResponses: s.simulated,
     ...(abortedAfter !== undefined ? { abortedAfter } : {}),
   };
 }
