@@ -36,7 +36,7 @@ export function compactRows(s: BenchSummary, cost: { old?: SideCost; new?: SideC
       metric: 'cost / 1k requests',
       old: Number.isFinite(a) ? `$${money(a)}` : '—',
       new: Number.isFinite(b) ? `$${money(b)}` : '—',
-      delta: both ? `${b - a >= 0 ? '+' : '−'}$${money(Math.abs(b - a))}${Number.isFinite(rel) ? ` (${rel >= 0 ? '+' : '−'}${Math.abs(rel * 100).toFixed(1)}%)` : ''}` : '—',
+      delta: !both ? '—' : Number.isFinite(rel) && Math.abs(rel) < 0.0005 ? '±0.0%' : `${b - a >= 0 ? '+' : '−'}$${money(Math.abs(b - a))}${Number.isFinite(rel) ? ` (${rel >= 0 ? '+' : '−'}${Math.abs(rel * 100).toFixed(1)}%)` : ''}`,
       better: !Number.isFinite(rel) || Math.abs(rel) < 0.02 ? null : rel < 0 ? 'new' : 'old',
       n: `n=${o?.requests ?? 0} / ${n?.requests ?? 0} ok, list prices`,
     });

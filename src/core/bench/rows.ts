@@ -3,6 +3,7 @@ import type { Interval } from './bootstrap.js';
 import type { Distribution } from './samples.js';
 import type { BenchSummary, ProviderSummary } from './summary.js';
 import { errorDiff, errorLoser, pp } from './verdict.js';
+import { MIN_PAIRS_P99 } from './verdict-checks.js';
 
 export interface Row {
   metric: string;
@@ -88,8 +89,16 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
         // A paired CI that straddles zero is no evidence either way, however large the point difference.
         const iv = q === 50 ? d!.median : d!.p99;
         if (iv && iv.lo <= 0 && iv.hi >= 0) row.better = null;
+        // Under a hundred pairs the "p99" is the maximum: its interval is no evidence (as in the verdict).
+        if (q === 99 && d!.pairs < MIN_PAIRS_P99) {
+          row.better = null;
+          row.ci = `${c} (n<${MIN_PAIRS_P99})`;
+        }
       }
-      if (loser && row.better === loser) row.better = null;
+      if (loser && row.better === loser) {
+        row.better = null;
+        row.note = `— no win: ${s[loser].name} fails more`;
+      }
       rows.push(row);
     }
   }

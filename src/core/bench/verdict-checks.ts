@@ -41,6 +41,8 @@ function latencyCheck(s: BenchSummary, key: 'ttftMs' | 'e2eMs', q: 50 | 99, lose
     if (o.n === 0 && s.new[key].n === 0) return undefined;
     if (q === 99) return { id, severity: 'info', reason: `${label} not judged: ${d.pairs} pair(s) with ${article(label)} on both sides, and a p99 needs ${min}.` };
     if (s.old.recorded && o.n === 0) return { id, severity: 'info', reason: `${label} not compared: the recorded responses carry no timings.` };
+    // Only streamed answers have a TTFT: too few of them is a gap in the traffic, not in the sample size.
+    if (key === 'ttftMs') return { id, severity: 'info', reason: `${label} not judged: only ${d.pairs} pair(s) streamed on both sides (--stream on measures TTFT on every request).` };
     return { id, severity: 'unsure', reason: `${label}: only ${d.pairs} pair(s) where both sides answered with ${article(label)}, too few to compare; send at least ${min}.`, pairsNeeded: min };
   }
   const base = q === 50 ? (o.p['50'] ?? o.mean) : (o.p['99'] ?? o.max);
@@ -56,8 +58,9 @@ function latencyCheck(s: BenchSummary, key: 'ttftMs' | 'e2eMs', q: 50 | 99, lose
     if (loser === 'new') return { id, severity: 'warn', reason: `${s.new.name} looks faster at ${label} (${tail}) only because it failed materially more: no win.` };
     return { id, severity: 'good', reason: `${s.new.name} is faster at ${label} (${tail}).` };
   }
-  if (q === 99) return { id, severity: 'info', reason: `${label}: no material difference shown (${tail}).` };
-  if (iv.hi <= m) return { id, severity: 'info', reason: `${label}: no material difference (${tail}; margin ±${m.toFixed(0)} ms).` };
+  const lean = iv.lo > 0 ? 'slower, but not shown to be by more than 10%' : iv.hi < 0 ? 'faster, but not shown to be by more than 10%' : 'no difference shown';
+  if (q === 99) return { id, severity: 'info', reason: `${label}: ${s.new.name} ${lean.startsWith('no') ? `shows ${lean}` : `is ${lean}`} (${tail}).` };
+  if (iv.hi <= m) return { id, severity: 'info', reason: `${label}: ${iv.lo >= -m ? `no material difference, within ±${m.toFixed(0)} ms` : `${s.new.name} is not slower`} (${tail}).` };
   const half = (iv.hi - iv.lo) / 2;
   const need = iv.estimate < m ? pairsNeeded(d.pairs, half, m - iv.estimate) : pairsNeeded(d.pairs, half, iv.estimate - m);
   return { id, severity: 'unsure', reason: `${label}: too few pairs to rule out ${s.new.name} being >10% slower (${tail})${need ? `; about ${need} pairs would settle it` : ''}.`, ...(need ? { pairsNeeded: need } : {}) };
