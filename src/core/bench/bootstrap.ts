@@ -61,3 +61,29 @@ export function bootstrapPercentileCI(values: Float64Array, p: number, opts: { r
   stats.sort();
   return { estimate, lo: percentile(stats, ((1 - level) / 2) * 100), hi: percentile(stats, ((1 + level) / 2) * 100), resamples, level };
 }
+
+/**
+ * CI for the difference of two sides' p-th percentiles, b − a (e.g. new p99 − old p99), each side
+ * resampled on its own with the Beta draw above. This is the figure to judge a p99 by: the p99 of
+ * the per-request differences measures how far apart single requests can be, which is well above
+ * zero even for a provider compared with itself.
+ */
+export function bootstrapPercentileDiffCI(a: Float64Array, b: Float64Array, p: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval | undefined {
+  if (a.length < 2 || b.length < 2) return undefined;
+  const level = opts.level ?? 0.95;
+  const resamples = opts.resamples ?? 2000;
+  const rand = mulberry32(opts.seed ?? 1);
+  const sa = Float64Array.from(a).sort();
+  const sb = Float64Array.from(b).sort();
+  const draw = (s: Float64Array) => {
+    const n = s.length;
+    const k = nearestRank(p, n);
+    const x = gamma(k, rand);
+    const y = gamma(n - k + 1, rand);
+    return s[Math.min(n - 1, Math.floor((x / (x + y)) * n))]!;
+  };
+  const stats = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) stats[r] = draw(sb) - draw(sa);
+  stats.sort();
+  return { estimate: percentile(sb, p) - percentile(sa, p), lo: percentile(stats, ((1 - level) / 2) * 100), hi: percentile(stats, ((1 + level) / 2) * 100), resamples, level };
+}

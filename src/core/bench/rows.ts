@@ -83,11 +83,13 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
       const vb = q === 'max' ? b.max : b.p[String(q)];
       const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true), n: `n=${a.n} / ${b.n}, successes only` };
       const d = dkey ? s.delta[dkey] : undefined;
-      const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99) : undefined) : undefined;
+      // p50: the median of the paired differences; p99: new p99 − old p99 (the p99 of the paired
+      // differences is well above zero even for a provider compared with itself).
+      const c = d ? (q === 50 ? ci(d.median) : q === 99 ? ci(d.p99Diff) : undefined) : undefined;
       if (c) {
         row.ci = c;
-        // A paired CI that straddles zero is no evidence either way, however large the point difference.
-        const iv = q === 50 ? d!.median : d!.p99;
+        // A CI that straddles zero is no evidence either way, however large the point difference.
+        const iv = q === 50 ? d!.median : d!.p99Diff;
         if (iv && iv.lo <= 0 && iv.hi >= 0) row.better = null;
         // Under a hundred pairs the "p99" is the maximum: its interval is no evidence (as in the verdict).
         if (q === 99 && d!.pairs < MIN_PAIRS_P99) {

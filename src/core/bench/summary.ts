@@ -1,5 +1,5 @@
 /** The run's result: per-provider metrics, paired deltas with CIs, integrity flags and gates. Pure. */
-import { bootstrapPercentileCI, type Interval } from './bootstrap.js';
+import { bootstrapPercentileCI, bootstrapPercentileDiffCI, type Interval } from './bootstrap.js';
 import { distribution, percentile, type Distribution } from './samples.js';
 import type { PairStats, ProviderStats, SLO } from './metrics.js';
 import type { QualitySummary } from '../quality/compare.js';
@@ -35,8 +35,11 @@ export interface ProviderSummary {
 
 export interface DeltaSummary {
   pairs: number;
+  /** Median and p99 of the per-request differences new − old (pairs where both succeeded). */
   median?: Interval;
   p99?: Interval;
+  /** new p99 − old p99 over each side's successes: what a p99 row and the verdict judge by. */
+  p99Diff?: Interval;
 }
 
 export interface Gate {
@@ -108,6 +111,7 @@ export function summarise(i: SummaryInput): BenchSummary {
   const o = provider(i.old, i.percentiles, i.slo, i.abortedAfter?.old);
   const n = provider(i.new, i.percentiles, i.slo, i.abortedAfter?.new);
   const ci = (s: PairStats['dE2e'], p: number, seed: number) => bootstrapPercentileCI(s.values(), p, { seed, resamples: 2000 });
+  const diff = (a: ProviderStats['e2e'], b: ProviderStats['e2e'], seed: number) => bootstrapPercentileDiffCI(a.values(), b.values(), 99, { seed, resamples: 2000 });
   const t = i.pairs.tokens;
   const tokens = { ...t, promptRatio: t.oldPrompt ? t.newPrompt / t.oldPrompt : undefined, completionRatio: t.oldCompletion ? t.newCompletion / t.oldCompletion : undefined };
   const flags: string[] = [];
@@ -142,8 +146,8 @@ export function summarise(i: SummaryInput): BenchSummary {
     pairs: i.pairs.pairs,
     warmup: i.warmup,
     delta: {
-      ttftMs: { pairs: i.pairs.dTtft.length, median: ci(i.pairs.dTtft, 50, i.seed), p99: ci(i.pairs.dTtft, 99, i.seed + 1) },
-      e2eMs: { pairs: i.pairs.dE2e.length, median: ci(i.pairs.dE2e, 50, i.seed + 2), p99: ci(i.pairs.dE2e, 99, i.seed + 3) },
+      ttftMs: { pairs: i.pairs.dTtft.length, median: ci(i.pairs.dTtft, 50, i.seed), p99: ci(i.pairs.dTtft, 99, i.seed + 1), p99Diff: diff(i.old.ttft, i.new.ttft, i.seed + 4) },
+      e2eMs: { pairs: i.pairs.dE2e.length, median: ci(i.pairs.dE2e, 50, i.seed + 2), p99: ci(i.pairs.dE2e, 99, i.seed + 3), p99Diff: diff(i.old.e2e, i.new.e2e, i.seed + 5) },
     },
     tokens,
     ...(i.quality ? { quality: i.quality } : {}),

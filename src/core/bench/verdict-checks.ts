@@ -34,7 +34,9 @@ function latencyCheck(s: BenchSummary, key: 'ttftMs' | 'e2eMs', q: 50 | 99, lose
   const label = `${key === 'ttftMs' ? 'TTFT' : 'E2E'} p${q}`;
   const id = `latency:${key === 'ttftMs' ? 'ttft' : 'e2e'}-p${q}`;
   const d = s.delta[key];
-  const iv = q === 50 ? d.median : d.p99;
+  // p50: the median of the per-request differences; p99: new p99 − old p99 (the p99 of the
+  // differences is far above zero even A/A, so it says nothing about which side's tail is longer).
+  const iv = q === 50 ? d.median : d.p99Diff;
   const o = s.old[key];
   const min = q === 50 ? MIN_PAIRS_P50 : MIN_PAIRS_P99;
   if (!iv || d.pairs < min) {
@@ -48,7 +50,7 @@ function latencyCheck(s: BenchSummary, key: 'ttftMs' | 'e2eMs', q: 50 | 99, lose
   const base = q === 50 ? (o.p['50'] ?? o.mean) : (o.p['99'] ?? o.max);
   const m = Math.max(LATENCY_MARGIN * (Number.isFinite(base) ? base : 0), LATENCY_MARGIN_MIN_MS);
   const rel = Number.isFinite(base) && base > 0 ? ` (${signed((iv.estimate / base) * 100)}%)` : '';
-  const tail = `paired Δ ${signed(iv.estimate)} ms${rel}, 95% CI ${signed(iv.lo)} to ${signed(iv.hi)} ms; n=${d.pairs} pairs, successes only`;
+  const tail = `${q === 50 ? 'paired Δ' : 'Δ p99'} ${signed(iv.estimate)} ms${rel}, 95% CI ${signed(iv.lo)} to ${signed(iv.hi)} ms; n=${d.pairs} pairs, successes only`;
   if (iv.lo > m) {
     // The old side cannot win a latency row while it fails materially more.
     if (loser === 'old') return { id, severity: 'warn', reason: `${s.new.name} is slower at ${label} (${tail}), but ${s.old.name} failed materially more, so that is no win for ${s.old.name}.` };
