@@ -33,7 +33,7 @@ function report(decision: 'go' | 'no-go' | 'inconclusive'): ReportData {
       })),
     },
     header: [['old', 'official (api.openai.com)'], ['new', 'holysheep (api.holysheep.ai)'], ['load', 'closed loop, concurrency 8; stream on; seed 1; warm-up 5'], ['traffic', 'traffic.jsonl (chat-jsonl, 2000); 2000 pair(s) measured'], ['time', '2026-01-01T00:00:00Z → 2026-01-01T00:05:00Z'], ['holy', '0.1.0']],
-    compactRows: ['TTFT p50 ms', 'TTFT p99 ms', 'E2E p50 ms', 'E2E p99 ms', 'ITL p50 ms', 'ITL p99 ms', 'error rate', 'cost / 1k requests', 'quality: pairs ≥ 0.8'].map(row),
+    compactRows: ['TTFT p50 ms', 'TTFT p99 ms', 'E2E p50 ms', 'E2E p99 ms', 'ITL p50 ms', 'ITL p99 ms', 'error rate', 'cost/1k requests', 'quality ≥ 0.8'].map(row),
     summaryRows: Array.from({ length: 30 }, (_, i) => row(`metric ${i}`)),
     samples: {},
     errors: [],

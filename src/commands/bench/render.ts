@@ -73,9 +73,11 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
   const full = o.percentilesGiven || out.verbose;
   const rows = (full ? withVerdictNotes(summaryRows(s, o.p99First), r.verdict) : compactRows(s, r.cost, r.verdict, o.p99First)).map((x) => {
     const paint = (side: 'old' | 'new', v: string) => (x.better === side ? c.green(v) : x.better && x.better !== side ? c.red(v) : v);
-    return [x.metric, paint('old', x.old), paint('new', x.new), x.delta, x.ci ?? '', x.note ? `${x.n ?? ''} ${x.note}`.trim() : (x.n ?? '')];
+    // Narrow on a terminal: "n=120 / 93, successes only" → "120/93*" (the * is footnoted below).
+    const n = (x.n ?? '').replace(/^n=/, '').replace(/ \/ /, '/').replace(', successes only', '*');
+    return [x.metric, paint('old', x.old), paint('new', x.new), x.delta, x.ci ?? '', x.note ? `${n} ${x.note}`.trim() : n];
   });
-  printTable(out, [{ header: 'metric' }, { header: `old: ${s.old.name}`, align: 'right' }, { header: `new: ${s.new.name}`, align: 'right' }, { header: 'Δ new − old', align: 'right' }, { header: 'paired Δ [95% CI]', align: 'right' }, { header: 'n (old / new)' }], rows);
+  printTable(out, [{ header: 'metric' }, { header: `old: ${s.old.name}`, align: 'right' }, { header: `new: ${s.new.name}`, align: 'right' }, { header: 'Δ new − old', align: 'right' }, { header: 'Δ [95% CI]', align: 'right' }, { header: 'n old/new' }], rows);
   const lines: string[] = [];
   if (out.mode === 'table' && r.verdict.checks.length > TOP_REASONS) {
     lines.push('all reasons:');
@@ -84,7 +86,7 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
   const sim = simulatedText(r.run);
   if (sim) lines.push(c.yellow(sim));
   for (const [k, v] of headerLines(r.run)) lines.push(`${k}: ${v}`);
-  lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; latency over successes only; CI = bootstrap 95% of per-request (new − old) median/p99, ms; percentiles are exact (nearest rank)${full ? '' : '; other percentiles with --percentiles or --verbose'}.`);
+  lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; * latency over successes only; 95% CI (bootstrap): p50 rows = median of the per-request differences new − old, p99 rows = new p99 − old p99, ms; percentiles are exact (nearest rank)${full ? '' : '; other percentiles with --percentiles or --verbose'}.`);
   for (const m of r.plan.mapping) lines.push(`model map: ${m.from} → ${m.to} (${m.why === 'flag' ? '--model-map' : 'built-in, not served by ' + s.new.name})`);
   if (s.tokens.n) lines.push(`tokens on ${s.tokens.n} paired requests: prompt ${s.old.name} ${s.tokens.oldPrompt} vs ${s.new.name} ${s.tokens.newPrompt}; completion ${s.tokens.oldCompletion} vs ${s.tokens.newCompletion}.`);
   for (const f of s.flags) lines.push(c.yellow('! ') + f);

@@ -11,7 +11,7 @@ const METRICS = ['TTFT', 'E2E', 'ITL'];
 export function withVerdictNotes(rows: Row[], v: Verdict): Row[] {
   const q = v.checks.find((c) => c.id === 'quality');
   const limit = `${(QUALITY_MAX_BELOW * 100).toFixed(0)}%`;
-  const note = q?.severity === 'block' ? `✗ more than ${limit} below` : q?.severity === 'good' ? `✓ under ${limit} below` : q?.severity === 'unsure' ? `? not settled (limit ${limit} below)` : undefined;
+  const note = q?.severity === 'block' ? `✗ over ${limit} below` : q?.severity === 'good' ? `✓ under ${limit} below` : q?.severity === 'unsure' ? `? unsettled (limit ${limit} below)` : undefined;
   return rows.map((r) => (note && r.metric.includes('pairs ≥ ') ? { ...r, note } : r));
 }
 
@@ -33,7 +33,7 @@ export function compactRows(s: BenchSummary, cost: { old?: SideCost; new?: SideC
     const both = Number.isFinite(a) && Number.isFinite(b);
     const rel = both && a > 0 ? (b - a) / a : NaN;
     rows.push({
-      metric: 'cost / 1k requests',
+      metric: 'cost/1k requests',
       old: Number.isFinite(a) ? `$${money(a)}` : '—',
       new: Number.isFinite(b) ? `$${money(b)}` : '—',
       delta: !both ? '—' : Number.isFinite(rel) && Math.abs(rel) < 0.0005 ? '±0.0%' : `${b - a >= 0 ? '+' : '−'}$${money(Math.abs(b - a))}${Number.isFinite(rel) ? ` (${rel >= 0 ? '+' : '−'}${Math.abs(rel * 100).toFixed(1)}%)` : ''}`,
@@ -42,6 +42,6 @@ export function compactRows(s: BenchSummary, cost: { old?: SideCost; new?: SideC
     });
   }
   const q = full.find((r) => r.metric.startsWith('pairs ≥ '));
-  if (q) rows.push({ ...q, metric: `quality: ${q.metric}` });
+  if (q) rows.push({ ...q, metric: `quality ≥ ${s.quality!.threshold}` });
   return rows;
 }

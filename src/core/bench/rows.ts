@@ -99,7 +99,7 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
       }
       if (loser && row.better === loser) {
         row.better = null;
-        row.note = `— no win: ${s[loser].name} fails more`;
+        row.note = 'no win: fails more';
       }
       rows.push(row);
     }
