@@ -45,6 +45,11 @@ describe('every output carries the same verdict', () => {
       assert.equal(lines[1], `# reason: ✗ ${doc.verdict.reasons[0]}`);
       const header = lines.findIndex((l) => !l.startsWith('#'));
       assert.match(lines[header]!, /^metric\told: oldp\tnew: newp\t/);
+      // The compact table by default; --percentiles gives the full one.
+      assert.ok(!t.stdout.includes('E2E p90 ms') && t.stdout.includes('E2E p99 ms'));
+      const full = await bench([file, ...m.args, '-c', '4', '--percentiles', '50,90'], m.env);
+      assert.match(full.stdout, /^E2E p90 ms\t/m);
+      assert.match(full.stdout.split('\n')[0]!, /^# decision: no-go\t/);
 
       // A terminal: the decision is the first line of stdout.
       const ctx = fakeCtx({ env: { ...m.env, NO_COLOR: '1' }, stdoutTTY: true });
