@@ -48,7 +48,8 @@ export function buildProgram(ctx: Ctx): Command {
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.
-  for (const register of [verify, models, bench, roi, migrate, mock, tour]) register(program, ctx);
+  for (const register of [verify, models, bench, roi, migrate, mock]) register(program, ctx);
+  tour(program, ctx, main);
   return program;
 }
 

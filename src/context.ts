@@ -1,5 +1,6 @@
 /** Ctx: everything a command may touch in the outside world, so tests can replace it. */
 import type { Readable, Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 
 export type OutStream = Writable & { isTTY?: boolean; columns?: number };
 export type InStream = Readable & { isTTY?: boolean };
@@ -19,7 +20,18 @@ export interface Ctx {
   signal: AbortSignal;
   /** Platform: used for file modes and TTY decisions in tests. */
   platform: NodeJS.Platform;
+  /**
+   * Called by a command that sends a handful of requests and exits (verify, models), before its
+   * first request. The real world then has V8 compile WebAssembly with the baseline tier only:
+   * otherwise V8 tiers undici's llhttp up with TurboFan on background threads and Node waits for
+   * those jobs at exit, 100–400 ms measured, more than the requests themselves (bench/startup.ts).
+   * `holy bench` never calls it; inside `holy tour` (verify, then bench) the parser's speed is noise
+   * next to the latencies. Tests leave it out.
+   */
+  fewRequests?(): void;
 }
+
+let baselineWasm = false;
 
 /** The real world, for bin/holy.js. */
 export function processCtx(signal: AbortSignal): Ctx {
@@ -33,5 +45,10 @@ export function processCtx(signal: AbortSignal): Ctx {
     clock: () => performance.now(),
     signal,
     platform: process.platform,
+    fewRequests: () => {
+      if (baselineWasm) return;
+      baselineWasm = true;
+      setFlagsFromString('--liftoff-only');
+    },
   };
 }

@@ -3,6 +3,7 @@ import { open, rename, unlink, stat, copyFile, chmod, realpath } from 'node:fs/p
 import { constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { syncDir } from './atomic.js';
 
 /** Test hook: runs after the temp file is written and synced, before the rename (a crash there must leave the original intact). */
 export interface WriteHooks {
@@ -73,20 +74,5 @@ export async function writeAtomic(path: string, data: string, opts: { mode: numb
     await syncDir(dir, opts.platform);
   } finally {
     if (!renamed) await unlink(tmp).catch(() => undefined);
-  }
-}
-
-/** Make the rename itself durable; directories cannot be opened for sync on Windows. */
-async function syncDir(dir: string, platform: NodeJS.Platform): Promise<void> {
-  if (platform === 'win32') return;
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* some filesystems refuse fsync on a directory; the rename already happened */
   }
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve, relative } from 'node:path';
 import type { Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
-import type { GlobalOpts } from '../ui/output.js';
+import type { GlobalOpts } from '../options.js';
 import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../core/profiles.js';
 
 export interface Variable {

@@ -1,20 +1,10 @@
-/** Streaming result files: lines go to a temp file as they arrive and it is renamed into place at the end. */
+/** Streaming result files: lines go to a temp file as they arrive and it is moved into place (atomic.ts) at the end. */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { RuntimeError, UsageError } from '../errors.js';
-
-/** A temp file name beside `path` (same folder, so renaming it into place is atomic). */
-export function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/** Rename `tmp` onto `path`, keeping an existing file there as PATH.bak, like every file holy replaces. */
-export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
-  if ((await stat(path).catch(() => undefined))?.isFile()) await rename(path, `${path}.bak`);
-  await rename(tmp, path);
-}
+import { csvLine } from '../core/csv.js';
+import { moveIntoPlace, syncFile, tempBeside } from './atomic.js';
 
 /**
  * Resolve an output file against cwd, failing with a usage error (before anything is sent) when
@@ -76,6 +66,7 @@ export class LineFile {
   async close(): Promise<void> {
     await new Promise<void>((ok, ko) => this.ws.end((e?: Error | null) => (e ? ko(e) : ok())));
     if (this.failed) throw new RuntimeError(`writing ${this.label} failed: ${this.failed.message}.`);
+    await syncFile(this.tmp);
     await moveIntoPlace(this.tmp, this.path);
   }
 
@@ -86,23 +77,16 @@ export class LineFile {
   }
 }
 
-/** One CSV field: quoted when it holds a comma, quote or newline (RFC 4180). */
-function csvField(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '') : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** A CSV file with a fixed header, streamed like LineFile. */
 export class CsvFile {
   private constructor(private readonly file: LineFile, private readonly columns: readonly string[]) {}
   static async open(cwd: string, file: string, flag: string, columns: readonly string[]): Promise<CsvFile> {
     const f = await LineFile.open(cwd, file, flag);
-    await f.write(columns.map(csvField).join(','));
+    await f.write(csvLine(columns));
     return new CsvFile(f, columns);
   }
   async write(row: Record<string, unknown>): Promise<void> {
-    await this.file.write(this.columns.map((c) => csvField(row[c])).join(','));
+    await this.file.write(csvLine(this.columns.map((c) => row[c])));
   }
   close(): Promise<void> {
     return this.file.close();

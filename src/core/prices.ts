@@ -30,7 +30,7 @@ function openai(model: string, input: string, cached: string | null, output: str
   return { model, input, cachedInput: cached, output, batchInput: half(input), ...(cached ? { batchCachedInput: half(cached) } : {}), batchOutput: half(output), source: `${source} (batch = 50%)`, date: D };
 }
 
-/** Built-in rows (DESIGN.md's reference table plus the legacy models the mapping starts from). */
+/** Built-in rows (the reference table of docs/definitions.md plus the legacy models the mapping starts from). */
 export const BUILTIN_PRICES: readonly PriceRow[] = [
   openai('gpt-4.1', '2.00', '0.50', '8.00'),
   openai('gpt-4.1-mini', '0.40', '0.10', '1.60'),

@@ -1,6 +1,6 @@
 /** Local tokenizer counts (gpt-tokenizer), used where the server reports no usage and for the cost guard. */
 import { createRequire } from 'node:module';
-import type { ChatBody } from '../adapters/traffic/types.js';
+import type { ChatBody } from './chat.js';
 
 type Encoding = 'o200k_base' | 'cl100k_base';
 type Encoder = { encode(text: string, opts?: { disallowedSpecial?: Set<string> }): number[] };

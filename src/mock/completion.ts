@@ -3,7 +3,7 @@ import { answerTokens, defaultLength, jsonAnswer, MAX_TOKENS_CAP, promptHash, pr
 import { hashStr, mix, rng } from './rng.js';
 
 /** The parts of a chat request the mock reads. */
-export interface ChatBody {
+export interface MockChatBody {
   model: string;
   messages: { role?: unknown; content?: unknown }[];
   stream?: boolean;
@@ -15,7 +15,7 @@ export interface ChatBody {
   response_format?: { type?: string; json_schema?: { schema?: Record<string, unknown> } } | null;
 }
 
-export interface Plan {
+export interface CompletionPlan {
   hash: number;
   /** Stream pieces: content tokens, or for a tool call the header delta followed by argument pieces. */
   pieces: string[];
@@ -33,7 +33,7 @@ export interface PlanOpts {
 }
 
 /** Decide the whole answer up front (cheap: a few dozen RNG draws), so streaming only schedules writes. */
-export function planCompletion(b: ChatBody, o: PlanOpts, maxTokens: number | undefined): Plan {
+export function planCompletion(b: MockChatBody, o: PlanOpts, maxTokens: number | undefined): CompletionPlan {
   const hash = promptHash(b.messages);
   const scale = (n: number) => (o.usageScale === 1 ? n : Math.round(n * o.usageScale));
   const pt = scale(promptTokens(b.messages));
@@ -62,7 +62,7 @@ export function planCompletion(b: ChatBody, o: PlanOpts, maxTokens: number | und
   return { hash, pieces, content: pieces.join(''), finish: maxTokens !== undefined ? 'length' : 'stop', promptTokens: pt, completionTokens: scale(n) };
 }
 
-function usage(p: Plan): string {
+function usage(p: CompletionPlan): string {
   return (
     `{"prompt_tokens":${p.promptTokens},"completion_tokens":${p.completionTokens},"total_tokens":${p.promptTokens + p.completionTokens},` +
     `"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}`
@@ -70,7 +70,7 @@ function usage(p: Plan): string {
 }
 
 /** The non-streaming chat.completion body. */
-export function completionBody(p: Plan, id: string, created: number, model: string): string {
+export function completionBody(p: CompletionPlan, id: string, created: number, model: string): string {
   const message = p.tool
     ? `{"role":"assistant","content":null,"tool_calls":[{"id":${JSON.stringify(p.tool.id)},"type":"function","function":{"name":${JSON.stringify(p.tool.name)},"arguments":${JSON.stringify(p.tool.args)}}}],"refusal":null,"annotations":[]}`
     : `{"role":"assistant","content":${JSON.stringify(p.content)},"refusal":null,"annotations":[]}`;
@@ -88,7 +88,7 @@ export interface StreamEvents {
   tail: string;
 }
 
-export function streamEvents(p: Plan, id: string, created: number, model: string, includeUsage: boolean): StreamEvents {
+export function streamEvents(p: CompletionPlan, id: string, created: number, model: string, includeUsage: boolean): StreamEvents {
   const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":"fp_holymock","choices":[{"index":0,"delta":`;
   const mid = ',"logprobs":null,"finish_reason":';
   const end = includeUsage ? '}],"usage":null}\n\n' : '}]}\n\n';

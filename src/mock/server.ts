@@ -5,7 +5,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { maskKey } from '../core/redact.js';
 import { isLoopback } from '../core/loopback.js';
 import { FaultPicker, type FaultRule, type MockFault } from './faults.js';
-import { completionBody, planCompletion, streamEvents, type ChatBody } from './completion.js';
+import { completionBody, planCompletion, streamEvents, type MockChatBody } from './completion.js';
 import { at, faultReply, sendBody, sendStream, type Timeline } from './respond.js';
 import * as E from './errors.js';
 import { mix, rng } from './rng.js';
@@ -96,7 +96,7 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
   const immediate = (res: ServerResponse, id: string, f: MockFault, model: string) => faultReply(tl, res, f, model, (limits) => jsonHeaders(id, limits), ['x-request-id', id, 'x-holy-mock', label]);
 
   const chat = (res: ServerResponse, id: string, t0: number, text: string, entry: MockRequestLog) => {
-    let b: ChatBody;
+    let b: MockChatBody;
     try {
       b = JSON.parse(text);
     } catch {

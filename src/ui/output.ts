@@ -5,15 +5,8 @@ import { makeChalk, wantsColor, type ChalkInstance } from './color.js';
 export type OutputMode = 'json' | 'table' | 'tsv';
 
 /** Flags every command accepts (declared once in cli.ts). */
-export interface GlobalOpts {
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  color?: boolean;
-  config?: string;
-  envFile?: string;
-  keyFile?: string[];
-}
+import type { GlobalOpts } from '../options.js';
+export type { GlobalOpts };
 
 export interface Out {
   mode: OutputMode;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { sendChat, type CallOptions } from '../../src/adapters/bench-client.js';
+import { sendChat, type CallOptions } from '../../src/adapters/provider/index.js';
 
 // A scripted SSE server: each path plays one script, so timings are known exactly.
 type Step = { wait: number; data?: string; raw?: string; destroy?: boolean };

@@ -81,7 +81,7 @@ test('bad input is a usage error (exit 2) naming the flag', async () => {
     [['--fault', 'explode'], /--fault "explode": unknown fault kind "explode"; valid kinds: NNN/],
     [['--fault', '503@rate=5'], /--fault "503@rate=5": rate must be/],
     [['--host', '0.0.0.0'], /--host 0\.0\.0\.0: holy mock binds loopback only/],
-    [['--port', '70000'], /--port "70000": expected an integer from 0 to 65535/],
+    [['--port', '70000'], /--port "70000": expected a whole number from 0 to 65535/],
     [['--ttft', 'soon'], /--ttft "soon": expected a number/],
     [['--variant', '1.5'], /--variant "1.5"/],
     [['--models', ' , '], /--models is empty/],

@@ -9,7 +9,7 @@ import { formatMoney, groupDigits } from '../../src/core/roi/money.js';
 import { periodOf } from '../../src/core/roi/period.js';
 import { parseRange, roiOf } from '../../src/core/roi/roi.js';
 import { HolyError } from '../../src/errors.js';
-import { scanRecords, type Row } from '../../src/adapters/usage/records.js';
+import { scanRecords, type CsvRecord } from '../../src/adapters/usage/records.js';
 
 describe('roi core', () => {
   test('parseCount is strict: digits (and .0) only', () => {
@@ -117,7 +117,7 @@ describe('roi core', () => {
     for (let cut = 1; cut < text.length; cut++) {
       const got: unknown[][] = [];
       const buf = Buffer.from(text);
-      await scanRecords([buf.subarray(0, cut), buf.subarray(cut)], (r: Row, line) => got.push([r.text(0), r.text(1), line]), { file: 't' });
+      await scanRecords([buf.subarray(0, cut), buf.subarray(cut)], (r: CsvRecord, line) => got.push([r.text(0), r.text(1), line]), { file: 't' });
       assert.deepEqual(got, expected, `cut at ${cut}`);
     }
   });
@@ -125,7 +125,7 @@ describe('roi core', () => {
   test('a byte-order mark is dropped even when the header spans several chunks', async () => {
     const got: string[] = [];
     const bom = Buffer.from('\ufeffmodel,input\n');
-    await scanRecords([bom.subarray(0, 5), bom.subarray(5)], (r: Row) => got.push(r.text(0)), { file: 't' });
+    await scanRecords([bom.subarray(0, 5), bom.subarray(5)], (r: CsvRecord) => got.push(r.text(0)), { file: 't' });
     assert.deepEqual(got, ['model']);
   });
 });

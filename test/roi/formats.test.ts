@@ -1,4 +1,4 @@
-/** Every input format on its fixture, with totals worked out by hand from the DESIGN.md prices. */
+/** Every input format on its fixture, with totals worked out by hand from the reference prices in docs/definitions.md. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FX, eqDec, money, roiJson } from './helpers.js';

@@ -1,8 +1,8 @@
 /** The self-contained HTML report of a bench run. */
-import { unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RuntimeError, UsageError } from '../../errors.js';
-import { moveIntoPlace, tempBeside } from '../results-writer.js';
+import { moveIntoPlace, tempBeside, writeNew } from '../atomic.js';
 import { wordDiff } from '../../core/quality/diff.js';
 import { cdfSvg, esc, histogramSvg, type Series } from './svg.js';
 import { REPORT_CSS } from './style.js';
@@ -114,7 +114,7 @@ export async function writeHtmlReport(file: string, data: ReportData): Promise<v
   const html = renderHtml(data);
   const tmp = tempBeside(file);
   try {
-    await writeFile(tmp, html, { flag: 'wx', mode: 0o644 });
+    await writeNew(tmp, html, 0o644);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`--html ${file}: the folder ${dirname(file)} does not exist; create it or pick another path.`);

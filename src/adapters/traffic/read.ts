@@ -4,7 +4,7 @@ import type { Ctx } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { checkFile, head, lines, wholeText } from './files.js';
 import { harEntries, harEntry } from './har.js';
-import { batchInput, batchOutput, checkBody, classify, holyResult, parseLine, type LineResult } from './records.js';
+import { batchInput, batchOutput, checkBody, detectFormat, holyResult, parseLine, type LineResult } from './records.js';
 import type { RecordedResponse, TrafficFormat, TrafficItem, TrafficStats } from './types.js';
 
 /** At most this many problems are kept in stats.problems (files[].skipped still counts them all). */
@@ -33,7 +33,7 @@ async function sniff(path: string, gzip: boolean, shown: string): Promise<Traffi
   let seen = 0;
   for await (const { line, text } of lines(path, gzip, shown)) {
     const p = parseLine(text);
-    const f = 'obj' in p ? classify(p.obj) : undefined;
+    const f = 'obj' in p ? detectFormat(p.obj) : undefined;
     if (f) return f;
     first ??= `line ${line}: ${'problem' in p ? p.problem : 'no "messages", "custom_id", "request" or "log" field'}`;
     if (++seen >= 50) break;
@@ -74,7 +74,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
         problem(src, line, p.problem);
         continue;
       }
-      const f = classify(p.obj);
+      const f = detectFormat(p.obj);
       if (f && f !== src.format) problem(src, line, `looks like a line of ${FORMAT_NAME[f]}, but the file is ${FORMAT_NAME[src.format]} (one format per file)`);
       else yield { line, obj: p.obj };
     }

@@ -5,7 +5,7 @@ import type { ChatBody, RecordedResponse, TrafficFormat } from './types.js';
 export type LineResult<T> = { ok: T } | { skip: string } | { problem: string };
 
 /** The format a parsed JSON line belongs to, from its keys; undefined when it matches none. */
-export function classify(o: Record<string, unknown>): TrafficFormat | undefined {
+export function detectFormat(o: Record<string, unknown>): TrafficFormat | undefined {
   if (o.log && typeof o.log === 'object') return 'har';
   if ('custom_id' in o) {
     if ('body' in o || 'url' in o || 'method' in o) return 'batch-input';

@@ -1,7 +1,7 @@
 /** Types shared by the traffic readers and `holy bench`: one recorded chat-completion request, with its baseline response when known. */
 
-/** A chat-completion request body exactly as recorded (never carries auth headers). */
-export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
+import type { ChatBody } from '../../core/chat.js';
+export type { ChatBody };
 
 /** The baseline response recorded alongside a request (Batch output, holy results' old response, HAR response). */
 export interface RecordedResponse {

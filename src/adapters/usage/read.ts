@@ -6,7 +6,7 @@ import { Aggregator } from '../../core/roi/aggregate.js';
 import { IdSet } from '../../core/roi/idset.js';
 import { TimeParser, type TimeKind } from '../../core/roi/time.js';
 import { detectLayout, type Field, type FormatId } from './formats.js';
-import { scanRecords, type Row } from './records.js';
+import { scanRecords, type CsvRecord } from './records.js';
 import { openSource } from './source.js';
 
 /** What --by can group on. */
@@ -57,7 +57,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   const src = await openSource(ctx, file);
   const name = src.name;
   let sum: FileSummary | undefined;
-  let onRow: ((f: Row, line: number) => void) | undefined;
+  let onRow: ((f: CsvRecord, line: number) => void) | undefined;
   const t0p = new TimeParser();
   const t1p = new TimeParser();
   let currency: { code: string; line: number } | undefined;
@@ -71,7 +71,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
     if (res.badRows.examples.length < 5) res.badRows.examples.push(msg);
   };
 
-  const onHeader = (r: Row) => {
+  const onHeader = (r: CsvRecord) => {
     const header = Array.from({ length: r.length }, (_, i) => r.text(i));
     const L = detectLayout(name, header, o.columns);
     const ix = L.idx;
@@ -85,7 +85,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
     }
     const need = Math.max(...Object.values(ix));
     const h = (i: number) => `column "${header[i]!.trim()}"`;
-    const count = (f: Row, i: number, line: number): number => {
+    const count = (f: CsvRecord, i: number, line: number): number => {
       const v = f.count(i);
       if (v < 0) {
         const raw = f.text(i);
@@ -94,7 +94,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       }
       return v;
     };
-    const time = (p: TimeParser, f: Row, i: number, line: number): number => {
+    const time = (p: TimeParser, f: CsvRecord, i: number, line: number): number => {
       // An empty end time (a request still running when exported) just leaves the end unknown.
       if (i < 0 || (i === ix.end && f.empty(i))) return NaN;
       // Whole epoch numbers straight from the bytes; anything else through the string parser.
@@ -104,7 +104,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
       if (Number.isNaN(t)) bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
       return t;
     };
-    const dimOf = (f: Row, t: number): string => {
+    const dimOf = (f: CsvRecord, t: number): string => {
       switch (o.by) {
         case 'model':
           return '';

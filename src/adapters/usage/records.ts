@@ -1,12 +1,12 @@
 /** CSV records with physical line numbers: plain lines split from raw bytes, anything quoted parsed by csv-parse. */
 import { isAscii } from 'node:buffer';
 import { Interrupted, UsageError } from '../../errors.js';
-import { ByteRow, StrRow, parseQuoted, type Row } from './rows.js';
+import { ByteRow, StrRow, parseQuoted, type CsvRecord } from './rows.js';
 
-export type { Row } from './rows.js';
+export type { CsvRecord } from './rows.js';
 
 /** Called once per record; `line` is the physical line the record starts on (1-based). */
-export type RowFn = (row: Row, line: number) => void;
+export type CsvRecordFn = (row: CsvRecord, line: number) => void;
 
 export interface ScanOpts {
   /** Name used in error messages. */
@@ -23,7 +23,7 @@ export interface ScanOpts {
  * one (quoted commas, doubled quotes, newlines inside a field) is collected until its quotes
  * balance and handed to csv-parse, so quoting rules come from the library.
  */
-export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, onRow: RowFn, opts: ScanOpts): Promise<number> {
+export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, onRow: CsvRecordFn, opts: ScanOpts): Promise<number> {
   const row = new ByteRow();
   // One growing work buffer holds the unfinished line plus the next chunk: no allocation per chunk.
   let work = Buffer.allocUnsafe(1 << 20);

@@ -13,7 +13,7 @@ export function parseQuoted(text: string): string[][] {
 }
 
 /** One record's fields, read lazily so a plain row never becomes strings it does not need. */
-export interface Row {
+export interface CsvRecord {
   readonly length: number;
   /** The field as text (UTF-8). */
   text(i: number): string;
@@ -28,7 +28,7 @@ export interface Row {
 }
 
 /** A row of a line without quotes, as field offsets into the chunk (reused for every line). */
-export class ByteRow implements Row {
+export class ByteRow implements CsvRecord {
   buf: Buffer = Buffer.alloc(0);
   starts = new Int32Array(64);
   ends = new Int32Array(64);
@@ -98,7 +98,7 @@ export class ByteRow implements Row {
 }
 
 /** A row parsed by csv-parse (it had quotes). */
-export class StrRow implements Row {
+export class StrRow implements CsvRecord {
   constructor(readonly f: string[]) {}
   get length(): number {
     return this.f.length;

@@ -1,13 +1,15 @@
 /** The load loop: pairs of sends (old and new, order alternating) on a closed, open or replay schedule. */
 import { setMaxListeners } from 'node:events';
 import type { Ctx } from '../../context.js';
-import type { ChatBody, TrafficItem } from '../../adapters/traffic/types.js';
+import type { TrafficItem } from '../../adapters/traffic/types.js';
+import { completionText, type ChatBody } from '../../core/chat.js';
 import { PairStats, type SLO } from '../../core/bench/metrics.js';
 import { poissonOffsets, ReplayClock, type LoadMode } from '../../core/bench/schedule.js';
 import { resultLine, csvRow } from '../../core/bench/record.js';
 import { comparePair, isJsonMode, keepLeastSimilar, viewFromCompletion, type PairScores } from '../../core/quality/compare.js';
 import type { CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { fromRecorded, sendLive, sleep, type Sent, type Side } from './provider.js';
+import { startGrace } from './grace.js';
 
 export interface Job {
   /** 0-based send index over the whole run (warm-up included). */
@@ -70,12 +72,11 @@ export function prepareBody(body: ChatBody, model: string, stream: EngineConfig[
 }
 
 function text(body: unknown): string {
-  const v = viewFromCompletion(body);
-  return (v.content ?? '') + (v.toolCalls ?? []).map((t) => `\n[tool ${t.name}(${t.arguments})]`).join('');
+  return completionText(body, 'display');
 }
 
-/** Run every job; returns when all are done, the duration is up, or Ctrl-C (after ≤ 2 s of grace). */
-export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, neu: Side, cfg: EngineConfig): Promise<EngineResult> {
+/** Run every job; returns when all are done, the duration is up, or Ctrl-C (after the grace period, grace.ts). */
+export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Side, newSide: Side, cfg: EngineConfig): Promise<EngineResult> {
   const runAbort = new AbortController();
   // Every in-flight request listens on this one signal; the default limit of 10 would warn.
   setMaxListeners(0, runAbort.signal);
@@ -84,16 +85,9 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
   const worst: WorstPair[] = [];
   let dropped = 0;
   let done = 0;
-  let stopping = false;
   const t0 = ctx.clock();
   const expired = () => cfg.durationMs !== undefined && ctx.clock() - t0 >= cfg.durationMs;
-  let abortedAt = Infinity;
-  const onAbort = () => {
-    stopping = true;
-    abortedAt = ctx.clock();
-  };
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  if (ctx.signal.aborted) onAbort();
+  const grace = startGrace(ctx);
 
   const sendSide = (side: Side, job: Job, intendedAt: number | undefined): Promise<Sent> => {
     const model = side.role === 'new' ? cfg.mapModel(job.item.body.model) : job.item.body.model;
@@ -107,8 +101,8 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
 
   const runPair = async (job: Job, intendedAt?: number): Promise<void> => {
     // Alternate which provider is asked first, so neither always gets the warm connection or cache.
-    const first = job.index % 2 === 0 ? old : neu;
-    const second = first === old ? neu : old;
+    const first = job.index % 2 === 0 ? oldSide : newSide;
+    const second = first === oldSide ? newSide : oldSide;
     const pa = sendSide(first, job, intendedAt);
     const pb = sendSide(second, job, intendedAt);
     let a: Sent;
@@ -122,8 +116,8 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       }
       throw e;
     }
-    const so = first === old ? a : b;
-    const sn = first === old ? b : a;
+    const so = first === oldSide ? a : b;
+    const sn = first === oldSide ? b : a;
     if (job.index < cfg.warmup) return;
     // Scoring and writing wait until the I/O callbacks already due have run (and taken their
     // timestamps), so this pair's work never inflates another request's measured latency.
@@ -136,11 +130,11 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }), job.item.id);
       if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
     }
-    old.stats.add(so.outcome, cfg.slo);
-    neu.stats.add(sn.outcome, cfg.slo);
+    oldSide.stats.add(so.outcome, cfg.slo);
+    newSide.stats.add(sn.outcome, cfg.slo);
     pairs.add(so.outcome, sn.outcome);
     done++;
-    if (cfg.out || cfg.csv) for (const [side, s] of [[old, so], [neu, sn]] as const) {
+    if (cfg.out || cfg.csv) for (const [side, s] of [[oldSide, so], [newSide, sn]] as const) {
       const line = resultLine({
         id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
         startedAt: s.startedAt, model: job.item.body.model, request: s.request,
@@ -160,7 +154,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
     inflight.add(q);
   };
   const next = async (): Promise<Job | undefined> => {
-    if (stopping || expired()) return undefined;
+    if (grace.stopping || expired()) return undefined;
     const r = await jobs.next();
     return r.done ? undefined : r.value;
   };
@@ -175,16 +169,8 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
         }
       }
     };
-    const grace = graceOnAbort(ctx);
-    let finished = false;
-    const workers = Promise.all(Array.from({ length: cfg.load.concurrency }, worker)).then(() => void (finished = true));
-    await Promise.race([workers, grace.promise]);
-    grace.cancel();
-    if (!finished) {
-      // Ctrl-C and 2 s have passed: cut off the pairs still in flight.
-      runAbort.abort(new Error('interrupted'));
-      await workers;
-    }
+    // A worker is in flight until its pair ends: the closed loop drains through the same grace.
+    track(Promise.all(Array.from({ length: cfg.load.concurrency }, worker)).then(() => undefined));
   } else {
     const poisson = cfg.load.kind === 'open' ? poissonOffsets(cfg.load.rate, cfg.load.seed) : undefined;
     const replay = cfg.load.kind === 'replay' ? new ReplayClock(cfg.load.speed) : undefined;
@@ -195,33 +181,19 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, old: Side, n
       // then, rather than let timer overshoot show up as the provider's latency.
       const ahead = at - ctx.clock();
       if (ahead >= 2) await sleep(ahead - 1, ctx.signal);
-      if (stopping || expired()) break;
+      if (grace.stopping || expired()) break;
       // Latency counts from `at`, the intended send time, even if the event loop was late
       // (never from before the actual send, when we fired up to 1 ms early).
       track(runPair(job, Math.min(at, ctx.clock())));
     }
   }
-  // Wait for what is in flight; on Ctrl-C give it at most 2 s, then cut it off.
-  const all = Promise.all([...inflight]);
-  if (stopping) await Promise.race([all, sleep(abortedAt + 2000 - ctx.clock())]);
-  else await all;
+  // Wait for what is in flight; after an interrupt, until the grace period ends, then cut it off.
+  await Promise.race([Promise.all([...inflight]), grace.expired]);
   if (inflight.size) {
     runAbort.abort(new Error('interrupted'));
     await Promise.all([...inflight]);
   }
-  ctx.signal.removeEventListener('abort', onAbort);
+  grace.dispose();
   if (errors.length) throw errors[0];
   return { pairs, scores, worst, interrupted: ctx.signal.aborted, dropped, done, elapsedMs: ctx.clock() - t0 };
-}
-
-/** Resolves 2 s after Ctrl-C (never otherwise), so a closed loop stuck on slow requests still stops. */
-function graceOnAbort(ctx: Ctx): { promise: Promise<void>; cancel(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let go = () => undefined as void;
-  const promise = new Promise<void>((ok) => {
-    go = () => void (timer = setTimeout(ok, 2000));
-    if (ctx.signal.aborted) go();
-    else ctx.signal.addEventListener('abort', go, { once: true });
-  });
-  return { promise, cancel: () => { clearTimeout(timer); ctx.signal.removeEventListener('abort', go); } };
 }

@@ -28,10 +28,10 @@ export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: {
 }
 
 /** done/total, errors per side, live E2E p50/p99 and ETA (stderr). */
-export function progressLine(o: Side, n: Side, measured: number, elapsedMs: number, durationMs?: number): string {
-  const done = n.stats.total;
+export function progressLine(oldSide: Side, newSide: Side, measured: number, elapsedMs: number, durationMs?: number): string {
+  const done = newSide.stats.total;
   const errs = (s: Side) => s.stats.total - s.stats.ok;
   const q = (s: Side, p: number) => (s.stats.e2e.length ? s.stats.e2e.percentile(p).toFixed(0) : '—');
   const eta = Number.isFinite(measured) && done ? ((measured - done) * elapsedMs) / done : durationMs !== undefined ? durationMs - elapsedMs : NaN;
-  return `${done}/${Number.isFinite(measured) ? measured : '?'} pairs · errors ${o.name} ${errs(o)}, ${n.name} ${errs(n)} · E2E p50/p99 ${n.name} ${q(n, 50)}/${q(n, 99)} ms, ${o.name} ${q(o, 50)}/${q(o, 99)} ms` + (Number.isFinite(eta) ? ` · ETA ${Math.max(0, Math.ceil(eta / 1000))} s` : '');
+  return `${done}/${Number.isFinite(measured) ? measured : '?'} pairs · errors ${oldSide.name} ${errs(oldSide)}, ${newSide.name} ${errs(newSide)} · E2E p50/p99 ${newSide.name} ${q(newSide, 50)}/${q(newSide, 99)} ms, ${oldSide.name} ${q(oldSide, 50)}/${q(oldSide, 99)} ms` + (Number.isFinite(eta) ? ` · ETA ${Math.max(0, Math.ceil(eta / 1000))} s` : '');
 }

@@ -4,10 +4,10 @@ import { RuntimeError } from '../../errors.js';
 import type { Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
 import { makeHttp } from '../../adapters/http.js';
-import { sendChat } from '../../adapters/bench-client.js';
+import { sendChat } from '../../adapters/provider/index.js';
+import { completionText, type ChatBody } from '../../core/chat.js';
 import { judgePair } from '../../core/quality/judge.js';
 import type { BenchOptions } from '../../core/bench/options.js';
-import type { ChatBody } from '../../adapters/traffic/types.js';
 
 export interface JudgeTally {
   judge: string;
@@ -29,7 +29,7 @@ export async function makeJudge(ctx: Ctx, prov: Providers, o: BenchOptions, key:
   const ask = async (prompt: string): Promise<string> => {
     const r = await sendChat({ dispatcher: http.dispatcher, baseURL: p.baseURL.trim(), key: k, headers: p.headers, body: { model: spec.model, messages: [{ role: 'user', content: prompt }], temperature: 0 }, timeoutMs: o.timeoutMs ?? p.timeoutMs, signal: ctx.signal, clock: ctx.clock, now: ctx.now });
     if (!r.ok) throw new RuntimeError(`judge call failed: ${r.errorMessage ?? r.errorClass}`);
-    return r.completion?.choices?.[0]?.message?.content ?? '';
+    return completionText(r.completion, 'display');
   };
   let closed = false;
   return {

@@ -1,7 +1,8 @@
 /** Checks before anything is sent: a baseline exists for --old recorded; both sides list their models (and say if they are holy mock). */
 import { UsageError } from '../../errors.js';
 import type { Out } from '../../ui/output.js';
-import { listModels } from '../../adapters/bench-client.js';
+import type { Ctx } from '../../context.js';
+import { listForBench } from '../../adapters/provider/index.js';
 import type { BenchOptions } from '../../core/bench/options.js';
 import type { Profile } from '../../core/profiles.js';
 import type { Scan } from './scan.js';
@@ -31,13 +32,13 @@ export interface SideList {
  * failure is warned about up front (the run still goes on), and holy mock is recognised by the
  * x-holy-mock header it puts on every answer.
  */
-export async function listSides(out: Out, sides: Array<{ role: 'old' | 'new'; profile: Profile; live: NonNullable<Side['live']> }>): Promise<SideList> {
+export async function listSides(ctx: Ctx, out: Out, sides: Array<{ role: 'old' | 'new'; profile: Profile; live: NonNullable<Side['live']> }>): Promise<SideList> {
   const res = await Promise.all(
-    sides.map(async (s) => ({ s, r: await listModels({ dispatcher: s.live.http.dispatcher, baseURL: s.live.baseURL, key: s.live.key, headers: s.profile.headers, timeoutMs: Math.min(10_000, s.live.timeoutMs) }) })),
+    sides.map(async (s) => ({ s, r: await listForBench(ctx, s.live.http, { baseURL: s.live.baseURL, apiKey: s.live.key, headers: s.profile.headers, timeoutMs: Math.min(10_000, s.live.timeoutMs) }) })),
   );
   const list: SideList = { served: undefined, simulated: { old: false, new: false } };
   for (const { s, r } of res) {
-    if (r.simulated !== undefined) list.simulated[s.role] = true;
+    if (r.simulated) list.simulated[s.role] = true;
     if (s.role === 'new') list.served = r.ids;
     if (!r.ids) {
       const then = s.role === 'new' ? 'only --model-map rewrites models, and ' : '';

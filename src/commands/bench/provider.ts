@@ -1,12 +1,13 @@
 /** One side of the comparison at run time: its HTTP client, limits, breaker and stats, and how it sends. */
 import type { Ctx } from '../../context.js';
 import type { HttpSetup } from '../../adapters/http.js';
-import { sendChat, type CallOptions, type CallResult } from '../../adapters/bench-client.js';
+import { sendChat, type CallOptions } from '../../adapters/provider/index.js';
+import { completionText, type CallResult, type ChatBody } from '../../core/chat.js';
 import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/classify.js';
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
 import { countTextTokens } from '../../core/tokens.js';
-import type { ChatBody, RecordedResponse } from '../../adapters/traffic/types.js';
+import type { RecordedResponse } from '../../adapters/traffic/types.js';
 
 export interface Side {
   role: 'old' | 'new';
@@ -45,19 +46,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function outputText(c: CallResult['completion']): string {
-  const m = c?.choices?.[0]?.message;
-  if (!m) return '';
-  return (m.content ?? '') + (m.reasoning_content ?? '') + (m.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join('');
-}
-
 /** Output tokens: the server's usage.completion_tokens, else the local tokenizer (and say which). */
 export function outputTokens(usage: { completion_tokens?: number } | undefined, text: string, model: string): { n: number; source: 'server' | 'local' } {
   if (usage && typeof usage.completion_tokens === 'number') return { n: usage.completion_tokens, source: 'server' };
   return { n: countTextTokens(text, model), source: 'local' };
 }
 
-/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens. */
+/** TPOT = (E2E − TTFT) / (output tokens − 1), defined for streamed answers of two or more tokens (docs/definitions.md). */
 export function tpot(e2e: number | undefined, ttft: number | undefined, tokens: number | undefined): number | undefined {
   if (e2e === undefined || ttft === undefined || tokens === undefined || tokens < 2) return undefined;
   return (e2e - ttft) / (tokens - 1);
@@ -110,7 +105,7 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   if (call.responseModel) outcome.responseModel = call.responseModel;
   if (stream) outcome.usageSeen = call.usageSeen;
   if (call.ok) {
-    const t = outputTokens(call.usage, outputText(call.completion), model);
+    const t = outputTokens(call.usage, completionText(call.completion, 'tokens'), model);
     outcome.outputTokens = t.n;
     outcome.outputTokensSource = t.source;
     if (typeof call.usage?.prompt_tokens === 'number') outcome.promptTokens = call.usage.prompt_tokens;
@@ -134,23 +129,22 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   if (!rec) return { outcome: failed('not_recorded', model, stream, at), request: body, startedAt: recordedAt ?? ctx.now(), status: 0, body: null, errorMessage: 'no recorded response for this request' };
   const b = rec.body as { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; choices?: unknown[]; error?: { code?: string; type?: string } } | undefined;
   const ok = rec.status > 0 && rec.status < 400 && !rec.error && !!b && Array.isArray(b.choices);
-  const o: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
-  if (rec.ttftMs !== undefined) o.ttftMs = rec.ttftMs;
-  if (rec.e2eMs !== undefined) o.e2eMs = rec.e2eMs;
+  const outcome: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
+  if (rec.ttftMs !== undefined) outcome.ttftMs = rec.ttftMs;
+  if (rec.e2eMs !== undefined) outcome.e2eMs = rec.e2eMs;
   if (!ok) {
     // The live client's rule, so the same 429 lands in the same class on both sides.
-    o.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
+    outcome.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');
   } else {
-    const c = b as CallResult['completion'];
-    const t = outputTokens(b!.usage, outputText(c), model);
-    o.outputTokens = t.n;
-    o.outputTokensSource = t.source;
-    if (typeof b!.usage?.prompt_tokens === 'number') o.promptTokens = b!.usage.prompt_tokens;
-    if (b!.model) o.responseModel = b!.model;
+    const t = outputTokens(b!.usage, completionText(b, 'tokens'), model);
+    outcome.outputTokens = t.n;
+    outcome.outputTokensSource = t.source;
+    if (typeof b!.usage?.prompt_tokens === 'number') outcome.promptTokens = b!.usage.prompt_tokens;
+    if (b!.model) outcome.responseModel = b!.model;
     // holy mock's fingerprint: a recording made against the simulator is still a simulation.
-    if ((b as { system_fingerprint?: unknown }).system_fingerprint === 'fp_holymock') o.simulated = true;
-    const tp = tpot(o.e2eMs, o.ttftMs, t.n);
-    if (tp !== undefined) o.tpotMs = tp;
+    if ((b as { system_fingerprint?: unknown }).system_fingerprint === 'fp_holymock') outcome.simulated = true;
+    const tp = tpot(outcome.e2eMs, outcome.ttftMs, t.n);
+    if (tp !== undefined) outcome.tpotMs = tp;
   }
-  return { outcome: o, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
+  return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, ...(rec.error ? { errorMessage: rec.error.message } : {}) };
 }

@@ -6,11 +6,11 @@ import { compactRows, withVerdictNotes } from '../../core/bench/compact.js';
 import { headline, type Severity } from '../../core/bench/verdict.js';
 import { headerLines, loadText, simulatedText } from '../../core/bench/header.js';
 import type { BenchOptions } from '../../core/bench/options.js';
-import type { BenchResult, Plan } from './run.js';
+import type { BenchResult, BenchPlan } from './run.js';
 
 
 /** --dry-run: what would be sent and what it would cost; nothing was sent. */
-export function renderPlan(p: Plan, out: Out): void {
+export function renderPlan(p: BenchPlan, out: Out): void {
   if (out.mode === 'json') {
     out.json({ dryRun: true, plan: p });
     return;

@@ -19,11 +19,11 @@ function thin(s: Samples, max = 1000): number[] {
   return out;
 }
 
-export async function writeReport(ctx: Ctx, file: string, r: BenchResult, old: Side, neu: Side, p99First: boolean): Promise<void> {
+export async function writeReport(ctx: Ctx, file: string, r: BenchResult, oldSide: Side, newSide: Side, p99First: boolean): Promise<void> {
   const s = r.summary;
   const samples: ReportData['samples'] = {};
   for (const [k, get] of [['ttfb', (x: Side) => x.stats.ttfb], ['ttft', (x: Side) => x.stats.ttft], ['e2e', (x: Side) => x.stats.e2e], ['tpot', (x: Side) => x.stats.tpot], ['itl', (x: Side) => x.stats.itl]] as const) {
-    if (get(old).length || get(neu).length) samples[k] = { old: thin(get(old)), new: thin(get(neu)), unit: 'ms', n: { old: get(old).length, new: get(neu).length } };
+    if (get(oldSide).length || get(newSide).length) samples[k] = { old: thin(get(oldSide)), new: thin(get(newSide)), unit: 'ms', n: { old: get(oldSide).length, new: get(newSide).length } };
   }
   const errors: ReportData['errors'] = [];
   for (const p of [s.old, s.new]) for (const [cls, count] of Object.entries(p.errors)) errors.push({ provider: p.name, class: cls, count });

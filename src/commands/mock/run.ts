@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { UsageError } from '../../errors.js';
+import { numberFlag } from '../../core/flags.js';
 import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { maskKey } from '../../core/redact.js';
@@ -32,14 +33,6 @@ export interface MockSummary {
   port: number;
   label: string;
   models: string[];
-}
-
-/** Parse a numeric flag or say which flag is wrong and what it accepts. */
-function num(flag: string, v: string, min: number, max: number, int = false): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max)
-    throw new UsageError(`${flag} ${JSON.stringify(v)}: expected ${int ? 'an integer' : 'a number'} from ${min} to ${max}.`);
-  return n;
 }
 
 /** Where the required key comes from: --key-env VAR, --key-file mock=PATH, or HOLY_MOCK_KEY; none = no auth. */
@@ -75,12 +68,12 @@ export async function mockOptions(flags: MockFlags, ctx: Ctx, g: GlobalOpts): Pr
   const { key, source } = await mockKey(ctx, g, flags.keyEnv);
   const opts: MockOptions = {
     host: flags.host,
-    port: num('--port', flags.port, 0, 65535, true),
+    port: numberFlag(flags.port, '--port', { int: true, min: 0, max: 65535, example: '8080' }),
     models: models ?? [...DEFAULT_MOCK_MODELS],
-    latency: { ttftMs: num('--ttft', flags.ttft, 0, 3_600_000), perTokenMs: num('--per-token', flags.perToken, 0, 600_000), jitterMs: num('--jitter', flags.jitter, 0, 600_000) },
-    seed: num('--seed', flags.seed, 0, 0xffffffff, true),
-    variant: num('--variant', flags.variant, 0, 1),
-    usageScale: num('--usage-scale', flags.usageScale, 0, 1000),
+    latency: { ttftMs: numberFlag(flags.ttft, '--ttft', { min: 0, max: 3_600_000, example: '200' }), perTokenMs: numberFlag(flags.perToken, '--per-token', { min: 0, max: 600_000, example: '20' }), jitterMs: numberFlag(flags.jitter, '--jitter', { min: 0, max: 600_000, example: '5' }) },
+    seed: numberFlag(flags.seed, '--seed', { int: true, min: 0, max: 0xffffffff, example: '42' }),
+    variant: numberFlag(flags.variant, '--variant', { min: 0, max: 1, example: '0.3' }),
+    usageScale: numberFlag(flags.usageScale, '--usage-scale', { min: 0, max: 1000, example: '1' }),
     faults: (flags.fault ?? []).map(parseFaultSpec),
     label: flags.label,
     logLimit: 1000,

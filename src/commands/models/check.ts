@@ -6,7 +6,7 @@ import { loadPriceTable } from '../../adapters/prices.js';
 import { lookupPrice, type PriceRow } from '../../core/prices.js';
 import { normaliseModel } from '../../core/models.js';
 import { alternatives, alternativesText, findServed, type Alternatives } from '../../core/verify/model.js';
-import { parseTimeout } from '../verify/run.js';
+import { timeoutFlag } from '../../core/flags.js';
 import type { Invocation } from '../kit.js';
 import type { ProviderListing } from './list.js';
 import { renderCheck } from './render.js';
@@ -37,7 +37,7 @@ export interface ModelCheck {
 export async function runCheck(ctx: Ctx, g: GlobalOpts, name: string, f: CheckFlags): Promise<ModelCheck> {
   if (!name.trim()) throw new UsageError('holy models check needs a model name, e.g. holy models check gpt-4o.');
   const table = await loadPriceTable(ctx, f.prices);
-  const [l] = await fetchListings(ctx, g, f.provider ? [f.provider] : undefined, '--provider', { timeoutMs: parseTimeout(f.timeout), force: f.force }, 'new');
+  const [l] = await fetchListings(ctx, g, f.provider ? [f.provider] : undefined, '--provider', { timeoutMs: timeoutFlag(f.timeout), force: f.force }, 'new');
   const { models: listed, ...listing } = l!;
   const ids = listed.map((m) => m.id);
   const hit = listing.ok ? findServed(name.trim(), ids) : undefined;

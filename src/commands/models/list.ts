@@ -5,7 +5,7 @@ import type { Providers } from '../../adapters/profiles.js';
 import type { Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource } from '../../core/verify/checks.js';
 import { classify } from '../../core/verify/classify.js';
-import { listModels, makeClient, type ListedModel } from '../verify/api.js';
+import { listModels, makeClient, type ListedModel } from '../../adapters/provider/index.js';
 
 export interface ProviderListing {
   name: string;
@@ -28,6 +28,7 @@ export async function listProvider(ctx: Ctx, http: HttpSetup, set: Providers, p:
   const kv = checkKey({ provider: p.name, raw: ki.raw, source: ki.source, apiKeyEnv: p.apiKeyEnv, keyPatterns: p.keyPatterns }, uv.url, !!o.force);
   if (!kv.send) return fail('key', kv.problem!.cause, kv.problem!.fix + (kv.candidates.length ? ' (or pass --force)' : ''));
   const key = kv.candidates[kv.candidates.length - 1]!.key;
+  ctx.fewRequests?.();
   const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers });
   const r = await listModels(ctx, client, timeoutMs, kv.candidates.map((c) => c.key));
   if (!r.ok) {

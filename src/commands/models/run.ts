@@ -8,7 +8,7 @@ import { loadPriceTable } from '../../adapters/prices.js';
 import { pickProfile } from '../../core/profiles.js';
 import { lookupPrice, type PriceRow } from '../../core/prices.js';
 import { countDiff, diffModels, type DiffCounts, type DiffRow } from '../../core/models-diff.js';
-import { parseTimeout } from '../verify/run.js';
+import { timeoutFlag } from '../../core/flags.js';
 import type { Invocation } from '../kit.js';
 import { listProvider, type ProviderListing } from './list.js';
 import { renderDiff, renderList } from './render.js';
@@ -67,7 +67,7 @@ export async function fetchListings(ctx: Ctx, g: GlobalOpts, names: string[] | u
 /** Listing with prices; data only. */
 export async function runList(ctx: Ctx, g: GlobalOpts, f: ModelsFlags): Promise<ModelsList> {
   const table = await loadPriceTable(ctx, f.prices);
-  const listings = await fetchListings(ctx, g, f.provider, '--provider', { timeoutMs: parseTimeout(f.timeout), force: f.force });
+  const listings = await fetchListings(ctx, g, f.provider, '--provider', { timeoutMs: timeoutFlag(f.timeout), force: f.force });
   return {
     prices: { origin: table.origin },
     providers: listings.map((l) => ({ ...strip(l), count: l.models.length })),
@@ -79,7 +79,7 @@ export async function runList(ctx: Ctx, g: GlobalOpts, f: ModelsFlags): Promise<
 export async function runDiff(ctx: Ctx, g: GlobalOpts, f: ModelsFlags): Promise<ModelsDiff> {
   const [a, b] = f.diff!;
   if (a === b) throw new UsageError(`--diff ${a} ${b}: name two different providers, e.g. --diff official holysheep.`);
-  const [lo, ln] = await fetchListings(ctx, g, [a!, b!], '--diff', { timeoutMs: parseTimeout(f.timeout), force: f.force, distinct: true });
+  const [lo, ln] = await fetchListings(ctx, g, [a!, b!], '--diff', { timeoutMs: timeoutFlag(f.timeout), force: f.force, distinct: true });
   const rows = lo!.ok && ln!.ok ? diffModels(lo!.models.map((m) => m.id), ln!.models.map((m) => m.id)) : [];
   return { old: strip(lo!), new: strip(ln!), counts: countDiff(rows), rows };
 }

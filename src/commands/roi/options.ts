@@ -1,6 +1,7 @@
 /** `holy roi` flags → validated options (every bad value is a UsageError naming its flag). */
 import { Decimal } from '../../core/decimal.js';
 import { UsageError } from '../../errors.js';
+import { decimalFlag } from '../../core/flags.js';
 import type { Currency, Rates } from '../../core/roi/money.js';
 import type { Migration } from '../../core/roi/roi.js';
 import { parseRange } from '../../core/roi/roi.js';
@@ -35,7 +36,7 @@ export interface RoiFlags {
   md?: boolean;
 }
 
-export type Format = 'json' | 'csv' | 'md' | 'out';
+export type RoiFormat = 'json' | 'csv' | 'md' | 'out';
 
 export interface RoiOptions {
   files: string[];
@@ -55,16 +56,7 @@ export interface RoiOptions {
   skipBadRows: boolean;
   fxRange: Decimal[];
   markupRange: Decimal[];
-  format: Format;
-}
-
-function num(v: string, flag: string, what: string, o: { positive?: boolean; integer?: boolean } = {}): Decimal {
-  const s = v.trim();
-  const ok = o.integer ? /^\d+$/.test(s) : /^\d+(\.\d+)?$/.test(s);
-  if (!ok || (o.positive && new Decimal(s).isZero())) {
-    throw new UsageError(`${flag} must be ${o.positive ? 'a positive' : 'a non-negative'} ${o.integer ? 'whole number' : 'number'} (${what}), got "${v}".`);
-  }
-  return new Decimal(s);
+  format: RoiFormat;
 }
 
 /** Validate flags; `json` is the global --json. */
@@ -73,9 +65,9 @@ export function parseRoiOptions(files: string[], f: RoiFlags, json: boolean): Ro
   const formats = [json && '--json', f.csv && '--csv', f.md && '--md'].filter(Boolean);
   if (formats.length > 1) throw new UsageError(`${formats.join(' and ')} cannot be combined; pick one output format.`);
   const rates: Rates = {
-    fx: num(f.fx, '--fx', 'CNY per USD, e.g. 7.3', { positive: true }),
-    relayRate: num(f.relayRate, '--relay-rate', 'CNY per USD of list price, e.g. 1'),
-    markupPct: num(f.relayMarkup, '--relay-markup', 'percent, e.g. 10'),
+    fx: decimalFlag(f.fx, '--fx', 'CNY per USD, e.g. 7.3', { positive: true }),
+    relayRate: decimalFlag(f.relayRate, '--relay-rate', 'CNY per USD of list price, e.g. 1'),
+    markupPct: decimalFlag(f.relayMarkup, '--relay-markup', 'percent, e.g. 10'),
   };
   let migration: Migration | undefined;
   if (f.hourlyRate !== undefined || f.migrationHours !== undefined || f.rateCurrency !== undefined) {
@@ -85,8 +77,8 @@ export function parseRoiOptions(files: string[], f: RoiFlags, json: boolean): Ro
       throw new UsageError(`--hourly-rate ${f.hourlyRate} needs --rate-currency USD or CNY; holy never guesses the rate's currency (mixing a USD rate into CNY costs is the mistake this flag prevents).`);
     }
     migration = {
-      hours: num(f.migrationHours, '--migration-hours', 'hours'),
-      rate: num(f.hourlyRate, '--hourly-rate', `${f.rateCurrency} per hour`),
+      hours: decimalFlag(f.migrationHours, '--migration-hours', 'hours'),
+      rate: decimalFlag(f.hourlyRate, '--hourly-rate', `${f.rateCurrency} per hour`),
       rateCurrency: f.rateCurrency,
     };
   }
@@ -94,7 +86,7 @@ export function parseRoiOptions(files: string[], f: RoiFlags, json: boolean): Ro
   if (f.monthlySpend !== undefined) {
     if (files.length) throw new UsageError('--monthly-spend is quick mode without files; drop it to read the files, or drop the files.');
     if (f.spendCurrency === undefined) throw new UsageError(`--monthly-spend ${f.monthlySpend} needs --spend-currency USD or CNY (the currency of that spend).`);
-    quick = { spend: num(f.monthlySpend, '--monthly-spend', 'the monthly spend at official prices'), currency: f.spendCurrency };
+    quick = { spend: decimalFlag(f.monthlySpend, '--monthly-spend', 'the monthly spend at official prices'), currency: f.spendCurrency };
   } else if (f.spendCurrency !== undefined) throw new UsageError('--spend-currency only applies with --monthly-spend.');
   if (!quick && files.length === 0) {
     throw new UsageError('pass one or more usage CSV files (or "-" for stdin), or --monthly-spend AMOUNT --spend-currency USD|CNY for a quick estimate.');
@@ -104,14 +96,14 @@ export function parseRoiOptions(files: string[], f: RoiFlags, json: boolean): Ro
   return {
     files,
     by: f.by as By,
-    top: f.top === undefined ? undefined : num(f.top, '--top', 'how many groups to keep', { positive: true, integer: true }).toNumber(),
+    top: f.top === undefined ? undefined : decimalFlag(f.top, '--top', 'how many groups to keep', { positive: true, integer: true }).toNumber(),
     prices: f.prices,
     relayPrices: f.relayPrices,
     unknownPrice: f.unknownPrice === undefined ? undefined : parseUnknownPrice(f.unknownPrice),
     skipUnknown: !!f.skipUnknown,
     rates,
     currency: f.currency,
-    days: f.days === undefined ? undefined : num(f.days, '--days', 'days the files cover', { positive: true }).toNumber(),
+    days: f.days === undefined ? undefined : decimalFlag(f.days, '--days', 'days the files cover', { positive: true }).toNumber(),
     migration,
     quick,
     columns: f.columns === undefined ? undefined : parseColumnsFlag(f.columns),

@@ -7,6 +7,7 @@ import type { RoiReport, TableRow } from '../../core/roi/report.js';
 import type { RoiOptions } from './options.js';
 import type { RoiResult } from './run.js';
 import { toJson } from './json.js';
+import { csvLine } from '../../core/csv.js';
 
 interface Section {
   title: string;
@@ -166,11 +167,10 @@ function markdown(s: Section): string {
 function toCsv(rep: RoiReport): string {
   const cur = rep.currency;
   const rows = rep.groups ? rep.groups.rows : rep.models;
-  const q = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const conv = (d: Decimal) => inCurrency(d, cur, rep.rates).toString();
   const head = [rep.groups?.by ?? 'model', 'requests', 'input_tokens', 'cached_input_tokens', 'output_tokens', 'list_price_USD', `old_cost_${cur}`, `new_cost_${cur}`, `savings_${cur}`, 'savings_pct'];
   const lines = [...rows, rep.totals].map((r) =>
-    [r.key, String(r.counts.requests), String(r.counts.input), String(r.counts.cached), String(r.counts.output), r.listUSD.toString(), conv(r.oldCNY), conv(r.newCNY), conv(r.savingsCNY), r.pct?.toString() ?? ''].map(q).join(','),
+    csvLine([r.key, String(r.counts.requests), String(r.counts.input), String(r.counts.cached), String(r.counts.output), r.listUSD.toString(), conv(r.oldCNY), conv(r.newCNY), conv(r.savingsCNY), r.pct?.toString() ?? '']),
   );
-  return [head.join(','), ...lines].join('\n');
+  return [csvLine(head), ...lines].join('\n');
 }

@@ -8,7 +8,10 @@ export interface TourOpts {
   only?: string;
 }
 
-export function register(program: Command, ctx: Ctx): void {
+/** Runs holy in-process (cli.ts's main), handed down so the tour never imports the program above it. */
+export type RunHoly = (argv: string[], ctx: Ctx) => Promise<number>;
+
+export function register(program: Command, ctx: Ctx, main: RunHoly): void {
   program
     .command('tour')
     .description('Offline tour: two local simulators stand in for "official" and "holysheep"; runs every command on the samples in fixtures/ (no key, no network)')
@@ -22,5 +25,5 @@ export function register(program: Command, ctx: Ctx): void {
         'holy tour --only bench,roi',
       ]),
     )
-    .action(lazyAction<TourOpts>(ctx, () => import('./run.js')));
+    .action(lazyAction<TourOpts>(ctx, async () => ({ default: (await import('./run.js')).tourWith(main) })));
 }

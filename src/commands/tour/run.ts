@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import type { Invocation } from '../kit.js';
+import type { Handler, Invocation } from '../kit.js';
 import type { Ctx } from '../../context.js';
 import { CheckFailed, Interrupted, RuntimeError, UsageError } from '../../errors.js';
 import { startMock, type MockServer } from '../../mock/server.js';
 import { TOUR_STEPS, substitute, type TourStep } from './steps.js';
-import type { TourOpts } from './command.js';
+import type { RunHoly, TourOpts } from './command.js';
 
 /** fixtures/ ships with the package: find it above this module, whether it runs from dist/src or the bundle. */
 function findFixtures(): string {
@@ -36,7 +36,12 @@ interface StepResult {
   result?: unknown;
 }
 
-export default async function tour({ ctx, out, g, opts }: Invocation<TourOpts>): Promise<void> {
+/** The tour's handler, running each step through `main` (cli.ts's, handed down by command.ts). */
+export function tourWith(main: RunHoly): Handler<TourOpts> {
+  return (inv) => tour(inv, main);
+}
+
+async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly): Promise<void> {
   const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const known = TOUR_STEPS.map((s) => s.id as string);
   for (const s of only ?? []) if (!known.includes(s)) throw new UsageError(`--only ${opts.only}: unknown step "${s}"; choose from ${known.join(', ')}.`);
@@ -65,7 +70,6 @@ export default async function tour({ ctx, out, g, opts }: Invocation<TourOpts>):
 
     const env = { ...ctx.env, OPENAI_API_KEY: OLD_KEY, HOLYSHEEP_API_KEY: NEW_KEY, HOLYSHEEP_BASE_URL: undefined };
     const results: StepResult[] = [];
-    const { main } = await import('../../cli.js');
     for (const [i, step] of steps.entries()) {
       if (ctx.signal.aborted) throw new Interrupted();
       if (out.mode !== 'json') out.line(`\n${out.c.bold.cyan(`━━ ${i + 1}/${steps.length}  ${step.title}`)}`);
@@ -95,7 +99,7 @@ interface StepEnv {
   ctx: Ctx;
   env: Record<string, string | undefined>;
   work: string;
-  main: (argv: string[], ctx: Ctx) => Promise<number>;
+  main: RunHoly;
   json: boolean;
   passThrough: Invocation['g'];
 }

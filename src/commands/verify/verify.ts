@@ -8,7 +8,7 @@ import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/verify/checks.js';
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
-import { chatProbe, listModels, makeClient, type ListedModel, type Outcome } from './api.js';
+import { chatProbe, listModels, makeClient, type ListedModel, type ProbeResult } from '../../adapters/provider/index.js';
 
 export interface VerifyCheck {
   provider: string;
@@ -93,7 +93,7 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
 
   // GET /models: the raw key first when it has hygiene problems, then the cleaned one.
   const secrets = kv.candidates.map((c) => c.key);
-  let listed: Outcome<ListedModel[]> | undefined;
+  let listed: ProbeResult<ListedModel[]> | undefined;
   let rawFailed: Observation | undefined;
   for (const cand of kv.candidates) {
     const client = await makeClient(http, { baseURL: uv.url, apiKey: cand.key, timeoutMs, headers: p.headers });
@@ -161,6 +161,7 @@ export async function verifyProviders(ctx: Ctx, g: GlobalOpts, opts: VerifyOptio
   const set = await loadProviders(ctx, g);
   const names = opts.providers?.length ? opts.providers : [set.old, set.new];
   const profiles = [...new Map(names.map((n) => pickProfile(set, n, '--provider')).map((p) => [p.name, p])).values()];
+  ctx.fewRequests?.();
   const http = makeHttp(ctx, { connectTimeoutMs: opts.timeoutMs });
   try {
     const results = await Promise.all(profiles.map((p) => verifyOne(ctx, http, set, p, opts)));

@@ -1,5 +1,5 @@
 /** The compact table every output leads with: p50/p99 of TTFT, E2E and ITL, error rate, cost and quality. Pure. */
-import { summaryRows, type Row } from './rows.js';
+import { summaryRows, type SummaryRow as Row } from './rows.js';
 import type { BenchSummary } from './summary.js';
 import type { SideCost } from './cost.js';
 import { money, QUALITY_MAX_BELOW } from './verdict-checks.js';

@@ -1,5 +1,5 @@
 /** `holy bench` flags as given on the command line → validated options. Pure: every problem names its flag. */
-import { MAX_TIMEOUT_MS } from '../profiles.js';
+import { numberFlag, timeoutFlag, type NumberRule } from '../flags.js';
 import { UsageError } from '../../errors.js';
 import { parsePercentiles, PercentileError } from './samples.js';
 import type { LoadMode } from './schedule.js';
@@ -81,15 +81,6 @@ export interface BenchOptions {
   force: boolean;
 }
 
-function num(v: string | undefined, flag: string, what: { min?: number; max?: number; int?: boolean; positive?: boolean; example: string }): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  const bad = !Number.isFinite(n) || v.trim() === '' || (what.int && !Number.isInteger(n)) || (what.positive && n <= 0) || (what.min !== undefined && n < what.min);
-  if (bad) throw new UsageError(`${flag} ${JSON.stringify(v)} is not ${what.int ? 'a whole number' : 'a number'}${what.positive ? ' above 0' : what.min !== undefined ? ` ≥ ${what.min}` : ''}; write e.g. ${flag} ${what.example}.`);
-  if (what.max !== undefined && n > what.max) throw new UsageError(`${flag} ${v} is above the largest value holy can wait for (${what.max}); write e.g. ${flag} ${what.example}.`);
-  return n;
-}
-
 /** Parse "ttft=500,e2e=3000" (ms). */
 export function parseSlo(spec: string | undefined): SLO {
   if (spec === undefined) return {};
@@ -117,10 +108,10 @@ export function parseModelMap(specs: string[] | undefined): Map<string, string> 
 /** Validate everything before any file is read or request sent. */
 export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions {
   if (files.length === 0) throw new UsageError('give at least one traffic file, e.g. holy bench fixtures/traffic/batch-input.jsonl.');
-  const rate = num(f.rate, '--rate', { positive: true, example: '5' });
-  const conc = num(f.concurrency, '--concurrency', { int: true, positive: true, example: '8' });
-  const seed = num(f.seed, '--seed', { int: true, min: 0, example: '42' }) ?? 1;
-  const speed = num(f.speed, '--speed', { positive: true, example: '2' }) ?? 1;
+  const rate = numberFlag(f.rate, '--rate', { positive: true, example: '5' });
+  const conc = numberFlag(f.concurrency, '--concurrency', { int: true, positive: true, example: '8' });
+  const seed = numberFlag(f.seed, '--seed', { int: true, min: 0, example: '42' }) ?? 1;
+  const speed = numberFlag(f.speed, '--speed', { positive: true, example: '2' }) ?? 1;
   if (rate !== undefined && f.replayTiming) throw new UsageError('--rate and --replay-timing both set the send times; pick one.');
   if (conc !== undefined && (rate !== undefined || f.replayTiming)) throw new UsageError('--concurrency is for the closed loop; drop it with --rate or --replay-timing (the open loop sends on schedule, however many are in flight).');
   if (f.speed !== undefined && !f.replayTiming) throw new UsageError('--speed only applies with --replay-timing.');
@@ -138,8 +129,8 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
   if (typeof f.p99 === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(f.p99)) {
     throw new UsageError(`--p99 ${JSON.stringify(f.p99)}: expected milliseconds (e.g. --p99 2000) or nothing; if it is a traffic file, put the files before --p99.`);
   }
-  const p99GateMs = typeof f.p99 === 'string' ? num(f.p99, '--p99', { positive: true, example: '2000' }) : undefined;
-  const threshold = num(f.qualityThreshold, '--quality-threshold', { min: 0, example: '0.8' }) ?? 0.8;
+  const p99GateMs = typeof f.p99 === 'string' ? numberFlag(f.p99, '--p99', { positive: true, example: '2000' }) : undefined;
+  const threshold = numberFlag(f.qualityThreshold, '--quality-threshold', { min: 0, example: '0.8' }) ?? 0.8;
   if (threshold > 1) throw new UsageError(`--quality-threshold ${f.qualityThreshold} must be between 0 and 1, e.g. 0.8.`);
   let judge: BenchOptions['judge'];
   if (f.judge !== undefined) {
@@ -150,7 +141,7 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
   }
   const oldRecorded = f.old === 'recorded';
   if (f.new === 'recorded') throw new UsageError('--new recorded is not possible: the recorded responses can only be the baseline (--old recorded).');
-  const opt = (k: string, v: string | undefined, o: Parameters<typeof num>[2]) => num(v, k, o);
+  const opt = (k: string, v: string | undefined, o: NumberRule) => numberFlag(v, k, o);
   return {
     files,
     old: oldRecorded ? undefined : f.old,
@@ -163,8 +154,7 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
     warmup: opt('--warmup', f.warmup, { int: true, min: 0, example: '5' }) ?? 0,
     stream,
     modelMap: parseModelMap(f.modelMap),
-    // Node turns a timer above 2^31−1 ms into 1 ms: refuse it rather than time out at once.
-    timeoutMs: opt('--timeout', f.timeout, { positive: true, max: MAX_TIMEOUT_MS, example: '30000' }),
+    timeoutMs: timeoutFlag(f.timeout),
     retries: opt('--retries', f.retries, { int: true, min: 0, example: '2' }) ?? 0,
     rpm: opt('--rpm', f.rpm, { positive: true, example: '500' }),
     tpm: opt('--tpm', f.tpm, { positive: true, example: '200000' }),

@@ -5,7 +5,7 @@ import type { BenchSummary, ProviderSummary } from './summary.js';
 import { errorDiff, errorLoser, pp } from './verdict.js';
 import { MIN_PAIRS_P99 } from './verdict-checks.js';
 
-export interface Row {
+export interface SummaryRow {
   metric: string;
   old: string;
   new: string;
@@ -31,7 +31,7 @@ function signed(v: number, digits = 1): string {
 /** Relative difference below which a row names no better side. */
 const NOISE = 0.02;
 
-function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<Row, 'delta' | 'better'> {
+function delta(a: number | undefined, b: number | undefined, unit: string, lowerBetter: boolean): Pick<SummaryRow, 'delta' | 'better'> {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return { delta: '—', better: null };
   const d = b - a;
   const rel = a !== 0 ? ` (${signed((d / a) * 100)}%)` : '';
@@ -54,8 +54,8 @@ function percentileOrder(pcts: number[], p99First: boolean): Array<number | 'max
 }
 
 /** Build the rows; latency CIs are the paired per-request deltas (new − old), bootstrap 95%. */
-export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
-  const rows: Row[] = [];
+export function summaryRows(s: BenchSummary, p99First: boolean): SummaryRow[] {
+  const rows: SummaryRow[] = [];
   const o = s.old;
   const n = s.new;
   rows.push({ metric: 'requests ok', old: `${o.ok}/${o.requests}`, new: `${n.ok}/${n.requests}`, ...delta(o.ok, n.ok, '', false) });
@@ -81,7 +81,7 @@ export function summaryRows(s: BenchSummary, p99First: boolean): Row[] {
     for (const q of order) {
       const va = q === 'max' ? a.max : a.p[String(q)];
       const vb = q === 'max' ? b.max : b.p[String(q)];
-      const row: Row = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true), n: `n=${a.n} / ${b.n}, successes only` };
+      const row: SummaryRow = { metric: `${name} ${q === 'max' ? 'max' : `p${q}`} ms`, old: ms(va), new: ms(vb), ...delta(va, vb, 'ms', true), n: `n=${a.n} / ${b.n}, successes only` };
       const d = dkey ? s.delta[dkey] : undefined;
       // p50: the median of the paired differences; p99: new p99 − old p99 (the p99 of the paired
       // differences is well above zero even for a provider compared with itself).

@@ -1,7 +1,7 @@
 /** SSE chat-completion stream → TTFT/ITL timings and the reassembled completion. Pure: the caller supplies bytes and times. */
 import { createParser } from 'eventsource-parser';
 import type { ErrorClass } from './classify.js';
-import type { CallResult } from '../../adapters/bench-client.js';
+import { carriesOutput, type CallResult } from '../chat.js';
 
 /** A streamed tool call as it builds up (its deltas carry the index, and pieces of name and arguments). */
 interface ToolAcc {
@@ -24,16 +24,9 @@ export class DeltaAccumulator {
   /** Add one chunk's first choice; true when it carried output (content, reasoning text or a tool-call delta). */
   add(choice: { delta?: Record<string, any>; finish_reason?: unknown }): boolean {
     const delta = choice.delta ?? {};
-    let carries = false;
-    if (typeof delta.content === 'string') {
-      this.content = (this.content ?? '') + delta.content;
-      carries = delta.content.length > 0;
-    }
+    if (typeof delta.content === 'string') this.content = (this.content ?? '') + delta.content;
     const r = delta.reasoning_content ?? delta.reasoning;
-    if (typeof r === 'string' && r.length > 0) {
-      this.reasoning += r;
-      carries = true;
-    }
+    if (typeof r === 'string') this.reasoning += r;
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls) {
         const i = typeof tc?.index === 'number' ? tc.index : this.tools.length;
@@ -41,9 +34,9 @@ export class DeltaAccumulator {
         if (tc?.id) t.id = tc.id;
         if (tc?.function?.name) t.name += tc.function.name;
         if (tc?.function?.arguments) t.arguments += tc.function.arguments;
-        carries = true;
       }
     }
+    const carries = carriesOutput(delta);
     if (typeof choice.finish_reason === 'string' && choice.finish_reason) this.finish = choice.finish_reason;
     return carries;
   }

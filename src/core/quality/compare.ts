@@ -1,6 +1,7 @@
 /** Per-pair quality comparison of two chat completions (old vs new) and its aggregation. */
 import { exactMatch, rougeLOf, tokenF1Of, tokenize } from './text.js';
 import { jsonEqual, jsonSimilarity, parseJson } from './json.js';
+import { contentOf, firstChoice, toolCallsOf } from '../chat.js';
 
 /** The parts of a completion that quality compares. */
 export interface ResponseView {
@@ -92,29 +93,13 @@ export function comparePair(a: ResponseView, b: ResponseView, opts: { jsonMode: 
   return scores;
 }
 
-/** Text of a message content: a string, or the text parts of a multi-part array. */
-function contentOf(c: unknown): string | null {
-  if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.map((p) => (typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : '')).join('');
-  return null;
-}
-
 /** The ResponseView of a chat.completion JSON body (first choice; anything else → an empty view). */
 export function viewFromCompletion(body: unknown): ResponseView {
-  const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as Record<string, unknown> | undefined;
-  if (!choice || typeof choice !== 'object') return { content: null };
+  const choice = firstChoice(body);
+  if (!choice) return { content: null };
   const msg = (choice.message ?? {}) as Record<string, unknown>;
   const view: ResponseView = { content: contentOf(msg.content), finishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : null };
-  const calls: Array<{ name: string; arguments: string }> = [];
-  if (Array.isArray(msg.tool_calls)) {
-    for (const tc of msg.tool_calls) {
-      const f = (tc as { function?: { name?: unknown; arguments?: unknown } })?.function;
-      if (f && typeof f.name === 'string') calls.push({ name: f.name, arguments: typeof f.arguments === 'string' ? f.arguments : JSON.stringify(f.arguments ?? {}) });
-    }
-  }
-  // Legacy `function_call` (functions API) is still emitted by some relays.
-  const fc = msg.function_call as { name?: unknown; arguments?: unknown } | undefined;
-  if (fc && typeof fc.name === 'string') calls.push({ name: fc.name, arguments: typeof fc.arguments === 'string' ? fc.arguments : '{}' });
+  const calls = toolCallsOf(msg);
   if (calls.length > 0) view.toolCalls = calls;
   return view;
 }

@@ -1,5 +1,5 @@
 /** Pairwise LLM judging of old vs new answers, run twice with the order swapped to cancel position bias. */
-import type { ChatBody } from '../../adapters/traffic/types.js';
+import type { ChatBody } from '../chat.js';
 import { contentText } from '../tokens.js';
 
 /** The judge's verdict and whether it survived swapping the order. */

@@ -1,10 +1,14 @@
-/** The two API probes verify and models make through the openai SDK: GET /models and a 1-token chat. */
-import { setFlagsFromString } from 'node:v8';
+/**
+ * The probes made through the openai SDK, the client the user's app runs: GET /models (verify,
+ * models, bench's model mapping) and verify's 1-token chat. Timed measurements go through wire.ts.
+ */
 import type OpenAI from 'openai';
+import type { Dispatcher } from 'undici';
 import type { Ctx } from '../../context.js';
-import type { HttpSetup } from '../../adapters/http.js';
-import { redact } from '../../core/redact.js';
+import type { HttpSetup } from '../http.js';
+import { carriesOutput } from '../../core/chat.js';
 import type { Observation } from '../../core/verify/classify.js';
+import { KEEP, received } from './received.js';
 
 export interface ClientSpec {
   baseURL: string;
@@ -21,7 +25,8 @@ export interface ListedModel {
   created?: number;
 }
 
-export type Outcome<T> = { ok: true; ms: number; value: T; requestId?: string } | { ok: false; ms: number; obs: Observation };
+/** A probe's answer: the value and its time, or what went wrong. */
+export type ProbeResult<T> = { ok: true; ms: number; value: T; requestId?: string; headers?: Record<string, string> } | { ok: false; ms: number; obs: Observation };
 
 /**
  * Load the SDK on first use. bin/holy.js runs the esbuild bundle, where this import is one chunk
@@ -32,23 +37,17 @@ export function loadSdk(): Promise<typeof import('openai/client')> {
   return import('openai/client');
 }
 
-let liftoff = false;
 /**
- * verify and models send a handful of requests and exit. V8 tiers undici's llhttp WebAssembly up with
- * TurboFan on background threads, and Node waits for those jobs at exit: 100–400 ms measured, more
- * than the requests themselves. Baseline (Liftoff) code parses a few responses just as well. Set once,
- * before the first request compiles llhttp. `holy bench` never calls this in its own run; inside
- * `holy tour` (verify, then bench, in one process) the parser's speed is noise next to the latencies.
+ * Node's built-in fetch types its dispatcher with the undici-types copy of undici bundled with Node,
+ * a different version from the undici holy depends on; the objects work together at run time (the
+ * verify and models suites go through it), so this is the one place the two types meet.
  */
-function baselineWasmOnly(): void {
-  if (liftoff) return;
-  liftoff = true;
-  setFlagsFromString('--liftoff-only');
+function forBuiltinFetch(d: Dispatcher): RequestInit['dispatcher'] {
+  return d as unknown as RequestInit['dispatcher'];
 }
 
 /** An openai client that never retries, goes through holy's dispatcher, and ignores OPENAI_* env defaults. */
 export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI> {
-  baselineWasmOnly();
   const { OpenAI: OpenAIClass } = await loadSdk();
   return new OpenAIClass({
     apiKey: s.apiKey,
@@ -61,7 +60,7 @@ export async function makeClient(http: HttpSetup, s: ClientSpec): Promise<OpenAI
     logLevel: 'off',
     // The SDK's default fetch (Node's built-in) with holy's dispatcher: the SDK builds its headers with
     // the built-in Headers anyway, so loading undici's own fetch as well would only add startup time.
-    fetchOptions: { dispatcher: http.dispatcher } as never,
+    fetchOptions: { dispatcher: forBuiltinFetch(http.dispatcher) },
   });
 }
 
@@ -100,20 +99,20 @@ export function observe(e: unknown, timeoutMs: number, keys: string[]): Observat
       kind: 'http',
       status: err.status,
       contentType: headers['content-type'],
-      body: redact(body.slice(0, 2000), keys),
+      body: received(body, keys, KEEP.body),
       errorCode: typeof err.code === 'string' ? err.code : undefined,
       errorType: typeof err.type === 'string' ? err.type : undefined,
-      errorMessage: msg ? redact(msg, keys) : undefined,
+      errorMessage: msg ? received(msg, keys, KEEP.message) : undefined,
       headers,
       requestId: headers['x-request-id'],
     };
   }
   const rc = rootCause(e);
-  return { kind: 'network', code: rc.code, message: redact(rc.message, keys) };
+  return { kind: 'network', code: rc.code, message: received(rc.message, keys, KEEP.message) };
 }
 
 /** GET /models: the listing, or what went wrong. ms is the time to the response headers. */
-export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, keys: string[]): Promise<Outcome<ListedModel[]>> {
+export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, keys: string[]): Promise<ProbeResult<ListedModel[]>> {
   const t0 = ctx.clock();
   let res: Response;
   try {
@@ -130,7 +129,7 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, ke
   } catch (e) {
     return { ok: false, ms, obs: observe(e, timeoutMs, keys) };
   }
-  const notJson: Observation = { kind: 'http', status: res.status, contentType: headers['content-type'], body: redact(text.slice(0, 2000), keys), headers, requestId };
+  const notJson: Observation = { kind: 'http', status: res.status, contentType: headers['content-type'], body: received(text, keys, KEEP.body), headers, requestId };
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -142,29 +141,31 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, ke
   const models: ListedModel[] = data
     .filter((m): m is Record<string, unknown> => !!m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string')
     .map((m) => ({ id: m.id as string, ...(typeof m.owned_by === 'string' ? { owner: m.owned_by } : {}), ...(typeof m.created === 'number' ? { created: m.created } : {}) }));
-  return { ok: true, ms, value: models, ...(requestId ? { requestId } : {}) };
+  return { ok: true, ms, value: models, headers, ...(requestId ? { requestId } : {}) };
 }
 
 export interface ChatProbe {
-  /** send → first chunk carrying content, a tool-call delta or reasoning text (DESIGN.md). */
+  /** send → first chunk carrying content, a tool-call delta or reasoning text (docs/definitions.md). */
   ttftMs?: number;
   totalMs: number;
   servedModel?: string;
 }
 
+const PROBE = { messages: [{ role: 'user' as const, content: 'Reply with OK.' }], stream: true as const };
+
 /** A 1-token streamed chat completion proving access to `model`. */
-export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, keys: string[]): Promise<Outcome<ChatProbe>> {
+export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeoutMs: number, keys: string[]): Promise<ProbeResult<ChatProbe>> {
   const t0 = ctx.clock();
-  const attempt = async (limit: 'max_tokens' | 'max_completion_tokens'): Promise<Outcome<ChatProbe>> => {
+  const attempt = async (limit: 'max_tokens' | 'max_completion_tokens'): Promise<ProbeResult<ChatProbe>> => {
     const { data: stream, response } = await client.chat.completions
-      .create({ model, messages: [{ role: 'user', content: 'Reply with OK.' }], stream: true, [limit]: 1 } as never, { timeout: timeoutMs, signal: ctx.signal })
+      .create(limit === 'max_tokens' ? { model, ...PROBE, max_tokens: 1 } : { model, ...PROBE, max_completion_tokens: 1 }, { timeout: timeoutMs, signal: ctx.signal })
       .withResponse();
     let ttftMs: number | undefined;
     let servedModel: string | undefined;
-    for await (const chunk of stream as unknown as AsyncIterable<{ model?: string; choices?: Array<{ delta?: Record<string, unknown> }> }>) {
+    for await (const chunk of stream) {
       servedModel ??= chunk.model;
-      const d = chunk.choices?.[0]?.delta;
-      if (ttftMs === undefined && d && (d.content || (Array.isArray(d.tool_calls) && d.tool_calls.length) || d.reasoning_content || d.reasoning)) ttftMs = ctx.clock() - t0;
+      // The delta as sent: relays add reasoning fields the SDK's types do not name.
+      if (ttftMs === undefined && carriesOutput(chunk.choices?.[0]?.delta as Record<string, unknown> | undefined)) ttftMs = ctx.clock() - t0;
     }
     const requestId = response.headers.get('x-request-id') ?? undefined;
     return { ok: true, ms: ctx.clock() - t0, value: { ttftMs, totalMs: ctx.clock() - t0, servedModel }, ...(requestId ? { requestId } : {}) };
@@ -182,5 +183,37 @@ export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeout
       }
     }
     return { ok: false, ms: ctx.clock() - t0, obs: observe(e, timeoutMs, keys) };
+  }
+}
+
+/** The ids a provider lists, or undefined when the listing fails for any reason (a best effort, for bench's model mapping). */
+export async function listedIds(ctx: Ctx, http: HttpSetup, s: ClientSpec): Promise<Set<string> | undefined> {
+  try {
+    const r = await listModels(ctx, await makeClient(http, s), s.timeoutMs, [s.apiKey]);
+    return r.ok ? new Set(r.value.map((m) => m.id)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What GET /models told bench: the ids (or why there are none), and whether holy mock answered. */
+export interface ModelList {
+  ids?: Set<string>;
+  /** Why there is no list, e.g. "HTTP 401", "timed out", "ECONNREFUSED". */
+  problem?: string;
+  /** holy mock puts an x-holy-mock header on every answer, errors included. */
+  simulated: boolean;
+}
+
+/** GET /models for bench: a best effort that never throws (the mapping, an up-front warning, SIMULATED). */
+export async function listForBench(ctx: Ctx, http: HttpSetup, s: ClientSpec): Promise<ModelList> {
+  try {
+    const r = await listModels(ctx, await makeClient(http, s), s.timeoutMs, [s.apiKey]);
+    if (r.ok) return { ids: new Set(r.value.map((m) => m.id)), simulated: r.headers?.['x-holy-mock'] !== undefined };
+    const o = r.obs;
+    const problem = o.kind === 'http' ? `HTTP ${o.status}` : o.kind === 'timeout' ? `no answer within ${o.ms} ms` : (o.code ?? o.message);
+    return { problem, simulated: o.kind === 'http' && o.headers?.['x-holy-mock'] !== undefined };
+  } catch (e) {
+    return { problem: (e as Error).message ?? 'failed', simulated: false };
   }
 }

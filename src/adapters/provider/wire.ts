@@ -1,8 +1,9 @@
 /** One chat-completion request over undici with byte-level timing: TTFB, TTFT, E2E and inter-token gaps. */
-import { request, type Dispatcher } from 'undici';
-import { Sse } from '../core/bench/sse.js';
-import { classifyStatus, classifyTransport, retryAfterMs, type ErrorClass } from '../core/bench/classify.js';
-import { redact } from '../core/redact.js';
+import type { Dispatcher } from 'undici';
+import { Sse } from '../../core/bench/sse.js';
+import { classifyStatus, classifyTransport, retryAfterMs, type ErrorClass } from '../../core/bench/classify.js';
+import type { CallResult, Completion } from '../../core/chat.js';
+import { KEEP, received } from './received.js';
 
 export interface CallOptions {
   dispatcher: Dispatcher;
@@ -19,37 +20,6 @@ export interface CallOptions {
   now(): number;
   /** Intended send time on `clock` (open loop): latency counts from here, not from when we got round to it. */
   intendedAt?: number;
-}
-
-export interface CallResult {
-  ok: boolean;
-  /** HTTP status; 0 when no response arrived. */
-  status: number;
-  errorClass?: ErrorClass;
-  errorMessage?: string;
-  stream: boolean;
-  ttfbMs?: number;
-  /** Streaming only: first chunk with content, a tool-call delta or reasoning text. */
-  ttftMs?: number;
-  e2eMs?: number;
-  /** Gaps between consecutive content chunks (ms). */
-  itl: number[];
-  /** The response as a chat.completion object (reassembled from the stream when streaming). */
-  completion?: Completion;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-  /** Streaming: whether a usage chunk arrived (we always ask for one). */
-  usageSeen: boolean;
-  responseModel?: string;
-  retryAfterMs?: number;
-  requestId?: string;
-}
-
-export interface Completion {
-  id?: string;
-  object: 'chat.completion';
-  model?: string;
-  choices: Array<{ index: number; message: { role: 'assistant'; content: string | null; tool_calls?: Array<{ id?: string; type: 'function'; function: { name: string; arguments: string } }>; reasoning_content?: string }; finish_reason: string | null }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 }
 
 // Built once per (key, profile headers, stream) and reused: undici only reads them.
@@ -103,7 +73,7 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
     const fail = (cls: ErrorClass, msg: string): CallResult => {
       res.ok = false;
       res.errorClass = cls;
-      res.errorMessage = redact(msg, [o.key]).slice(0, 500);
+      res.errorMessage = received(msg, [o.key], KEEP.message);
       return res;
     };
     const finish = (f: () => CallResult | Error) => {
@@ -193,32 +163,4 @@ function complete(res: CallResult, text: string, ctype: string, retryAfter: stri
   res.responseModel = c.model;
   res.ok = true;
   return res;
-}
-
-/** What GET /models said: the ids (undefined when the list cannot be had, and why), and whether holy mock answered. */
-export interface ModelList {
-  ids?: Set<string>;
-  /** Why there is no list, e.g. "HTTP 401" or "ECONNREFUSED". */
-  problem?: string;
-  /** The x-holy-mock header's value: this endpoint is holy's local simulator. */
-  simulated?: string;
-}
-
-/** GET /models ids, to decide the built-in model mapping; holy mock names itself in an x-holy-mock header on every answer. */
-export async function listModels(o: { dispatcher: Dispatcher; baseURL: string; key?: string; headers?: Record<string, string>; timeoutMs: number }): Promise<ModelList> {
-  const out: ModelList = {};
-  try {
-    const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
-    if (o.key) headers.authorization = `Bearer ${o.key}`;
-    const r = await request(o.baseURL.replace(/\/+$/, '') + '/models', { method: 'GET', headers, dispatcher: o.dispatcher, signal: AbortSignal.timeout(o.timeoutMs) });
-    const mock = r.headers['x-holy-mock'];
-    if (mock !== undefined) out.simulated = String(mock).replace(/[^\x20-\x7e]/g, '').slice(0, 80) || 'holy-mock';
-    const text = await r.body.text();
-    if (r.statusCode >= 400) return { ...out, problem: `HTTP ${r.statusCode}` };
-    const data = (JSON.parse(text) as { data?: Array<{ id?: unknown }> }).data;
-    return Array.isArray(data) ? { ...out, ids: new Set(data.map((d) => String(d.id))) } : { ...out, problem: 'the answer has no "data" list' };
-  } catch (e) {
-    const err = e as { code?: string; name?: string; cause?: { code?: string } };
-    return { ...out, problem: err.code ?? err.cause?.code ?? (err.name === 'SyntaxError' ? 'the answer is not JSON' : err.name ?? 'failed') };
-  }
 }
