@@ -97,6 +97,9 @@ export function summaryRows(s: BenchSummary, p99First: boolean): SummaryRow[] {
           row.ci = `${c} (n<${MIN_PAIRS_P99})`;
         }
       }
+      // A latency row names a better side only on an interval's evidence: without one (TTFB, ITL,
+      // TPOT, max) a 2% gap between two noisy samples would crown a winner even A/A.
+      if (!c) row.better = null;
       if (loser && row.better === loser) {
         row.better = null;
         row.note = 'no win: fails more';
