@@ -146,3 +146,26 @@ describe('share intervals', () => {
     assert.equal(pairsNeeded(100, 0, 5), undefined);
   });
 });
+
+describe('recorded baseline without timings', () => {
+  test('latency is noted as not compared (once), never made inconclusive by it', async () => {
+    const { ProviderStats, PairStats } = await import('../../src/core/bench/metrics.js');
+    const { summarise } = await import('../../src/core/bench/summary.js');
+    const old = new ProviderStats('recorded', 'old', true);
+    const neu = new ProviderStats('holysheep', 'new');
+    const pairs = new PairStats();
+    for (let i = 0; i < 300; i++) {
+      const base = { ok: true, itl: [], stream: false, sentModel: 'm', retries: 0, retryWaitMs: 0, startMs: 0, endMs: 1, outputTokens: 5, outputTokensSource: 'server' as const, promptTokens: 10, promptTokensLocal: 10 };
+      const a = { ...base };
+      const b = { ...base, e2eMs: 300 };
+      old.add(a, {});
+      neu.add(b, {});
+      pairs.add(a, b);
+    }
+    const quality = { pairs: 300, meanSimilarity: 1, shareAboveThreshold: 1, threshold: 0.8, exactRate: 1, meanTokenF1: 1, meanRougeL: 1, finishParityRate: 1, meanLengthRatio: 1 };
+    const v = decide({ summary: summarise({ old, new: neu, pairs, percentiles: [50], slo: {}, warmup: 0, seed: 1, quality, gates: {} }) });
+    assert.equal(v.decision, 'go', v.reasons.join('\n'));
+    const lat = v.checks.filter((c) => c.id.startsWith('latency'));
+    assert.deepEqual(lat.map((c) => c.reason), ['E2E not compared: the recorded responses carry no timings.']);
+  });
+});

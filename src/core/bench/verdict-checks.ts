@@ -41,8 +41,8 @@ function latencyCheck(s: BenchSummary, key: 'ttftMs' | 'e2eMs', q: 50 | 99, lose
   const min = q === 50 ? MIN_PAIRS_P50 : MIN_PAIRS_P99;
   if (!iv || d.pairs < min) {
     if (o.n === 0 && s.new[key].n === 0) return undefined;
+    if (s.old.recorded && o.n === 0) return q === 99 ? undefined : { id, severity: 'info', reason: `${label.split(' ')[0]} not compared: the recorded responses carry no timings.` };
     if (q === 99) return { id, severity: 'info', reason: `${label} not judged: ${d.pairs} pair(s) with ${article(label)} on both sides, and a p99 needs ${min}.` };
-    if (s.old.recorded && o.n === 0) return { id, severity: 'info', reason: `${label} not compared: the recorded responses carry no timings.` };
     // Only streamed answers have a TTFT: too few of them is a gap in the traffic, not in the sample size.
     if (key === 'ttftMs') return { id, severity: 'info', reason: `${label} not judged: only ${d.pairs} pair(s) streamed on both sides (--stream on measures TTFT on every request).` };
     return { id, severity: 'unsure', reason: `${label}: only ${d.pairs} pair(s) where both sides answered with ${article(label)}, too few to compare; send at least ${min}.`, pairsNeeded: min };
