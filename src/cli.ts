@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { EXIT, HolyError } from './errors.js';
 import { collect } from './commands/kit.js';
+import { VERSION } from './version.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
 import { register as models } from './commands/models/command.js';
@@ -11,11 +12,8 @@ import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
 
-import { VERSION } from './version.js';
 
-export { VERSION };
-
-export function buildProgram(ctx: Ctx): Command {
+function buildProgram(ctx: Ctx): Command {
   const program = new Command('holy');
   program
     .description(

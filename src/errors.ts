@@ -1,7 +1,6 @@
 /** Typed errors: thrown anywhere below cli.ts, turned into an exit code in exactly one place. */
 
 export const EXIT = { ok: 0, runtime: 1, usage: 2, check: 3, interrupted: 130 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class HolyError extends Error {
   readonly exitCode: number;

@@ -1,2 +1,4 @@
-/** holy's version, in one place: `--version`, and the run header of bench results and reports. */
-export const VERSION = '0.1.0';
+/** holy's version: package.json's, read once (the built files sit two folders below it: dist/src/, dist/bundle/). */
+import { createRequire } from 'node:module';
+
+export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 import { redact } from '../core/redact.js';
 import { makeHttp } from './http.js';
 
-export interface NotifyResult {
+interface NotifyResult {
   ok: boolean;
   status?: number;
   /** Why it failed (network error or HTTP status), keys redacted. */

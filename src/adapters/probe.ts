@@ -20,7 +20,7 @@ export interface ProbeResult {
   error?: { phase: 'dns' | 'connect' | 'tls'; code?: string; message: string; timedOut?: boolean };
 }
 
-export interface ProbeOptions {
+interface ProbeOptions {
   timeoutMs: number;
   clock: () => number;
   /** The proxy URL that applies (from makeHttp().proxyFor); the probe then stops at the proxy. */

@@ -7,14 +7,14 @@ import { UsageError } from '../errors.js';
 import type { GlobalOpts } from '../options.js';
 import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../core/profiles.js';
 
-export interface Variable {
+interface Variable {
   value: string;
   /** e.g. "env OPENAI_API_KEY" or ".env OPENAI_API_KEY". */
   source: string;
 }
 
 /** A key as found, before any hygiene: `raw` may carry whitespace or quotes — verify reports that. */
-export interface KeyInfo {
+interface KeyInfo {
   raw: string | undefined;
   source: string;
 }

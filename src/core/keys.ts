@@ -39,7 +39,7 @@ export function keyFormat(key: string, extraRelayPatterns: readonly string[] = [
   return 'unknown';
 }
 
-export function isOfficialHost(baseURL: string): boolean {
+function isOfficialHost(baseURL: string): boolean {
   try {
     return new URL(baseURL.trim()).hostname.toLowerCase() === 'api.openai.com';
   } catch {
@@ -47,7 +47,7 @@ export function isOfficialHost(baseURL: string): boolean {
   }
 }
 
-export interface KeyHostVerdict {
+interface KeyHostVerdict {
   ok: boolean;
   /** One sentence: why the key must not go to this host. */
   reason?: string;

@@ -2,7 +2,7 @@
 import { normaliseModel } from './models.js';
 import { alternatives, type Alternatives } from './verify/model.js';
 
-export type DiffStatus = 'both' | 'only-old' | 'only-new';
+type DiffStatus = 'both' | 'only-old' | 'only-new';
 
 export interface DiffRow {
   /** Normalised name (snapshots and spellings folded: gpt-4o-2024-08-06 → gpt-4o). */

@@ -26,7 +26,7 @@ const ALIASES: Record<string, string> = {
 };
 
 /** Suggested replacements for models a relay no longer serves (as in the source articles). */
-export const SUGGESTED_MAPPING: Readonly<Record<string, string>> = {
+const SUGGESTED_MAPPING: Readonly<Record<string, string>> = {
   'gpt-4-turbo': 'gpt-4.1',
   'gpt-4': 'gpt-4.1',
   'gpt-3.5-turbo': 'gpt-4o-mini',
@@ -42,7 +42,7 @@ export function suggestMapping(id: string): string | undefined {
 }
 
 /** Levenshtein distance, for "did you mean" lists (names are short; O(n·m) is fine). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;

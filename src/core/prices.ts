@@ -31,7 +31,7 @@ function openai(model: string, input: string, cached: string | null, output: str
 }
 
 /** Built-in rows (the reference table of docs/definitions.md plus the legacy models the mapping starts from). */
-export const BUILTIN_PRICES: readonly PriceRow[] = [
+const BUILTIN_PRICES: readonly PriceRow[] = [
   openai('gpt-4.1', '2.00', '0.50', '8.00'),
   openai('gpt-4.1-mini', '0.40', '0.10', '1.60'),
   openai('gpt-4o', '2.50', '1.25', '10.00'),
@@ -54,7 +54,7 @@ export function lookupPrice(table: PriceTable, model: string): PriceRow | undefi
   return table.rows.get(normaliseModel(model));
 }
 
-export interface TokenCounts {
+interface TokenCounts {
   /** Total input tokens, cached included (OpenAI's convention). */
   input: bigint | number;
   cached: bigint | number;

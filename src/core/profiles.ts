@@ -1,7 +1,7 @@
 /** Provider profiles: built-ins, config overrides and ad-hoc ones. Pure: no I/O here. */
 import { UsageError } from '../errors.js';
 
-export const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
+const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
 export const HOLYSHEEP_BASE_URL = 'https://api.holysheep.ai/v1';
 
 export interface Profile {
@@ -26,7 +26,7 @@ export interface ProfileSet {
   configFile?: string;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 /** The longest delay a Node timer can hold; beyond it Node fires after 1 ms, so every request would "time out" at once. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -110,7 +110,7 @@ export function applyConfig(base: Profile[], cfg: unknown, file: string): Profil
 }
 
 /** An ad-hoc provider from a flag value "NAME=URL"; its key comes from NAME_API_KEY. */
-export function adHocProfile(spec: string, flag: string): Profile {
+function adHocProfile(spec: string, flag: string): Profile {
   const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(spec);
   if (!m || !/^https?:\/\//i.test(m[2]!.trim())) {
     throw new UsageError(`${flag} ${JSON.stringify(spec)}: expected a provider name, or NAME=URL such as staging=https://relay.example.com/v1.`);

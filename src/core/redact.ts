@@ -30,12 +30,3 @@ export function redact(text: string, keys: ReadonlyArray<string | undefined> = [
   }
   return s.replace(BEARER, (_m, p: string, tok: string) => p + maskKey(tok)).replace(KEY_LIKE, (m) => maskKey(m));
 }
-
-/** Headers safe to record: Authorization / api-key / cookies masked. */
-export function redactHeaders(h: Record<string, string>): Record<string, string> {
-  const outH: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    outH[k] = /^(authorization|api-key|x-api-key|cookie|set-cookie|proxy-authorization)$/i.test(k) ? maskKey(v.replace(/^Bearer\s+/i, '')) : v;
-  }
-  return outH;
-}

@@ -15,7 +15,7 @@ export interface MockChatBody {
   response_format?: { type?: string; json_schema?: { schema?: Record<string, unknown> } } | null;
 }
 
-export interface CompletionPlan {
+interface CompletionPlan {
   hash: number;
   /** Stream pieces: content tokens, or for a tool call the header delta followed by argument pieces. */
   pieces: string[];
@@ -26,7 +26,7 @@ export interface CompletionPlan {
   completionTokens: number;
 }
 
-export interface PlanOpts {
+interface PlanOpts {
   seed: number;
   variant: number;
   usageScale: number;

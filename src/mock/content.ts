@@ -17,8 +17,8 @@ const SPACED = VOCAB.map((w) => ' ' + w);
 const CAPITAL = VOCAB.map((w) => w[0]!.toUpperCase() + w.slice(1));
 
 /** Default answer length range when the request sets no max_tokens: "a few dozen tokens". */
-export const MIN_DEFAULT_TOKENS = 16;
-export const DEFAULT_TOKEN_SPREAD = 33;
+const MIN_DEFAULT_TOKENS = 16;
+const DEFAULT_TOKEN_SPREAD = 33;
 /** Upper bound on generated tokens so a huge max_tokens cannot exhaust memory. */
 export const MAX_TOKENS_CAP = 16384;
 

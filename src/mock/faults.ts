@@ -51,7 +51,7 @@ export class FaultPicker {
   }
 }
 
-export const FAULT_KINDS =
+const FAULT_KINDS =
   'NNN (any HTTP status 400-599, e.g. 500, 503), 429 or rate-limit[=RETRY_AFTER_S], quota, stall[=MS], reset, malformed-sse, truncate, in-stream-error, html[=STATUS]';
 const OPTIONS = 'rate=0..1, every=N, first=N, path=chat|models|any, phase=headers|body (stall, reset), code=, type= (status)';
 

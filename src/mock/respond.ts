@@ -45,7 +45,7 @@ export function sendBody(tl: Timeline, res: ServerResponse, status: number, head
   at(tl, res, tl.clock() + fault.ms, () => res.end(body.slice(half)));
 }
 
-export interface StreamTiming {
+interface StreamTiming {
   t0: number;
   ttftMs: number;
   perTokenMs: number;

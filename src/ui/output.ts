@@ -2,7 +2,7 @@
 import type { Ctx } from '../context.js';
 import { makeChalk, wantsColor, type ChalkInstance } from './color.js';
 
-export type OutputMode = 'json' | 'table' | 'tsv';
+type OutputMode = 'json' | 'table' | 'tsv';
 
 /** Flags every command accepts (declared once in cli.ts). */
 import type { GlobalOpts } from '../options.js';

@@ -12,7 +12,7 @@ export type Cell = string | number | null | undefined;
 const require = createRequire(import.meta.url);
 
 /** Strip ANSI escapes (TSV must be plain even if a cell was pre-coloured). */
-export function stripAnsi(s: string): string {
+function stripAnsi(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, '');
 }
@@ -46,7 +46,7 @@ export function formatTable(out: Pick<Out, 'mode' | 'color'> & { width?: number 
 }
 
 /** Column widths that fit `width`, shrinking the widest columns first; undefined when it already fits. */
-export function fitWidths(columns: Column[], rows: Cell[][], width: number): number[] | undefined {
+function fitWidths(columns: Column[], rows: Cell[][], width: number): number[] | undefined {
   const natural = columns.map((c, i) => Math.max(stripAnsi(c.header).length, ...rows.map((r) => Math.max(...stripAnsi(cellText(r[i])).split('\n').map((l) => [...l].length)))) + 2);
   const borders = columns.length + 1;
   let excess = natural.reduce((a, b) => a + b, 0) + borders - width;

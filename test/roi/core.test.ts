@@ -1,7 +1,7 @@
 /** Pure pieces of roi: counts, timestamps, the id set, money formatting, period and ROI arithmetic. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../../src/core/decimal.js';
 import { Aggregator, countsOf, parseCount } from '../../src/core/roi/aggregate.js';
 import { IdSet } from '../../src/core/roi/idset.js';
 import { TimeParser, detectTimeKind } from '../../src/core/roi/time.js';

@@ -9,3 +9,12 @@ test('money keeps every digit past decimal.js\'s default 20 significant digits',
   const usd = costUSD(row, { input: 1n, cached: 1n, output: 1_234_567_890_123_456_789n });
   assert.equal(usd.toString(), '740740734074.074073475');
 });
+
+test('money precision is a clone: the shared decimal.js constructor keeps its default', async () => {
+  const { Decimal: Shared } = await import('decimal.js');
+  const { Decimal: Money } = await import('../../src/core/decimal.js');
+  assert.equal(Shared.precision, 20);
+  assert.equal(Money.precision, 60);
+  assert.equal(new Money(1).div(3).toString().length, 62);
+  assert.equal(new Shared(1).div(3).toString().length, 22);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkKeyHost, keyFormat, keyHygiene } from '../../src/core/keys.js';
-import { maskKey, redact, redactHeaders } from '../../src/core/redact.js';
+import { maskKey, redact } from '../../src/core/redact.js';
 
 const ONE_API = 'sk-' + 'a1B2c3D4e5'.repeat(4) + 'f6G7h8I9'; // 48 alphanumerics after sk-, no OpenAI marker
 
@@ -45,5 +45,4 @@ test('masking never reveals a usable key; redact finds keys in free text', () =>
   assert.ok(!r.includes(key));
   const fakeProjectKey = 'sk-proj-' + 'abcdefghijklmnopqrstuvwxyz'; // built at run time: no key-shaped literal in the repo
   assert.ok(!redact(`token ${fakeProjectKey} in body`).includes('abcdefghijklmnopqrstuvwxyz'));
-  assert.deepEqual(redactHeaders({ Authorization: `Bearer ${key}`, 'content-type': 'application/json' }), { Authorization: 'hs-…mnop', 'content-type': 'application/json' });
 });

@@ -10,8 +10,8 @@ const SRC = join(ROOT, 'src');
 /** Which layers a layer may import (a layer is a folder under src/, or a file directly in src/). */
 const MAY: Record<string, readonly string[]> = {
   'errors.ts': [],
-  'version.ts': [],
   'options.ts': [],
+  'version.ts': [],
   'context.ts': [],
   types: [],
   core: ['core', 'errors.ts', 'types'],

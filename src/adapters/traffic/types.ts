@@ -30,7 +30,7 @@ export interface TrafficItem {
 }
 
 /** A line that could not be used, and why. */
-export interface TrafficProblem {
+interface TrafficProblem {
   file: string;
   line: number;
   reason: string;

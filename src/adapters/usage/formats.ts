@@ -72,7 +72,7 @@ const SPECS: FormatSpec[] = [
 ];
 
 /** A header resolved to column indexes (-1 = absent). */
-export interface Layout {
+interface Layout {
   format: FormatId;
   label: string;
   idx: Record<Field, number>;
@@ -80,7 +80,7 @@ export interface Layout {
   header: string[];
 }
 
-export const COLUMN_KEYS: readonly Field[] = ['model', 'input', 'cached', 'output', 'requests', 'time', 'end', 'batch', 'id', 'tenant', 'project', 'api_key'];
+const COLUMN_KEYS: readonly Field[] = ['model', 'input', 'cached', 'output', 'requests', 'time', 'end', 'batch', 'id', 'tenant', 'project', 'api_key'];
 
 const CANONICAL = 'timestamp,tenant,model,input_tokens,cached_input_tokens,output_tokens,requests';
 

@@ -13,7 +13,7 @@ import { openSource } from './source.js';
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
 export const BY_VALUES: readonly By[] = ['model', 'tenant', 'project', 'api_key', 'day', 'month'];
 
-export interface ReadOpts {
+interface ReadOpts {
   by: By;
   columns?: Partial<Record<Field, string>>;
   skipBadRows: boolean;
@@ -21,7 +21,7 @@ export interface ReadOpts {
   onProgress?: (file: string, bytes: number, rows: number, size: number | undefined) => void;
 }
 
-export interface FileSummary {
+interface FileSummary {
   file: string;
   format: FormatId;
   label: string;
@@ -53,58 +53,90 @@ export async function readUsage(ctx: Ctx, files: string[], o: ReadOpts): Promise
   return res;
 }
 
-async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
-  const src = await openSource(ctx, file);
-  const name = src.name;
-  let sum: FileSummary | undefined;
-  let onRow: ((f: CsvRecord, line: number) => void) | undefined;
-  const t0p = new TimeParser();
-  const t1p = new TimeParser();
-  let currency: { code: string; line: number } | undefined;
-  let hasIds = false;
-  let reserved = false;
+/** One file being read: where rows go, its summary, its time parsers and what its rows agreed on so far. */
+interface FileRead {
+  name: string;
+  o: ReadOpts;
+  agg: Aggregator;
+  ids: IdSet;
+  res: ReadResult;
+  sum?: FileSummary;
+  t0p: TimeParser;
+  t1p: TimeParser;
+  currency?: { code: string; line: number };
+  hasIds: boolean;
+}
 
-  const bad = (msg: string) => {
-    if (!o.skipBadRows) throw new UsageError(msg, 'fix the row, or pass --skip-bad-rows to skip such rows (they are counted and reported).');
-    sum!.badRows++;
-    res.badRows.count++;
-    if (res.badRows.examples.length < 5) res.badRows.examples.push(msg);
-  };
+type RowFn = (f: CsvRecord, line: number) => void;
+type Layout = ReturnType<typeof detectLayout>;
 
-  const onHeader = (r: CsvRecord) => {
-    const header = Array.from({ length: r.length }, (_, i) => r.text(i));
-    const L = detectLayout(name, header, o.columns);
-    const ix = L.idx;
-    sum = { file: name, format: L.format, label: L.label, rows: 0, duplicates: 0, badRows: 0, gzip: src.gzip, timeKind: null };
-    if (o.by !== 'model') {
-      const col = o.by === 'day' || o.by === 'month' ? 'time' : o.by;
-      if (ix[col] < 0) {
-        const avail = ['model', ...(['tenant', 'project', 'api_key'] as const).filter((k) => ix[k] >= 0), ...(ix.time >= 0 ? ['day', 'month'] : [])];
-        throw new UsageError(`--by ${o.by}: ${name} (${L.label}) has no ${col === 'time' ? 'timestamp' : col} column; group it by ${avail.join(', ')} instead${L.format === 'custom' ? `, or add ${col}=… to --columns` : ''}.`);
-      }
+/** A bad row: a usage error, or with --skip-bad-rows counted and kept as an example. */
+function badRow(st: FileRead, msg: string): void {
+  if (!st.o.skipBadRows) throw new UsageError(msg, 'fix the row, or pass --skip-bad-rows to skip such rows (they are counted and reported).');
+  st.sum!.badRows++;
+  st.res.badRows.count++;
+  if (st.res.badRows.examples.length < 5) st.res.badRows.examples.push(msg);
+}
+
+/** The header row: detect the layout, check --by against it, and return the reader for the rows that follow. */
+function onHeader(st: FileRead, r: CsvRecord, gzip: boolean): RowFn {
+  const { name, o } = st;
+  const header = Array.from({ length: r.length }, (_, i) => r.text(i));
+  const L = detectLayout(name, header, o.columns);
+  const ix = L.idx;
+  st.sum = { file: name, format: L.format, label: L.label, rows: 0, duplicates: 0, badRows: 0, gzip, timeKind: null };
+  if (o.by !== 'model') {
+    const col = o.by === 'day' || o.by === 'month' ? 'time' : o.by;
+    if (ix[col] < 0) {
+      const avail = ['model', ...(['tenant', 'project', 'api_key'] as const).filter((k) => ix[k] >= 0), ...(ix.time >= 0 ? ['day', 'month'] : [])];
+      throw new UsageError(`--by ${o.by}: ${name} (${L.label}) has no ${col === 'time' ? 'timestamp' : col} column; group it by ${avail.join(', ')} instead${L.format === 'custom' ? `, or add ${col}=… to --columns` : ''}.`);
     }
-    const need = Math.max(...Object.values(ix));
-    const h = (i: number) => `column "${header[i]!.trim()}"`;
-    const count = (f: CsvRecord, i: number, line: number): number => {
+  }
+  const cells = cellReaders(st, L, header);
+  if (L.format === 'openai-cost') {
+    st.res.money = true;
+    return costRows(st, L, header, cells);
+  }
+  st.hasIds = ix.id >= 0;
+  return usageRows(st, L, header, cells);
+}
+
+/** Reading one cell as a token count, a timestamp or the --by group, with file:line:column errors. */
+interface Cells {
+  need: number;
+  h(i: number): string;
+  count(f: CsvRecord, i: number, line: number): number;
+  time(p: TimeParser, f: CsvRecord, i: number, line: number): number;
+  dimOf(f: CsvRecord, t: number): string;
+}
+
+function cellReaders(st: FileRead, L: Layout, header: string[]): Cells {
+  const { name, o, t0p } = st;
+  const ix = L.idx;
+  const h = (i: number) => `column "${header[i]!.trim()}"`;
+  return {
+    need: Math.max(...Object.values(ix)),
+    h,
+    count: (f, i, line) => {
       const v = f.count(i);
       if (v < 0) {
         const raw = f.text(i);
         if (raw.trim() === '' && i === ix.cached) return 0;
-        bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
+        badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(raw)}, not a whole non-negative number of tokens.`);
       }
       return v;
-    };
-    const time = (p: TimeParser, f: CsvRecord, i: number, line: number): number => {
+    },
+    time: (p, f, i, line) => {
       // An empty end time (a request still running when exported) just leaves the end unknown.
       if (i < 0 || (i === ix.end && f.empty(i))) return NaN;
       // Whole epoch numbers straight from the bytes; anything else through the string parser.
       const k = p.kind;
       const v = k === 'epoch-s' || k === 'epoch-ms' ? f.count(i) : -1;
       const t = v >= 0 ? (k === 'epoch-s' ? v * 1000 : v) : p.parse(f.text(i));
-      if (Number.isNaN(t)) bad(`${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
+      if (Number.isNaN(t)) badRow(st, `${name}:${line}: ${h(i)} is ${JSON.stringify(f.text(i))}, not a timestamp (epoch seconds, epoch ms or ISO 8601).`);
       return t;
-    };
-    const dimOf = (f: CsvRecord, t: number): string => {
+    },
+    dimOf: (f, t) => {
       switch (o.by) {
         case 'model':
           return '';
@@ -115,66 +147,82 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
         default:
           return f.intern(ix[o.by]).trim() || '(none)';
       }
-    };
-    if (L.format === 'openai-cost') {
-      res.money = true;
-      onRow = (f, line) => {
-        if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
-        const amount = f.text(ix.amount).trim();
-        if (!NUMBER.test(amount)) return bad(`${name}:${line}: ${h(ix.amount)} is ${JSON.stringify(f.text(ix.amount))}, not a number.`);
-        const code = f.text(ix.currency).trim().toLowerCase();
-        if (!currency) currency = { code, line };
-        else if (code !== currency.code) {
-          throw new UsageError(`${name}:${line}: amount_currency is "${code}" but line ${currency.line} was "${currency.code}"; a cost export must be in one currency — split the file by currency.`);
-        }
-        if (code !== 'usd') throw new UsageError(`${name}:${line}: amount_currency is "${code}"; holy reads cost exports in USD only — export the costs in USD.`);
-        const t0 = time(t0p, f, ix.time, line);
-        const t1 = time(t1p, f, ix.end, line);
-        if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1) && !f.empty(ix.end))) return;
-        const item = ix.line_item >= 0 ? f.text(ix.line_item).trim() : '';
-        const model = item.split(',')[0]!.trim() || '(unattributed)';
-        agg.addMoney(model, dimOf(f, t0), new Decimal(amount), t0, t1);
-        sum!.rows++;
-      };
-      return;
-    }
-    hasIds = ix.id >= 0;
-    const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = ix;
-    onRow = (f, line) => {
-      if (f.length <= need) return bad(`${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
-      const model = f.intern(iModel);
-      if (model === '') return bad(`${name}:${line}: ${h(iModel)} is empty; every row needs a model.`);
-      const input = count(f, iIn, line);
-      const output = count(f, iOut, line);
-      const cached = iCached >= 0 ? count(f, iCached, line) : 0;
-      const requests = iReq >= 0 ? count(f, iReq, line) : 1;
-      if (input < 0 || output < 0 || cached < 0 || requests < 0) return;
-      if (cached > input) return bad(`${name}:${line}: cached tokens (${cached}) exceed input tokens (${input}); input must include cached tokens.`);
-      const t0 = time(t0p, f, iTime, line);
-      if (iTime >= 0 && Number.isNaN(t0)) return;
-      const t1 = iEnd >= 0 ? time(t1p, f, iEnd, line) : NaN;
-      if (iEnd >= 0 && Number.isNaN(t1) && !f.empty(iEnd)) return;
-      if (iId >= 0) {
-        if (!f.empty(iId) && !f.addId(ids, iId)) {
-          const id = f.text(iId);
-          sum!.duplicates++;
-          res.duplicates.count++;
-          if (res.duplicates.examples.length < 5) res.duplicates.examples.push({ id, at: `${name}:${line}` });
-          return;
-        }
-      }
-      const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
-      agg.add(model.trim(), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
-      sum!.rows++;
-    };
+    },
   };
+}
 
+/** Rows of an OpenAI cost export: money per line item, USD only, one currency per file. */
+function costRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
+  const { name, agg, t0p, t1p } = st;
+  const ix = L.idx;
+  return (f, line) => {
+    if (f.length <= c.need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+    const amount = f.text(ix.amount).trim();
+    if (!NUMBER.test(amount)) return badRow(st, `${name}:${line}: ${c.h(ix.amount)} is ${JSON.stringify(f.text(ix.amount))}, not a number.`);
+    const code = f.text(ix.currency).trim().toLowerCase();
+    if (!st.currency) st.currency = { code, line };
+    else if (code !== st.currency.code) {
+      throw new UsageError(`${name}:${line}: amount_currency is "${code}" but line ${st.currency.line} was "${st.currency.code}"; a cost export must be in one currency — split the file by currency.`);
+    }
+    if (code !== 'usd') throw new UsageError(`${name}:${line}: amount_currency is "${code}"; holy reads cost exports in USD only — export the costs in USD.`);
+    const t0 = c.time(t0p, f, ix.time, line);
+    const t1 = c.time(t1p, f, ix.end, line);
+    if (Number.isNaN(t0) || (ix.end >= 0 && Number.isNaN(t1) && !f.empty(ix.end))) return;
+    const item = ix.line_item >= 0 ? f.text(ix.line_item).trim() : '';
+    const model = item.split(',')[0]!.trim() || '(unattributed)';
+    agg.addMoney(model, c.dimOf(f, t0), new Decimal(amount), t0, t1);
+    st.sum!.rows++;
+  };
+}
+
+/** Rows of token usage: counts, times, request-id dedupe across files, batch flag. */
+function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
+  const { name, agg, ids, res, t0p, t1p } = st;
+  const sum = st.sum!;
+  const { count, time, dimOf, need } = c;
+  const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = L.idx;
+  return (f, line) => {
+    if (f.length <= need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
+    const model = f.intern(iModel);
+    if (model === '') return badRow(st, `${name}:${line}: ${c.h(iModel)} is empty; every row needs a model.`);
+    const input = count(f, iIn, line);
+    const output = count(f, iOut, line);
+    const cached = iCached >= 0 ? count(f, iCached, line) : 0;
+    const requests = iReq >= 0 ? count(f, iReq, line) : 1;
+    if (input < 0 || output < 0 || cached < 0 || requests < 0) return;
+    if (cached > input) return badRow(st, `${name}:${line}: cached tokens (${cached}) exceed input tokens (${input}); input must include cached tokens.`);
+    const t0 = time(t0p, f, iTime, line);
+    if (iTime >= 0 && Number.isNaN(t0)) return;
+    const t1 = iEnd >= 0 ? time(t1p, f, iEnd, line) : NaN;
+    if (iEnd >= 0 && Number.isNaN(t1) && !f.empty(iEnd)) return;
+    if (iId >= 0) {
+      if (!f.empty(iId) && !f.addId(ids, iId)) {
+        const id = f.text(iId);
+        sum.duplicates++;
+        res.duplicates.count++;
+        if (res.duplicates.examples.length < 5) res.duplicates.examples.push({ id, at: `${name}:${line}` });
+        return;
+      }
+    }
+    const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
+    agg.add(model.trim(), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
+    sum.rows++;
+  };
+}
+
+/** One file: stream its records, the first as the header, into the shared Aggregator and id set. */
+async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
+  const src = await openSource(ctx, file);
+  const name = src.name;
+  const st: FileRead = { name, o, agg, ids, res, t0p: new TimeParser(), t1p: new TimeParser(), hasIds: false };
+  let onRow: RowFn | undefined;
+  let reserved = false;
   try {
     await scanRecords(
       src.stream,
       (f, line) => {
         if (onRow) onRow(f, line);
-        else onHeader(f);
+        else onRow = onHeader(st, f, src.gzip);
       },
       {
         file: name,
@@ -183,7 +231,8 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
           // Size the id set for the whole file from the first chunk's rows per byte (see IdSet).
           // gzip: scale by the compressed bytes zlib has consumed so far.
           const disk = src.gzip ? (src.diskBytes?.() ?? 0) : b;
-          if (!reserved && hasIds && sum && src.size && disk > 0) {
+          const sum = st.sum;
+          if (!reserved && st.hasIds && sum && src.size && disk > 0) {
             reserved = true;
             const seen = sum.rows + sum.duplicates + sum.badRows;
             if (seen > 0 && disk < src.size) ids.reserve(ids.size + Math.ceil(((src.size - disk) / disk) * seen * 1.02) + seen);
@@ -198,8 +247,9 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   } finally {
     src.close();
   }
+  const sum = st.sum;
   if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (the formats are listed by holy roi --help and in the README).`);
   if (sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) throw new UsageError(`${name} has a header but no rows; export a period with usage.`);
-  sum.timeKind = t0p.kind ?? null;
+  sum.timeKind = st.t0p.kind ?? null;
   return sum;
 }

@@ -6,9 +6,9 @@ import { ByteRow, StrRow, parseQuoted, type CsvRecord } from './rows.js';
 export type { CsvRecord } from './rows.js';
 
 /** Called once per record; `line` is the physical line the record starts on (1-based). */
-export type CsvRecordFn = (row: CsvRecord, line: number) => void;
+type CsvRecordFn = (row: CsvRecord, line: number) => void;
 
-export interface ScanOpts {
+interface ScanOpts {
   /** Name used in error messages. */
   file: string;
   signal?: AbortSignal;

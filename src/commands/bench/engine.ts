@@ -26,7 +26,7 @@ export interface WorstPair {
   newText: string;
 }
 
-export interface EngineConfig {
+interface EngineConfig {
   load: LoadMode;
   warmup: number;
   durationMs?: number;
@@ -44,7 +44,7 @@ export interface EngineConfig {
   onProgress(): void;
 }
 
-export interface EngineResult {
+interface EngineResult {
   pairs: PairStats;
   scores: PairScores[];
   worst: WorstPair[];
@@ -75,77 +75,93 @@ function text(body: unknown): string {
   return completionText(body, 'display');
 }
 
+/** What one run shares between its pairs. */
+interface RunState {
+  ctx: Ctx;
+  cfg: EngineConfig;
+  oldSide: Side;
+  newSide: Side;
+  /** Aborted when the grace period after an interrupt is over: cuts off the sends in flight. */
+  runAbort: AbortController;
+  pairs: PairStats;
+  scores: PairScores[];
+  worst: WorstPair[];
+  dropped: number;
+  done: number;
+}
+
+/** Send one side of a pair: live, or the recorded baseline. */
+function sendSide(r: RunState, side: Side, job: Job, intendedAt: number | undefined): Promise<Sent> {
+  const { ctx, cfg } = r;
+  const model = side.role === 'new' ? cfg.mapModel(job.item.body.model) : job.item.body.model;
+  const body = prepareBody(job.item.body, model, cfg.stream);
+  const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
+  if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
+  const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: r.runAbort.signal };
+  if (intendedAt !== undefined) opts.intendedAt = intendedAt;
+  return sendLive(ctx, side, body, opts);
+}
+
+/** One pair: both sends, then (off the timing path) scoring, judging, stats and the result lines. */
+async function runPair(r: RunState, job: Job, intendedAt?: number): Promise<void> {
+  const { cfg, oldSide, newSide } = r;
+  // Alternate which provider is asked first, so neither always gets the warm connection or cache.
+  const first = job.index % 2 === 0 ? oldSide : newSide;
+  const second = first === oldSide ? newSide : oldSide;
+  const pa = sendSide(r, first, job, intendedAt);
+  const pb = sendSide(r, second, job, intendedAt);
+  let a: Sent;
+  let b: Sent;
+  try {
+    [a, b] = await Promise.all([pa, pb]);
+  } catch (e) {
+    if (r.runAbort.signal.aborted) {
+      r.dropped++;
+      return;
+    }
+    throw e;
+  }
+  const so = first === oldSide ? a : b;
+  const sn = first === oldSide ? b : a;
+  if (job.index < cfg.warmup) return;
+  // Scoring and writing wait until the I/O callbacks already due have run (and taken their
+  // timestamps), so this pair's work never inflates another request's measured latency.
+  await new Promise<void>((ok) => setImmediate(ok));
+  let similarity: number | undefined;
+  if (so.outcome.ok && sn.outcome.ok) {
+    const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
+    similarity = s.similarity;
+    r.scores.push(s);
+    keepLeastSimilar(r.worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }), job.item.id);
+    if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
+  }
+  oldSide.stats.add(so.outcome, cfg.slo);
+  newSide.stats.add(sn.outcome, cfg.slo);
+  r.pairs.add(so.outcome, sn.outcome);
+  r.done++;
+  if (cfg.out || cfg.csv) for (const [side, s] of [[oldSide, so], [newSide, sn]] as const) {
+    const line = resultLine({
+      id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
+      startedAt: s.startedAt, model: job.item.body.model, request: s.request,
+      status: s.status, body: s.body, ...(s.errorMessage ? { errorMessage: s.errorMessage } : {}), outcome: s.outcome,
+      ...(similarity !== undefined ? { similarity } : {}),
+    });
+    if (cfg.out) await cfg.out.write(JSON.stringify(line));
+    if (cfg.csv) await cfg.csv.write(csvRow(line));
+  }
+  cfg.onProgress();
+}
+
 /** Run every job; returns when all are done, the duration is up, or Ctrl-C (after the grace period, grace.ts). */
 export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Side, newSide: Side, cfg: EngineConfig): Promise<EngineResult> {
   const runAbort = new AbortController();
   // Every in-flight request listens on this one signal; the default limit of 10 would warn.
   setMaxListeners(0, runAbort.signal);
-  const pairs = new PairStats();
-  const scores: PairScores[] = [];
-  const worst: WorstPair[] = [];
-  let dropped = 0;
-  let done = 0;
+  const r: RunState = { ctx, cfg, oldSide, newSide, runAbort, pairs: new PairStats(), scores: [], worst: [], dropped: 0, done: 0 };
+  const runPairOf = (job: Job, intendedAt?: number) => runPair(r, job, intendedAt);
   const t0 = ctx.clock();
   const expired = () => cfg.durationMs !== undefined && ctx.clock() - t0 >= cfg.durationMs;
   const grace = startGrace(ctx);
-
-  const sendSide = (side: Side, job: Job, intendedAt: number | undefined): Promise<Sent> => {
-    const model = side.role === 'new' ? cfg.mapModel(job.item.body.model) : job.item.body.model;
-    const body = prepareBody(job.item.body, model, cfg.stream);
-    const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
-    if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
-    const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: runAbort.signal };
-    if (intendedAt !== undefined) opts.intendedAt = intendedAt;
-    return sendLive(ctx, side, body, opts);
-  };
-
-  const runPair = async (job: Job, intendedAt?: number): Promise<void> => {
-    // Alternate which provider is asked first, so neither always gets the warm connection or cache.
-    const first = job.index % 2 === 0 ? oldSide : newSide;
-    const second = first === oldSide ? newSide : oldSide;
-    const pa = sendSide(first, job, intendedAt);
-    const pb = sendSide(second, job, intendedAt);
-    let a: Sent;
-    let b: Sent;
-    try {
-      [a, b] = await Promise.all([pa, pb]);
-    } catch (e) {
-      if (runAbort.signal.aborted) {
-        dropped++;
-        return;
-      }
-      throw e;
-    }
-    const so = first === oldSide ? a : b;
-    const sn = first === oldSide ? b : a;
-    if (job.index < cfg.warmup) return;
-    // Scoring and writing wait until the I/O callbacks already due have run (and taken their
-    // timestamps), so this pair's work never inflates another request's measured latency.
-    await new Promise<void>((ok) => setImmediate(ok));
-    let similarity: number | undefined;
-    if (so.outcome.ok && sn.outcome.ok) {
-      const s = comparePair(viewFromCompletion(so.body), viewFromCompletion(sn.body), { jsonMode: isJsonMode(job.item.body) });
-      similarity = s.similarity;
-      scores.push(s);
-      keepLeastSimilar(worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }), job.item.id);
-      if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
-    }
-    oldSide.stats.add(so.outcome, cfg.slo);
-    newSide.stats.add(sn.outcome, cfg.slo);
-    pairs.add(so.outcome, sn.outcome);
-    done++;
-    if (cfg.out || cfg.csv) for (const [side, s] of [[oldSide, so], [newSide, sn]] as const) {
-      const line = resultLine({
-        id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
-        startedAt: s.startedAt, model: job.item.body.model, request: s.request,
-        status: s.status, body: s.body, ...(s.errorMessage ? { errorMessage: s.errorMessage } : {}), outcome: s.outcome,
-        ...(similarity !== undefined ? { similarity } : {}),
-      });
-      if (cfg.out) await cfg.out.write(JSON.stringify(line));
-      if (cfg.csv) await cfg.csv.write(csvRow(line));
-    }
-    cfg.onProgress();
-  };
 
   const inflight = new Set<Promise<void>>();
   const errors: unknown[] = [];
@@ -163,7 +179,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Sid
     const worker = async () => {
       for (let job = await next(); job && !errors.length; job = await next()) {
         try {
-          await runPair(job);
+          await runPairOf(job);
         } catch (e) {
           errors.push(e);
         }
@@ -184,7 +200,7 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Sid
       if (grace.stopping || expired()) break;
       // Latency counts from `at`, the intended send time, even if the event loop was late
       // (never from before the actual send, when we fired up to 1 ms early).
-      track(runPair(job, Math.min(at, ctx.clock())));
+      track(runPairOf(job, Math.min(at, ctx.clock())));
     }
   }
   // Wait for what is in flight; after an interrupt, until the grace period ends, then cut it off.
@@ -195,5 +211,5 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Sid
   }
   grace.dispose();
   if (errors.length) throw errors[0];
-  return { pairs, scores, worst, interrupted: ctx.signal.aborted, dropped, done, elapsedMs: ctx.clock() - t0 };
+  return { pairs: r.pairs, scores: r.scores, worst: r.worst, interrupted: ctx.signal.aborted, dropped: r.dropped, done: r.done, elapsedMs: ctx.clock() - t0 };
 }

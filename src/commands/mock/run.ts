@@ -28,7 +28,7 @@ export interface MockFlags {
   keyEnv?: string;
 }
 
-export interface MockSummary {
+interface MockSummary {
   url: string;
   port: number;
   label: string;
@@ -36,7 +36,7 @@ export interface MockSummary {
 }
 
 /** Where the required key comes from: --key-env VAR, --key-file mock=PATH, or HOLY_MOCK_KEY; none = no auth. */
-export async function mockKey(ctx: Ctx, g: GlobalOpts, keyEnv?: string): Promise<{ key?: string; source?: string }> {
+async function mockKey(ctx: Ctx, g: GlobalOpts, keyEnv?: string): Promise<{ key?: string; source?: string }> {
   if (keyEnv) {
     const v = ctx.env[keyEnv];
     if (!v) throw new UsageError(`--key-env ${keyEnv}: that environment variable is not set or empty; export it, or drop --key-env to run without auth.`);

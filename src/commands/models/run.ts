@@ -21,7 +21,7 @@ export interface ModelsFlags {
   force?: boolean;
 }
 
-export interface ModelRow {
+interface ModelRow {
   provider: string;
   id: string;
   owner: string | null;

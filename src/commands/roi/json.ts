@@ -1,5 +1,5 @@
 /** The --json document of `holy roi`: exact amounts as decimal strings, each with its currency. */
-import type { Decimal } from 'decimal.js';
+import type { Decimal } from '../../core/decimal.js';
 import type { Counts } from '../../core/roi/aggregate.js';
 import { money, type Money } from '../../core/roi/money.js';
 import type { RoiReport, TableRow } from '../../core/roi/report.js';

@@ -36,7 +36,7 @@ export interface RoiFlags {
   md?: boolean;
 }
 
-export type RoiFormat = 'json' | 'csv' | 'md' | 'out';
+type RoiFormat = 'json' | 'csv' | 'md' | 'out';
 
 export interface RoiOptions {
   files: string[];

@@ -1,5 +1,5 @@
 /** Printing a roi result: tables (TTY) or TSV (piped), --json, --csv (exact) or --md. */
-import type { Decimal } from 'decimal.js';
+import type { Decimal } from '../../core/decimal.js';
 import type { Out } from '../../ui/output.js';
 import { formatTable, type Cell, type Column } from '../../ui/table.js';
 import { formatMoney, formatPct, groupDigits, inCurrency } from '../../core/roi/money.js';

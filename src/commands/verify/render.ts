@@ -4,7 +4,7 @@ import { printTable } from '../../ui/table.js';
 import type { VerifyCheck, VerifyReport } from './verify.js';
 
 /** ✓ ✗ ! - coloured only when colour is on. */
-export function statusMark(out: Pick<Out, 'c'>, s: VerifyCheck['status']): string {
+function statusMark(out: Pick<Out, 'c'>, s: VerifyCheck['status']): string {
   if (s === 'pass') return out.c.green('✓');
   if (s === 'fail') return out.c.red('✗');
   if (s === 'warn') return out.c.yellow('!');

@@ -27,7 +27,7 @@ export interface VerifyReport {
   providers: Array<{ name: string; baseURL: string; keySource: string; keyMasked: string; proxy?: string }>;
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   providers?: string[];
   model?: string;
   force?: boolean;
@@ -48,7 +48,11 @@ function keyRejected(o: Observation): boolean {
   return (o.kind === 'http' && (o.status === 401 || o.status === 403)) || (o.kind === 'network' && !o.code && /header|invalid/i.test(o.message)) || (o.kind === 'network' && /INVALID_ARG|ERR_INVALID_CHAR/.test(o.code ?? ''));
 }
 
-async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, o: VerifyOptions): Promise<{ checks: VerifyCheck[]; info: VerifyReport['providers'][number] }> {
+type Checks = { checks: VerifyCheck[]; info: VerifyReport['providers'][number] };
+type KeyVerdict = ReturnType<typeof checkKey>;
+
+/** One provider, step by step: key and URL → network → GET /models → the model (with --model). */
+async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, o: VerifyOptions): Promise<Checks> {
   const checks: VerifyCheck[] = [];
   const add = (c: Omit<VerifyCheck, 'provider'>) => checks.push({ provider: p.name, ...c });
   const timeoutMs = o.timeoutMs ?? p.timeoutMs;
@@ -74,29 +78,52 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
     return { checks, info };
   }
   const where: Where = { provider: p.name, url: `${uv.url}/models`, baseURL: uv.url, baseURLSource: p.baseURLSource, keySource: describeSource(ki.source), timeoutMs, ...(proxy ? { proxy } : {}) };
+  if (!(await networkStep(ctx, uv.url, proxy, timeoutMs, o, where, add))) {
+    rest('the network check failed');
+    return { checks, info };
+  }
+  if (!kv.send) {
+    rest(kv.candidates.length ? 'the key was refused for this host' : 'no key');
+    return { checks, info };
+  }
+  const listing = await modelsStep(ctx, http, p, uv.url, timeoutMs, kv, keyCheck, ki, where, add);
+  if (!listing.goOn) {
+    if (o.model) skip('model', 'GET /models failed');
+    return { checks, info };
+  }
+  if (o.model) add(await modelStep(ctx, http, p, uv.url, timeoutMs, o.model, kv, listing, where));
+  return { checks, info };
+}
 
-  const pr = await probeNetwork(uv.url, { timeoutMs, clock: ctx.clock, proxy, proxyConnect: proxy, lookup: o.lookup, signal: ctx.signal });
+/** DNS, connect and TLS to the base URL's host (through the proxy when one applies); false when it failed. */
+async function networkStep(ctx: Ctx, url: string, proxy: string | undefined, timeoutMs: number, o: VerifyOptions, where: Where, add: (c: Omit<VerifyCheck, 'provider'>) => void): Promise<boolean> {
+  const pr = await probeNetwork(url, { timeoutMs, clock: ctx.clock, proxy, proxyConnect: proxy, lookup: o.lookup, signal: ctx.signal });
   const timings = [pr.dnsMs ? `dns ${Math.round(pr.dnsMs)} ms` : '', pr.connectMs !== undefined ? `connect ${Math.round(pr.connectMs)} ms` : '', pr.tlsMs !== undefined ? `tls ${Math.round(pr.tlsMs)} ms` : ''].filter(Boolean).join(', ');
   const route = proxy ? `via proxy ${proxy}` : 'direct';
   const netData = { target: pr.target, address: pr.address ?? null, dnsMs: pr.dnsMs ?? null, connectMs: pr.connectMs ?? null, tlsMs: pr.tlsMs ?? null, tlsVersion: pr.tlsVersion ?? null, proxy: proxy ?? null, ...(pr.error ? { phase: pr.error.phase, code: pr.error.code ?? null } : {}) };
   if (!pr.ok) {
     const d = pr.error!.timedOut ? classifyTimeout(timeoutMs, where, `${pr.error!.phase} timeout`) : classifyNetwork(pr.error!.code, pr.error!.message, where);
     add({ check: 'network', ms: r1(pr.totalMs), ...fromDiagnosis(d), detail: `${pr.error!.phase}: ${d.label} (${route})`, data: netData });
-    rest('the network check failed');
-    return { checks, info };
+    return false;
   }
   add({ check: 'network', status: 'pass', ms: r1(pr.totalMs), detail: `${pr.target} ${timings}${pr.tlsVersion ? ` (${pr.tlsVersion})` : ''}, ${route}`, data: netData });
-  if (!kv.send) {
-    rest(kv.candidates.length ? 'the key was refused for this host' : 'no key');
-    return { checks, info };
-  }
+  return true;
+}
 
-  // GET /models: the raw key first when it has hygiene problems, then the cleaned one.
+/** What GET /models left for the model step: whether to go on, the listed ids, which key variant worked. */
+interface Listing {
+  goOn: boolean;
+  ids?: string[];
+  worked?: 'raw' | 'trimmed';
+}
+
+/** GET /models: the raw key first when it has hygiene problems, then the cleaned one; amends the key check with what worked. */
+async function modelsStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, kv: KeyVerdict, keyCheck: VerifyCheck, ki: { source: string; raw?: string }, where: Where, add: (c: Omit<VerifyCheck, 'provider'>) => void): Promise<Listing> {
   const secrets = kv.candidates.map((c) => c.key);
   let listed: ProbeResult<ListedModel[]> | undefined;
   let rawFailed: Observation | undefined;
   for (const cand of kv.candidates) {
-    const client = await makeClient(http, { baseURL: uv.url, apiKey: cand.key, timeoutMs, headers: p.headers });
+    const client = await makeClient(http, { baseURL: url, apiKey: cand.key, timeoutMs, headers: p.headers });
     listed = await listModels(ctx, client, timeoutMs, secrets);
     if (cand.label === 'raw' && !listed.ok && keyRejected(listed.obs)) {
       rawFailed = listed.obs;
@@ -117,43 +144,39 @@ async function verifyOne(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, 
     keyCheck.detail += '; accepted as is here, but other clients may not trim it';
   }
   keyCheck.data = { ...keyCheck.data, worked: worked ?? null };
-  let ids: string[] | undefined;
   if (!listed!.ok) {
-    const d = classify(listed!.obs, where, `GET ${uv.url}/models`);
+    const d = classify(listed!.obs, where, `GET ${url}/models`);
     add({ check: 'models', ms: r1(listed!.ms), ...fromDiagnosis(d) });
     // A rate limit (warn) says nothing against the model: still try it.
-    if (d.status === 'fail') {
-      if (o.model) skip('model', 'GET /models failed');
-      return { checks, info };
-    }
-  } else {
-    ids = listed!.value.map((m) => m.id);
-    const rid = listed!.requestId;
-    add({ check: 'models', status: 'pass', ms: r1(listed!.ms), detail: `${ids.length} models${rid ? `, request id ${rid}` : ''}`, data: { count: ids.length, requestId: rid ?? null, ids } });
+    return { goOn: d.status !== 'fail', ...(worked ? { worked } : {}) };
   }
+  const ids = listed!.value.map((m) => m.id);
+  const rid = listed!.requestId;
+  add({ check: 'models', status: 'pass', ms: r1(listed!.ms), detail: `${ids.length} models${rid ? `, request id ${rid}` : ''}`, data: { count: ids.length, requestId: rid ?? null, ids } });
+  return { goOn: true, ids, ...(worked ? { worked } : {}) };
+}
 
-  if (o.model) {
-    const key = kv.candidates[worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
-    const client = await makeClient(http, { baseURL: uv.url, apiKey: key, timeoutMs, headers: p.headers });
-    const cp = await chatProbe(ctx, client, o.model, timeoutMs, secrets);
-    if (cp.ok) {
-      const v = cp.value;
-      const listedToo = ids?.includes(o.model) ?? null;
-      add({
-        check: 'model',
-        status: 'pass',
-        ms: r1(cp.ms),
-        detail: `${o.model} answered, TTFT ${v.ttftMs === undefined ? 'n/a (no content in 1 token)' : `${Math.round(v.ttftMs)} ms`}${v.servedModel && v.servedModel !== o.model ? `, reported as ${v.servedModel}` : ''}${listedToo === false ? ' (not in GET /models)' : ''}`,
-        data: { model: o.model, ttftMs: v.ttftMs === undefined ? null : r1(v.ttftMs), servedModel: v.servedModel ?? null, requestId: cp.requestId ?? null, listed: listedToo },
-      });
-    } else {
-      const obs = cp.obs;
-      const tag = obs.kind === 'http' ? `${obs.status}${obs.errorCode ? ` ${obs.errorCode}` : ''}` : '';
-      const d = isModelNotFound(obs) ? modelNotFound(o.model, p.name, ids, tag) : classify(obs, { ...where, url: `${uv.url}/chat/completions` }, `POST ${uv.url}/chat/completions (${o.model})`);
-      add({ check: 'model', ms: r1(cp.ms), ...fromDiagnosis(d) });
-    }
+/** --model: a 1-token streamed chat with the key variant that worked, timing its TTFT. */
+async function modelStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, timeoutMs: number, model: string, kv: KeyVerdict, listing: Listing, where: Where): Promise<Omit<VerifyCheck, 'provider'>> {
+  const key = kv.candidates[listing.worked === 'raw' ? 0 : kv.candidates.length - 1]!.key;
+  const client = await makeClient(http, { baseURL: url, apiKey: key, timeoutMs, headers: p.headers });
+  const cp = await chatProbe(ctx, client, model, timeoutMs, kv.candidates.map((c) => c.key));
+  const ids = listing.ids;
+  if (cp.ok) {
+    const v = cp.value;
+    const listedToo = ids?.includes(model) ?? null;
+    return {
+      check: 'model',
+      status: 'pass',
+      ms: r1(cp.ms),
+      detail: `${model} answered, TTFT ${v.ttftMs === undefined ? 'n/a (no content in 1 token)' : `${Math.round(v.ttftMs)} ms`}${v.servedModel && v.servedModel !== model ? `, reported as ${v.servedModel}` : ''}${listedToo === false ? ' (not in GET /models)' : ''}`,
+      data: { model, ttftMs: v.ttftMs === undefined ? null : r1(v.ttftMs), servedModel: v.servedModel ?? null, requestId: cp.requestId ?? null, listed: listedToo },
+    };
   }
-  return { checks, info };
+  const obs = cp.obs;
+  const tag = obs.kind === 'http' ? `${obs.status}${obs.errorCode ? ` ${obs.errorCode}` : ''}` : '';
+  const d = isModelNotFound(obs) ? modelNotFound(model, p.name, ids, tag) : classify(obs, { ...where, url: `${url}/chat/completions` }, `POST ${url}/chat/completions (${model})`);
+  return { check: 'model', ms: r1(cp.ms), ...fromDiagnosis(d) };
 }
 
 /** Verify each provider (default: the configured old and new). Throws only for usage errors; failed checks are data. */

@@ -33,7 +33,7 @@ export interface ProviderSummary {
   abortedAfter?: number;
 }
 
-export interface DeltaSummary {
+interface DeltaSummary {
   pairs: number;
   /** Median and p99 of the per-request differences new − old (pairs where both succeeded). */
   median?: Interval;
@@ -93,7 +93,7 @@ function provider(s: ProviderStats, shown: number[], slo: SLO, abortedAfter?: nu
   };
 }
 
-export interface SummaryInput {
+interface SummaryInput {
   old: ProviderStats;
   new: ProviderStats;
   pairs: PairStats;

@@ -4,7 +4,7 @@ import { jsonEqual, jsonSimilarity, parseJson } from './json.js';
 import { contentOf, firstChoice, toolCallsOf } from '../chat.js';
 
 /** The parts of a completion that quality compares. */
-export interface ResponseView {
+interface ResponseView {
   content: string | null;
   toolCalls?: Array<{ name: string; arguments: string }>;
   finishReason?: string | null;

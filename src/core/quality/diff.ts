@@ -1,7 +1,7 @@
 /** Word-level diff of two answers for the side-by-side view of the least similar pairs. */
 
 /** One run of the diff: text in both, only in the old answer, or only in the new one. */
-export interface DiffPart {
+interface DiffPart {
   op: 'eq' | 'del' | 'ins';
   text: string;
 }

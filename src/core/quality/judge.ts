@@ -3,7 +3,7 @@ import type { ChatBody } from '../chat.js';
 import { contentText } from '../tokens.js';
 
 /** The judge's verdict and whether it survived swapping the order. */
-export interface JudgeVerdict {
+interface JudgeVerdict {
   winner: 'old' | 'new' | 'tie';
   consistent: boolean;
 }

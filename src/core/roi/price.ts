@@ -22,12 +22,12 @@ export interface PricedGroup {
   moneyOnly: boolean;
 }
 
-export interface UnknownModel {
+interface UnknownModel {
   model: string;
   counts: Counts;
 }
 
-export interface PriceOpts {
+interface PriceOpts {
   relayTable?: PriceTable;
   /** Price for models the table lacks (--unknown-price). */
   unknownPrice?: PriceRow;

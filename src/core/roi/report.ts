@@ -23,7 +23,7 @@ export interface TableRow {
   ids?: string[];
 }
 
-export interface RunRate {
+interface RunRate {
   oldCNY: Decimal;
   newCNY: Decimal;
   savingsCNY: Decimal;
@@ -43,7 +43,7 @@ export interface RoiReport {
   sensitivity: Sensitivity;
 }
 
-export interface ReportOpts {
+interface ReportOpts {
   rates: Rates;
   currency: Currency;
   by: string;

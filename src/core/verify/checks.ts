@@ -3,14 +3,14 @@ import { checkKeyHost, keyFormat, keyHygiene, type HygieneIssue, type KeyFormat 
 import { maskKey } from '../redact.js';
 import { isLoopback } from '../loopback.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
-export interface Problem {
+interface Problem {
   cause: string;
   fix: string;
 }
 
-export interface UrlVerdict {
+interface UrlVerdict {
   status: CheckStatus;
   /** The URL to probe: trimmed, and with a pasted endpoint removed; undefined when unusable. */
   url?: string;
@@ -64,7 +64,7 @@ export function checkBaseURL(raw: string, source: string): UrlVerdict {
   return { status, url, detail: `${url}${noV1 ? ' (no /v1 in the path)' : ''}`, problems };
 }
 
-export interface KeyVerdict {
+interface KeyVerdict {
   status: CheckStatus;
   detail: string;
   problem?: Problem;
@@ -108,7 +108,7 @@ export function hygieneFix(issues: HygieneIssue[], source: string, raw: string):
   return `remove ${parts.join(' and ')} from ${describeSource(source)}`;
 }
 
-export interface KeyInput {
+interface KeyInput {
   provider: string;
   raw: string | undefined;
   source: string;

@@ -53,7 +53,7 @@ function hostOf(url: string): { host: string; port: string } {
 }
 
 /** True for the error codes a TLS handshake produces (OpenSSL reasons and Node's certificate codes). */
-export function isTlsCode(code: string | undefined, message = ''): boolean {
+function isTlsCode(code: string | undefined, message = ''): boolean {
   if (!code) return /SSL|TLS|certificate/i.test(message);
   return /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$|HOSTNAME_MISMATCH)/.test(code) || (code === 'ECONNRESET' && /TLS|SSL/i.test(message));
 }
