@@ -19,10 +19,10 @@ import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
 import { checkRecorded, listSides } from './preflight.js';
-import { sideCost, type SideCost } from '../../core/bench/cost.js';
-import { decide, type Verdict } from '../../core/bench/verdict.js';
-import { hostOf, loadText, type RunHeader } from '../../core/bench/header.js';
-import { VERSION } from '../../version.js';
+import type { SideCost } from '../../core/bench/cost.js';
+import type { Verdict } from '../../core/bench/verdict.js';
+import type { RunHeader } from '../../core/bench/header.js';
+import { conclude } from './conclude.js';
 import { summariseQuality } from '../../core/quality/compare.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
@@ -177,18 +177,8 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const cost = priced(summary, p.table);
-    const simulated = { old: s.simulated.old || summary.old.simulatedResponses > 0, new: s.simulated.new || summary.new.simulatedResponses > 0 };
-    const sameEndpoint = !!p.oldP && p.oldP.baseURL.trim().replace(/\/+$/, '') === p.newP.baseURL.trim().replace(/\/+$/, '');
-    const verdict = decide({ summary, cost, simulated, sameEndpoint, interrupted: res.interrupted, items: plan.items });
-    const header: RunHeader = {
-      old: { name: oldSide.name, host: p.oldP ? hostOf(p.oldP.baseURL) : null, simulated: simulated.old },
-      new: { name: newSide.name, host: hostOf(p.newP.baseURL), simulated: simulated.new },
-      load: o.load, loadText: loadText(o.load), seed: o.seed, warmup: o.warmup, stream: o.stream,
-      traffic: p.sc.stats.files.map((f) => ({ file: f.file, format: f.format, items: f.items })), pairs: summary.pairs,
-      startedAt: new Date(startedAt).toISOString(), endedAt: new Date(ctx.now()).toISOString(), holyVersion: VERSION, simulated: verdict.simulated,
-    };
-    const result: BenchResult = { verdict, run: header, plan, summary, cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
+    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted, startedAt, endedAt: ctx.now() });
+    const result: BenchResult = { verdict: c.verdict, run: c.run, plan, summary, cost: c.cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);
       written.push(o.html);
@@ -200,16 +190,6 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     await judge?.close();
     throw e;
   }
-}
-
-/** Each side's cost per 1,000 successful requests, where anything was priced. */
-function priced(summary: BenchSummary, table: PriceTable): BenchResult['cost'] {
-  const cost: BenchResult['cost'] = {};
-  const o = sideCost(summary.old, table);
-  const n = sideCost(summary.new, table);
-  if (o) cost.old = o;
-  if (n) cost.new = n;
-  return cost;
 }
 
 /** Everything but rendering: read and price, guard the cost, connect, measure. The plan alone for --dry-run. */
