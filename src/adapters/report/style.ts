@@ -37,6 +37,7 @@ footer{margin:40px auto 24px}
 .scroll{overflow-x:auto}
 table.compact td,table.compact th{white-space:nowrap;padding:4px 10px}
 table.compact td.n{white-space:normal;min-width:9em}
+table.compact td:last-child{white-space:normal;min-width:11em}
 .summary td.n{color:var(--muted);font-size:13px}
 dl.run{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:2px 20px;margin:10px 0 0;font-size:13px;color:var(--muted)}
 dl.run div{display:flex;gap:6px;min-width:0}
