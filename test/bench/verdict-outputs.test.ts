@@ -79,6 +79,29 @@ describe('every output carries the same verdict', () => {
   });
 });
 
+describe('--slo', () => {
+  test('a TTFT SLO does not fail non-streamed requests; a goodput materially below the old side misses the gate (exit 3)', async () => {
+    const m = await mocks({}, { latency: { ttftMs: 150, perTokenMs: 1 } });
+    try {
+      const file = traffic(m.dir, 40);
+      // Non-streamed: no TTFT anywhere, so a 1 ms TTFT SLO applies to nothing and fails nothing.
+      const a = await bench([file, ...m.args, '-c', '8', '--slo', 'ttft=1', '--json'], m.env);
+      assert.equal(a.code, 0, a.stderr);
+      const d = JSON.parse(a.stdout);
+      assert.equal(d.summary.new.goodput.share, 1);
+      assert.equal(d.summary.new.goodput.ttftApplied, 0);
+      assert.equal(d.verdict.gates.find((g: { name: string }) => g.name === 'slo').ok, true);
+      // E2E ≤ 100 ms: the old side meets it, the new one (150 ms to its first token) never does.
+      const b = await bench([file, ...m.args, '-c', '8', '--slo', 'e2e=100', '--json'], m.env);
+      assert.equal(b.code, 3, b.stderr);
+      assert.match(b.stderr, /gate missed: goodput \(E2E ≤ 100 ms\) newp 0\.0% vs oldp 100\.0%/);
+      assert.equal(JSON.parse(b.stdout).verdict.decision, 'no-go');
+    } finally {
+      await m.close();
+    }
+  });
+});
+
 describe('before sending', () => {
   test('--old recorded with traffic that has no recorded responses: exit 2, nothing sent', async () => {
     const m = await mocks();
