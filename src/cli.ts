@@ -11,6 +11,7 @@ import { register as bench } from './commands/bench/command.js';
 import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
+import { register as traffic } from './commands/traffic/command.js';
 
 
 function buildProgram(ctx: Ctx): Command {
@@ -46,7 +47,7 @@ function buildProgram(ctx: Ctx): Command {
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.
-  for (const register of [verify, models, bench, roi, migrate, mock]) register(program, ctx);
+  for (const register of [verify, models, bench, traffic, roi, migrate, mock]) register(program, ctx);
   tour(program, ctx, main);
   return program;
 }

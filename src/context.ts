@@ -20,6 +20,9 @@ export interface Ctx {
   signal: AbortSignal;
   /** Platform: used for file modes and TTY decisions in tests. */
   platform: NodeJS.Platform;
+  /** This process's id and whether another one is alive: who holds an env-file lock, which temp files are stale. */
+  pid?: number;
+  processAlive?(pid: number): boolean;
   /**
    * Called by a command that sends a handful of requests and exits (verify, models), before its
    * first request. The real world then has V8 compile WebAssembly with the baseline tier only:
@@ -45,10 +48,22 @@ export function processCtx(signal: AbortSignal): Ctx {
     clock: () => performance.now(),
     signal,
     platform: process.platform,
+    pid: process.pid,
+    processAlive,
     fewRequests: () => {
       if (baselineWasm) return;
       baselineWasm = true;
       setFlagsFromString('--liftoff-only');
     },
   };
+}
+
+/** kill(pid, 0) delivers nothing and only asks whether the process exists (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -35,40 +35,89 @@ function noProxyMatches(noProxy: string | undefined, url: URL): boolean {
   });
 }
 
+/** Where a request to `target` goes: the proxy URL to use (as configured), or undefined for a direct connection. */
+function routeFor(env: { httpsProxy?: string; httpProxy?: string; noProxy?: string }, target: string | URL): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(target);
+  } catch {
+    return undefined;
+  }
+  if (noProxyMatches(env.noProxy, u)) return undefined;
+  return (u.protocol === 'https:' ? (env.httpsProxy ?? env.httpProxy) : env.httpProxy) || undefined;
+}
+
+function maskProxy(p: string): string {
+  try {
+    const pu = new URL(p);
+    if (pu.password) pu.password = '***';
+    else if (pu.username) pu.username = '***'; // a user part alone is the credential (http://TOKEN@proxy:8080)
+    return redact(pu.toString());
+  } catch {
+    return redact(p);
+  }
+}
+
+/**
+ * A dispatcher that sends each request the way routeFor() says: direct, or through the proxy it names. Hand-written
+ * rather than undici's EnvHttpProxyAgent so that what holy shows (proxyFor) and where a request really goes are one
+ * decision: EnvHttpProxyAgent parses NO_PROXY its own way and sent http://[::1]:PORT through the proxy while holy
+ * printed "direct".
+ */
+function routingDispatcher(undici: typeof import('undici'), route: (origin: string | URL) => string | undefined, common: object): Dispatcher {
+  const direct = new undici.Agent(common);
+  const proxies = new Map<string, Dispatcher>();
+  const pick = (origin: string | URL | undefined): Dispatcher => {
+    const p = origin === undefined ? undefined : route(origin);
+    if (!p) return direct;
+    let d = proxies.get(p);
+    if (!d) proxies.set(p, (d = new undici.ProxyAgent({ ...common, uri: p })));
+    return d;
+  };
+  const all = () => [direct, ...proxies.values()];
+  class Routing extends undici.Dispatcher {
+    override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      return pick(opts.origin as string | URL | undefined).dispatch(opts, handler);
+    }
+    // The base class overloads close/destroy with callbacks; holy only awaits the promise forms.
+    override close(): Promise<void>;
+    override close(cb: () => void): void;
+    override close(cb?: () => void): Promise<void> | void {
+      const p = Promise.all(all().map((d) => d.close())).then(() => undefined);
+      if (cb) void p.then(cb);
+      else return p;
+    }
+    override destroy(): Promise<void>;
+    override destroy(err: Error | null): Promise<void>;
+    override destroy(cb: () => void): void;
+    override destroy(err: Error | null, cb: () => void): void;
+    override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+      const err = typeof a === 'function' ? null : (a ?? null);
+      const cb = typeof a === 'function' ? a : b;
+      const p = Promise.all(all().map((d) => d.destroy(err))).then(() => undefined);
+      if (cb) void p.then(cb);
+      else return p;
+    }
+  }
+  return new Routing();
+}
+
 /** One dispatcher per command run; close() it when done so the process can exit. */
 export function makeHttp(ctx: Ctx, opts: { connections?: number; connectTimeoutMs?: number; keepAliveTimeoutMs?: number } = {}): HttpSetup {
-  const httpsProxy = envGet(ctx, 'HTTPS_PROXY');
-  const httpProxy = envGet(ctx, 'HTTP_PROXY');
-  const noProxy = envGet(ctx, 'NO_PROXY');
+  const proxyEnv = { httpsProxy: envGet(ctx, 'HTTPS_PROXY'), httpProxy: envGet(ctx, 'HTTP_PROXY'), noProxy: envGet(ctx, 'NO_PROXY') };
   const common = {
     connections: opts.connections ?? null,
     connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 4_000,
   };
+  const route = (target: string | URL) => routeFor(proxyEnv, target);
   const dispatcher: Dispatcher =
-    httpsProxy || httpProxy
-      ? new (requireAtRunTime('undici') as typeof import('undici')).EnvHttpProxyAgent({ ...common, httpProxy, httpsProxy, noProxy: [noProxy, 'localhost', '127.0.0.1', '::1'].filter(Boolean).join(',') })
-      : new Agent(common);
+    proxyEnv.httpsProxy || proxyEnv.httpProxy ? routingDispatcher(requireAtRunTime('undici') as typeof import('undici'), route, common) : new Agent(common);
   return {
     dispatcher,
     proxyFor(target: string) {
-      let u: URL;
-      try {
-        u = new URL(target);
-      } catch {
-        return undefined;
-      }
-      if (noProxyMatches(noProxy, u)) return undefined;
-      const p = u.protocol === 'https:' ? (httpsProxy ?? httpProxy) : httpProxy;
-      if (!p) return undefined;
-      try {
-        const pu = new URL(p);
-        if (pu.password) pu.password = '***';
-        else if (pu.username) pu.username = '***'; // a user part alone is the credential (http://TOKEN@proxy:8080)
-        return redact(pu.toString());
-      } catch {
-        return redact(p);
-      }
+      const p = route(target);
+      return p === undefined ? undefined : maskProxy(p);
     },
     close: () => dispatcher.close(),
   };

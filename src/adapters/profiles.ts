@@ -14,7 +14,7 @@ interface Variable {
 }
 
 /** A key as found, before any hygiene: `raw` may carry whitespace or quotes — verify reports that. */
-interface KeyInfo {
+export interface KeyInfo {
   raw: string | undefined;
   source: string;
 }

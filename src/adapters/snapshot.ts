@@ -3,7 +3,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { snapshotProblem, type Snapshot } from '../core/migrate/snapshot.js';
-import { writeAtomic, type WriteHooks } from './envwriter.js';
+import { writeAtomic, type Owner, type WriteHooks } from './envwriter.js';
 
 /** ".env" → ".env.holy-snapshot.json" in the same directory. */
 export function snapshotPath(envFile: string): string {
@@ -31,8 +31,8 @@ export async function readSnapshot(file: string, label: string): Promise<Snapsho
 }
 
 /** Write the snapshot atomically with mode 0600: it holds the pre-migration keys. */
-export async function writeSnapshot(file: string, snap: Snapshot, platform: NodeJS.Platform, hooks?: WriteHooks): Promise<void> {
-  await writeAtomic(file, JSON.stringify(snap, null, 2) + '\n', { mode: 0o600, platform, hooks });
+export async function writeSnapshot(file: string, snap: Snapshot, platform: NodeJS.Platform, hooks?: WriteHooks, o: { owner?: Owner; pid?: number } = {}): Promise<void> {
+  await writeAtomic(file, JSON.stringify(snap, null, 2) + '\n', { mode: 0o600, platform, hooks, owner: o.owner, pid: o.pid });
 }
 
 /** Remove a used snapshot (rollback done); a missing one is fine. */

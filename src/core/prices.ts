@@ -43,6 +43,10 @@ const BUILTIN_PRICES: readonly PriceRow[] = [
   { model: 'gemini-2.5-flash', input: '0.30', cachedInput: '0.03', output: '2.50', source: 'LiteLLM price map', date: D },
   { model: 'gemini-pro', input: '0.50', cachedInput: null, output: '1.50', source: 'LiteLLM price map (legacy model)', date: D },
   { model: 'deepseek-v3.2', input: '0.28', cachedInput: '0.028', output: '0.42', source: 'DeepSeek pricing (deepseek-chat)', date: D },
+  // Embeddings bill input tokens only.
+  openai('text-embedding-3-small', '0.02', null, '0', 'OpenAI pricing (embeddings)'),
+  openai('text-embedding-3-large', '0.13', null, '0', 'OpenAI pricing (embeddings)'),
+  openai('text-embedding-ada-002', '0.10', null, '0', 'OpenAI pricing (embeddings, legacy model)'),
 ];
 
 export function builtinPriceTable(): PriceTable {

@@ -1,7 +1,7 @@
 /** Provider profiles: built-ins, config overrides and ad-hoc ones. Pure: no I/O here. */
 import { UsageError } from '../errors.js';
 
-const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
+export const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
 export const HOLYSHEEP_BASE_URL = 'https://api.holysheep.ai/v1';
 
 export interface Profile {
@@ -26,7 +26,7 @@ export interface ProfileSet {
   configFile?: string;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The longest delay a Node timer can hold; beyond it Node fires after 1 ms, so every request would "time out" at once. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 

@@ -55,89 +55,101 @@ const FAULT_KINDS =
   'NNN (any HTTP status 400-599, e.g. 500, 503), 429 or rate-limit[=RETRY_AFTER_S], quota, stall[=MS], reset, malformed-sse, truncate, in-stream-error, html[=STATUS]';
 const OPTIONS = 'rate=0..1, every=N, first=N, path=chat|models|any, phase=headers|body (stall, reset), code=, type= (status)';
 
-/** Parse one --fault value: KIND[=ARG][@opt=value[,opt=value…]] — e.g. 503@rate=0.2, stall=3000@rate=0.1,phase=body. */
-export function parseFaultSpec(spec: string): FaultRule {
+/** Parsing one --fault value: its errors name the whole value and list what is valid. */
+interface SpecParser {
+  bad(why: string): never;
+  num(v: string | undefined, what: string, min: number, max: number, int?: boolean): number;
+}
+
+function specParser(spec: string): SpecParser {
   const bad = (why: string): never => {
     throw new UsageError(`--fault ${JSON.stringify(spec)}: ${why}; valid kinds: ${FAULT_KINDS}; options after @: ${OPTIONS}.`);
   };
+  return {
+    bad,
+    num: (v, what, min, max, int = true) => {
+      const n = Number(v);
+      if (v === undefined || v === '' || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max) bad(`${what} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v ?? '')}`);
+      return n;
+    },
+  };
+}
+
+/** Parse one --fault value: KIND[=ARG][@opt=value[,opt=value…]] — e.g. 503@rate=0.2, stall=3000@rate=0.1,phase=body. */
+export function parseFaultSpec(spec: string): FaultRule {
+  const p = specParser(spec);
   const [head = '', ...rest] = spec.trim().split('@');
+  const rule: FaultRule = { fault: faultKind(p, head) };
+  for (const opt of rest.join(',').split(',')) if (opt.trim()) faultOption(p, rule, opt);
+  return rule;
+}
+
+/** KIND[=ARG]: the fault itself. */
+function faultKind({ bad, num }: SpecParser, head: string): MockFault {
   const eq = head.indexOf('=');
   const kind = (eq < 0 ? head : head.slice(0, eq)).trim().toLowerCase();
   const arg = eq < 0 ? undefined : head.slice(eq + 1).trim();
-  const num = (v: string | undefined, what: string, min: number, max: number, int = true): number => {
-    const n = Number(v);
-    if (v === undefined || v === '' || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min || n > max) bad(`${what} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v ?? '')}`);
-    return n;
-  };
   const noArg = () => arg === undefined || bad(`${kind} takes no =value`);
-  let fault: MockFault;
   if (/^\d+$/.test(kind) && kind !== '429') {
     noArg();
-    fault = { kind: 'status', status: num(kind, 'the status', 400, 599) };
-  } else {
-    switch (kind) {
-      case '429':
-      case 'rate-limit':
-        fault = arg === undefined ? { kind: 'rate-limit' } : { kind: 'rate-limit', retryAfterS: num(arg, 'Retry-After seconds', 0, 86400) };
-        break;
-      case 'quota':
-      case 'insufficient-quota':
-        noArg();
-        fault = { kind: 'insufficient-quota' };
-        break;
-      case 'stall':
-        fault = { kind: 'stall', ms: arg === undefined ? 10_000 : num(arg, 'the stall in ms', 0, 3_600_000) };
-        break;
-      case 'reset':
-        noArg();
-        fault = { kind: 'reset' };
-        break;
-      case 'malformed-sse':
-      case 'truncate':
-      case 'in-stream-error':
-        noArg();
-        fault = { kind };
-        break;
-      case 'html':
-        fault = arg === undefined ? { kind: 'html' } : { kind: 'html', status: num(arg, 'the HTML page status', 200, 599) };
-        break;
-      default:
-        return bad(kind ? `unknown fault kind ${JSON.stringify(kind)}` : 'the fault kind is missing');
-    }
+    return { kind: 'status', status: num(kind, 'the status', 400, 599) };
   }
-  const rule: FaultRule = { fault };
-  for (const opt of rest.join(',').split(',')) {
-    if (!opt.trim()) continue;
-    const [k = '', v] = opt.split('=').map((s) => s.trim());
-    switch (k) {
-      case 'rate':
-        rule.rate = num(v, 'rate', 0, 1, false);
-        break;
-      case 'every':
-        rule.every = num(v, 'every', 1, 1e9);
-        break;
-      case 'first':
-        rule.first = num(v, 'first', 1, 1e9);
-        break;
-      case 'path':
-        if (v !== 'chat' && v !== 'models' && v !== 'any') bad(`path must be chat, models or any, got ${JSON.stringify(v ?? '')}`);
-        rule.path = v as FaultRule['path'];
-        break;
-      case 'phase':
-        if (fault.kind !== 'stall' && fault.kind !== 'reset') bad('phase= applies to stall and reset only');
-        if (v !== 'headers' && v !== 'body') bad(`phase must be headers or body, got ${JSON.stringify(v ?? '')}`);
-        (fault as { phase?: string }).phase = v;
-        break;
-      case 'code':
-      case 'type':
-        if (fault.kind !== 'status' || !v) bad(`${k}= applies to a status fault and needs a value`);
-        (fault as Record<string, unknown>)[k] = v;
-        break;
-      default:
-        bad(`unknown option ${JSON.stringify(k)}`);
-    }
+  switch (kind) {
+    case '429':
+    case 'rate-limit':
+      return arg === undefined ? { kind: 'rate-limit' } : { kind: 'rate-limit', retryAfterS: num(arg, 'Retry-After seconds', 0, 86400) };
+    case 'quota':
+    case 'insufficient-quota':
+      noArg();
+      return { kind: 'insufficient-quota' };
+    case 'stall':
+      return { kind: 'stall', ms: arg === undefined ? 10_000 : num(arg, 'the stall in ms', 0, 3_600_000) };
+    case 'reset':
+      noArg();
+      return { kind: 'reset' };
+    case 'malformed-sse':
+    case 'truncate':
+    case 'in-stream-error':
+      noArg();
+      return { kind };
+    case 'html':
+      return arg === undefined ? { kind: 'html' } : { kind: 'html', status: num(arg, 'the HTML page status', 200, 599) };
+    default:
+      return bad(kind ? `unknown fault kind ${JSON.stringify(kind)}` : 'the fault kind is missing');
   }
-  return rule;
+}
+
+/** One opt=value after @: when and where the fault applies, or a detail of the fault. */
+function faultOption({ bad, num }: SpecParser, rule: FaultRule, opt: string): void {
+  const fault = rule.fault;
+  const [k = '', v] = opt.split('=').map((s) => s.trim());
+  switch (k) {
+    case 'rate':
+      rule.rate = num(v, 'rate', 0, 1, false);
+      break;
+    case 'every':
+      rule.every = num(v, 'every', 1, 1e9);
+      break;
+    case 'first':
+      rule.first = num(v, 'first', 1, 1e9);
+      break;
+    case 'path':
+      if (v !== 'chat' && v !== 'models' && v !== 'any') bad(`path must be chat, models or any, got ${JSON.stringify(v ?? '')}`);
+      rule.path = v as FaultRule['path'];
+      break;
+    case 'phase':
+      if (fault.kind !== 'stall' && fault.kind !== 'reset') bad('phase= applies to stall and reset only');
+      if (v !== 'headers' && v !== 'body') bad(`phase must be headers or body, got ${JSON.stringify(v ?? '')}`);
+      (fault as { phase?: string }).phase = v;
+      break;
+    case 'code':
+    case 'type':
+      if (fault.kind !== 'status' || !v) bad(`${k}= applies to a status fault and needs a value`);
+      (fault as Record<string, unknown>)[k] = v;
+      break;
+    default:
+      bad(`unknown option ${JSON.stringify(k)}`);
+  }
 }
 
 /** One line per rule for the banner, e.g. "503 rate=0.2" or "stall 3000ms (body) every=5". */

@@ -9,6 +9,8 @@ import { completionBody, planCompletion, streamEvents, type MockChatBody } from 
 import { at, faultReply, sendBody, sendStream, type Timeline } from './respond.js';
 import * as E from './errors.js';
 import { mix, rng } from './rng.js';
+import { storedRoutes } from './stored.js';
+import { embeddingsReply } from './embeddings.js';
 
 export type { FaultRule, MockFault } from './faults.js';
 
@@ -27,6 +29,8 @@ export interface MockOptions {
   echoModel?: string;
   ignoreIncludeUsage?: boolean;
   label?: string;
+  /** Serve this many seeded stored completions on GET /v1/chat/completions (+ …/{id}/messages); 0 = none, answered 404 like a relay. */
+  stored?: number;
   /** Keep at most this many entries in `requests` (a long-running CLI mock must not grow without bound); default unlimited. */
   logLimit?: number;
   /** Monotonic ms clock (default performance.now) and wall clock (for `created` and log times). */
@@ -80,6 +84,8 @@ interface Sim {
   count: number;
   jsonHeaders(id: string, limits?: string[]): string[];
   sseHeaders(id: string): string[];
+  /** GET /v1/chat/completions[/{id}/messages] with --stored; undefined without. */
+  stored?: (path: string, query: URLSearchParams) => { status: number; body: unknown };
 }
 
 function simulator(opts: MockOptions): Sim {
@@ -92,6 +98,7 @@ function simulator(opts: MockOptions): Sim {
   // Headers that never change, built once; per-request only the request id is added.
   const base = ['x-holy-mock', label, 'openai-version', '2020-10-01'];
   const okLimits = E.rateLimitHeaders(499, 29_000, 1);
+  const now = opts.now ?? (() => performance.timeOrigin + performance.now());
   return {
     opts,
     key: opts.key,
@@ -106,7 +113,7 @@ function simulator(opts: MockOptions): Sim {
     perTokenMs: Math.max(0, opts.latency?.perTokenMs ?? 0),
     jitterMs: Math.max(0, opts.latency?.jitterMs ?? 0),
     clock,
-    now: opts.now ?? (() => performance.timeOrigin + performance.now()),
+    now,
     picker: new FaultPicker(opts.faults ?? [], seed),
     tl: { clock, timers: new Set() },
     requests: [],
@@ -115,6 +122,8 @@ function simulator(opts: MockOptions): Sim {
     count: 0,
     jsonHeaders: (id, limits = okLimits) => ['content-type', 'application/json', 'x-request-id', id, ...base, ...limits],
     sseHeaders: (id) => ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'x-request-id', id, ...base, ...okLimits],
+    // Created one minute apart, the newest a minute before the simulator started.
+    ...(opts.stored ? { stored: storedRoutes(opts.stored, seed, models, Math.floor(now() / 60_000) * 60 - 60) } : {}),
   };
 }
 
@@ -185,6 +194,23 @@ function answer(s: Sim, res: ServerResponse, id: string, b: MockChatBody, maxTok
   }
 }
 
+/** POST /v1/embeddings: a vector per input from (model, text); faults and --ttft apply as for chat. */
+function embed(s: Sim, res: ServerResponse, id: string, t0: number, text: string, entry: MockRequestLog): void {
+  let b: Record<string, unknown>;
+  try {
+    b = JSON.parse(text);
+  } catch {
+    return send(s, res, id, 400, E.errorBody('We could not parse the JSON body of your request. (holy mock)', 'invalid_request_error'));
+  }
+  if (!b || typeof b !== 'object' || Array.isArray(b)) return send(s, res, id, 400, E.errorBody('The request body must be a JSON object.', 'invalid_request_error'));
+  if (typeof b.model === 'string') entry.model = b.model;
+  const fault = s.picker.pick('chat', false);
+  if (fault && immediate(s, res, id, fault, String(b.model))) return;
+  const r = embeddingsReply(b, { ...s.planOpts, ...(s.opts.echoModel ? { echoModel: s.opts.echoModel } : {}) });
+  if ('status' in r) return send(s, res, id, r.status, E.errorBody(r.message, 'invalid_request_error', null, r.param));
+  at(s.tl, res, t0 + s.ttftMs, () => sendBody(s.tl, res, 200, s.jsonHeaders(id), r.body, fault?.kind === 'stall' || fault?.kind === 'reset' ? fault : undefined));
+}
+
 /** GET /v1/models and /v1/models/ID. */
 function listing(s: Sim, res: ServerResponse, id: string, t0: number, path: string): void {
   const fault = s.picker.pick('models', false);
@@ -205,13 +231,15 @@ function handle(s: Sim, req: IncomingMessage, res: ServerResponse): void {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const method = req.method ?? 'GET';
-  const isChat = path === '/v1/chat/completions' && method === 'POST';
+  const isEmbeddings = path === '/v1/embeddings' && method === 'POST';
+  const isChat = (path === '/v1/chat/completions' || isEmbeddings) && method === 'POST';
   const isModels = method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
+  const isStored = method === 'GET' && !!s.stored && path.startsWith('/v1/chat/completions');
   let authorized = s.key === undefined;
   if (s.key !== undefined) {
     const h = req.headers.authorization;
     authorized = h === `Bearer ${s.key}`;
-    if (!authorized && (isChat || isModels)) {
+    if (!authorized && (isChat || isModels || isStored)) {
       req.resume();
       log(s, { method, path, authorized, at: s.now() });
       const token = h?.replace(/^Bearer\s+/i, '');
@@ -220,6 +248,11 @@ function handle(s: Sim, req: IncomingMessage, res: ServerResponse): void {
   }
   const entry: MockRequestLog = { method, path, authorized, at: s.now() };
   log(s, entry);
+  if (isStored) {
+    req.resume();
+    const r = s.stored!(path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+    return send(s, res, id, r.status, JSON.stringify(r.body));
+  }
   if (!isChat) {
     req.resume();
     return isModels ? listing(s, res, id, t0, path) : send(s, res, id, 404, E.invalidUrlBody(method, path));
@@ -232,7 +265,8 @@ function handle(s: Sim, req: IncomingMessage, res: ServerResponse): void {
   });
   req.on('end', () => {
     if (size > BODY_LIMIT) return send(s, res, id, 413, E.errorBody(`Request body too large: ${size} bytes (limit ${BODY_LIMIT}).`, 'invalid_request_error'));
-    chat(s, res, id, t0, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), entry);
+    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    (isEmbeddings ? embed : chat)(s, res, id, t0, text, entry);
   });
 }
 

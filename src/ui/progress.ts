@@ -21,7 +21,8 @@ export async function startProgress(ctx: Ctx, out: Out, text: string, plainEvery
       done: (t) => (t ? spinner.succeed(t) : spinner.stop()),
     };
   }
-  let last = 0;
+  // The first plain line comes one interval after progress started, not after the clock's origin (process start).
+  let last = ctx.clock();
   return {
     update: (t) => {
       const now = ctx.clock();

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mocks, traffic, bench, chatRequests, OLD_KEY, NEW_KEY } from './helpers.js';
+import { mocks, traffic, bench, chatRequests, arrivalSpan, OLD_KEY, NEW_KEY } from './helpers.js';
 
 const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
 const noKeys = (...texts: string[]) => {
@@ -44,20 +44,32 @@ describe('holy bench against two mocks', () => {
     }
   });
 
-  test('TTFT 200 ms and 10 ms/token: p50 TTFT within ±5 ms, TPOT and ITL ≈ 10 ms', async () => {
+  // How close these figures come to the injected 200 ms / 10 ms on an idle machine (±5 ms) is `npm run bench:timing`;
+  // here only what holds on any machine: nothing measured early, and each figure measuring what it names.
+  test('TTFT 200 ms and 10 ms/token: TTFT never under 200, E2E never under its tokens, TTFB before TTFT', async () => {
     const lat = { ttftMs: 200, perTokenMs: 10 };
     const m = await mocks({ latency: lat }, { latency: lat });
     try {
       const file = traffic(m.dir, 8);
-      const r = await bench([file, ...m.args, '--stream', 'on', '-c', '2', '--warmup', '2', '-n', '16', '--json'], m.env);
+      const out = join(m.dir, 'r.jsonl');
+      const r = await bench([file, ...m.args, '--stream', 'on', '-c', '2', '--warmup', '2', '-n', '16', '--out', out, '--json'], m.env);
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout).summary;
       for (const p of [s.old, s.new]) {
-        assert.ok(Math.abs(p.ttftMs.p['50'] - 200) <= 5, `ttft p50 ${p.ttftMs.p['50']}`);
-        assert.ok(Math.abs(p.tpotMs.p['50'] - 10) <= 2, `tpot p50 ${p.tpotMs.p['50']}`);
-        assert.ok(Math.abs(p.itlMs.p['50'] - 10) <= 3, `itl p50 ${p.itlMs.p['50']}`);
-        assert.ok(p.ttfbMs.p['50'] < 50, 'TTFB is the headers, not the first token');
+        assert.ok(p.ttftMs.p['50'] >= 199, `ttft p50 ${p.ttftMs.p['50']}`);
+        // That TTFB is the headers (exactly 0 when they come 120 ms before the first token) is asserted on a virtual
+        // clock in client.test.ts; here, where a descheduled client can read headers and first token together, only ≤.
+        assert.ok(p.ttfbMs.p['50'] <= p.ttftMs.p['50'], 'TTFB is not after the first token');
+        assert.ok(p.tpotMs.n > 0 && p.itlMs.n > 0, 'TPOT and ITL measured');
       }
+      const rl = lines(out).map((l) => JSON.parse(l));
+      assert.equal(rl.length, 32);
+      for (const x of rl) {
+        // The mock sends content chunk i at 200 + 10·i ms after it got the request, so these hold exactly.
+        assert.ok(x.ttftMs >= 199, `ttft ${x.ttftMs}`);
+        assert.ok(x.e2eMs >= 200 + 10 * x.itl.n - 1, `e2e ${x.e2eMs} for ${x.itl.n + 1} chunks`);
+      }
+      assert.ok(rl.some((x) => x.itl.n >= 5), 'streams of several chunks were timed');
     } finally {
       await m.close();
     }
@@ -68,14 +80,15 @@ describe('holy bench against two mocks', () => {
       faults: [
         { fault: { kind: 'status', status: 500 }, path: 'chat', every: 4 },
         { fault: { kind: 'reset', phase: 'body' }, path: 'chat', every: 5 },
-        { fault: { kind: 'stall', ms: 3000, phase: 'headers' }, path: 'chat', first: 1 },
+        { fault: { kind: 'stall', ms: 60_000, phase: 'headers' }, path: 'chat', first: 1 },
         { fault: { kind: 'malformed-sse' }, path: 'chat', every: 6 },
       ],
     });
     try {
       const file = traffic(m.dir, 20, { stream: true });
       const out = join(m.dir, 'r.jsonl');
-      const r = await bench([file, ...m.args, '--timeout', '400', '-c', '4', '--out', out, '--json'], m.env);
+      // A --timeout a loaded machine's zero-latency answers never reach, and the stall (60 s) always does.
+      const r = await bench([file, ...m.args, '--timeout', '3000', '-c', '4', '--out', out, '--json'], m.env);
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout).summary;
       assert.equal(s.new.requests, 20);
@@ -97,10 +110,11 @@ describe('holy bench against two mocks', () => {
       const file = traffic(m.dir, 10, { stream: true });
       const out = join(m.dir, 'r.jsonl');
       const csv = join(m.dir, 'r.csv');
-      let abortedAt = 0;
-      const r = await bench([file, ...m.args, '-n', '1000', '-c', '2', '--out', out, '--csv', csv], m.env, { abortWhen: () => chatRequests(m.neu) >= 10 && (abortedAt ||= performance.now()) > 0 });
+      let sentAtAbort = -1;
+      const r = await bench([file, ...m.args, '-n', '1000', '-c', '2', '--out', out, '--csv', csv], m.env, { abortWhen: () => chatRequests(m.neu) >= 10 && (sentAtAbort < 0 && (sentAtAbort = chatRequests(m.neu)), true) });
       assert.equal(r.code, 130, r.stderr);
-      assert.ok(performance.now() - abortedAt < 3000, 'stopped within the 2 s grace');
+      // At -c 2 at most two new-side requests can be on their way when Ctrl-C lands; nothing starts after it.
+      assert.ok(chatRequests(m.neu) - sentAtAbort <= 2, `sent ${chatRequests(m.neu) - sentAtAbort} after Ctrl-C`);
       assert.match(r.stderr, /interrupted/);
       assert.match(r.stdout, /^error rate\t/m);
       const rl = lines(out).map((l) => JSON.parse(l));
@@ -182,8 +196,10 @@ describe('holy bench against two mocks', () => {
       assert.ok(performance.now() - t0 >= 550, 'waited for Retry-After twice');
       const s = JSON.parse(r.stdout).summary;
       assert.equal(s.new.ok, 1);
-      assert.deepEqual(s.new.retries, { total: 2, requests: 1, waitMs: 600 });
-      assert.ok(s.new.e2eMs.max < 250, `e2e ${s.new.e2eMs.max}`);
+      assert.deepEqual(s.new.retries, { total: 2, requests: 1, waitMs: 600, capped: 0 });
+      // Had the waits landed in latency, E2E would span from the first attempt to the answer, which the mock saw
+      // take at least as long as its first and last arrivals are apart.
+      assert.ok(s.new.e2eMs.max < arrivalSpan(m.neu), `e2e ${s.new.e2eMs.max} vs ${arrivalSpan(m.neu)} ms between attempts`);
       const off = await bench([file, ...m.args, '--json'], m.env);
       assert.equal(JSON.parse(off.stdout).summary.new.ok, 1, 'mock faults were used up; default has no retries');
     } finally {
@@ -252,11 +268,19 @@ describe('holy bench: more modes and bad inputs', () => {
     try {
       const file = traffic(m.dir, 5, { stream: true });
       const html = join(m.dir, 'report.html');
-      const t0 = performance.now();
-      const r = await bench([file, ...m.args, '--duration', '0.5', '--html', html, '--json'], m.env);
+      // holy's clock jumps past the 60 s duration once six pairs have gone out: from then on no pair may start,
+      // however fast or slow this machine sent the first six.
+      let skew = 0;
+      let sentAtExpiry = -1;
+      const clock = () => {
+        if (!skew && chatRequests(m.neu) >= 6) (skew = 61_000), (sentAtExpiry = chatRequests(m.neu));
+        return performance.now() + skew;
+      };
+      const r = await bench([file, ...m.args, '--duration', '60', '--html', html, '--json'], m.env, { clock });
       assert.equal(r.code, 0, r.stderr);
-      const elapsed = performance.now() - t0;
-      assert.ok(elapsed < 3000, `ran ${elapsed} ms`);
+      assert.ok(sentAtExpiry >= 6);
+      const c = 4;
+      assert.ok(chatRequests(m.neu) - sentAtExpiry <= c, `${chatRequests(m.neu) - sentAtExpiry} sent after the duration was up`);
       const doc = JSON.parse(r.stdout);
       assert.ok(doc.summary.pairs > 5, 'cycled through the traffic');
       assert.deepEqual(doc.written, [html]);
@@ -301,9 +325,11 @@ describe('holy bench: more modes and bad inputs', () => {
       assert.equal(r.code, 0, r.stderr);
       const took = performance.now() - t0;
       assert.ok(took >= 300, `600 ms of recorded time at speed 2 takes ≥ 300 ms, took ${took}`);
-      const at = m.neu.requests.filter((x) => x.path.endsWith('/chat/completions')).map((x) => x.at);
+      // Request i is due 100·i ms (200 ms recorded, speed 2) after the run started, so it cannot reach the mock earlier.
+      // (The spread between arrivals is not asserted: a late first arrival shrinks it on a loaded machine.)
+      const at = m.neu.requests.filter((x) => x.path.endsWith('/chat/completions')).map((x) => x.at - (performance.timeOrigin + t0));
       assert.equal(at.length, 4);
-      assert.ok(at[3]! - at[0]! >= 250, `spread ${at[3]! - at[0]!} ms`);
+      at.forEach((a, i) => assert.ok(a >= i * 100 - 2, `request ${i} arrived ${a.toFixed(1)} ms after the start, due at ${i * 100}`));
       const plain = traffic(m.dir, 2);
       const bad = await bench([plain, ...m.args, '--replay-timing'], m.env);
       assert.equal(bad.code, 2);
@@ -341,7 +367,8 @@ describe('holy bench: more modes and bad inputs', () => {
       const r = await bench([file, ...m.args, '-c', '1', '--judge', `judgep=${judge.url}:gpt-4.1`, '--json'], { ...m.env, JUDGEP_API_KEY: 'hs-judgetestkey01' }, { abortWhen: () => chatRequests(judge) >= 2 });
       const elapsed = performance.now() - t0;
       assert.equal(r.code, 130, r.stderr);
-      assert.ok(elapsed < 6000, `exit took ${elapsed} ms`);
+      // The judge answers after 20 s, by its own timer: finishing before that means Ctrl-C did not wait for it.
+      assert.ok(elapsed < 20_000, `exit took ${elapsed} ms`);
     } finally {
       await judge.close();
       await m.close();
@@ -396,7 +423,8 @@ describe('holy bench: spending', () => {
     try {
       // gpt-4.1 at 2000 output tokens ≈ $0.016 per request per side: 2 passes of 10 fit under $0.7.
       const file = traffic(m.dir, 10, { model: 'gpt-4.1', max_tokens: 2000 });
-      const r = await bench([file, ...m.args, '--duration', '30', '--max-cost', '0.7', '--json'], m.env);
+      // --duration is an hour so that only --max-cost can end the run, however slow this machine is.
+      const r = await bench([file, ...m.args, '--duration', '3600', '--max-cost', '0.7', '--json'], m.env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /stopping early: the estimated spend would pass --max-cost \$0\.7/);
       const pairs = JSON.parse(r.stdout).summary.pairs;
@@ -469,8 +497,8 @@ describe('holy bench: errors that echo the key', () => {
       const r = await bench([file, ...m.args, '--retries', '1', '--json'], m.env);
       const s = JSON.parse(r.stdout).summary;
       assert.equal(s.new.ok, 1);
-      assert.deepEqual(s.new.retries, { total: 1, requests: 1, waitMs: 250 });
-      assert.ok(s.new.e2eMs.max < 200);
+      assert.deepEqual(s.new.retries, { total: 1, requests: 1, waitMs: 250, capped: 0 });
+      assert.ok(s.new.e2eMs.max < arrivalSpan(m.neu), `e2e ${s.new.e2eMs.max} vs ${arrivalSpan(m.neu)} ms between attempts`);
     } finally {
       await m.close();
     }

@@ -332,12 +332,11 @@ describe('bootstrap agrees with brute-force resampling', () => {
       assert.ok(Math.abs(rank(ci.hi) - rank(hi)) <= 6, `p${p} hi ${ci.hi} vs ${hi}`);
     }
   });
-  test('100k deltas: 2000 resamples in well under a second', () => {
+  // Its speed (well under a second for 100k deltas) is a target for `npm run bench:timing`, not a test.
+  test('100k deltas: 2000 resamples', () => {
     const v = Float64Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 1000);
-    const t0 = performance.now();
     const ci = bootstrapPercentileCI(v, 99)!;
     assert.equal(ci.resamples, 2000);
-    assert.ok(performance.now() - t0 < 1000);
     assert.ok(ci.lo <= ci.estimate && ci.estimate <= ci.hi);
   });
 });

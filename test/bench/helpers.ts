@@ -1,10 +1,10 @@
 /** Shared set-up for bench command tests: two mocks, a temp folder with traffic, and an in-process runner. */
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeCtx } from '../helpers/ctx.js';
 import { main } from '../../src/cli.js';
 import { startMock, type MockOptions, type MockServer } from '../../src/mock/server.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const OLD_KEY = 'hs-oldtestkey0001';
 export const NEW_KEY = 'hs-newtestkey0002';
@@ -22,7 +22,7 @@ export interface Pair {
 export async function mocks(oldOpts: MockOptions = {}, newOpts: MockOptions = {}): Promise<Pair> {
   const old = await startMock({ key: OLD_KEY, label: 'old', ...oldOpts });
   const neu = await startMock({ key: NEW_KEY, label: 'new', ...newOpts });
-  const dir = mkdtempSync(join(tmpdir(), 'holy-bench-'));
+  const dir = tempDir('holy-bench-');
   return {
     old,
     neu,
@@ -53,8 +53,8 @@ export interface Run {
 }
 
 /** Run `holy bench …` in-process; abortAfterMs simulates Ctrl-C. */
-export async function bench(argv: string[], env: Record<string, string>, o: { cwd?: string; abortAfterMs?: number; abortWhen?: () => boolean } = {}): Promise<Run> {
-  const ctx = fakeCtx({ env, ...(o.cwd ? { cwd: o.cwd } : {}) });
+export async function bench(argv: string[], env: Record<string, string>, o: { cwd?: string; abortAfterMs?: number; abortWhen?: () => boolean; clock?: () => number } = {}): Promise<Run> {
+  const ctx = fakeCtx({ env, ...(o.cwd ? { cwd: o.cwd } : {}), ...(o.clock ? { clock: o.clock } : {}) });
   const t = o.abortAfterMs !== undefined ? setTimeout(() => ctx.abort(), o.abortAfterMs) : undefined;
   const poll = o.abortWhen ? setInterval(() => o.abortWhen!() && ctx.abort(), 10) : undefined;
   const code = await main(['bench', ...argv], ctx);
@@ -66,4 +66,10 @@ export async function bench(argv: string[], env: Record<string, string>, o: { cw
 
 export function chatRequests(m: MockServer): number {
   return m.requests.filter((r) => r.path.endsWith('/chat/completions')).length;
+}
+
+/** ms between the first and the last chat request the mock received, on the mock's own clock. */
+export function arrivalSpan(m: MockServer): number {
+  const at = m.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.at);
+  return Math.max(...at) - Math.min(...at);
 }

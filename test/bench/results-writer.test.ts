@@ -1,14 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineFile } from '../../src/adapters/results-writer.js';
 import { UsageError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('LineFile', () => {
   test('replaces a file atomically and keeps the old one as FILE.bak', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holy-lines-'));
+    const dir = tempDir('holy-lines-');
     try {
       writeFileSync(join(dir, 'r.jsonl'), 'old\n');
       const f = await LineFile.open(dir, 'r.jsonl', '--out');
@@ -21,7 +21,7 @@ describe('LineFile', () => {
     }
   });
   test('a path that is a folder is refused up front, and the folder is left where it is', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holy-lines-'));
+    const dir = tempDir('holy-lines-');
     try {
       mkdirSync(join(dir, 'results'));
       writeFileSync(join(dir, 'results', 'keep.txt'), 'x');

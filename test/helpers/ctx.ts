@@ -18,6 +18,8 @@ export interface FakeOpts {
   stdoutTTY?: boolean;
   stderrTTY?: boolean;
   stdinTTY?: boolean;
+  /** Replace the monotonic clock (ms), e.g. one that steps on every read, so timing-driven output does not depend on the machine's speed. */
+  clock?: () => number;
 }
 
 function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
@@ -43,9 +45,18 @@ export function fakeCtx(o: FakeOpts = {}): FakeCtx {
     env: { ...(o.env ?? {}) },
     cwd: o.cwd ?? process.cwd(),
     now: () => Date.now(),
-    clock: () => performance.now(),
+    clock: o.clock ?? (() => performance.now()),
     signal: ac.signal,
     platform: process.platform,
+    pid: process.pid,
+    processAlive: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
     out: out.text,
     err: err.text,
     abort: () => ac.abort(new Error('interrupted')),
@@ -72,11 +83,11 @@ export const HOLY_BIN = fileURLToPath(new URL('../../../bin/holy.js', import.met
 /** Spawn the real CLI (end-to-end), with a clean env unless given. */
 export function spawnHoly(
   argv: string[],
-  o: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; timeoutMs?: number } = {},
+  o: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // "--" as in bin/holy.js's shebang: Node 20 would otherwise claim holy's --env-file flag.
-    const child = spawn(process.execPath, ['--', HOLY_BIN, ...argv], {
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--', HOLY_BIN, ...argv], {
       cwd: o.cwd ?? process.cwd(),
       env: { PATH: process.env.PATH, ...(o.env ?? {}) } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -97,3 +108,9 @@ export function spawnHoly(
 
 /** Repo root (for fixtures). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A clock that starts at `from` and moves `step` ms on every read: time passes exactly as fast as the code looks at it. */
+export function steppingClock(step: number, from = 0): () => number {
+  let t = from - step;
+  return () => (t += step);
+}

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { runHoly, spawnHoly, ROOT, type FakeOpts } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'fixtures', 'env');
 const fixtures = readdirSync(FIX).filter((f) => f.endsWith('.env'));
@@ -15,7 +15,7 @@ const RELAY = 'hs-test-0000000000000000';
 
 /** A temp dir holding fixture `name` as .env (mode 0600). */
 function workdir(name = 'sample.env', mode = 0o600): string {
-  const d = mkdtempSync(join(tmpdir(), 'holy-migrate-'));
+  const d = tempDir('holy-migrate-');
   copyFileSync(join(FIX, name), join(d, '.env'));
   chmodSync(join(d, '.env'), mode);
   return d;
@@ -167,7 +167,7 @@ describe('holy migrate / rollback', () => {
   describe('rollback without a snapshot', () => {
     const migrated = 'APP=1\nOPENAI_API_KEY=hs-test-0000000000000000\nOPENAI_BASE_URL=https://api.holysheep.ai/v1\n';
     const setup = () => {
-      const d = mkdtempSync(join(tmpdir(), 'holy-rb-'));
+      const d = tempDir('holy-rb-');
       writeFileSync(join(d, '.env'), migrated, { mode: 0o600 });
       return d;
     };
@@ -251,7 +251,7 @@ describe('holy migrate / rollback', () => {
   });
 
   test('--var edits custom provider variables too, and rollback restores them', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'holy-var-'));
+    const d = tempDir('holy-var-');
     const text = 'LLM_BASE_URL=https://api.openai.com/v1\nLLM_TOKEN=sk-proj-fake-0000\nHOLYSHEEP_API_KEY=hs-test-0000000000000000\n';
     writeFileSync(join(d, '.env'), text, { mode: 0o600 });
     const m = await holy(d, ['migrate', '--yes', '--var', 'LLM_BASE_URL', '--var', 'LLM_TOKEN=key']);
@@ -263,7 +263,7 @@ describe('holy migrate / rollback', () => {
   });
 
   test('a --var key whose name does not look secret stays masked when rollback restores it from the snapshot', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'holy-var-'));
+    const d = tempDir('holy-var-');
     // A key of no known shape, so only the variable's role can mask it (built here: no key-like literal tracked).
     const odd = ['Zq8vN3xK', '7pL2mR9t', 'W4yB6cD1'].join('');
     const text = `LLM_URL=https://api.openai.com/v1\nLLM_AUTH=${odd}\nHOLYSHEEP_API_KEY=${RELAY}\n`;

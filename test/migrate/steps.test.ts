@@ -1,12 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../../src/mock/server.js';
-import { runHoly, ROOT } from '../helpers/ctx.js';
+import { runHoly, spawnHoly, ROOT } from '../helpers/ctx.js';
+import { pathToFileURL } from 'node:url';
+
+const POWER_CUT = pathToFileURL(join(ROOT, 'dist', 'test', 'helpers', 'power-cut.js')).href;
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'fixtures', 'env');
 const RELAY = 'hs-test-0000000000000000';
@@ -14,7 +17,7 @@ const OFFICIAL = 'sk-proj-fake-0000';
 const posix = process.platform !== 'win32';
 
 function workdir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'holy-steps-'));
+  const d = tempDir('holy-steps-');
   copyFileSync(join(FIX, 'sample.env'), join(d, '.env'));
   chmodSync(join(d, '.env'), 0o600);
   return d;
@@ -80,7 +83,7 @@ describe('rollback --verify', () => {
   test('verifies the key about to be written against an ad-hoc --to NAME=URL target', async () => {
     const mock = await startMock({ key: 'sk-proj-fake-0000', label: 'official-ish' });
     try {
-      const d = mkdtempSync(join(tmpdir(), 'holy-rbv-'));
+      const d = tempDir('holy-rbv-');
       const { writeFileSync } = await import('node:fs');
       writeFileSync(join(d, '.env'), `OPENAI_API_KEY=${RELAY}\nOPENAI_BASE_URL=https://api.holysheep.ai/v1\n`, { mode: 0o600 });
       const bad = await runHoly(['rollback', '--yes', '--verify', '--to', `mock=${mock.url}`, '--key-from-env', 'K', '--force'], { cwd: d, env: { K: 'sk-proj-fake-9999' } });
@@ -153,22 +156,13 @@ describe('--notify', () => {
 
 describe('an interrupted write', () => {
   test('a crash between the temp write and the rename leaves .env intact, no snapshot, and says so (exit 1)', async () => {
-    const { hooks } = await import('../../src/commands/migrate/run.js');
+    // The real binary, with rename(2) onto .env failing in that process only (see helpers/power-cut.ts).
     const d = workdir();
-    hooks.write = {
-      beforeRename() {
-        throw Object.assign(new Error('simulated power cut'), { code: 'EIO' });
-      },
-    };
-    try {
-      const r = await runHoly(['migrate', '--yes'], { cwd: d });
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /could not write \.env \(EIO\); the original is unchanged\.\nhint: a backup is at \.env\.bak\./);
-      assert.equal(read(d), original());
-      const { readdirSync } = await import('node:fs');
-      assert.deepEqual(readdirSync(d).filter((f) => !f.startsWith('.env.bak.')), ['.env']);
-    } finally {
-      hooks.write = undefined;
-    }
+    const r = await spawnHoly(['migrate', '--yes'], { cwd: d, nodeArgs: ['--import', POWER_CUT] });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /could not write \.env \(EIO\); the original is unchanged\.\nhint: a backup is at \.env\.bak\./);
+    assert.equal(read(d), original());
+    const { readdirSync } = await import('node:fs');
+    assert.deepEqual(readdirSync(d).filter((f) => !f.startsWith('.env.bak.')), ['.env']);
   });
 });

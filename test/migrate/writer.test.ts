@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, symlinkSync, lstatSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync, symlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupFile, backupStamp, resolveTarget, writeAtomic } from '../../src/adapters/envwriter.js';
 import { readSnapshot, snapshotPath } from '../../src/adapters/snapshot.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const posix = process.platform !== 'win32';
-const dir = () => mkdtempSync(join(tmpdir(), 'holy-writer-'));
+const dir = () => tempDir('holy-writer-');
 
 describe('atomic env writer', () => {
   test('backup is FILE.bak.<UTC timestamp>, same bytes, mode 0600, and never overwrites an earlier one', async () => {

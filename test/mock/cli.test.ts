@@ -1,19 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
 import { fakeCtx, runHoly, HOLY_BIN, type FakeCtx } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Start `holy mock` in-process; resolves once the URL (or JSON) is on stdout. */
 async function startCli(argv: string[], env: Record<string, string> = {}): Promise<{ ctx: FakeCtx; done: Promise<number>; stdout: () => string }> {
   const ctx = fakeCtx({ env });
   const done = main(['mock', ...argv], ctx);
-  const t = performance.now();
+  // No deadline of its own: a mock that never prints is caught by the test runner's timeout, not by this machine's speed.
   while (!ctx.out().includes('\n')) {
-    if (performance.now() - t > 5000) throw new Error('holy mock printed nothing: ' + ctx.err());
     const early = await Promise.race([done, new Promise((r) => setTimeout(() => r(undefined), 10))]);
     if (early !== undefined) throw new Error(`holy mock exited ${early}: ${ctx.err()}`);
   }
@@ -57,7 +56,7 @@ test('--json prints {url, port, label, models} as the one JSON document; the key
 });
 
 test('--key-env and --key-file mock=PATH supply the key', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'holy-mock-'));
+  const dir = tempDir('holy-mock-');
   try {
     await writeFile(join(dir, 'mock.key'), 'file-key-123456\n');
     const a = await startCli(['--key-env', 'MY_MOCK_KEY'], { MY_MOCK_KEY: 'env-key-654321' });
@@ -111,13 +110,10 @@ test('the real binary serves and stops promptly on SIGINT', async () => {
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no URL: ' + err)), 10_000);
+    child.on('close', (code) => reject(new Error(`holy mock exited ${code} before printing its URL: ${err}`)));
     child.stdout.on('data', (c: Buffer) => {
       out += c;
-      if (out.includes('\n')) {
-        clearTimeout(t);
-        resolve(out.trim());
-      }
+      if (out.includes('\n')) resolve(out.trim());
     });
   });
   assert.equal(((await (await fetch(url + '/models')).json()) as any).object, 'list');
@@ -125,7 +121,9 @@ test('the real binary serves and stops promptly on SIGINT', async () => {
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   child.kill('SIGINT');
   const code = await exited;
-  assert.ok(performance.now() - t0 < 3000, 'stopped promptly');
+  // The fetch above left a keep-alive socket open; had holy waited for the server's keep-alive timeout (5 s) instead
+  // of closing it, this is the bound it would cross. Nothing else here depends on the machine's speed.
+  assert.ok(performance.now() - t0 < 5000, 'stopped without waiting for the keep-alive timeout');
   assert.notEqual(code, 1);
   assert.equal(err, '', '-q hides the banner');
 });

@@ -130,9 +130,10 @@ describe('faults as a real client sees them', () => {
     await r.json();
     const t1 = performance.now();
     const ev = await readEvents(await post(await mock('stall=300@phase=body'), stream), t1);
-    const gaps = ev.slice(1).map((e, i) => e.t - ev[i]!.t);
-    assert.ok(Math.max(...gaps) >= 290, `largest gap ${Math.max(...gaps)} ms`);
-    assert.ok(ev[0]!.t < 250, 'the role chunk came at once, before the 300 ms stall');
+    // Only what holds on any machine: the stream completes, in order, and not before the stall has passed.
+    // (A gap measured between two arrivals shrinks when the client is descheduled, so it is not asserted.)
+    assert.equal(chunks(ev)[0].choices[0].delta.role, 'assistant', 'the role chunk comes first');
+    assert.ok(ev.at(-1)!.t >= 295, `stream ended at ${ev.at(-1)!.t} ms, before the 300 ms stall was over`);
     assert.equal(ev.at(-1)!.data, '[DONE]');
   });
 

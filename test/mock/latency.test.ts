@@ -14,42 +14,35 @@ const start = async (o: Parameters<typeof startMock>[0]) => {
   return s;
 };
 
-test('ttft 200 / per-token 10: first content at 200±10 ms, last at ≈ 200 + (n−1)·10, role chunk at once', async () => {
+// Machine-speed independent claims only: on a loaded machine lateness is noise, so these tests check that nothing is
+// ever early (a bug on any machine). How close to the injected values the mock keeps on an idle machine — the role
+// chunk at once, first content within 10 ms, zero latency immediate — is checked by `npm run bench:timing`.
+test('ttft 200 / per-token 10: no content before 200 ms, chunk i never before 200 + i·10, role chunk first', async () => {
   const s = await start({ latency: { ttftMs: 200, perTokenMs: 10 } });
-  // Warm the connection and both sides' code paths, so the measurement is the mock's timers, not first-call JIT or the TCP handshake.
   await (await post(s, chatBody({ stream: true, max_tokens: 2 }))).text();
   const n = 20;
-  // Lateness is noise on a loaded machine (the suite shares two cores); earliness would be a bug. So every run must
-  // respect the lower bounds, and the best of five runs must meet the upper ones.
-  const runs: { role: number; first: number; last: number }[] = [];
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < 3; k++) {
     const t0 = performance.now();
     const ev = await readEvents(await post(s, chatBody({ stream: true, max_tokens: n })), t0);
+    assert.equal(chunks(ev)[0].choices[0].delta.role, 'assistant', 'the role chunk comes first');
     const content = ev.filter((e) => e.data !== '[DONE]' && JSON.parse(e.data).choices[0]?.delta?.content);
     assert.equal(content.length, n);
-    runs.push({ role: ev[0]!.t, first: content[0]!.t, last: content.at(-1)!.t });
+    // The mock schedules from when it received the request, which is after t0: so these bounds hold exactly.
+    content.forEach((e, i) => assert.ok(e.t >= 200 + i * 10 - 1, `content chunk ${i} at ${e.t.toFixed(1)} ms, due at ${200 + i * 10}`));
   }
-  const expected = 200 + (n - 1) * 10;
-  const show = JSON.stringify(runs.map((r) => [r.role, r.first, r.last].map((x) => Math.round(x))));
-  for (const r of runs) {
-    assert.ok(r.first >= 195, `first content too early: ${show}`);
-    assert.ok(r.last >= expected - 5, `last content too early: ${show}`);
-  }
-  assert.ok(Math.min(...runs.map((r) => r.role)) < 50, `role chunk not sent at once: ${show}`);
-  assert.ok(Math.min(...runs.map((r) => r.first)) <= 210, `first content at 200±10 ms: ${show}`);
-  assert.ok(Math.min(...runs.map((r) => r.last)) <= expected + 15, `last content at ≈ ${expected} ms: ${show}`);
 });
 
 test('non-streaming waits for the whole generation time', async () => {
   const s = await start({ latency: { ttftMs: 50, perTokenMs: 5 } });
   await (await post(s, chatBody({ max_tokens: 1 }))).text();
-  const times: number[] = [];
   for (let k = 0; k < 3; k++) {
     const t0 = performance.now();
-    await (await post(s, chatBody({ max_tokens: 11 }))).json();
-    times.push(performance.now() - t0);
+    const r = await post(s, chatBody({ max_tokens: 11 }));
+    const headersAt = performance.now() - t0;
+    const body = (await r.json()) as any;
+    assert.equal(body.usage.completion_tokens, 11);
+    assert.ok(headersAt >= 98, `${headersAt.toFixed(1)} ms, expected ≥ 50 + 10·5`);
   }
-  assert.ok(Math.min(...times) >= 98 && Math.min(...times) <= 130, `${times.map((e) => e.toFixed(1))} ms, expected ≈ 100`);
 });
 
 test('the schedule: seeded jitter within [0, J] per chunk, reproducible, in order', () => {
@@ -75,26 +68,27 @@ test('at() never runs a piece before its time, even when a timer fires early by 
   assert.equal(tl.timers.size, 0);
 });
 
-test('jitter at the client: never early, bounded; zero latency is immediate', async () => {
+test('jitter at the client: never before the ttft; zero latency sends the whole stream in one write', async () => {
   const s = await start({ latency: { ttftMs: 20, perTokenMs: 0, jitterMs: 40, seed: 9 } });
   await (await post(s, chatBody({ max_tokens: 1 }))).text();
-  const lasts: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    const ev = await readEvents(await post(s, chatBody({ stream: true, max_tokens: 6 })), performance.now());
-    assert.equal(chunks(ev).filter((x) => x.choices[0]?.delta?.content).length, 6);
-    assert.ok(ev[1]!.t >= 19, `first content at ${ev[1]!.t}`);
-    lasts.push(ev[6]!.t);
-  }
-  assert.ok(Math.min(...lasts) <= 20 + 40 + 25, `last content at ${lasts}`);
-  const z = await start({});
-  await (await post(z, chatBody({ max_tokens: 1 }))).text();
-  const zs: number[] = [];
   for (let k = 0; k < 3; k++) {
     const t0 = performance.now();
-    await (await post(z, chatBody({ stream: true, max_tokens: 50 }))).text();
-    zs.push(performance.now() - t0);
+    const ev = await readEvents(await post(s, chatBody({ stream: true, max_tokens: 6 })), t0);
+    assert.equal(chunks(ev).filter((x) => x.choices[0]?.delta?.content).length, 6);
+    assert.ok(ev[1]!.t >= 19, `first content at ${ev[1]!.t}`);
   }
-  assert.ok(Math.min(...zs) < 50, `zero-latency stream took ${zs} ms`);
+  // Zero latency takes the no-timer path: the whole stream is one write, so it reaches the client as one read.
+  const z = await start({});
+  await (await post(z, chatBody({ max_tokens: 1 }))).text();
+  const r = await post(z, chatBody({ stream: true, max_tokens: 50 }));
+  const reads: number[] = [];
+  const reader = r.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    reads.push(value.length);
+  }
+  assert.ok(reads.length >= 1 && reads.length <= 2, `zero-latency stream arrived in ${reads.length} reads`);
 });
 
 test('a client that hangs up mid-stream does not disturb the mock; close() ends stalled requests at once', async () => {
@@ -112,9 +106,8 @@ test('a client that hangs up mid-stream does not disturb the mock; close() ends 
     () => 'answered',
     () => 'failed',
   );
-  await new Promise((res) => setTimeout(res, 50));
-  const t = performance.now();
+  while (stalled.served < 1) await new Promise((res) => setTimeout(res, 5));
   await stalled.close();
-  assert.equal(await pending, 'failed');
-  assert.ok(performance.now() - t < 1000, 'close() did not wait for the stall');
+  // Had close() waited for the 60 s stall, the request would have been answered, not failed.
+  assert.equal(await pending, 'failed', 'close() ended the stalled request');
 });

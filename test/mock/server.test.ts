@@ -47,9 +47,9 @@ describe('mock server: endpoints, auth and shapes', () => {
   });
 
   test('unknown paths are 404 and bad bodies are 400 invalid_request_error; unknown models 404 model_not_found', async () => {
-    const r404 = await fetch(m.url + '/embeddings', { method: 'POST', headers: AUTH, body: '{}' });
+    const r404 = await fetch(m.url + '/audio/speech', { method: 'POST', headers: AUTH, body: '{}' });
     assert.equal(r404.status, 404);
-    assert.equal(((await r404.json()) as any).error.message, 'Invalid URL (POST /v1/embeddings)');
+    assert.equal(((await r404.json()) as any).error.message, 'Invalid URL (POST /v1/audio/speech)');
     for (const body of ['not json', '[]', JSON.stringify({ model: 'gpt-4o' }), JSON.stringify({ model: 'gpt-4o', messages: [] }), JSON.stringify(chatBody({ max_tokens: 0 }))]) {
       const r = await post(m, body);
       assert.equal(r.status, 400, body);
@@ -220,11 +220,23 @@ describe('mock server: variants, usage scale, substitution, tools, JSON mode', (
 
   test('close() ends idle keep-alive sockets promptly and is idempotent', async () => {
     const s = await startMock({});
-    await (await fetch(s.url + '/models')).text(); // leaves a keep-alive socket open
+    const { Agent } = await import('undici');
+    // A keep-alive socket the client would hold for a minute: close() must end it rather than wait for it.
+    const agent = new Agent({ keepAliveTimeout: 60_000 });
+    let sockets = 0;
+    agent.on('connect', () => sockets++);
+    agent.on('disconnect', () => sockets--);
+    const { request } = await import('undici');
+    await (await request(s.url + '/models', { dispatcher: agent })).body.text();
+    assert.equal(sockets, 1, 'a keep-alive socket is open');
+    // Left alone, the server would end that socket at its keep-alive timeout (Node's default, 5 s). The one bound
+    // here is that timeout: close() must not be waiting for the server's own timer, whatever the machine's speed.
     const t = performance.now();
     await s.close();
     await s.close();
-    assert.ok(performance.now() - t < 2000, 'close() did not wait for the keep-alive timeout');
+    while (sockets > 0) await new Promise((r) => setImmediate(r));
+    assert.ok(performance.now() - t < 5000, 'close() waited for the keep-alive timeout');
+    await agent.close();
     await assert.rejects(fetch(s.url + '/models'));
   });
 });

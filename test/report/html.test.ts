@@ -1,12 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { renderHtml, writeHtmlReport, type ReportData } from '../../src/adapters/report/html.js';
 import { cdfSvg, xAxis } from '../../src/adapters/report/svg.js';
 import { wordDiff, diffTokens } from '../../src/core/quality/diff.js';
 import { UsageError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>';
 
@@ -33,7 +33,7 @@ function data(): ReportData {
 }
 
 let tmp: string;
-before(() => (tmp = mkdtempSync(join(tmpdir(), 'holy-report-'))));
+before(() => (tmp = tempDir('holy-report-')));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('HTML report', () => {

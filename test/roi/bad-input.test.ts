@@ -2,6 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FX, roiFails, roiJson } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const BAD = (n: string) => FX(`bad/${n}`);
 
@@ -32,10 +33,9 @@ describe('roi bad input', () => {
   });
 
   test('a known format lacking a required column says which', async () => {
-    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(join(tmpdir(), 'holy-roi-'));
+    const dir = tempDir('holy-roi-');
     const f = join(dir, 'act.csv');
     await writeFile(f, 'start_time,end_time,project_id,num_model_requests,input_tokens,output_tokens\n1790812800,1790899200,p,1,10,10\n');
     const err = await roiFails([f]);
@@ -118,10 +118,9 @@ describe('roi row checks and price files', () => {
   });
 
   test('--prices and --relay-prices (holy format) change the list and relay prices', async () => {
-    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = await mkdtemp(join(tmpdir(), 'holy-roi-prices-'));
+    const dir = tempDir('holy-roi-prices-');
     const official = join(dir, 'official.json');
     await writeFile(official, JSON.stringify({ models: { 'mystery-model': { input: 1, cachedInput: 0.5, output: 2 } } }));
     const relay = join(dir, 'relay.json');

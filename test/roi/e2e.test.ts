@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { spawnHoly, fakeCtx } from '../helpers/ctx.js';
+import { spawnHoly, fakeCtx, steppingClock } from '../helpers/ctx.js';
 import { main } from '../../src/cli.js';
 import { FX } from './helpers.js';
 
@@ -36,7 +36,8 @@ describe('roi end to end', () => {
   });
 
   test('big inputs report progress on stderr (MB, rows, rows/s); stdout keeps only the result', { timeout: 60_000 }, async () => {
-    const ctx = fakeCtx();
+    // A clock that moves 500 ms on every read: the 2 s progress interval passes however fast this machine reads.
+    const ctx = fakeCtx({ clock: steppingClock(500) });
     const head = 'timestamp,tenant,model,input_tokens,cached_input_tokens,output_tokens,requests\n';
     const block = Buffer.from('2026-10-01T00:00:00Z,acme,gpt-4.1,1,0,1,1\n2026-10-02T00:00:00Z,acme,gpt-4.1,1,0,1,1\n'.repeat(5000));
     // 42 bytes a row: 100 blocks × 10,000 rows = 1,000,000 rows ≈ 40 MB, past the 32 MB threshold

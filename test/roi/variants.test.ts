@@ -1,16 +1,16 @@
 /** Encodings and transports (gzip, BOM, CRLF, stdin), exactness at scale, row order, quick mode and renderings. */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runHoly } from '../helpers/ctx.js';
 import { FX, eqDec, money, roiJson, roiFails } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir = '';
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'holy-roi-'));
+  dir = tempDir('holy-roi-');
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,18 +1,18 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync, createWriteStream } from 'node:fs';
+import { writeFileSync, mkdirSync, rmSync, readFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { fakeCtx, ROOT } from '../helpers/ctx.js';
 import { readTraffic } from '../../src/adapters/traffic/read.js';
 import type { TrafficItem } from '../../src/adapters/traffic/types.js';
 import { UsageError } from '../../src/errors.js';
 import { viewFromCompletion } from '../../src/core/quality/compare.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'fixtures/traffic');
 let tmp: string;
-before(() => (tmp = mkdtempSync(join(tmpdir(), 'holy-traffic-'))));
+before(() => (tmp = tempDir('holy-traffic-')));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function read(files: string[], strict = false, cwd = FIX) {

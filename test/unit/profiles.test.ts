@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProviders } from '../../src/adapters/profiles.js';
 import { pickProfile } from '../../src/core/profiles.js';
 import { UsageError } from '../../src/errors.js';
 import { fakeCtx } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function dir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'holy-prof-'));
+  const d = tempDir('holy-prof-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
   return d;
 }

@@ -1,31 +1,40 @@
 /** Shared test setup for verify and models: mocks on loopback, a config file naming them, and a runner that checks masking. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startMock, type MockOptions, type MockServer } from '../../src/mock/server.js';
 import { runHoly, type FakeOpts } from '../helpers/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const OLD_KEY = 'hs-test-0000000000000000';
 export const NEW_KEY = 'hs-test-1111111111111111';
 
 /** A temp dir with holy.config.json mapping provider names to base URLs. */
 export function tempConfig(providers: Record<string, string | Record<string, unknown>>, extra: Record<string, unknown> = {}): { dir: string; file: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'holy-verify-'));
+  const dir = tempDir('holy-verify-');
   const file = join(dir, 'holy.config.json');
   const p = Object.fromEntries(Object.entries(providers).map(([k, v]) => [k, typeof v === 'string' ? { baseURL: v } : v]));
   writeFileSync(file, JSON.stringify({ providers: p, ...extra }));
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A port that nothing listens on: bind an ephemeral one, then close it. */
+/**
+ * A loopback port that refuses connections. Closing an ephemeral listener and reusing its port races with every
+ * other test binding port 0 (the kernel may hand the same port out again), so use a privileged port instead:
+ * port-0 binds never get one (they come from the ephemeral range) and no test binds a fixed port. The first
+ * candidate that refuses is used (none is on the fetch standard's "bad ports" list, which fetch refuses outright).
+ */
 export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (const port of [4, 6, 8, 14, 16]) {
+    const refused = await new Promise<boolean>((done) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => (s.destroy(), done(false)));
+      s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no refusing privileged port on 127.0.0.1; the connection-refused tests need one');
 }
 
 export interface World {

@@ -31,7 +31,7 @@ describe('holy verify: happy path and output modes', () => {
     assert.equal(r.code, 0, r.stderr);
     const m = checksOf(r.stdout).by.get('holysheep/model')!;
     assert.equal(m.status, 'pass');
-    assert.ok(m.data!.ttftMs >= 55 && m.data!.ttftMs < 2000, `ttft ${m.data!.ttftMs}`);
+    assert.ok(Number.isFinite(m.data!.ttftMs) && m.data!.ttftMs >= 55, `ttft ${m.data!.ttftMs}`);
     assert.match(m.detail, /TTFT \d+ ms/);
     assert.ok(w.new.requests.some((q) => q.path === '/v1/chat/completions' && q.model === 'gpt-4o-mini' && q.stream));
   });

@@ -29,6 +29,8 @@ export interface ReportData {
   errors: Array<{ provider: string; class: string; count: number }>;
   leastSimilar: Array<{ id: string; similarity: number; oldText: string; newText: string }>;
   notes: string[];
+  /** /v1/embeddings pairs, when the traffic had any (bench's embeddings pass). */
+  embeddingRows?: ReportData['summaryRows'];
 }
 
 const METRIC_NAMES: Record<string, string> = {
@@ -102,6 +104,7 @@ export function renderHtml(data: ReportData): string {
 <main>${data.verdict ? banner(data.verdict) : ''}${data.header ? runHeader(data.header) : ''}${data.compactRows ? `<section><h2>Summary</h2>${summary(data, data.compactRows, 'summary compact')}</section>` : ''}
 <section><h2>${data.compactRows ? 'All metrics' : 'Summary'}</h2>${summary(data, data.summaryRows)}</section>
 ${notes}
+${data.embeddingRows?.length ? `<section><h2>Embeddings</h2>${summary(data, data.embeddingRows)}</section>` : ''}
 <section><h2>Latency distributions</h2>${charts(data)}</section>
 <section><h2>Errors</h2>${errors(data)}</section>
 <section><h2>Least similar answers</h2><p class="legend">Words only in the old answer are <del>struck through</del>; words only in the new answer are <ins>underlined</ins>.</p>${diffs(data)}</section></main>

@@ -3,7 +3,7 @@ import { checkBody, endpointOf, isChatPath, epochMs, type LineResult } from './r
 import { completionFromSse } from './sse.js';
 import type { ChatBody, RecordedResponse } from './types.js';
 
-interface HarEntry {
+export interface HarEntry {
   startedDateTime?: unknown;
   time?: unknown;
   request?: { method?: unknown; url?: unknown; postData?: { mimeType?: unknown; text?: unknown } };
@@ -19,7 +19,7 @@ export function harEntries(doc: unknown): { entries: unknown[] } | { problem: st
 }
 
 /** The recorded response of an entry: JSON bodies as-is, SSE bodies reassembled into one chat.completion. */
-function recordedOf(e: HarEntry): RecordedResponse | undefined {
+export function recordedOf(e: HarEntry): RecordedResponse | undefined {
   const r = e.response;
   if (!r || typeof r.status !== 'number') return undefined;
   const rec: RecordedResponse = { status: r.status };

@@ -6,6 +6,7 @@ import { checkFile, head, lines, wholeText } from './files.js';
 import { harEntries, harEntry } from './har.js';
 import { batchInput, batchOutput, checkBody, detectFormat, holyResult, parseLine, type LineResult } from './records.js';
 import type { RecordedResponse, TrafficFormat, TrafficItem, TrafficStats } from './types.js';
+import { metaOf } from '../../core/traffic/meta.js';
 
 /** At most this many problems are kept in stats.problems (files[].skipped still counts them all). */
 const MAX_PROBLEMS = 1000;
@@ -50,7 +51,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
   // never uses them (the scan, a run without --old recorded) keeps only the ids for the join.
   const keepRecorded = opts.keepRecorded ?? true;
   if (files.length === 0) throw new UsageError('No traffic files given; pass one or more JSONL or HAR files.');
-  const stats: TrafficStats = { files: [], skippedEndpoints: {}, problems: [] };
+  const stats: TrafficStats = { files: [], skippedEndpoints: {}, problems: [], meta: [] };
   // Missing files, directories and empty files fail before anything is read or sent.
   const checked = files.map((shown) => {
     const path = resolve(ctx.cwd, shown);
@@ -72,6 +73,11 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
       const p = parseLine(text);
       if ('problem' in p) {
         problem(src, line, p.problem);
+        continue;
+      }
+      const m = metaOf(p.obj);
+      if (m) {
+        if (stats.meta.length < 100) stats.meta.push(m);
         continue;
       }
       const f = detectFormat(p.obj);
@@ -188,7 +194,7 @@ export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; 
       newOnly.delete(id);
       done.add(id);
       src.stat.items++;
-      yield { ...item, recorded: r.recorded };
+      yield r.recorded ? { ...item, recorded: r.recorded } : item;
     }
     for (const item of newOnly.values()) {
       src.stat.items++;

@@ -105,11 +105,23 @@ export function epochMs(v: unknown): number | undefined {
 }
 
 /** A holy results line (`--out`, see src/core/bench/record.ts): the request, and this side's response as a RecordedResponse. */
-export function holyResult(o: Record<string, unknown>): LineResult<{ id?: string; side?: 'old' | 'new'; body: ChatBody; recorded: RecordedResponse; at?: number }> {
+export function holyResult(o: Record<string, unknown>): LineResult<{ id?: string; side?: 'old' | 'new'; body: ChatBody; recorded?: RecordedResponse; at?: number }> {
+  // Embeddings lines are replayed by bench's embeddings pass (adapters/traffic/embeddings.ts), not as chat.
+  if (o.endpoint === 'embeddings') return { skip: sideOf(o) === 'new' ? 'POST /v1/embeddings (new side)' : 'POST /v1/embeddings' };
   const b = checkBody(o.request, 'request.');
   if ('problem' in b) return b;
   // The request was written as sent (the new side's model mapped); `model` keeps the recorded one.
   const body = typeof o.model === 'string' && o.model !== '' ? ({ ...b.ok, model: o.model } as ChatBody) : b.ok;
+  const id = typeof o.id === 'string' ? o.id : typeof o.id === 'number' ? String(o.id) : undefined;
+  const at = epochMs(o.startedAt);
+  const side = sideOf(o);
+  // "response": null is a request without a recorded answer (traffic sample writes them so): no baseline.
+  if (o.response === null && !o.status) return { ok: { ...(id !== undefined ? { id } : {}), ...(side ? { side } : {}), body, ...(at !== undefined ? { at } : {}) } };
+  return { ok: { ...(id !== undefined ? { id } : {}), ...(side ? { side } : {}), body, recorded: holyRecorded(o), ...(at !== undefined ? { at } : {}) } };
+}
+
+/** This side's response of a holy results line (chat or embeddings) as a RecordedResponse. */
+export function holyRecorded(o: Record<string, unknown>): RecordedResponse {
   const t = (o.timings && typeof o.timings === 'object' ? o.timings : {}) as Record<string, unknown>;
   // `response` is holy's envelope {status, body, error}; a bare completion is accepted too.
   const res = (o.response && typeof o.response === 'object' ? o.response : undefined) as Record<string, unknown> | undefined;
@@ -128,8 +140,5 @@ export function holyResult(o: Record<string, unknown>): LineResult<{ id?: string
   const e2e = num(t.e2eMs, o.e2eMs);
   if (ttft !== undefined) recorded.ttftMs = ttft;
   if (e2e !== undefined) recorded.e2eMs = e2e;
-  const id = typeof o.id === 'string' ? o.id : typeof o.id === 'number' ? String(o.id) : undefined;
-  const at = epochMs(o.startedAt);
-  const side = sideOf(o);
-  return { ok: { ...(id !== undefined ? { id } : {}), ...(side ? { side } : {}), body, recorded, ...(at !== undefined ? { at } : {}) } };
+  return recorded;
 }

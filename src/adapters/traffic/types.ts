@@ -1,4 +1,5 @@
 /** Types shared by the traffic readers and `holy bench`: one recorded chat-completion request, with its baseline response when known. */
+import type { MetaRecord } from '../../core/traffic/meta.js';
 
 import type { ChatBody } from '../../core/chat.js';
 export type { ChatBody };
@@ -41,4 +42,6 @@ export interface TrafficStats {
   files: Array<{ file: string; format: TrafficFormat; items: number; skipped: number }>;
   skippedEndpoints: Record<string, number>;
   problems: TrafficProblem[];
+  /** holy's own `{"_holy": …}` lines (traffic pull/sample headers), skipped as traffic. */
+  meta: MetaRecord[];
 }

@@ -42,6 +42,8 @@ interface EngineConfig {
   csv?: CsvFile;
   judge?: (request: ChatBody, oldText: string, newText: string) => Promise<void>;
   onProgress(): void;
+  /** A warning for stderr (a side failing every request, a capped Retry-After). */
+  warn?(text: string): void;
 }
 
 interface EngineResult {
@@ -88,6 +90,8 @@ interface RunState {
   worst: WorstPair[];
   dropped: number;
   done: number;
+  /** ms left of --duration (undefined without one): bounds retry waits. */
+  remainingMs(): number | undefined;
 }
 
 /** Send one side of a pair: live, or the recorded baseline. */
@@ -97,7 +101,8 @@ function sendSide(r: RunState, side: Side, job: Job, intendedAt: number | undefi
   const body = prepareBody(job.item.body, model, cfg.stream);
   const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
   if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
-  const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: r.runAbort.signal };
+  const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: r.runAbort.signal, remainingMs: r.remainingMs };
+  if (cfg.warn) opts.warn = cfg.warn;
   if (intendedAt !== undefined) opts.intendedAt = intendedAt;
   return sendLive(ctx, side, body, opts);
 }
@@ -157,9 +162,10 @@ export async function runEngine(ctx: Ctx, jobs: AsyncIterator<Job>, oldSide: Sid
   const runAbort = new AbortController();
   // Every in-flight request listens on this one signal; the default limit of 10 would warn.
   setMaxListeners(0, runAbort.signal);
-  const r: RunState = { ctx, cfg, oldSide, newSide, runAbort, pairs: new PairStats(), scores: [], worst: [], dropped: 0, done: 0 };
-  const runPairOf = (job: Job, intendedAt?: number) => runPair(r, job, intendedAt);
   const t0 = ctx.clock();
+  const remainingMs = () => (cfg.durationMs === undefined ? undefined : cfg.durationMs - (ctx.clock() - t0));
+  const r: RunState = { ctx, cfg, oldSide, newSide, runAbort, pairs: new PairStats(), scores: [], worst: [], dropped: 0, done: 0, remainingMs };
+  const runPairOf = (job: Job, intendedAt?: number) => runPair(r, job, intendedAt);
   const expired = () => cfg.durationMs !== undefined && ctx.clock() - t0 >= cfg.durationMs;
   const grace = startGrace(ctx);
 

@@ -6,6 +6,7 @@ import type { TrafficStats } from '../../adapters/traffic/types.js';
 import type { BenchOptions } from '../../core/bench/options.js';
 import { providerPlan, resolveMapping, scaleUses, type MappingEntry, type ProviderPlan } from '../../core/bench/plan.js';
 import type { Scan } from './scan.js';
+import type { EmbeddingsPlan } from './embeddings.js';
 
 export interface BenchPlan {
   files: TrafficStats['files'];
@@ -23,6 +24,10 @@ export interface BenchPlan {
   mapping: MappingEntry[];
   mappingNote?: string;
   load: BenchOptions['load'];
+  /** What population the traffic stands for, when it is a `holy traffic sample`. */
+  population?: string;
+  /** /v1/embeddings requests, replayed once each after the chat pairs. */
+  embeddings?: EmbeddingsPlan;
 }
 
 export interface Pricing {
@@ -38,7 +43,7 @@ export interface Pricing {
  * Price the run once per distinct mapping (the old side once): the guard, --dry-run and the run's
  * own plan share these prices, so the plan after listing usually costs no pricing at all.
  */
-export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName: string | undefined, newName: string): Pricing {
+export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName: string | undefined, newName: string, extras: Pick<BenchPlan, 'population' | 'embeddings'> = {}): Pricing {
   const items = sc.prompt.length;
   const perPass = o.requests === undefined && o.durationMs !== undefined;
   const sends = o.warmup + (o.requests ?? items);
@@ -56,10 +61,12 @@ export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName
   };
   const planFor = (mapping: MappingEntry[], note?: string): BenchPlan => {
     const np = newPlan(mapping);
-    const total = new Decimal(np.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0);
+    const e = extras.embeddings;
+    const total = new Decimal(np.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0).plus(e?.newCostUSD ?? 0).plus(e?.oldCostUSD ?? 0);
     return {
       files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
       old: oldPlan, new: np, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(note ? { mappingNote: note } : {}), load: o.load,
+      ...extras,
     };
   };
   // Before anything is sent, the new side's model list is unknown: price the plan both with and

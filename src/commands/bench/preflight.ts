@@ -10,8 +10,9 @@ import type { Side } from './provider.js';
 
 /** --old recorded with no recorded response at all has no baseline: refuse (exit 2); a partial one is warned about. */
 export function checkRecorded(sc: Scan, o: BenchOptions, out: Out): void {
-  if (!o.oldRecorded) return;
   const items = sc.prompt.length;
+  // No chat requests (e.g. embeddings only): nothing here for a recorded chat baseline to judge.
+  if (!o.oldRecorded || items === 0) return;
   const files = sc.stats.files.map((f) => `${f.file} (${f.format})`).join(', ');
   if (sc.recorded === 0) {
     throw new UsageError(

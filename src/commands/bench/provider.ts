@@ -7,6 +7,8 @@ import { classifyStatus, retryable, type ErrorClass } from '../../core/bench/cla
 import { Breaker, MinuteLimiter } from '../../core/bench/limits.js';
 import { ProviderStats, type Outcome } from '../../core/bench/metrics.js';
 import { countTextTokens } from '../../core/tokens.js';
+import { retryWait } from '../../core/bench/retry-wait.js';
+import { SideWatch } from '../../core/bench/side-watch.js';
 import type { RecordedResponse } from '../../adapters/traffic/types.js';
 
 export interface Side {
@@ -19,6 +21,8 @@ export interface Side {
   stats: ProviderStats;
   /** Sends so far (for the breaker's "stopped after N"). */
   sent: number;
+  /** Early warnings about this side (made on its first send). */
+  watch?: SideWatch;
 }
 
 /** What a send produced: the measurement, the raw call (for the results line) and the body sent. */
@@ -62,8 +66,14 @@ export function tpot(e2e: number | undefined, ttft: number | undefined, tokens: 
  * Send `body` to a live side: wait for the --rpm/--tpm window, then try up to 1 + retries times.
  * Latency is that of the final attempt only; retries and their waits are counted separately.
  */
-export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intendedAt?: number; estTokens: number; retries: number; promptLocal: number; signal: AbortSignal }): Promise<Sent> {
+export async function sendLive(
+  ctx: Ctx,
+  side: Side,
+  body: ChatBody,
+  o: { intendedAt?: number; estTokens: number; retries: number; promptLocal: number; signal: AbortSignal; warn?: (text: string) => void; remainingMs?: () => number | undefined },
+): Promise<Sent> {
   const live = side.live!;
+  const watch = (side.watch ??= new SideWatch(`${side.role} (${side.name})`, side.breaker.threshold));
   const stream = body.stream === true;
   const startedAt = ctx.now();
   if (side.breaker.open) {
@@ -79,6 +89,7 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
   }
   let retries = 0;
   let retryWaitMs = 0;
+  let cappedWaits = 0;
   let call: CallResult;
   let startMs: number;
   for (;;) {
@@ -87,18 +98,25 @@ export async function sendLive(ctx: Ctx, side: Side, body: ChatBody, o: { intend
     if (intendedAt !== undefined) opts.intendedAt = intendedAt;
     call = await sendChat(opts);
     if (call.ok || retries >= o.retries || !retryable(call.errorClass!) || o.signal.aborted) break;
-    const wait = call.retryAfterMs ?? 250 * 2 ** retries;
+    const w = retryWait({ retryAfterMs: call.retryAfterMs, attempt: retries, timeoutMs: live.timeoutMs, remainingMs: o.remainingMs?.() });
+    const note = watch.capped(w);
+    if (note) o.warn?.(note);
+    if (w.capped) cappedWaits++;
+    if (!w.retry) break;
     retries++;
-    retryWaitMs += wait;
-    await sleep(wait, o.signal);
+    retryWaitMs += w.waitMs;
+    await sleep(w.waitMs, o.signal);
     intendedAt = undefined; // a retry's latency counts from its own send
   }
   side.sent++;
   side.breaker.record(call.ok, side.sent);
+  const down = watch.record(call.ok, call.errorClass);
+  if (down) o.warn?.(down);
   const model = String(body.model);
   // Plain assignments (no conditional spreads): this runs once per request.
   const outcome: Outcome = { ok: call.ok, itl: call.itl, stream, sentModel: model, retries, retryWaitMs, startMs, endMs: startMs + (call.e2eMs ?? 0), promptTokensLocal: o.promptLocal };
   if (call.errorClass) outcome.errorClass = call.errorClass;
+  if (cappedWaits) outcome.cappedWaits = cappedWaits;
   if (call.ttfbMs !== undefined) outcome.ttfbMs = call.ttfbMs;
   if (call.ttftMs !== undefined) outcome.ttftMs = call.ttftMs;
   if (call.e2eMs !== undefined) outcome.e2eMs = call.e2eMs;

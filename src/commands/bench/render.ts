@@ -5,6 +5,7 @@ import { summaryRows } from '../../core/bench/rows.js';
 import { compactRows, withVerdictNotes } from '../../core/bench/compact.js';
 import { headline, type Severity } from '../../core/bench/verdict.js';
 import { headerLines, loadText, simulatedText } from '../../core/bench/header.js';
+import { renderEmbeddings } from './render-embeddings.js';
 import type { BenchOptions } from '../../core/bench/options.js';
 import type { BenchResult, BenchPlan } from './run.js';
 
@@ -17,7 +18,7 @@ export function renderPlan(p: BenchPlan, out: Out): void {
   }
   const rows: Array<[string, string]> = [];
   for (const f of p.files) rows.push([`file ${f.file}`, `${f.format}: ${f.items} request(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`]);
-  for (const [ep, n] of Object.entries(p.skippedEndpoints)) rows.push([`skipped endpoint ${ep}`, String(n)]);
+  for (const [ep, n] of Object.entries(p.skippedEndpoints)) if (!(p.embeddings && /\/embeddings/.test(ep))) rows.push([`skipped endpoint ${ep}`, String(n)]);
   if (p.problems.length) rows.push(['bad lines (skipped)', String(p.problems.length)]);
   for (const x of p.problems.slice(0, 10)) rows.push(['  bad line', `${x.file}:${x.line}: ${x.reason}`]);
   if (p.problems.length > 10) rows.push(['  bad line', `… ${p.problems.length - 10} more (--json lists them all)`]);
@@ -31,9 +32,15 @@ export function renderPlan(p: BenchPlan, out: Out): void {
     rows.push([`${side.name} tokens (est.)`, `${side.promptTokens} prompt + ${side.outputTokens} output`]);
     rows.push([`${side.name} cost (est.)`, `$${side.costUSD}${side.unpriced.length ? ` (no price: ${side.unpriced.join(', ')})` : ''}`]);
   }
+  if (p.embeddings) {
+    const e = p.embeddings;
+    rows.push(['embeddings requests', `${e.requests} (each sent once, after the chat pairs), ${e.promptTokens} input tokens (est.)`]);
+    rows.push(['embeddings cost (est.)', `${e.oldCostUSD === null ? '' : `old $${e.oldCostUSD} + `}new $${e.newCostUSD}${e.unpriced.length ? ` (no price: ${e.unpriced.join(', ')})` : ''}`]);
+  }
   rows.push(['total cost (est.)', `$${p.totalCostUSD} (limit --max-cost $${p.maxCostUSD})`]);
   for (const m of p.mapping) rows.push(['model map', `${m.from} → ${m.to} (${m.why})`]);
   if (p.mappingNote) rows.push(['note', p.mappingNote]);
+  if (p.population) rows.push(['population', p.population]);
   printTable(out, [{ header: 'plan' }, { header: 'value' }], rows);
   out.info('dry run: nothing was sent.');
 }
@@ -68,6 +75,12 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
     out.json({ ...r, compactRows: compactRows(s, r.cost, r.verdict, o.p99First), rows: withVerdictNotes(summaryRows(s, o.p99First), r.verdict) });
     return;
   }
+  if (s.pairs === 0 && r.embeddings) {
+    // Embeddings only: no chat table of dashes (and no chat verdict: the verdict covers chat pairs).
+    renderEmbeddings(r.embeddings, out, s.percentiles, false);
+    if (r.written.length) (out.mode === 'table' ? out.line : out.info)(`wrote ${r.written.join(', ')}`);
+    return;
+  }
   renderDecision(r, out);
   const c = out.c;
   const full = o.percentilesGiven || out.verbose;
@@ -87,6 +100,7 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
   if (sim) lines.push(c.yellow(sim));
   for (const [k, v] of headerLines(r.run)) lines.push(`${k}: ${v}`);
   lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; * latency over successes only; 95% CI (bootstrap): p50 rows = median of the per-request differences new − old, p99 rows = new p99 − old p99, ms; percentiles are exact (nearest rank)${full ? '' : '; other percentiles with --percentiles or --verbose'}.`);
+  if (r.plan.population) lines.push(r.plan.population);
   for (const m of r.plan.mapping) lines.push(`model map: ${m.from} → ${m.to} (${m.why === 'flag' ? '--model-map' : 'built-in, not served by ' + s.new.name})`);
   if (s.tokens.n) lines.push(`tokens on ${s.tokens.n} paired requests: prompt ${s.old.name} ${s.tokens.oldPrompt} vs ${s.new.name} ${s.tokens.newPrompt}; completion ${s.tokens.oldCompletion} vs ${s.tokens.newCompletion}.`);
   for (const f of s.flags) lines.push(c.yellow('! ') + f);
@@ -104,6 +118,7 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
     out.line();
     for (const l of lines) out.line(l);
   } else for (const l of lines) out.info(l);
+  if (r.embeddings) renderEmbeddings(r.embeddings, out, s.percentiles, true);
 }
 
 function oneLine(s: string): string {

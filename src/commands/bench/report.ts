@@ -6,6 +6,7 @@ import { summaryRows } from '../../core/bench/rows.js';
 import { compactRows, withVerdictNotes } from '../../core/bench/compact.js';
 import { headline } from '../../core/bench/verdict.js';
 import { headerLines, simulatedText } from '../../core/bench/header.js';
+import { embeddingRows } from '../../core/bench/embedding-rows.js';
 import type { Samples } from '../../core/bench/samples.js';
 import type { BenchResult } from './run.js';
 import type { Side } from './provider.js';
@@ -29,6 +30,8 @@ export async function writeReport(ctx: Ctx, file: string, r: BenchResult, oldSid
   for (const p of [s.old, s.new]) for (const [cls, count] of Object.entries(p.errors)) errors.push({ provider: p.name, class: cls, count });
   const notes = [...s.flags, ...r.verdict.gates.map((g) => `gate ${g.name}: ${g.ok ? 'passed' : 'MISSED'} — ${g.detail}`)];
   if (r.plan.mapping.length) notes.push(`model mapping: ${r.plan.mapping.map((m) => `${m.from} → ${m.to} (${m.why})`).join(', ')}`);
+  if (r.plan.population) notes.push(r.plan.population);
+  if (r.embeddings) notes.push(...r.embeddings.flags);
   if (r.interrupted) notes.push('interrupted: the figures cover the pairs finished before Ctrl-C.');
   const v = r.verdict;
   await writeHtmlReport(resolve(ctx.cwd, file), {
@@ -40,6 +43,7 @@ export async function writeReport(ctx: Ctx, file: string, r: BenchResult, oldSid
     header: headerLines(r.run),
     compactRows: compactRows(s, r.cost, v, p99First),
     summaryRows: withVerdictNotes(summaryRows(s, p99First), v),
+    ...(r.embeddings ? { embeddingRows: embeddingRows(r.embeddings, s.percentiles) } : {}),
     samples,
     errors,
     leastSimilar: r.worst,

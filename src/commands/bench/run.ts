@@ -9,6 +9,10 @@ import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { makeHttp } from '../../adapters/http.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { scanTraffic, type Scan } from './scan.js';
+import { populationOf } from '../../core/traffic/population.js';
+import { planEmbeddings, runEmbeddings, type EmbeddingsPlan } from './embeddings.js';
+import type { EmbeddingItem } from '../../adapters/traffic/embeddings.js';
+import type { EmbeddingsSummary } from '../../core/bench/embeddings.js';
 import { parseBenchOptions, type BenchFlags, type BenchOptions } from '../../core/bench/options.js';
 import { perItemCostUSD } from '../../core/bench/plan.js';
 import type { PriceTable } from '../../core/prices.js';
@@ -48,17 +52,21 @@ export interface BenchResult {
   interrupted: boolean;
   dropped: number;
   written: string[];
+  embeddings?: EmbeddingsSummary;
 }
 
 /** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
-async function scan(ctx: Ctx, o: BenchOptions): Promise<Scan> {
+async function scan(ctx: Ctx, o: BenchOptions, table: PriceTable): Promise<{ sc: Scan; emb: Prepared['emb'] }> {
   const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay', keepRecorded: o.oldRecorded });
-  if (sc.prompt.length === 0) {
+  // The chat reader counts /embeddings requests as skipped endpoints: only then are the files read again for them.
+  const hasEmbeddings = Object.keys(sc.stats.skippedEndpoints).some((k) => /^POST \S*\/embeddings\b/.test(k));
+  const emb = hasEmbeddings ? await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m) : { items: [], tokens: [], plan: undefined };
+  if (sc.prompt.length === 0 && emb.items.length === 0) {
     const p = sc.stats.problems;
     const why = p.length ? ` (${p.length} bad line(s), first: ${p[0]!.file}:${p[0]!.line}: ${p[0]!.reason})` : '';
     throw new UsageError(`no chat-completion requests found in ${o.files.join(', ')}${why}; give Batch input, chat JSONL, holy results or HAR files.`);
   }
-  return sc;
+  return { sc, emb };
 }
 
 async function liveKey(prov: Providers, p: Profile, force: boolean, flag: string): Promise<string> {
@@ -82,6 +90,8 @@ interface Prepared {
   table: PriceTable;
   sc: Scan;
   pricing: Pricing;
+  /** /v1/embeddings requests (replayed after the chat pairs by ./embeddings.ts). */
+  emb: { items: EmbeddingItem[]; tokens: number[]; plan: EmbeddingsPlan | undefined };
 }
 
 async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<Prepared> {
@@ -90,14 +100,16 @@ async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Prom
   const newP = pickProfile(prov, o.new ?? prov.new, '--new');
   if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
   const table = await loadPriceTable(ctx, o.prices);
-  const sc = await scan(ctx, o);
+  const { sc, emb } = await scan(ctx, o, table);
   checkRecorded(sc, o, out);
   const bad = sc.stats.problems;
   if (bad.length && !o.dryRun) {
     out.warn(`${bad.length} bad traffic line(s) skipped, first ${bad[0]!.file}:${bad[0]!.line}: ${bad[0]!.reason} (--strict stops at the first; --dry-run lists them).`);
     for (const x of bad) out.debug(`skipped ${x.file}:${x.line}: ${x.reason}`);
   }
-  return { prov, ...(oldP ? { oldP } : {}), newP, table, sc, pricing: priceBench(o, sc, table, oldP?.name, newP.name) };
+  const population = populationOf(sc.stats.meta);
+  const extras = { ...(population ? { population } : {}), ...(emb.plan && emb.items.length ? { embeddings: emb.plan } : {}) };
+  return { prov, ...(oldP ? { oldP } : {}), newP, table, sc, emb, pricing: priceBench(o, sc, table, oldP?.name, newP.name, extras) };
 }
 
 /** Both sides connected, the model mapping decided from the new provider's list, and the run's plan. */
@@ -157,6 +169,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: p.sc.prompt, outputEst: p.sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
       ...(judge ? { judge: judge.judge } : {}),
+      warn: (text) => out.warn(text),
       onProgress: () => {
         // Same rule as startProgress: nothing is shown, so do not sort samples for it.
         if (out.quiet || (out.mode === 'json' && !ctx.stderr.isTTY)) return;
@@ -167,6 +180,11 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       },
     });
     progress.done();
+    // --model-map names embedding models too; the built-in mapping is for chat models only.
+    const embMap = (m: string) => (mapModel(m) !== m ? mapModel(m) : (o.modelMap.get(m) ?? m));
+    const embeddings = p.emb.items.length && !ctx.signal.aborted
+      ? await runEmbeddings(ctx, oldSide, newSide, { items: p.emb.items, tokens: p.emb.tokens, concurrency: o.load.kind === 'closed' ? o.load.concurrency : 4, percentiles: o.percentiles, table: p.table, mapModel: embMap, ...(outFile ? { out: outFile } : {}) })
+      : undefined;
     await judge?.close();
     if (outFile) { await outFile.close(); written.push(o.out!); }
     if (csvFile) { await csvFile.close(); written.push(o.csv!); }
@@ -177,8 +195,8 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted, startedAt, endedAt: ctx.now() });
-    const result: BenchResult = { verdict: c.verdict, run: c.run, plan, summary, cost: c.cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted, dropped: res.dropped, written };
+    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted || ctx.signal.aborted, startedAt, endedAt: ctx.now() });
+    const result: BenchResult = { verdict: c.verdict, run: c.run, plan, summary, cost: c.cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted || ctx.signal.aborted, dropped: res.dropped, written, ...(embeddings ? { embeddings } : {}) };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);
       written.push(o.html);

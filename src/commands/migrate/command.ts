@@ -24,7 +24,9 @@ export function register(program: Command, ctx: Ctx): void {
       .command('migrate')
       .description(
         "Point the app's env file (--env-file, default .env) at the target provider's base URL and key. " +
-          'The lines it replaces are kept in FILE.holy-snapshot.json (mode 0600), so `holy rollback` restores them byte for byte.',
+          'The lines it replaces are kept in FILE.holy-snapshot.json (mode 0600), so `holy rollback` restores them byte for byte. ' +
+          'Only the values of the variables it names change; owner, group, mode and every other byte stay. ' +
+          'A file it cannot edit safely is refused untouched (exit 2): YAML/JSON (use --format compose|k8s --out FILE), NUL bytes, hard links.',
       )
       .option('--to <provider>', 'target provider (default: the configured "new", holysheep)'),
   )
@@ -35,6 +37,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy migrate --env-file .env --yes --verify       # check the relay with the new key, then write',
         'holy migrate --yes --restart "docker compose restart api" --notify https://hooks.slack.com/services/…',
         'holy migrate --format k8s --out relay.yaml --yes  # Secret + ConfigMap instead of editing .env',
+        'holy migrate --format compose --out relay.yaml --yes  # an environment: block to paste into docker-compose.yml',
       ]),
     )
     .action(lazyAction(ctx, async () => ({ default: (await import('./run.js')).migrateHandler })));

@@ -1,6 +1,6 @@
 /** Read the env file, the profiles and the keys, and compute the plan: everything before anything is written. */
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { CheckFailed, UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
@@ -8,28 +8,14 @@ import { loadProviders, type Providers } from '../../adapters/profiles.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
 import { checkKeyHost, keyHygiene } from '../../core/keys.js';
 import { parseEnv, entriesOf, type EnvFile } from '../../core/envfile/parse.js';
-import { computePlan, DEFAULT_VARS, parseVarSpec, sameEndpoint, type Plan, type VarSpec } from '../../core/migrate/plan.js';
+import { decodeBytes, hasEscapedBytes } from '../../core/envfile/bytes.js';
+import { formatProblem } from '../../core/envfile/sniff.js';
+import { computePlan, sameEndpoint, type Plan, type VarSpec } from '../../core/migrate/plan.js';
 import { restorePlan, type Snapshot } from '../../core/migrate/snapshot.js';
-import type { Format } from '../../core/migrate/formats.js';
 import { readSnapshot, snapshotPath } from '../../adapters/snapshot.js';
-import { resolveTarget } from '../../adapters/envwriter.js';
+import type { Kind, MigrateOptions } from './options.js';
 
-export type Kind = 'migrate' | 'rollback';
-
-export interface MigrateOpts {
-  to?: string;
-  var?: string[];
-  dryRun?: boolean;
-  yes?: boolean;
-  apply?: boolean;
-  out?: string;
-  format: Format;
-  force?: boolean;
-  verify?: boolean;
-  restart?: string;
-  notify?: string;
-  keyFromEnv?: string;
-}
+export type { Kind, MigrateOpts } from './options.js';
 
 /** Written for an OpenAI key rollback could not find; obviously not a key, and easy to grep for. */
 export const PLACEHOLDER = '__HOLY_PLACEHOLDER_SET_YOUR_OPENAI_KEY__';
@@ -40,6 +26,7 @@ export interface Prepared {
   label: string;
   /** Where the env file really is (symlinks resolved). */
   path: string;
+  /** The file as text: valid UTF-8 decoded, any other byte escaped (core/envfile/bytes), so it prints back to the same bytes. */
   text: string;
   file: EnvFile;
   g: GlobalOpts;
@@ -55,33 +42,59 @@ export interface Prepared {
   snapshotFile: string;
 }
 
-/** Everything read and decided; throws usage/check errors before any write. */
-export async function prepare(kind: Kind, opts: MigrateOpts, ctx: Ctx, g0: GlobalOpts, out: Out): Promise<Prepared> {
-  const label = g0.envFile ?? '.env';
-  const abs = resolve(ctx.cwd, label);
-  let text: string;
+/** The env file's text; refused untouched (exit 2) when it is not a text dotenv file holy can edit safely. */
+async function readEnvFile(label: string, path: string, fragment: boolean): Promise<{ text: string; file: EnvFile; missing?: boolean }> {
+  let bytes: Buffer;
   try {
-    text = await readFile(abs, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`env file ${label} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; pass the app's dotenv file with --env-file PATH.`);
+    // A compose/k8s/sh fragment needs no env file (unless one was named): the values can all come from the environment.
+    if (code === 'ENOENT' && fragment) return { text: '', file: parseEnv(''), missing: true };
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'is not readable by this user' : `cannot be read (${code})`;
+    throw new UsageError(`env file ${label} ${why}; pass the app's dotenv file with --env-file PATH.`);
   }
-  const g: GlobalOpts = { ...g0, envFile: label };
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = bytes.subarray(0, nul).toString('latin1').split(/\r\n|\r|\n/).length;
+    throw new UsageError(`env file ${label} holds a NUL byte (line ${line}), so it is not a text dotenv file; holy changed nothing.`, 'check that --env-file names the dotenv file the app loads (UTF-16 files must be re-saved as UTF-8).');
+  }
+  const text = decodeBytes(bytes);
+  const file = parseEnv(text);
+  const bad = formatProblem(file);
+  if (bad) {
+    const what = bad.looksLike === 'unknown' ? 'holy is not sure it is a dotenv file' : `it looks like ${bad.looksLike}, not dotenv`;
+    throw new UsageError(
+      `${label} line ${bad.line}: ${bad.why}, so ${what}; holy changed nothing.`,
+      `${bad.looksLike === 'unknown' ? 'fix or comment out that line; or, ' : ''}for docker-compose or Kubernetes, run holy migrate --format compose|k8s --out FILE (with --env-file naming a dotenv file, or none) and paste the fragment it writes.`,
+    );
+  }
+  return { text, file };
+}
+
+/** Refuse to edit an assignment holy cannot read exactly: bytes that are not UTF-8 in a provider line. */
+function checkEditable(file: EnvFile, names: string[], label: string): void {
+  for (const n of names) {
+    const e = entriesOf(file, n).find((x) => hasEscapedBytes(x.text));
+    if (e) throw new UsageError(`${label} line ${e.line} (${n}) holds bytes that are not UTF-8, so holy cannot edit it safely; nothing was changed.`, `re-save that line as UTF-8 (e.g. iconv -f latin1 -t utf-8), then run again.`);
+  }
+}
+
+/** Everything read and decided; throws usage/check errors before any write. */
+export async function prepare(kind: Kind, opts: MigrateOptions, ctx: Ctx, g0: GlobalOpts, out: Out): Promise<Prepared> {
+  const label = opts.envLabel;
+  const path = opts.envPath;
+  const { text, file, missing } = await readEnvFile(label, path, opts.format !== 'dotenv' && !g0.envFile);
+  const g: GlobalOpts = { ...g0, envFile: missing ? undefined : label };
   const toName = opts.to ?? undefined;
   // rollback's --key-file may be a bare PATH: it is the key of the provider we roll back to.
   if (kind === 'rollback') g.keyFile = (g.keyFile ?? []).map((s) => (/^[A-Za-z0-9_.-]+=/.test(s) ? s : `${toName ?? 'official'}=${s}`));
   const providers = await loadProviders(ctx, g);
   const target = pickProfile(providers, toName ?? (kind === 'migrate' ? providers.new : 'official'), '--to');
-  const vars: VarSpec[] = [...DEFAULT_VARS];
-  for (const spec of opts.var ?? []) {
-    const v = parseVarSpec(spec);
-    if ('error' in v) throw new UsageError(v.error + '.');
-    if (!vars.some((x) => x.name === v.name)) vars.push(v);
-  }
-  const file = parseEnv(text);
-  const path = await resolveTarget(abs);
-  const snapshotFile = snapshotPath(opts.out && opts.format === 'dotenv' ? resolve(ctx.cwd, opts.out) : path);
+  const vars: VarSpec[] = opts.vars;
+  const snapshotFile = snapshotPath(opts.out && opts.format === 'dotenv' ? opts.outFile! : path);
   const snapshot = await readSnapshot(snapshotFile, shortPath(ctx, snapshotFile));
+  checkEditable(file, [...vars.map((v) => v.name), ...(kind === 'rollback' && snapshot ? snapshot.vars.map((v) => v.key) : [])], label);
   const baseURL = target.baseURL.trim();
   const base = { kind, label, path, text, file, g, providers, target, vars, snapshot, snapshotFile };
 
@@ -121,7 +134,8 @@ export async function prepare(kind: Kind, opts: MigrateOpts, ctx: Ctx, g0: Globa
 /** A path as the user would write it: relative below the working directory, absolute elsewhere. */
 export function shortPath(ctx: Ctx, file: string): string {
   const rel = relative(ctx.cwd, file);
-  return rel && !rel.startsWith('..') ? rel : file;
+  // "..env.holy-tmp-…" is below the working directory; "../x" and ".." are not.
+  return rel && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel) ? rel : file;
 }
 
 function cleanKey(raw: string, source: string, out: Out): string {
@@ -138,7 +152,7 @@ function guardKeyHost(key: string, baseURL: string, target: Profile, source: str
 }
 
 /** --key-from-env, then --key-file / the profile's key, then the process env; the env file's current (relay) key does not count. */
-async function rollbackKey(opts: MigrateOpts, ctx: Ctx, providers: Providers, target: Profile, baseURL: string, out: Out): Promise<{ key?: string; source: string; explicit: boolean }> {
+async function rollbackKey(opts: MigrateOptions, ctx: Ctx, providers: Providers, target: Profile, baseURL: string, out: Out): Promise<{ key?: string; source: string; explicit: boolean }> {
   if (opts.keyFromEnv) {
     const v = ctx.env[opts.keyFromEnv] ?? providers.variable(opts.keyFromEnv)?.value;
     if (!v || !v.trim()) throw new UsageError(`--key-from-env ${opts.keyFromEnv}: that variable is not set in the environment or the env file; export it, or use --key-file PATH.`);

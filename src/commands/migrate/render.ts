@@ -46,8 +46,14 @@ export interface Result {
 /** A value as it may be shown: secrets masked, the placeholder as is. */
 export function shown(value: string | undefined, secret: boolean): string | undefined {
   if (value === undefined) return undefined;
-  if (!secret || value === PLACEHOLDER) return value;
+  if (!secret || value === PLACEHOLDER) return visible(value);
   return maskKey(value);
+}
+
+/** A value from the env file as it may reach a terminal: control characters (escapes, line breaks) written as \u001b etc. */
+function visible(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Changes in file order, added lines last. */
@@ -99,6 +105,11 @@ export function renderSummary(out: Out, r: Result, keys: Array<string | undefine
 
 function colourStatus(out: Out, s: Step['status']): string {
   return s === 'ok' ? out.c.green(s) : s === 'failed' ? out.c.red(s) : s === 'warn' ? out.c.yellow(s) : out.c.dim(s);
+}
+
+/** Print what run returned: the plan (dry run) or the steps (applied, or nothing to do). */
+export function renderMigrate(out: Out, done: { result: Result; view: 'dry' | 'summary'; keys: Array<string | undefined> }): void {
+  (done.view === 'dry' ? renderDryRun : renderSummary)(out, done.result, done.keys);
 }
 
 /** Slack-compatible one-paragraph text for --notify: no keys, no values of secret variables. */

@@ -1,7 +1,4 @@
 /** --verify: run holy verify against the target with exactly the key that is about to be written. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Ctx } from '../../context.js';
 import type { GlobalOpts } from '../../ui/output.js';
 
@@ -14,27 +11,20 @@ export interface VerifyCheck {
   fix?: string;
 }
 interface VerifyModule {
-  verifyProviders(ctx: Ctx, g: GlobalOpts, opts: { providers?: string[]; model?: string; force?: boolean }): Promise<{ ok: boolean; checks: VerifyCheck[] }>;
+  verifyProviders(
+    ctx: Ctx,
+    g: GlobalOpts,
+    opts: { providers?: string[]; model?: string; force?: boolean; keys?: Record<string, { raw: string | undefined; source: string }> },
+  ): Promise<{ ok: boolean; checks: VerifyCheck[] }>;
 }
 
 /**
- * The key goes to verify through a 0600 temp key file (--key-file NAME=PATH), never argv or env,
- * so verify reads it like any user-supplied key. Imported lazily: verify loads the HTTP stack.
+ * The key goes to verify in memory, never through argv, env or a file: a temp key file would
+ * outlive a SIGTERM or kill -9. Imported lazily: verify loads the HTTP stack.
  */
 export async function verifyTarget(ctx: Ctx, g: GlobalOpts, spec: string, target: string, key: string | undefined, force: boolean): Promise<{ ok: boolean; failed: VerifyCheck[] }> {
   const mod: VerifyModule = await import('../verify/verify.js');
-  let dir: string | undefined;
-  try {
-    const g2: GlobalOpts = { ...g };
-    if (key !== undefined) {
-      dir = await mkdtemp(join(tmpdir(), 'holy-verify-'));
-      const file = join(dir, 'key');
-      await writeFile(file, key + '\n', { mode: 0o600 });
-      g2.keyFile = [...(g.keyFile ?? []), `${target}=${file}`];
-    }
-    const report = await mod.verifyProviders(ctx, g2, { providers: [spec], force });
-    return { ok: report.ok, failed: report.checks.filter((c) => c.status === 'fail') };
-  } finally {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }
+  const keys = key === undefined ? undefined : { [target]: { raw: key, source: 'the key about to be written' } };
+  const report = await mod.verifyProviders(ctx, g, { providers: [spec], force, keys });
+  return { ok: report.ok, failed: report.checks.filter((c) => c.status === 'fail') };
 }

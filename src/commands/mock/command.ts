@@ -24,6 +24,7 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--usage-scale <x>', 'multiply reported token usage (simulates a provider that bills more)', '1')
     .option('--echo-model <name>', 'report this model in responses instead of the requested one (simulates substitution)')
     .option('--ignore-include-usage', 'never send the usage chunk, even when stream_options.include_usage is set')
+    .option('--stored <n>', 'serve N seeded stored completions on GET /v1/chat/completions and …/{id}/messages, for holy traffic pull (default none: 404, like a relay)')
     .addOption(new Option('--fault <spec>', 'inject a fault, KIND[=ARG][@opt=v,…]; repeatable (kinds: see the examples below and the README)').argParser(collect))
     .option('--label <name>', 'name shown in the banner and the x-holy-mock header', 'holy-mock')
     .option('--key-env <var>', 'require the key held in this environment variable (default HOLY_MOCK_KEY, if set)')
@@ -34,6 +35,7 @@ export function register(program: Command, ctx: Ctx): void {
         'HOLY_MOCK_KEY=mock-key holy mock --port 8787 --ttft 300 --per-token 20',
         'holy mock --label new --variant 0.1 --usage-scale 1.2 --fault 503@rate=0.05',
         'holy mock --fault 429@every=5 --fault stall=3000@rate=0.1,phase=body',
+        'holy mock --stored 2000                    # then: holy traffic pull --provider mock=URL --out traffic.jsonl',
         '# stdout is only the base URL, so a script can capture it while the simulator runs',
         'holy mock > mock.url & sleep 1; holy verify --provider mock=$(cat mock.url)',
         '# fault kinds: NNN, 429|rate-limit[=S], quota, stall[=MS], reset, malformed-sse, truncate, in-stream-error, html[=STATUS]',

@@ -23,6 +23,7 @@ export interface MockFlags {
   usageScale: string;
   echoModel?: string;
   ignoreIncludeUsage?: boolean;
+  stored?: string;
   fault?: string[];
   label: string;
   keyEnv?: string;
@@ -80,6 +81,7 @@ export async function mockOptions(flags: MockFlags, ctx: Ctx, g: GlobalOpts): Pr
     ...(key ? { key } : {}),
     ...(flags.echoModel ? { echoModel: flags.echoModel } : {}),
     ...(flags.ignoreIncludeUsage ? { ignoreIncludeUsage: true } : {}),
+    ...(flags.stored !== undefined ? { stored: numberFlag(flags.stored, '--stored', { int: true, min: 0, max: 100_000, example: '2000' }) } : {}),
   };
   return { opts, ...(source ? { keySource: source } : {}) };
 }
@@ -91,7 +93,7 @@ function banner(out: Out, s: MockSummary, o: MockOptions, keySource?: string): v
   out.info(`  url      ${s.url}`);
   out.info(`  models   ${s.models.join(', ')}`);
   out.info(`  latency  ttft ${l.ttftMs} ms, per-token ${l.perTokenMs} ms, jitter ${l.jitterMs} ms, seed ${o.seed}`);
-  const extras = [o.variant ? `variant ${o.variant}` : '', o.usageScale !== 1 ? `usage ×${o.usageScale}` : '', o.echoModel ? `reports model ${o.echoModel}` : '', o.ignoreIncludeUsage ? 'ignores include_usage' : ''].filter(Boolean);
+  const extras = [o.variant ? `variant ${o.variant}` : '', o.usageScale !== 1 ? `usage ×${o.usageScale}` : '', o.echoModel ? `reports model ${o.echoModel}` : '', o.ignoreIncludeUsage ? 'ignores include_usage' : '', o.stored ? `${o.stored} stored completions` : ''].filter(Boolean);
   if (extras.length) out.info(`  answers  ${extras.join(', ')}`);
   out.info(`  faults   ${o.faults!.length ? o.faults!.map(describeRule).join('; ') : 'none'}`);
   out.info(`  auth     ${o.key ? `Bearer key required (${keySource}, ${maskKey(o.key)})` : 'none: every request is accepted (set HOLY_MOCK_KEY to require a key)'}`);

@@ -157,7 +157,12 @@ function buildSections(rep: RoiReport, barWidth: number): Section[] {
 }
 
 function markdown(s: Section): string {
-  const esc = (c: Cell) => String(c ?? '').replace(/\|/g, '\\|');
+  // A cell is one table line: a line break would end the row, a pipe would split it, a backslash could escape either.
+  const esc = (c: Cell) =>
+    String(c ?? '')
+      .replace(/\\/g, '\\\\')
+      .replace(/\|/g, '\\|')
+      .replace(/\r\n|[\r\n\u2028\u2029]/g, '<br>');
   const head = `| ${s.columns.map((c) => esc(c.header)).join(' | ')} |`;
   const rule = `| ${s.columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |`;
   return [head, rule, ...s.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');

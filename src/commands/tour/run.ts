@@ -51,7 +51,7 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
   const mocks: MockServer[] = [];
   try {
     // The "official" stand-in is slower and answers canonically; the relay is faster and words ~5% of answers differently.
-    mocks.push(await startMock({ label: 'official (simulated)', key: OLD_KEY, seed: 7, latency: { ttftMs: 120, perTokenMs: 6, jitterMs: 25, seed: 1 }, owner: 'openai', models: ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo', 'gpt-3.5-turbo'] }));
+    mocks.push(await startMock({ label: 'official (simulated)', key: OLD_KEY, seed: 7, stored: 300, latency: { ttftMs: 120, perTokenMs: 6, jitterMs: 25, seed: 1 }, owner: 'openai', models: ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo', 'gpt-3.5-turbo'] }));
     mocks.push(await startMock({ label: 'holysheep (simulated)', key: NEW_KEY, seed: 7, variant: 0.05, latency: { ttftMs: 45, perTokenMs: 4, jitterMs: 10, seed: 2 }, owner: 'holysheep', models: ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4.5', 'gemini-2.5-flash', 'deepseek-v3.2'] }));
     const [oldMock, newMock] = mocks as [MockServer, MockServer];
     await writeFile(
@@ -85,7 +85,7 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
     if (out.mode === 'json') out.json({ simulated: true, workspace: opts.keep ? work : undefined, steps: results, ok: failed.length === 0 });
     else {
       out.line(`\n${out.c.bold('Tour done:')} ${results.length - failed.length}/${results.length} steps as expected.`);
-      if (opts.keep) out.line(`Workspace kept: ${work}  (holy.config.json, results.jsonl, report.html, app.env and its backups)`);
+      if (opts.keep) out.line(`Workspace kept: ${work}  (holy.config.json, results.jsonl, report.html, traffic.jsonl, sample.jsonl, app.env and its backups)`);
       out.line('Next, on your own data:  holy verify  ·  holy bench your-traffic.jsonl --p99  ·  holy roi your-usage.csv  ·  holy migrate --env-file .env');
     }
     if (failed.length) throw new CheckFailed(`${failed.length} tour step(s) did not go as expected: ${failed.map((f) => `holy ${f.argv.join(' ')} (exit ${f.exitCode})`).join('; ')}.`);

@@ -1,7 +1,7 @@
 /** The tour's script: which holy commands run, in order, and what each one shows. Pure data. */
 
 export interface TourStep {
-  id: 'verify' | 'models' | 'bench' | 'roi' | 'migrate';
+  id: 'verify' | 'models' | 'bench' | 'traffic' | 'roi' | 'migrate';
   title: string;
   /** Each entry is one holy invocation (argv without "holy"); {fixtures} and {work} are substituted. */
   runs: string[][];
@@ -27,6 +27,16 @@ export const TOUR_STEPS: TourStep[] = [
     title: 'holy bench — replay recorded traffic against both: latency percentiles and quality A/B',
     runs: [['bench', '{fixtures}/traffic/sample.jsonl', '--p99', '--yes', '-c', '4', '--out', '{work}/results.jsonl', '--html', '{work}/report.html']],
     expect: [[0]],
+  },
+  {
+    id: 'traffic',
+    title: 'holy traffic — no traffic file? pull the completions OpenAI stored, sample them, replay the sample',
+    runs: [
+      ['traffic', 'pull', '--limit', '200', '--out', '{work}/traffic.jsonl'],
+      ['traffic', 'sample', '{work}/traffic.jsonl', '--n', '40', '--by', 'model,length', '--min-per-stratum', '3', '--out', '{work}/sample.jsonl'],
+      ['bench', '{work}/sample.jsonl', '--old', 'recorded', '--show-worst', '1'],
+    ],
+    expect: [[0], [0], [0]],
   },
   {
     id: 'roi',

@@ -9,6 +9,7 @@ export function register(program: Command, ctx: Ctx): void {
     .command('verify')
     .description(
       'Check key, base URL, network (DNS/connect/TLS) and GET /models for each provider, and with --model a 1-token chat.\n' +
+        'With --env-file, also the pair the app will use (provider "app": OPENAI_BASE_URL + OPENAI_API_KEY from that file).\n' +
         'Exit 0 when every check passes, 3 when any fails.',
     )
     .addOption(new Option('--provider <name>', 'provider to check (NAME or NAME=URL); repeatable (default: the configured old and new)').argParser(collect))
@@ -21,6 +22,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy verify',
         'holy verify --provider holysheep --model gpt-4o-mini',
         'holy verify --env-file .env --json',
+        'holy verify --env-file .env --provider app   # after holy migrate: does the app\'s key fit its base URL, does it answer',
         'holy verify --provider staging=https://relay.example.com/v1 --timeout 5000',
         '# exit code 3 when a check fails: use it in CI',
         'holy verify -q || echo "fix the provider settings first"',

@@ -1,7 +1,7 @@
 /** verifyProviders: key, URL, network, GET /models and an optional 1-token chat, per provider. Reused by migrate --verify. */
 import type { Ctx } from '../../context.js';
 import type { GlobalOpts } from '../../ui/output.js';
-import { loadProviders, type Providers } from '../../adapters/profiles.js';
+import { loadProviders, type KeyInfo, type Providers } from '../../adapters/profiles.js';
 import { makeHttp, type HttpSetup } from '../../adapters/http.js';
 import { probeNetwork, type Lookup } from '../../adapters/probe.js';
 import { pickProfile, type Profile } from '../../core/profiles.js';
@@ -9,6 +9,7 @@ import { checkBaseURL, checkKey, describeSource, hygieneFix } from '../../core/v
 import { classify, classifyNetwork, classifyTimeout, type Diagnosis, type Observation, type Where } from '../../core/verify/classify.js';
 import { isModelNotFound, modelNotFound } from '../../core/verify/model.js';
 import { chatProbe, listModels, makeClient, type ListedModel, type ProbeResult } from '../../adapters/provider/index.js';
+import { APP, legacyMismatch, shadowedOfficial, withAppAndKeys } from './app.js';
 
 export interface VerifyCheck {
   provider: string;
@@ -35,6 +36,8 @@ interface VerifyOptions {
   timeoutMs?: number;
   /** DNS resolver for the network probe (tests). */
   lookup?: Lookup;
+  /** Keys held in memory by the caller (migrate --verify: the key about to be written), by provider name; they win over every other source. */
+  keys?: Record<string, KeyInfo>;
 }
 
 const r1 = (ms: number) => Math.round(ms * 10) / 10;
@@ -179,15 +182,25 @@ async function modelStep(ctx: Ctx, http: HttpSetup, p: Profile, url: string, tim
   return { check: 'model', ms: r1(cp.ms), ...fromDiagnosis(d) };
 }
 
+/** verifyOne, except for the official row the app rows replace, and with the app's legacy-variable warning. */
+async function verifyWithApp(ctx: Ctx, http: HttpSetup, set: Providers, p: Profile, app: Profile | undefined, opts: VerifyOptions): Promise<Awaited<ReturnType<typeof verifyOne>>> {
+  const skipped = shadowedOfficial(set, p, app, (await set.key(p)).source);
+  if (skipped) return { checks: [skipped], info: { name: p.name, baseURL: p.baseURL, keySource: 'skipped', keyMasked: '' } };
+  const r = await verifyOne(ctx, http, set, p, opts);
+  const warn = p.name === APP ? legacyMismatch(set) : undefined;
+  return warn ? { ...r, checks: [...r.checks, warn] } : r;
+}
+
 /** Verify each provider (default: the configured old and new). Throws only for usage errors; failed checks are data. */
 export async function verifyProviders(ctx: Ctx, g: GlobalOpts, opts: VerifyOptions): Promise<VerifyReport> {
-  const set = await loadProviders(ctx, g);
-  const names = opts.providers?.length ? opts.providers : [set.old, set.new];
+  // With --env-file, the pair the app will use is checked too (the `app` rows; see app.ts).
+  const { set, app } = withAppAndKeys(await loadProviders(ctx, g), g.envFile, opts.keys);
+  const names = opts.providers?.length ? opts.providers : [set.old, set.new, ...(app ? [APP] : [])];
   const profiles = [...new Map(names.map((n) => pickProfile(set, n, '--provider')).map((p) => [p.name, p])).values()];
   ctx.fewRequests?.();
   const http = makeHttp(ctx, { connectTimeoutMs: opts.timeoutMs });
   try {
-    const results = await Promise.all(profiles.map((p) => verifyOne(ctx, http, set, p, opts)));
+    const results = await Promise.all(profiles.map((p) => verifyWithApp(ctx, http, set, p, app, opts)));
     const checks = results.flatMap((r) => r.checks);
     return { ok: !checks.some((c) => c.status === 'fail'), checks, providers: results.map((r) => r.info) };
   } finally {

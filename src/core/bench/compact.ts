@@ -41,6 +41,8 @@ export function compactRows(s: BenchSummary, cost: { old?: SideCost; new?: SideC
       n: `n=${o?.requests ?? 0} / ${n?.requests ?? 0} ok, list prices`,
     });
   }
+  // Retries are not in any latency: when there were some, they stay in view.
+  for (const r of full) if (r.metric.startsWith('retr')) rows.push(r);
   const q = full.find((r) => r.metric.startsWith('pairs ≥ '));
   if (q) rows.push({ ...q, metric: `quality ≥ ${s.quality!.threshold}` });
   return rows;

@@ -44,7 +44,8 @@ export class Breaker {
   private streak = 0;
   open = false;
   openedAfter = 0;
-  constructor(private readonly threshold?: number) {}
+  /** --abort-after: failures in a row that open the breaker (undefined: never). */
+  constructor(readonly threshold?: number) {}
   record(ok: boolean, index: number): void {
     if (this.open || !this.threshold) return;
     this.streak = ok ? 0 : this.streak + 1;

@@ -22,6 +22,8 @@ export interface Outcome {
   responseModel?: string;
   retries: number;
   retryWaitMs: number;
+  /** Retry waits cut short because the server asked for longer than the run allows (see core/bench/retry-wait). */
+  cappedWaits?: number;
   /** Monotonic start and end (ms), for throughput. */
   startMs: number;
   endMs: number;
@@ -65,6 +67,7 @@ export class ProviderStats {
   retries = 0;
   retriedRequests = 0;
   retryWaitMs = 0;
+  cappedWaits = 0;
   good = 0;
   modelEcho: Record<string, number> = {};
   /** Successful requests a TTFT SLO was applied to (those with a TTFT). */
@@ -85,6 +88,7 @@ export class ProviderStats {
       this.retriedRequests++;
       this.retryWaitMs += o.retryWaitMs;
     }
+    if (o.cappedWaits) this.cappedWaits += o.cappedWaits;
     if (Number.isFinite(o.startMs)) this.firstStart = Math.min(this.firstStart, o.startMs);
     if (Number.isFinite(o.endMs)) this.lastEnd = Math.max(this.lastEnd, o.endMs);
     if (!o.ok) {

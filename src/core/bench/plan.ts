@@ -13,7 +13,7 @@ export function outputEstimate(body: Record<string, unknown>): number {
 }
 
 /** Per traffic model: how many planned requests use it and their estimated tokens. */
-interface ModelUse {
+export interface ModelUse {
   model: string;
   requests: number;
   promptTokens: number;

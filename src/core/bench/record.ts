@@ -3,7 +3,7 @@ import { percentile } from './samples.js';
 import type { Outcome } from './metrics.js';
 
 /** Fields of one results line (see the README, "--out results.jsonl"); never a key or Authorization header. */
-interface ResultLine {
+export interface ResultLine {
   id: string;
   role: 'old' | 'new';
   provider: string;

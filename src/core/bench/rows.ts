@@ -116,6 +116,7 @@ export function summaryRows(s: BenchSummary, p99First: boolean): SummaryRow[] {
   }
   rows.push({ metric: 'output tokens', old: tokens(o), new: tokens(n), delta: '—', better: null });
   if (o.retries.total || n.retries.total) rows.push({ metric: 'retries (not in latency)', old: String(o.retries.total), new: String(n.retries.total), ...delta(o.retries.total, n.retries.total, '', true) });
+  if (o.retries.capped || n.retries.capped) rows.push({ metric: 'retry waits capped (Retry-After > 60 s/--timeout)', old: String(o.retries.capped), new: String(n.retries.capped), ...delta(o.retries.capped, n.retries.capped, '', true) });
   if (s.quality && s.quality.pairs > 0) {
     rows.push({ metric: 'similarity (mean)', old: '', new: s.quality.meanSimilarity.toFixed(3), delta: '—', better: null });
     rows.push({ metric: `pairs ≥ ${s.quality.threshold}`, old: '', new: pct(s.quality.shareAboveThreshold), delta: '—', better: null, n: `n=${s.quality.pairs} pairs` });

@@ -22,7 +22,8 @@ export interface ProviderSummary {
   requestsPerS: number;
   /** With --slo; `ttftApplied`: successful requests with a TTFT, the only ones a TTFT SLO applies to. */
   goodput: { slo: SLO; requests: number; share: number; perS: number; ttftApplied: number } | undefined;
-  retries: { total: number; requests: number; waitMs: number };
+  /** capped: waits cut short by the 60 s cap, --timeout or --duration (the server asked for longer). */
+  retries: { total: number; requests: number; waitMs: number; capped: number };
   includeUsage: { streamedOk: number; honoured: number };
   promptTokens: { counted: number; server: number; local: number; ratio: number | undefined };
   modelEcho: Record<string, number>;
@@ -83,7 +84,7 @@ function provider(s: ProviderStats, shown: number[], slo: SLO, abortedAfter?: nu
     outputTokensPerS: el ? s.outputTokens / el : 0,
     requestsPerS: el ? s.ok / el : 0,
     goodput: hasSlo ? { slo, requests: s.good, share: s.total ? s.good / s.total : 0, perS: el ? s.good / el : 0, ttftApplied: s.sloTtftApplied } : undefined,
-    retries: { total: s.retries, requests: s.retriedRequests, waitMs: s.retryWaitMs },
+    retries: { total: s.retries, requests: s.retriedRequests, waitMs: s.retryWaitMs, capped: s.cappedWaits },
     includeUsage: { streamedOk: s.streamedOk, honoured: s.usageSeen },
     promptTokens: { counted: s.promptCounted, server: s.promptTokensServer, local: s.promptTokensLocal, ratio: s.promptTokensLocal ? s.promptTokensServer / s.promptTokensLocal : undefined },
     modelEcho: s.modelEcho,

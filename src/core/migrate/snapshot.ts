@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { entriesOf, parseEnv, printEnv, type EnvEntry, type EnvFile } from '../envfile/parse.js';
 import { appendEntry, cloneEnv, endsWithEol } from '../envfile/edit.js';
+import { encodeBytes } from '../envfile/bytes.js';
 import { isSecretName, type Change, type Plan } from './plan.js';
 
 export interface SnapshotVar {
@@ -16,6 +17,8 @@ export interface Snapshot {
   kind: 'holy-migrate-snapshot';
   version: 1;
   createdAt: string;
+  /** When a later migrate last added variables to it (absent until one does). */
+  updatedAt?: string;
   envFile: string;
   to: string;
   /** Whether the original file ended with a line break (appending a line may have added one). */
@@ -25,8 +28,9 @@ export interface Snapshot {
   vars: SnapshotVar[];
 }
 
+/** Hash of the file's bytes (the model's text encoded back exactly, escaped non-UTF-8 bytes included). */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return createHash('sha256').update(encodeBytes(text)).digest('hex');
 }
 
 /** The snapshot for a plan: the original assignments of every variable the plan changes. */
@@ -45,6 +49,18 @@ export function makeSnapshot(before: EnvFile, plan: Plan, meta: { createdAt: str
       entries: entriesOf(before, key).map((e) => ({ text: e.text, eol: e.eol })),
     })),
   };
+}
+
+/**
+ * A later migrate on top of an existing snapshot: variables the snapshot already holds keep their
+ * earliest original lines; variables only this run changes are added with their lines from before
+ * this run. Rollback then restores every variable any migrate changed.
+ */
+export function mergeSnapshot(prev: Snapshot, before: EnvFile, plan: Plan, updatedAt: string): Snapshot {
+  const fresh = makeSnapshot(before, plan, { createdAt: prev.createdAt, envFile: prev.envFile, to: prev.to });
+  const known = new Set(prev.vars.map((v) => v.key));
+  const added = fresh.vars.filter((v) => !known.has(v.key));
+  return { ...prev, updatedAt, afterSha256: fresh.afterSha256, vars: [...prev.vars, ...added] };
 }
 
 /** Check a parsed snapshot file's shape; returns a message naming the bad field, or undefined. */
