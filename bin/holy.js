@@ -8,11 +8,15 @@ import { main, processCtx } from '../dist/bundle/entry.js';
 
 const ac = new AbortController();
 let interrupts = 0;
-process.on('SIGINT', () => {
-  interrupts += 1;
-  if (interrupts > 1) process.exit(130); // second Ctrl-C: leave now
-  ac.abort(new Error('interrupted'));
-});
+// SIGTERM (docker stop, systemd, CI timeouts) and SIGHUP stop holy like Ctrl-C: `holy mock` then
+// closes and prints its "stopped" line instead of dying mid-sentence.
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  process.on(sig, () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(code); // second signal: leave now
+    ac.abort(new Error('interrupted'));
+  });
+}
 process.stdout.on('error', (err) => {
   if (err && err.code === 'EPIPE') process.exit(0); // `holy ... | head` is not an error
 });

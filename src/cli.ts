@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { EXIT, HolyError } from './errors.js';
 import { collect } from './commands/kit.js';
+import { HELP_HINT, holyStyle } from './commands/messages.js';
+import { answerEarly } from './commands/help.js';
 import { VERSION } from './version.js';
 import { register as mock } from './commands/mock/command.js';
 import { register as verify } from './commands/verify/command.js';
@@ -14,7 +16,7 @@ import { register as tour } from './commands/tour/command.js';
 import { register as traffic } from './commands/traffic/command.js';
 
 
-function buildProgram(ctx: Ctx): Command {
+function buildProgram(ctx: Ctx, argv: string[] = []): Command {
   const program = new Command('holy');
   program
     .description(
@@ -32,18 +34,20 @@ function buildProgram(ctx: Ctx): Command {
       new Option('--key-file <provider=path>', 'read a provider key from a file (path "-" = stdin); repeatable').argParser(collect),
     )
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage and examples)')
+    .showHelpAfterError(HELP_HINT)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void ctx.stdout.write(s),
       writeErr: (s) => void ctx.stderr.write(s),
+      outputError: (s, write) => write(holyStyle(s, program, argv)),
     })
     .addHelpText(
       'after',
       '\nStart here:\n  $ holy tour                      # offline tour on built-in samples, no key needed\n' +
         '  $ holy verify                    # check keys and endpoints of the old and new provider\n' +
         '  $ holy bench traffic.jsonl --p99 # replay recorded traffic against both\n' +
-        '  $ holy roi usage.csv             # savings, ROI and payback\n',
+        '  $ holy roi usage.csv             # savings, ROI and payback\n' +
+        '\nReference: README.md in holy\'s folder, then docs/<command>.md (each command\'s --help names its page).\n',
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.
@@ -55,7 +59,9 @@ function buildProgram(ctx: Ctx): Command {
 /** Run holy with argv (without node and script) and return the exit code. Never exits itself. */
 export async function main(argv: string[], ctx: Ctx): Promise<number> {
   const verbose = argv.includes('--verbose');
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, argv);
+  const early = answerEarly(argv, program, ctx, VERSION);
+  if (early !== null) return early;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;

@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { GlobalOpts } from '../options.js';
 import { applyConfig, builtinProfiles, type Profile, type ProfileSet } from '../core/profiles.js';
+import { closest } from '../core/suggest.js';
 
 interface Variable {
   value: string;
@@ -58,6 +59,26 @@ async function readStdin(ctx: Ctx): Promise<string> {
   return text;
 }
 
+/**
+ * A key piped in on stdin ("-"), less exactly one trailing newline: `echo KEY |` always adds one,
+ * so it is no hygiene problem; anything else (a second newline, spaces) is kept for the checks to name.
+ */
+export async function readStdinKey(ctx: Ctx): Promise<string> {
+  return (await readStdin(ctx)).replace(/\r?\n$/, '');
+}
+
+/** Provider names given as NAME=URL in any flag of this run (--provider, --old, --judge, …): ad-hoc providers to be. */
+function adHocNames(g: GlobalOpts): Set<string> {
+  const names = new Set<string>();
+  for (const v of Object.values(g as Record<string, unknown>)) {
+    for (const s of Array.isArray(v) ? v : [v]) {
+      const m = typeof s === 'string' ? /^([A-Za-z0-9_.-]+)=https?:\/\//i.exec(s.trim()) : null;
+      if (m) names.add(m[1]!);
+    }
+  }
+  return names;
+}
+
 /** Load profiles for this invocation: built-ins, then the config file, with env-file variables. */
 export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers> {
   let envVars: Record<string, string> = {};
@@ -97,11 +118,21 @@ export async function loadProviders(ctx: Ctx, g: GlobalOpts): Promise<Providers>
     if (!m) throw new UsageError(`--key-file ${JSON.stringify(spec)}: expected PROVIDER=PATH (PATH "-" reads stdin), e.g. --key-file holysheep=~/.config/holysheep.key.`);
     keyFiles.set(m[1]!, m[2]!);
   }
+  const adHoc = adHocNames(g);
+  for (const [name, path] of keyFiles) {
+    if (set.providers.has(name) || adHoc.has(name)) continue;
+    const known = [...set.providers.keys()];
+    const near = closest(name, known);
+    throw new UsageError(
+      `--key-file ${name}=${path}: there is no provider named ${name} (known: ${known.join(', ')})${near ? `; did you mean ${near}?` : ''}`,
+      `name a provider from holy.config.json or a built-in one, or one this command gets as NAME=URL (e.g. --provider ${name}=http://127.0.0.1:8000/v1).`,
+    );
+  }
 
   const key = async (p: Profile): Promise<KeyInfo> => {
     const file = keyFiles.get(p.name) ?? p.apiKeyFile;
     if (file) {
-      if (file === '-') return { raw: await readStdin(ctx), source: 'stdin' };
+      if (file === '-') return { raw: await readStdinKey(ctx), source: 'stdin' };
       // A key file conventionally ends with a newline; that one newline is not a hygiene problem.
       const text = await readText(ctx, file, `key file for ${p.name}:`, 'fix the path in --key-file or apiKeyFile');
       return { raw: text.replace(/\r?\n$/, ''), source: `file ${display(ctx, file)}` };

@@ -36,6 +36,11 @@ export function examples(lines: string[]): string {
   return '\nExamples:\n' + lines.map((l) => (l.startsWith('#') ? `  ${l}` : `  $ ${l}`)).join('\n') + '\n';
 }
 
+/** Help footer naming the command's reference page (every flag, format and definition), shipped with holy. */
+export function reference(doc: string): string {
+  return `\nReference: docs/${doc}.md (in holy's folder; README.md starts there)\n`;
+}
+
 /** Parse a repeatable flag into an array (commander's collector). */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

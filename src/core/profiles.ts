@@ -1,5 +1,6 @@
 /** Provider profiles: built-ins, config overrides and ad-hoc ones. Pure: no I/O here. */
 import { UsageError } from '../errors.js';
+import { closest } from './suggest.js';
 
 export const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
 export const HOLYSHEEP_BASE_URL = 'https://api.holysheep.ai/v1';
@@ -128,5 +129,12 @@ export function pickProfile(set: ProfileSet, spec: string, flag: string): Profil
     set.providers.set(adhoc.name, adhoc);
     return adhoc;
   }
-  throw new UsageError(`${flag} ${spec}: no such provider; known: ${[...set.providers.keys()].join(', ')} (add it to holy.config.json, or pass NAME=URL).`);
+  const known = [...set.providers.keys()];
+  const near = closest(spec, known);
+  throw new UsageError(
+    `${flag} ${spec}: no such provider; known: ${known.join(', ')}.${near ? ` Did you mean ${near}?` : ''}`,
+    near === 'official' && spec.toLowerCase() !== 'official'
+      ? `holy calls OpenAI's own API "official" (https://api.openai.com/v1, key from OPENAI_API_KEY): ${flag} official.`
+      : `add it to holy.config.json, or pass ${flag} NAME=URL (its key then comes from NAME_API_KEY).`,
+  );
 }

@@ -24,8 +24,10 @@ export interface Out {
   json(doc: unknown): void;
   /** Progress/notes on stderr; hidden by -q. */
   info(text: string): void;
-  /** Warnings on stderr; shown even with -q. */
+  /** Warnings on stderr; shown even with -q. Only for what leaves the exit code 0. */
   warn(text: string): void;
+  /** A failure the exit code reports (1 or 3) but the command goes on past: `holy: …` + `hint: …`, as cli.ts prints errors. */
+  fail(text: string, hint?: string): void;
   /** Detail on stderr only with --verbose. */
   debug(text: string): void;
 }
@@ -50,6 +52,7 @@ export function makeOut(ctx: Ctx, g: GlobalOpts): Out {
       if (!g.quiet) ctx.stderr.write(text + '\n');
     },
     warn: (text) => void ctx.stderr.write(ec.yellow('warning: ') + text + '\n'),
+    fail: (text, hint) => void ctx.stderr.write(`holy: ${text}\n${hint ? `hint: ${hint}\n` : ''}`),
     debug: (text) => {
       if (g.verbose) ctx.stderr.write(ec.dim(text) + '\n');
     },

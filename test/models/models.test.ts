@@ -129,7 +129,7 @@ describe('holy models against mocks', () => {
     const r = await run(['models', '--config', w.config, '--provider', 'holysheep'], { env: { HOLYSHEEP_API_KEY: 'hs-test-2222222222222222' }, secrets: ['hs-test-2222222222222222'] });
     assert.equal(r.code, 3);
     assert.match(r.stderr, /holysheep: could not list models: the provider rejected the key \(401 invalid_api_key\)/);
-    assert.match(r.stderr, /fix: check the key in HOLYSHEEP_API_KEY in the environment/);
+    assert.match(r.stderr, /hint: check the key in HOLYSHEEP_API_KEY in the environment/);
     const c = await run(['models', '--config', w.config, 'check', 'gpt-4o', '--json'], { env: { HOLYSHEEP_API_KEY: undefined } });
     assert.equal(c.code, 3);
     assert.match(JSON.parse(c.stdout).listing.error.cause, /HOLYSHEEP_API_KEY is not set/);

@@ -103,7 +103,7 @@ describe('roi core', () => {
     const none = roiOf(new Decimal(0), { hours: new Decimal(40), rate: new Decimal(150), rateCurrency: 'CNY' }, rates);
     assert.equal(none.paybackMonths, null);
     assert.deepEqual(parseRange('6.5:7.3:0.2', '--fx-range').map(String), ['6.5', '6.7', '6.9', '7.1', '7.3']);
-    assert.throws(() => parseRange('7:6:1', '--fx-range'), /--fx-range must be FROM:TO:STEP/);
+    assert.throws(() => parseRange('7:6:1', '--fx-range'), /--fx-range "7:6:1": TO \(6\) is below FROM \(7\)/);
   });
 
   test('the scanner: chunk boundaries anywhere give the same records and line numbers', async () => {

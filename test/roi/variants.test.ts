@@ -79,8 +79,11 @@ describe('roi input variants', () => {
   });
 
   test('a request_id repeated across two ledger files is counted once', async () => {
-    const { doc } = await roiJson([FX('ledger.csv'), FX('ledger.csv')]);
-    // the second file repeats all 5 rows: 4 unique requests in total, 1 + 5 duplicates
+    // Another export of the same requests (one more blank line, so not the same bytes: the same file
+    // twice is read once, see first-hour tests): its 5 rows repeat: 4 unique requests, 1 + 5 duplicates.
+    const again = join(dir, 'ledger-again.csv');
+    await writeFile(again, (await readFile(FX('ledger.csv'), 'utf8')) + '\n');
+    const { doc } = await roiJson([FX('ledger.csv'), again]);
     assert.equal(doc.totals.requests, 4);
     assert.equal(doc.duplicates.count, 6);
     money(doc.totals.listPrice, '0.02329', 'USD');
@@ -142,7 +145,7 @@ describe('roi renderings', () => {
     const piped = await runHoly(['roi', FX('openai-activity.csv'), '--by', 'project']);
     assert.doesNotMatch(piped.stdout, /█|\u001b\[/);
     assert.match(piped.stdout, /^project\trequests\tinput\tcached\toutput\told cost\tnew cost\tsavings\tsaved %$/m);
-    assert.match(piped.stdout, /^proj_alpha\t460\t3,250,000\t450,000\t750,000\t¥32\.30\t¥4\.43\t¥27\.88\t86\.3%$/m);
+    assert.match(piped.stdout, /^proj_alpha\t460\t3,250,000\t450,000\t750,000\t¥32\.30\t¥4\.43\t¥27\.87\t86\.3%$/m); // 32.30 − 4.43 as shown
   });
 
   test('--top N sums the rest as "(other)"', async () => {

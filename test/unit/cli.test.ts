@@ -13,7 +13,7 @@ test('an unknown command is a usage error (exit 2) with a suggestion on stderr',
   const r = await runHoly(['verfy']);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /Did you mean verify/);
+  assert.equal(r.stderr, "holy: unknown command 'verfy'; did you mean verify?\nhint: add --help to see the usage and examples.\n");
 });
 
 test('usage errors in a command and a nested one are caught (exit 2) and written to the Ctx stderr', async () => {
@@ -21,7 +21,7 @@ test('usage errors in a command and a nested one are caught (exit 2) and written
     const r = await runHoly(argv);
     assert.equal(r.code, 2, argv.join(' '));
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^error: .*\n\(run with --help for usage and examples\)\n$/s, argv.join(' '));
+    assert.match(r.stderr, /^holy: [^\n]+\nhint: add --help to see the usage and examples\.\n$/, argv.join(' '));
   }
 });
 

@@ -35,7 +35,7 @@ test('keys from --key-file and from stdin; a missing key says where it was looke
   const cwd = dir({ 'relay.key': 'hs-file-key-2222\n' });
   const p = await loadProviders(fakeCtx({ cwd, stdin: 'hs-stdin-key-3333\n' }), { keyFile: ['holysheep=relay.key', 'official=-'] });
   assert.deepEqual(await p.key(p.providers.get('holysheep')!), { raw: 'hs-file-key-2222', source: 'file relay.key' });
-  assert.deepEqual(await p.key(p.providers.get('official')!), { raw: 'hs-stdin-key-3333\n', source: 'stdin' });
+  assert.deepEqual(await p.key(p.providers.get('official')!), { raw: 'hs-stdin-key-3333', source: 'stdin' });
   const none = await loadProviders(fakeCtx({ cwd }), {});
   assert.deepEqual(await none.key(none.providers.get('official')!), { raw: undefined, source: 'OPENAI_API_KEY' });
 });

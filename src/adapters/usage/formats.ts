@@ -1,5 +1,6 @@
 /** Usage file formats, recognised from the header row, and the --columns mapping for anything else. */
 import { UsageError } from '../../errors.js';
+import { columnsFound, notCsvGuess } from './header-text.js';
 
 /** What roi reads from a row. */
 export type Field =
@@ -111,7 +112,7 @@ function emptyIdx(): Record<Field, number> {
 /** Resolve a header row to a layout: the --columns mapping when given, else the format the header matches. */
 export function detectLayout(file: string, header: string[], columns?: Partial<Record<Field, string>>): Layout {
   const lower = header.map((h) => h.trim().toLowerCase());
-  const found = header.map((h) => h.trim()).join(', ');
+  const found = columnsFound(header);
   const idx = emptyIdx();
   if (columns) {
     const missing: string[] = [];
@@ -127,6 +128,13 @@ export function detectLayout(file: string, header: string[], columns?: Partial<R
   }
   const spec = SPECS.find((s) => s.signature.every((c) => lower.includes(c)));
   if (!spec) {
+    const guess = notCsvGuess(header);
+    if (guess) {
+      throw new UsageError(
+        guess.includes('binary') ? `${file}: ${guess}.` : `${file}: ${guess}; its first line starts: ${found}.`,
+        `holy roi reads usage CSV files (OpenAI exports, ledgers, LiteLLM logs); export CSV, or map a CSV's columns with --columns model=…,input=…,output=….`,
+      );
+    }
     const best = SPECS.map((s) => ({ s, hits: s.signature.filter((c) => lower.includes(c)).length })).sort((a, b) => b.hits - a.hits)[0]!;
     const near = best.hits > 0 ? ` It looks closest to the ${best.s.label}, which needs ${best.s.signature.join(', ')} (missing: ${best.s.signature.filter((c) => !lower.includes(c)).join(', ')}).` : '';
     throw new UsageError(

@@ -1,7 +1,7 @@
 /** `holy bench TRAFFIC...`: paired A/B replay of recorded traffic against the old and new provider. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 
 export function register(program: Command, ctx: Ctx): void {
   program
@@ -54,5 +54,6 @@ export function register(program: Command, ctx: Ctx): void {
         '# exit codes: 0 ok (whatever the decision), 2 bad input or cost above --max-cost, 3 a --p99/--max-regression/--slo gate missed, 130 Ctrl-C',
       ]),
     )
+    .addHelpText('after', reference('bench'))
     .action(lazyAction(ctx, () => import('./run.js')));
 }

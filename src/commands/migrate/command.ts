@@ -1,7 +1,7 @@
 /** `holy migrate` and `holy rollback`: point an app's env file at another provider, and back, losing nothing. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 
 /** Flags shared by both commands (filled into MigrateOpts). */
 function common(cmd: Command): Command {
@@ -40,6 +40,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy migrate --format compose --out relay.yaml --yes  # an environment: block to paste into docker-compose.yml',
       ]),
     )
+    .addHelpText('after', reference('migrate'))
     .action(lazyAction(ctx, async () => ({ default: (await import('./run.js')).migrateHandler })));
 
   common(
@@ -61,5 +62,6 @@ export function register(program: Command, ctx: Ctx): void {
         'holy rollback --yes --key-file ~/.config/openai.key      # or from a file',
       ]),
     )
+    .addHelpText('after', reference('migrate'))
     .action(lazyAction(ctx, async () => ({ default: (await import('./run.js')).rollbackHandler })));
 }

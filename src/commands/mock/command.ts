@@ -1,7 +1,7 @@
 /** `holy mock`: a local OpenAI-compatible provider simulator for the tour, tests and bench rehearsals. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 import type { MockFlags } from './run.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -36,10 +36,12 @@ export function register(program: Command, ctx: Ctx): void {
         'holy mock --label new --variant 0.1 --usage-scale 1.2 --fault 503@rate=0.05',
         'holy mock --fault 429@every=5 --fault stall=3000@rate=0.1,phase=body',
         'holy mock --stored 2000                    # then: holy traffic pull --provider mock=URL --out traffic.jsonl',
-        '# stdout is only the base URL, so a script can capture it while the simulator runs',
-        'holy mock > mock.url & sleep 1; holy verify --provider mock=$(cat mock.url)',
+        '# stdout is only the base URL, so a script can capture it while the simulator runs;',
+        '# holy still wants a key for the ad-hoc provider "mock" (MOCK_API_KEY): this mock takes any',
+        'holy mock > mock.url & sleep 1; MOCK_API_KEY=any-key holy verify --provider mock=$(cat mock.url); kill %1',
         '# fault kinds: NNN, 429|rate-limit[=S], quota, stall[=MS], reset, malformed-sse, truncate, in-stream-error, html[=STATUS]',
       ]),
     )
+    .addHelpText('after', reference('mock'))
     .action(lazyAction<MockFlags>(ctx, () => import('./run.js')));
 }

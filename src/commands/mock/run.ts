@@ -10,6 +10,7 @@ import { maskKey } from '../../core/redact.js';
 import { isLoopback } from '../../core/loopback.js';
 import { DEFAULT_MOCK_MODELS, startMock, type MockOptions } from '../../mock/server.js';
 import { describeRule, parseFaultSpec } from '../../mock/faults.js';
+import { readStdinKey } from '../../adapters/profiles.js';
 
 export interface MockFlags {
   port: string;
@@ -46,6 +47,11 @@ async function mockKey(ctx: Ctx, g: GlobalOpts, keyEnv?: string): Promise<{ key?
   const spec = (g.keyFile ?? []).find((s) => s.startsWith('mock='));
   if (spec) {
     const file = spec.slice('mock='.length);
+    if (file === '-') {
+      const key = (await readStdinKey(ctx)).trim();
+      if (!key) throw new UsageError('--key-file mock=-: stdin was empty; pipe in the key the mock should require, e.g. `echo my-test-key | holy mock --key-file mock=-`.');
+      return { key, source: 'stdin' };
+    }
     let text: string;
     try {
       text = await readFile(resolve(ctx.cwd, file), 'utf8');

@@ -1,7 +1,7 @@
 /** `holy models`: what each provider serves, at what price; --diff between two; `check NAME` for one name. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 import type { ModelsFlags } from './run.js';
 import type { CheckFlags } from './check.js';
 
@@ -27,6 +27,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy models check gpt-4o-2024-08-06 --provider holysheep',
       ]),
     )
+    .addHelpText('after', reference('models'))
     .action(lazyAction<ModelsFlags>(ctx, () => import('./run.js')));
   models
     .command('check')
@@ -37,5 +38,6 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--timeout <ms>', 'time limit per request in ms')
     .option('--force', 'send a key even to a host its format says it does not belong to')
     .addHelpText('after', examples(['holy models check gpt-4o', 'holy models check claude-sonnet-4-5 --provider holysheep', 'holy models check gpt-4-turbo || echo "map it first"']))
+    .addHelpText('after', reference('models'))
     .action(lazyAction<CheckFlags>(ctx, () => import('./check.js')));
 }

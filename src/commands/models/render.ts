@@ -2,6 +2,7 @@
 import type { Out } from '../../ui/output.js';
 import { printTable } from '../../ui/table.js';
 import { suggestionText } from '../../core/models-diff.js';
+import { priceText } from '../../core/price-text.js';
 import type { ModelsDiff, ModelsList } from './run.js';
 import type { ModelCheck } from './check.js';
 
@@ -11,8 +12,7 @@ type Failure = { name: string; ok: boolean; error?: { cause: string; fix: string
 function failures(out: Out, ps: Failure[]): void {
   for (const p of ps) {
     if (p.ok || !p.error) continue;
-    out.warn(`${p.name}: could not list models: ${p.error.cause}`);
-    out.warn(`${p.name}: fix: ${p.error.fix}`);
+    out.fail(`${p.name}: could not list models: ${p.error.cause}`, p.error.fix);
   }
 }
 
@@ -23,7 +23,7 @@ export function renderList(l: ModelsList, out: Out): void {
   printTable(
     out,
     [{ header: 'provider' }, { header: 'model' }, { header: 'owner' }, { header: 'created' }, { header: 'input $/1M', align: 'right' }, { header: 'cached $/1M', align: 'right' }, { header: 'output $/1M', align: 'right' }],
-    l.models.map((m) => [m.provider, m.id, m.owner, day(m.created, out), m.price?.input ?? '', m.price ? (m.price.cachedInput ?? '') : '', m.price?.output ?? '']),
+    l.models.map((m) => [m.provider, m.id, m.owner, day(m.created, out), m.price ? priceText(m.price.input) : '', m.price?.cachedInput ? priceText(m.price.cachedInput) : '', m.price ? priceText(m.price.output) : '']),
   );
   if (out.mode === 'table') out.info(`prices: USD per 1M tokens from ${l.prices.origin === 'built-in' ? 'the built-in table' : l.prices.origin}; --json shows each row's source and date.`);
   failures(out, l.providers);
@@ -55,7 +55,7 @@ export function renderCheck(c: ModelCheck, out: Out): void {
   }
   if (c.served) {
     out.line(`${out.c.green('✓')} ${c.name} is served by ${c.provider}${c.id !== c.name ? ` as ${c.id}` : ''}`);
-    if (c.price) out.line(`  price: input $${c.price.input}, cached ${c.price.cachedInput === null ? '-' : `$${c.price.cachedInput}`}, output $${c.price.output} per 1M tokens (${c.price.source}, ${c.price.date})`);
+    if (c.price) out.line(`  price: input $${priceText(c.price.input)}, cached ${c.price.cachedInput === null ? '-' : `$${priceText(c.price.cachedInput)}`}, output $${priceText(c.price.output)} per 1M tokens (${c.price.source}, ${c.price.date})`);
   } else {
     out.line(`${out.c.red('✗')} ${c.name} is not served by ${c.provider}`);
     if (c.fix) out.line(`  fix: ${c.fix}`);

@@ -1,7 +1,7 @@
 /** `holy roi` — savings, ROI and payback from usage files, or from a monthly spend. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { examples, lazyAction } from '../kit.js';
+import { examples, lazyAction, reference } from '../kit.js';
 import type { RoiFlags } from './options.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -24,13 +24,13 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--fx <rate>', 'official rate: CNY paid per USD of list price', '7.3')
     .option('--relay-rate <rate>', 'relay rate: CNY paid per USD of list price', '1')
     .option('--relay-markup <pct>', 'relay markup in percent on top of --relay-rate', '0')
-    .addOption(new Option('--currency <code>', 'display currency (USD converts at --fx)').choices(['CNY', 'USD']).default('CNY'))
+    .addOption(new Option('--currency <code>', 'display currency (USD converts at --fx)').choices(['CNY', 'USD']).argParser(currencyCode('--currency')).default('CNY'))
     .option('--days <n>', 'the files cover N days (instead of the span of their timestamps)')
     .option('--migration-hours <h>', 'engineering hours the migration takes')
     .option('--hourly-rate <rate>', 'cost of one engineering hour (needs --rate-currency)')
-    .addOption(new Option('--rate-currency <code>', 'currency of --hourly-rate').choices(['USD', 'CNY']))
+    .addOption(new Option('--rate-currency <code>', 'currency of --hourly-rate').choices(['USD', 'CNY']).argParser(currencyCode('--rate-currency')))
     .option('--monthly-spend <amount>', 'quick mode without files: current monthly spend at official prices')
-    .addOption(new Option('--spend-currency <code>', 'currency of --monthly-spend').choices(['USD', 'CNY']))
+    .addOption(new Option('--spend-currency <code>', 'currency of --monthly-spend').choices(['USD', 'CNY']).argParser(currencyCode('--spend-currency')))
     .option('--columns <map>', 'map other CSVs: model=…,input=…,cached=…,output=…,tenant=…,time=…,requests=…')
     .option('--skip-bad-rows', 'skip rows with bad token counts or times (counted and reported) instead of stopping')
     .option('--fx-range <from:to:step>', 'official rates for the sensitivity table', '6.5:7.3:0.2')
@@ -49,5 +49,15 @@ export function register(program: Command, ctx: Ctx): void {
         'holy roi --monthly-spend 5000 --spend-currency USD --migration-hours 40 --hourly-rate 150 --rate-currency CNY',
       ]),
     )
+    .addHelpText('after', reference('roi'))
     .action(lazyAction<RoiFlags>(ctx, () => import('./run.js')));
+}
+
+/** A currency flag's value in any case (`usd` is USD); commander's choices() alone would refuse it. */
+function currencyCode(flag: string) {
+  return (value: string): 'USD' | 'CNY' => {
+    const code = value.trim().toUpperCase();
+    if (code === 'USD' || code === 'CNY') return code;
+    throw new InvalidArgumentError(`${flag} takes USD or CNY (any case), not "${value}".`);
+  };
 }

@@ -1,5 +1,5 @@
 /** Printing a roi result: tables (TTY) or TSV (piped), --json, --csv (exact) or --md. */
-import type { Decimal } from '../../core/decimal.js';
+import { Decimal } from '../../core/decimal.js';
 import type { Out } from '../../ui/output.js';
 import { formatTable, type Cell, type Column } from '../../ui/table.js';
 import { formatMoney, formatPct, groupDigits, inCurrency } from '../../core/roi/money.js';
@@ -30,7 +30,7 @@ export function render(res: RoiResult, o: RoiOptions, out: Out): void {
   }
   const text = sections.map((s) => (out.mode === 'table' ? `${out.c.bold(s.title)}\n` : '') + formatTable(out, s.columns, s.rows));
   out.line(text.join('\n\n'));
-  out.info('money rounded to 0.01 for display (half up); --json and --csv give exact amounts.');
+  out.info('money rounded to 0.01 for display (half up), savings = the rounded costs\' difference so each row adds up; --json and --csv give exact amounts.');
 }
 
 function fmt(rep: RoiReport) {
@@ -38,8 +38,19 @@ function fmt(rep: RoiReport) {
   return (cny: Decimal) => formatMoney(inCurrency(cny, cur, rep.rates), cur);
 }
 
+/**
+ * Savings as shown: the shown old cost minus the shown new cost, so every row adds up on screen
+ * (¥43.76 − ¥6.00 = ¥37.76, never the separately rounded ¥37.77). --json and --csv stay exact.
+ */
+function savedFmt(rep: RoiReport) {
+  const cur = rep.currency;
+  const shown = (cny: Decimal) => inCurrency(cny, cur, rep.rates).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  return (oldCNY: Decimal, newCNY: Decimal) => formatMoney(shown(oldCNY).minus(shown(newCNY)), cur);
+}
+
 function summary(rep: RoiReport): Cell[][] {
   const m = fmt(rep);
+  const saved = savedFmt(rep);
   const r = rep.rates;
   const t = rep.totals;
   const rows: Cell[][] = [];
@@ -61,16 +72,16 @@ function summary(rep: RoiReport): Cell[][] {
     rows.push(['list price (period)', formatMoney(t.listUSD, 'USD')]);
     rows.push(['official cost (period)', m(t.oldCNY)]);
     rows.push(['relay cost (period)', m(t.newCNY)]);
-    rows.push(['savings (period)', `${m(t.savingsCNY)} (${formatPct(t.pct)})`]);
+    rows.push(['savings (period)', `${saved(t.oldCNY, t.newCNY)} (${formatPct(t.pct)})`]);
   }
   rows.push(['official rate', `¥${r.fx} per $1 of list price`]);
   rows.push(['relay rate', `¥${r.relayRate} per $1 of list price${r.markupPct.isZero() ? '' : ` + ${r.markupPct}% markup`}`]);
   rows.push(['official cost / month', m(rep.monthly.oldCNY)]);
   rows.push(['relay cost / month', m(rep.monthly.newCNY)]);
-  rows.push(['savings / month', m(rep.monthly.savingsCNY)]);
+  rows.push(['savings / month', saved(rep.monthly.oldCNY, rep.monthly.newCNY)]);
   rows.push(['official cost / year', m(rep.annual.oldCNY)]);
   rows.push(['relay cost / year', m(rep.annual.newCNY)]);
-  rows.push(['savings / year', m(rep.annual.savingsCNY)]);
+  rows.push(['savings / year', saved(rep.annual.oldCNY, rep.annual.newCNY)]);
   const mig = rep.migration;
   if (mig) {
     const own = (d: Decimal) => formatMoney(d, mig.rateCurrency);
@@ -95,6 +106,7 @@ const MONEY_COLS: Column[] = [
 
 function tableRows(rep: RoiReport, rows: TableRow[]): Cell[][] {
   const m = fmt(rep);
+  const saved = savedFmt(rep);
   return rows.map((r) => [
     r.key,
     groupDigits(r.counts.requests),
@@ -103,7 +115,7 @@ function tableRows(rep: RoiReport, rows: TableRow[]): Cell[][] {
     groupDigits(r.counts.output),
     m(r.oldCNY),
     m(r.newCNY),
-    m(r.savingsCNY),
+    saved(r.oldCNY, r.newCNY),
     formatPct(r.pct),
   ]);
 }

@@ -5,8 +5,9 @@ import type { Out } from '../../ui/output.js';
 import { startProgress, type Progress } from '../../ui/progress.js';
 import { loadPriceTable } from '../../adapters/prices.js';
 import { readUsage, type ReadResult } from '../../adapters/usage/read.js';
+import { distinctInputs } from '../../adapters/usage/distinct.js';
 import { priceGroups, type PricedData } from '../../core/roi/price.js';
-import { periodOf } from '../../core/roi/period.js';
+import { periodOf, spanNote } from '../../core/roi/period.js';
 import { buildReport, quickReport, type RoiReport } from '../../core/roi/report.js';
 import { quickSpendUSD } from '../../core/roi/roi.js';
 import { TIME_KIND_LABEL } from '../../core/roi/time.js';
@@ -38,7 +39,9 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   }
   const table = await loadPriceTable(ctx, o.prices);
   const relayTable = o.relayPrices ? await loadPriceTable(ctx, o.relayPrices, { rows: new Map(), origin: o.relayPrices }) : undefined;
-  const read = await readWithProgress(ctx, out, o);
+  const inputs = await distinctInputs(ctx, o.files);
+  for (const note of inputs.notes) out.warn(note);
+  const read = await readWithProgress(ctx, out, { ...o, files: inputs.files });
   for (const f of read.files) {
     out.info(`read ${f.file}${f.gzip ? ' (gzip)' : ''} as ${f.label}, ${groupDigits(String(f.rows))} rows${f.timeKind ? ` (timestamps: ${TIME_KIND_LABEL[f.timeKind]})` : ''}`);
   }
@@ -61,6 +64,8 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   out.info(
     `period: ${period.source === 'data' ? `${period.start} → ${period.end}, ${period.days.toDecimalPlaces(3).toString()} day${period.days.equals(1) ? '' : 's'} (span of the data)` : `${o.days} days (--days)`}; monthly = total × 30.4375 / days${period.source === 'data' ? '; pass --days N if the files cover a different period' : ''}.`,
   );
+  const note = spanNote(period);
+  if (note) out.warn(note);
   const report = buildReport(priced.groups, period, reportOpts);
   return { report, read, priced, prices: table.origin, relayPrices: o.relayPrices ?? null };
 }

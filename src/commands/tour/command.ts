@@ -1,7 +1,7 @@
 /** `holy tour`: the whole migration story on built-in samples, against two local simulators. */
 import type { Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { examples, lazyAction } from '../kit.js';
+import { examples, lazyAction, reference } from '../kit.js';
 
 export interface TourOpts {
   keep?: boolean;
@@ -25,5 +25,6 @@ export function register(program: Command, ctx: Ctx, main: RunHoly): void {
         'holy tour --only bench,roi',
       ]),
     )
+    .addHelpText('after', reference('tour'))
     .action(lazyAction<TourOpts>(ctx, async () => ({ default: (await import('./run.js')).tourWith(main) })));
 }

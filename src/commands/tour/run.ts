@@ -42,7 +42,8 @@ export function tourWith(main: RunHoly): Handler<TourOpts> {
 }
 
 async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly): Promise<void> {
-  const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const only = opts.only !== undefined ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (only && only.length === 0) throw new UsageError(`--only ${JSON.stringify(opts.only)} names no step; choose from ${TOUR_STEPS.map((s) => s.id).join(', ')} (comma-separated), or drop --only to run them all.`);
   const known = TOUR_STEPS.map((s) => s.id as string);
   for (const s of only ?? []) if (!known.includes(s)) throw new UsageError(`--only ${opts.only}: unknown step "${s}"; choose from ${known.join(', ')}.`);
   const steps = TOUR_STEPS.filter((s) => !only || only.includes(s.id));
@@ -87,6 +88,7 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
       out.line(`\n${out.c.bold('Tour done:')} ${results.length - failed.length}/${results.length} steps as expected.`);
       if (opts.keep) out.line(`Workspace kept: ${work}  (holy.config.json, results.jsonl, report.html, traffic.jsonl, sample.jsonl, app.env and its backups)`);
       out.line('Next, on your own data:  holy verify  ·  holy bench your-traffic.jsonl --p99  ·  holy roi your-usage.csv  ·  holy migrate --env-file .env');
+      out.line('(To type `holy` in your app\'s folder, run `npm link` here once: README, "Put holy on your PATH".)');
     }
     if (failed.length) throw new CheckFailed(`${failed.length} tour step(s) did not go as expected: ${failed.map((f) => `holy ${f.argv.join(' ')} (exit ${f.exitCode})`).join('; ')}.`);
   } finally {

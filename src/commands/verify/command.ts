@@ -1,7 +1,7 @@
 /** `holy verify`: is each provider's key, URL, network and model access right — and if not, why. */
 import { Option, type Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { collect, examples, lazyAction } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
 import type { VerifyFlags } from './run.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -23,10 +23,11 @@ export function register(program: Command, ctx: Ctx): void {
         'holy verify --provider holysheep --model gpt-4o-mini',
         'holy verify --env-file .env --json',
         'holy verify --env-file .env --provider app   # after holy migrate: does the app\'s key fit its base URL, does it answer',
-        'holy verify --provider staging=https://relay.example.com/v1 --timeout 5000',
+        'holy verify --provider staging=https://relay.example.com/v1 --key-file staging=staging.key --timeout 5000',
         '# exit code 3 when a check fails: use it in CI',
         'holy verify -q || echo "fix the provider settings first"',
       ]),
     )
+    .addHelpText('after', reference('verify'))
     .action(lazyAction<VerifyFlags>(ctx, () => import('./run.js')));
 }

@@ -2,7 +2,7 @@
 import { percentile } from './samples.js';
 import type { Outcome } from './metrics.js';
 
-/** Fields of one results line (see the README, "--out results.jsonl"); never a key or Authorization header. */
+/** Fields of one results line (see docs/bench.md, "--out results.jsonl"); never a key or Authorization header. */
 export interface ResultLine {
   id: string;
   role: 'old' | 'new';

@@ -8,7 +8,7 @@ const MAX_LOAD = 0.8;
  * Why not a Set<string>: 5M ids as JS strings cost ~300 MB, far over roi's 150 MB budget.
  * Two independent 32-bit hashes (FNV-1a and a murmur-style mix) of the id's UTF-8 bytes make
  * a 64-bit key; two different ids collide with probability ≈ n²/2⁶⁵ (≈ 7·10⁻⁷ at 5M ids), as
- * the README (holy roi) states. Memory: a replaced array stays allocated until a full GC (measured:
+ * docs/roi.md states. Memory: a replaced array stays allocated until a full GC (measured:
  * doubling 5M ids this way peaked at 185 MB RSS), so the reader sizes the set up front from
  * the file size (`reserve`), and unplanned growth is by 1.5× in 256 independent shards.
  * Slot index = (hash × size) / 2³² ("fastrange"), so sizes need not be powers of two.

@@ -38,3 +38,22 @@ export function periodOf(tMin: number, tMax: number, days?: number): Period {
   const d = new Decimal(tMax - tMin).div(DAY_MS);
   return { start, end, days: d, source: 'data', monthlyFactor: DAYS_PER_MONTH.div(d) };
 }
+
+/**
+ * When the data's span falls just short of (or past) a whole number of days — per-request rows of
+ * a month span 29.96 days, first request to last — the period was most likely those whole days,
+ * and monthly figures from the span run a few percent off. Returns the sentence saying so, naming
+ * the span used and the --days that would fix it; null when the span is whole or far from whole.
+ */
+export function spanNote(p: Period): string | null {
+  if (p.source !== 'data') return null;
+  const whole = p.days.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+  const off = p.days.minus(whole).abs();
+  // Within a quarter of a day of N ≥ 1 whole days, but not already whole to the second.
+  if (whole.lessThan(1) || off.isZero() || off.greaterThan('0.25') || off.lessThan(new Decimal(1).div(86_400))) return null;
+  const pct = whole.div(p.days).minus(1).times(100);
+  return (
+    `the period used is the data's span, ${p.start} → ${p.end} = ${p.days.toDecimalPlaces(2).toString()} days, not ${whole.toString()}: ` +
+    `if the files cover ${whole.toString()} whole days, pass --days ${whole.toString()} (monthly and yearly figures are then ${pct.abs().toDecimalPlaces(1).toString()}% ${pct.isNegative() ? 'higher' : 'lower'}).`
+  );
+}

@@ -74,7 +74,12 @@ export function parseRange(v: string, flag: string): Decimal[] {
     const from = num(a);
     const to = num(b);
     const step = num(c);
-    if (step.isZero() || to.lessThan(from) || to.minus(from).div(step).greaterThan(50)) throw bad();
+    if (step.isZero()) throw new UsageError(`${flag} "${v}": the STEP is 0; use a positive step, e.g. ${a}:${b}:0.1.`);
+    if (to.lessThan(from)) throw new UsageError(`${flag} "${v}": TO (${b}) is below FROM (${a}); write FROM:TO:STEP with FROM ≤ TO.`);
+    const points = to.minus(from).div(step).floor().plus(1);
+    if (points.greaterThan(51)) {
+      throw new UsageError(`${flag} "${v}" has ${points.toFixed(0)} values; at most 51 fit a table: use a bigger STEP (e.g. ${a}:${b}:${to.minus(from).div(10).toSignificantDigits(2).toString()}) or a comma list.`);
+    }
     const out: Decimal[] = [];
     for (let x = from; x.lessThanOrEqualTo(to); x = x.plus(step)) out.push(x);
     return out;
