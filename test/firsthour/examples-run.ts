@@ -56,8 +56,11 @@ async function workspace(): Promise<string> {
   await writeFile(join(dir, 'ledger-1.csv.gz'), gzipSync(await readFile(fx('usage/ledger.csv'))));
   await writeFile(join(dir, 'spend.csv.gz'), gzipSync(await readFile(fx('usage/litellm-spend.csv'))));
   await writeFile(join(dir, 'export.csv'), (await readFile(fx('usage/custom.csv'), 'utf8')).replace('Model Name', 'Model'));
-  // The sample app's .env, with keys of no known format: an sk- key is never sent to a loopback simulator.
-  const env = (await readFile(fx('env/sample.env'), 'utf8')).replace('sk-proj-fake-0000', 'test-official-key-0000');
+  // The sample app's .env, with keys of no known format (an sk- key is never sent to a loopback
+  // simulator) and its base URL on the simulated official, so verify's app rows stay on this machine.
+  const env = (await readFile(fx('env/sample.env'), 'utf8'))
+    .replace('sk-proj-fake-0000', 'test-official-key-0000')
+    .replace('https://api.openai.com/v1', official.url);
   await writeFile(join(dir, '.env'), env, { mode: 0o600 });
   await chmod(join(dir, '.env'), 0o600);
   await mkdir(join(dir, 'home', '.config'), { recursive: true });

@@ -84,7 +84,7 @@ describe('help, suggestions and one message style', () => {
     const bad = await runHoly(['help', 'modls']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, '');
-    assert.match(bad.stderr, /^holy: holy has no help topic 'modls'; did you mean 'models'\? \(topics: verify, models, bench, roi, migrate, rollback, mock, tour\)\.\nhint: holy help models /);
+    assert.match(bad.stderr, /^holy: holy has no help topic 'modls'; did you mean 'models'\? \(topics: verify, models, bench, traffic, roi, migrate, rollback, mock, tour\)\.\nhint: holy help models /);
     assert.equal((await runHoly(['help', 'nosuch'])).code, 2);
   });
 
@@ -232,7 +232,7 @@ describe('tour and mock', () => {
   test("tour --only '' names no step: a usage error, not every step", async () => {
     const r = await runHoly(['tour', '--only', '']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^holy: --only "" names no step; choose from verify, models, bench, roi, migrate/);
+    assert.match(r.stderr, /^holy: --only "" names no step; choose from verify, models, bench, traffic, roi, migrate/);
     assert.equal(r.stdout, '');
   });
 
