@@ -116,7 +116,7 @@ describe('holy bench against two mocks', () => {
       // At -c 2 at most two new-side requests can be on their way when Ctrl-C lands; nothing starts after it.
       assert.ok(chatRequests(m.neu) - sentAtAbort <= 2, `sent ${chatRequests(m.neu) - sentAtAbort} after Ctrl-C`);
       assert.match(r.stderr, /interrupted/);
-      assert.match(r.stdout, /requests ok/);
+      assert.match(r.stdout, /^error rate\t/m);
       const rl = lines(out).map((l) => JSON.parse(l));
       assert.ok(rl.length >= 2 && rl.length < 2000 && rl.length % 2 === 0, `lines ${rl.length}`);
       assert.equal(lines(csv).length, rl.length + 1);

@@ -26,8 +26,15 @@ const row = (rows: ReturnType<typeof summaryRows>, metric: string) => rows.find(
 test('a difference under 2% names no better side; a larger one does', () => {
   const rows = summaryRows(summary(prov('a', dist(1000, 2000), 10), prov('b', dist(1005, 1500), 10.1)), false);
   assert.equal(row(rows, 'E2E p50 ms').better, null, '0.5% slower is noise');
-  assert.equal(row(rows, 'E2E p99 ms').better, 'new', '25% faster is a verdict');
   assert.equal(row(rows, 'requests/s').better, null, '1% more throughput is noise');
+  const faster = summaryRows(summary(prov('a', dist(1000, 2000), 10), prov('b', dist(1005, 1500), 12)), false);
+  assert.equal(row(faster, 'requests/s').better, 'new', '20% more throughput is a verdict');
+});
+
+test('a latency row without an interval names no better side, however large the gap (A/A must crown no one)', () => {
+  const rows = summaryRows(summary(prov('a', dist(1000, 2000), 10), prov('b', dist(1005, 1500), 10.1)), false);
+  assert.equal(row(rows, 'E2E p99 ms').ci, undefined);
+  assert.equal(row(rows, 'E2E p99 ms').better, null, '25% faster, but no interval');
 });
 
 test('a paired CI that straddles zero names no better side, one that excludes zero does', () => {

@@ -6,7 +6,7 @@
  * received.ts first. The SDK module is loaded lazily, so importing this costs nothing.
  */
 export { sendChat, type CallOptions } from './wire.js';
-export { chatProbe, listedIds, listModels, loadSdk, makeClient, observe, type ChatProbe, type ClientSpec, type ListedModel, type ProbeResult } from './sdk.js';
+export { chatProbe, listForBench, listModels, loadSdk, makeClient, observe, type ChatProbe, type ClientSpec, type ListedModel, type ModelList, type ProbeResult } from './sdk.js';
 export type { CallResult, ChatBody, Completion } from '../../core/chat.js';
 export { DEFAULT_MAX_BYTES } from './received.js';
 export { asPage, getJson, MAX_WAIT_MS, StoredApiError, type Page, type StoredApiOptions } from './stored.js';

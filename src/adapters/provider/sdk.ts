@@ -32,7 +32,7 @@ export interface ListedModel {
 }
 
 /** A probe's answer: the value and its time, or what went wrong. */
-export type ProbeResult<T> = { ok: true; ms: number; value: T; requestId?: string } | { ok: false; ms: number; obs: Observation };
+export type ProbeResult<T> = { ok: true; ms: number; value: T; requestId?: string; headers?: Record<string, string> } | { ok: false; ms: number; obs: Observation };
 
 /**
  * Load the SDK on first use. bin/holy.js runs the esbuild bundle, where this import is one chunk
@@ -168,7 +168,7 @@ export async function listModels(ctx: Ctx, client: OpenAI, timeoutMs: number, u:
   const models: ListedModel[] = data
     .filter((m): m is Record<string, unknown> => !!m && typeof m === 'object' && typeof (m as { id?: unknown }).id === 'string')
     .map((m) => ({ id: u.line(m.id as string, 200), ...(typeof m.owned_by === 'string' ? { owner: u.line(m.owned_by, 200) } : {}), ...(typeof m.created === 'number' && Number.isFinite(m.created) ? { created: m.created } : {}) }));
-  return { ok: true, ms, value: models, ...(requestId ? { requestId } : {}) };
+  return { ok: true, ms, value: models, headers, ...(requestId ? { requestId } : {}) };
 }
 
 export interface ChatProbe {
@@ -221,12 +221,24 @@ export async function chatProbe(ctx: Ctx, client: OpenAI, model: string, timeout
   }
 }
 
-/** The ids a provider lists, or undefined when the listing fails for any reason (a best effort, for bench's model mapping). */
-export async function listedIds(ctx: Ctx, http: HttpSetup, s: ClientSpec, u?: Untrusted): Promise<Set<string> | undefined> {
+/** What GET /models told bench: the ids (or why there are none), and whether holy mock answered. */
+export interface ModelList {
+  ids?: Set<string>;
+  /** Why there is no list, e.g. "HTTP 401", "timed out", "ECONNREFUSED". */
+  problem?: string;
+  /** holy mock puts an x-holy-mock header on every answer, errors included. */
+  simulated: boolean;
+}
+
+/** GET /models for bench: a best effort that never throws (the mapping, an up-front warning, SIMULATED). */
+export async function listForBench(ctx: Ctx, http: HttpSetup, s: ClientSpec, u: Untrusted): Promise<ModelList> {
   try {
-    const r = await listModels(ctx, await makeClient(http, s), s.timeoutMs, u ?? untrustedFor(s.apiKey));
-    return r.ok ? new Set(r.value.map((m) => m.id)) : undefined;
-  } catch {
-    return undefined;
+    const r = await listModels(ctx, await makeClient(http, s), s.timeoutMs, u);
+    if (r.ok) return { ids: new Set(r.value.map((m) => m.id)), simulated: r.headers?.['x-holy-mock'] !== undefined };
+    const o = r.obs;
+    const problem = o.kind === 'http' ? `HTTP ${o.status}` : o.kind === 'timeout' ? `no answer within ${o.ms} ms` : (o.code ?? o.message);
+    return { problem: u.line(String(problem), 200), simulated: o.kind === 'http' && o.headers?.['x-holy-mock'] !== undefined };
+  } catch (e) {
+    return { problem: u.line(String((e as Error).message ?? 'failed'), 200), simulated: false };
   }
 }

@@ -6,6 +6,9 @@ import { moveIntoPlace, tempBeside, writeNew } from '../atomic.js';
 import { wordDiff } from '../../core/quality/diff.js';
 import { cdfSvg, esc, histogramSvg, type Series } from './svg.js';
 import { REPORT_CSS } from './style.js';
+import { banner, runHeader, simulatedStripe, type ReportVerdict } from './banner.js';
+
+type ReportRow = { metric: string; old: string; new: string; delta: string; ci?: string; better?: 'old' | 'new' | null; n?: string; note?: string };
 
 /** Everything the report shows; strings are pre-formatted by the caller. */
 export interface ReportData {
@@ -14,9 +17,15 @@ export interface ReportData {
   /** Provider names. */
   old: string;
   new: string;
-  summaryRows: Array<{ metric: string; old: string; new: string; delta: string; ci?: string; better?: 'old' | 'new' | null }>;
-  /** e.g. ttft, e2e, tpot, itl (ms) for CDF + histogram. */
-  samples: Record<string, { old: number[]; new: number[]; unit: string }>;
+  /** The decision, shown as a banner before any table. */
+  verdict?: ReportVerdict;
+  /** The run header as label/value pairs (names and hosts, load, seed, warm-up, traffic, times, version). */
+  header?: Array<[string, string]>;
+  /** The compact table shown first (p50/p99, error rate, cost, quality). */
+  compactRows?: ReportRow[];
+  summaryRows: ReportRow[];
+  /** e.g. ttft, e2e, tpot, itl (ms) for CDF + histogram; `n` is the true sample count when the values are thinned. */
+  samples: Record<string, { old: number[]; new: number[]; unit: string; n?: { old: number; new: number } }>;
   errors: Array<{ provider: string; class: string; count: number }>;
   leastSimilar: Array<{ id: string; similarity: number; oldText: string; newText: string }>;
   notes: string[];
@@ -32,19 +41,22 @@ const METRIC_NAMES: Record<string, string> = {
   tpot: 'TPOT — time per output token',
 };
 
-function betterCell(b: 'old' | 'new' | null | undefined, data: ReportData): string {
+function betterCell(b: 'old' | 'new' | null | undefined, data: ReportData, note?: string): string {
+  if (note) return `<td class="${note.startsWith('✗') ? 'better-old' : note.startsWith('✓') ? 'better-new' : 'same'}">${esc(note)}</td>`;
   if (b === 'new') return `<td class="better-new">▲ ${esc(data.new)} better</td>`;
   if (b === 'old') return `<td class="better-old">▼ ${esc(data.old)} better</td>`;
   return '<td class="same">— no clear difference</td>';
 }
 
-function summary(data: ReportData): string {
-  const hasCi = data.summaryRows.some((r) => r.ci);
-  const rows = data.summaryRows
-    .map((r) => `<tr><th scope="row">${esc(r.metric)}</th><td>${esc(r.old)}</td><td>${esc(r.new)}</td><td>${esc(r.delta)}</td>${hasCi ? `<td>${esc(r.ci ?? '')}</td>` : ''}${betterCell(r.better, data)}</tr>`)
+function summary(data: ReportData, list: ReportRow[], cls = 'summary'): string {
+  const hasCi = list.some((r) => r.ci);
+  const hasN = list.some((r) => r.n);
+  const cols = 5 + (hasCi ? 1 : 0) + (hasN ? 1 : 0);
+  const rows = list
+    .map((r) => `<tr><th scope="row">${esc(r.metric)}</th><td>${esc(r.old)}</td><td>${esc(r.new)}</td><td>${esc(r.delta)}</td>${hasCi ? `<td>${esc(r.ci ?? '')}</td>` : ''}${hasN ? `<td class="n">${esc(r.n ?? '')}</td>` : ''}${betterCell(r.better, data, r.note)}</tr>`)
     .join('\n');
-  return `<table class="summary"><thead><tr><th scope="col">Metric</th><th scope="col">old: ${esc(data.old)}</th><th scope="col">new: ${esc(data.new)}</th><th scope="col">Δ (new − old)</th>${hasCi ? '<th scope="col">95% CI of Δ</th>' : ''}<th scope="col">Verdict</th></tr></thead>
-<tbody>${rows || `<tr><td colspan="${hasCi ? 6 : 5}">No metrics.</td></tr>`}</tbody></table>`;
+  return `<div class="scroll"><table class="${cls}"><thead><tr><th scope="col">Metric</th><th scope="col">old: ${esc(data.old)}</th><th scope="col">new: ${esc(data.new)}</th><th scope="col">Δ (new − old)</th>${hasCi ? '<th scope="col">95% CI of Δ</th>' : ''}${hasN ? '<th scope="col">n (old / new)</th>' : ''}<th scope="col">Verdict</th></tr></thead>
+<tbody>${rows || `<tr><td colspan="${cols}">No metrics.</td></tr>`}</tbody></table></div>`;
 }
 
 function charts(data: ReportData): string {
@@ -54,8 +66,8 @@ function charts(data: ReportData): string {
     .map((k) => {
       const s = data.samples[k]!;
       const series: Series[] = [
-        { name: `old: ${data.old}`, values: s.old, colour: '#1b5fa8', dash: '0', fill: '#1b5fa8' },
-        { name: `new: ${data.new}`, values: s.new, colour: '#d95f02', dash: '7 4', fill: 'url(#hatch)' },
+        { name: `old: ${data.old}`, values: s.old, n: s.n?.old ?? s.old.length, colour: '#1b5fa8', dash: '0', fill: '#1b5fa8' },
+        { name: `new: ${data.new}`, values: s.new, n: s.n?.new ?? s.new.length, colour: '#d95f02', dash: '7 4', fill: 'url(#hatch)' },
       ];
       const name = METRIC_NAMES[k] ?? k;
       return `<section class="metric" id="metric-${esc(k)}"><h3>${esc(name)}</h3><div class="charts"><figure>${cdfSvg(`${name}: CDF`, s.unit, series)}<figcaption>Empirical CDF: the share of requests at or under each value (further left is faster).</figcaption></figure>
@@ -88,10 +100,11 @@ export function renderHtml(data: ReportData): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(data.title)}</title><style>${REPORT_CSS}</style></head>
-<body><header><h1>${esc(data.title)}</h1><p class="meta">old: <b>${esc(data.old)}</b> · new: <b>${esc(data.new)}</b> · generated ${esc(data.generatedAt)}</p></header>
-<main><section><h2>Summary</h2>${summary(data)}</section>
+<body><header>${simulatedStripe(data.verdict?.simulated)}<h1>${esc(data.title)}</h1>${data.header ? '' : `<p class="meta">old: <b>${esc(data.old)}</b> · new: <b>${esc(data.new)}</b> · generated ${esc(data.generatedAt)}</p>`}</header>
+<main>${data.verdict ? banner(data.verdict) : ''}${data.header ? runHeader(data.header) : ''}${data.compactRows ? `<section><h2>Summary</h2>${summary(data, data.compactRows, 'summary compact')}</section>` : ''}
+<section><h2>${data.compactRows ? 'All metrics' : 'Summary'}</h2>${summary(data, data.summaryRows)}</section>
 ${notes}
-${data.embeddingRows?.length ? `<section><h2>Embeddings</h2>${summary({ ...data, summaryRows: data.embeddingRows })}</section>` : ''}
+${data.embeddingRows?.length ? `<section><h2>Embeddings</h2>${summary(data, data.embeddingRows)}</section>` : ''}
 <section><h2>Latency distributions</h2>${charts(data)}</section>
 <section><h2>Errors</h2>${errors(data)}</section>
 <section><h2>Least similar answers</h2><p class="legend">Words only in the old answer are <del>struck through</del>; words only in the new answer are <ins>underlined</ins>.</p>${diffs(data)}</section></main>

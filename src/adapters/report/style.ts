@@ -34,5 +34,31 @@ pre{white-space:pre-wrap;word-break:break-word;margin:0;padding:10px;background:
 del{background:#fbd3cf;text-decoration:line-through;text-decoration-thickness:2px}
 ins{background:#cdebd3;text-decoration:underline;text-decoration-thickness:2px}
 footer{margin:40px auto 24px}
+.scroll{overflow-x:auto}
+table.compact td,table.compact th{white-space:nowrap;padding:4px 10px}
+table.compact td.n{white-space:normal;min-width:9em}
+table.compact td:last-child{white-space:normal;min-width:11em}
+.summary td.n{color:var(--muted);font-size:13px}
+dl.run{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:2px 20px;margin:10px 0 0;font-size:13px;color:var(--muted)}
+dl.run div{display:flex;gap:6px;min-width:0}
+dl.run dt{font-weight:600;color:var(--fg);min-width:3.2em}
+dl.run dd{margin:0;overflow-wrap:anywhere}
+.simulated{margin:0 0 10px;padding:8px 12px;border:3px dashed #7a5a00;background:repeating-linear-gradient(135deg,#fff6d6 0 12px,#ffe9a8 12px 24px);color:#3d2e00;font-weight:600}
+.simulated strong{font-size:18px;letter-spacing:.08em;margin-right:6px}
+.verdict{margin:18px 0 8px;padding:12px 18px;border-radius:8px;color:#111}
+.verdict-go{border:4px solid #1e7b34;background:#e3f4e7}
+.verdict-no-go{border:6px double #b3261e;background:#fde3e0}
+.verdict-inconclusive{border:4px dashed #8a6100;background:#fff3cf}
+.decision{margin:0 0 6px;font-size:22px;line-height:1.3}
+.decision strong{font-size:30px;letter-spacing:.04em;margin-right:10px}
+.decision .icon{display:inline-block;width:1.3em;font-size:30px;font-weight:700}
+.reasons{margin:6px 0 0;padding-left:22px}
+.reasons li{margin:3px 0}
+.reasons .mark{display:inline-block;width:1.1em;font-weight:700}
+.reasons .sev{font-size:11px;text-transform:uppercase;letter-spacing:.06em;border:1px solid currentColor;border-radius:3px;padding:0 4px;margin-right:4px;color:#333}
+.reasons .sev-block .sev{background:#111;color:#fff;border-color:#111}
+.verdict details{margin-top:6px;font-size:14px}
+.verdict summary{cursor:pointer;color:#333}
+@media (max-width:600px){header,main,footer{padding:0 10px}.decision strong{font-size:24px}.decision{font-size:17px}.verdict{padding:10px 12px}.sides{grid-template-columns:1fr}}
 @media print{pre{max-height:none}.charts{display:block}}
 `;

@@ -9,6 +9,8 @@ export function esc(s: string): string {
 export interface Series {
   name: string;
   values: number[];
+  /** How many samples the values stand for (they may be thinned for the chart); the legend shows it. */
+  n?: number;
   colour: string;
   dash: string;
   /** Fill for histogram bars: a colour or url(#pattern). */
@@ -98,7 +100,7 @@ function frame(title: string, axis: Axis, unit: string, yLabel: string, yTicks: 
     .map((s, i) => {
       const lx = M.l + i * 200;
       const ly = H - 12;
-      return `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="3" stroke-dasharray="${s.dash}"/><rect x="${lx + 34}" y="${ly - 11}" width="12" height="12" fill="${s.fill}" stroke="${s.colour}"/><text x="${lx + 52}" y="${ly}">${esc(s.name)} (n=${s.values.length})</text>`;
+      return `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="3" stroke-dasharray="${s.dash}"/><rect x="${lx + 34}" y="${ly - 11}" width="12" height="12" fill="${s.fill}" stroke="${s.colour}"/><text x="${lx + 52}" y="${ly}">${esc(s.name)} (n=${s.n ?? s.values.length})</text>`;
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>${patterns}

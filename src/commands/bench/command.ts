@@ -29,11 +29,11 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--yes', 'spend above --max-cost')
     .option('--dry-run', 'print the plan (formats, requests, tokens, cost) and send nothing')
     .option('--prices <file>', 'price table override (holy or LiteLLM JSON)')
-    .option('--slo <spec>', 'goodput SLO, e.g. ttft=500,e2e=3000 (ms)')
-    .option('--percentiles <list>', 'percentiles to show (default 50,90,95,99; max always)')
+    .option('--slo <spec>', 'goodput SLO, e.g. ttft=500,e2e=3000 (ms; TTFT only where streamed); a gate: exit 3 when the new goodput is materially below the old')
+    .option('--percentiles <list>', 'show the full table with these percentiles (default: the compact p50/p99 table; 50,90,95,99 with --verbose; max always)')
     .option('--p99 [ms]', 'put p99 first; with MS, fail (exit 3) when the new p99 E2E is above MS')
     .option('--max-regression <pct>', 'fail (exit 3) when the new p99 E2E is more than PCT% above the old')
-    .option('--quality-threshold <x>', 'similarity counted as "same answer" (0..1, default 0.8)')
+    .option('--quality-threshold <x>', 'similarity counted as "same answer" (0..1, default 0.8); more than 10% of pairs below it is a no-go')
     .option('--show-worst <n>', 'show the N least similar answer pairs (default 5)')
     .option('--judge <provider:model>', 'also ask a judge model which answer is better (order swapped)')
     .option('--out <file>', 'write results.jsonl: one line per request per provider, streamed')
@@ -50,7 +50,8 @@ export function register(program: Command, ctx: Ctx): void {
         'holy bench traffic.jsonl --rate 5 --duration 60 --slo ttft=800,e2e=4000 --out results.jsonl --html report.html',
         'holy bench capture.har --replay-timing --speed 2 --max-regression 10',
         'holy bench results.jsonl --old recorded --p99 2000 --json',
-        '# exit codes: 0 ok, 2 bad input or cost above --max-cost, 3 a --p99/--max-regression gate missed, 130 Ctrl-C',
+        '# output leads with the decision: GO, NO-GO or INCONCLUSIVE and its reasons (piped: a first "# decision:" line)',
+        '# exit codes: 0 ok (whatever the decision), 2 bad input or cost above --max-cost, 3 a --p99/--max-regression/--slo gate missed, 130 Ctrl-C',
       ]),
     )
     .addHelpText('after', reference('bench'))

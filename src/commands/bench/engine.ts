@@ -144,7 +144,7 @@ async function runPair(r: RunState, job: Job, intendedAt?: number): Promise<void
   if (s) {
     similarity = s.similarity;
     r.quality.add(s);
-    keepLeastSimilar(r.worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }));
+    keepLeastSimilar(r.worst, cfg.showWorst, s.similarity, () => ({ id: job.item.id, similarity: s.similarity, oldText: text(so.body).slice(0, 2000), newText: text(sn.body).slice(0, 2000) }), job.item.id);
     if (cfg.judge) await cfg.judge(job.item.body, text(so.body), text(sn.body));
   }
   oldSide.stats.add(so.outcome, cfg.slo);

@@ -161,6 +161,8 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   } else {
     if (typeof b!.usage?.prompt_tokens === 'number') outcome.promptTokens = b!.usage.prompt_tokens;
     if (b!.model) outcome.responseModel = b!.model;
+    // holy mock's fingerprint: a recording made against the simulator is still a simulation.
+    if ((b as { system_fingerprint?: unknown }).system_fingerprint === 'fp_holymock') outcome.simulated = true;
     if (typeof b!.usage?.completion_tokens === 'number') setOutputTokens(outcome, b!.usage.completion_tokens, 'server');
     else return { outcome, request: body, startedAt: recordedAt ?? ctx.now(), status: rec.status, body: rec.body ?? null, countText: completionText(b, 'tokens') };
   }

@@ -2,13 +2,13 @@
 import type { Out } from '../../ui/output.js';
 import { printTable } from '../../ui/table.js';
 import { summaryRows } from '../../core/bench/rows.js';
+import { compactRows, withVerdictNotes } from '../../core/bench/compact.js';
+import { headline, type Severity } from '../../core/bench/verdict.js';
+import { headerLines, loadText, simulatedText } from '../../core/bench/header.js';
 import { renderEmbeddings } from './render-embeddings.js';
 import type { BenchOptions } from '../../core/bench/options.js';
 import type { BenchResult, BenchPlan } from './run.js';
 
-function loadText(l: BenchPlan['load']): string {
-  return l.kind === 'closed' ? `closed loop, concurrency ${l.concurrency}` : l.kind === 'open' ? `open loop, Poisson ${l.rate}/s (seed ${l.seed})` : `recorded timing ×${l.speed}`;
-}
 
 /** --dry-run: what would be sent and what it would cost; nothing was sent. */
 export function renderPlan(p: BenchPlan, out: Out): void {
@@ -45,38 +45,72 @@ export function renderPlan(p: BenchPlan, out: Out): void {
   out.info('dry run: nothing was sent.');
 }
 
-/** The result: metric × (old, new, Δ, CI), then integrity flags, quality, worst pairs and gates. */
-export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p99First'>): void {
-  const s = r.summary;
-  if (out.mode === 'json') {
-    out.json({ ...r, rows: summaryRows(s, o.p99First) });
+const MARK: Record<Severity, string> = { block: '✗', unsure: '?', warn: '!', good: '✓', info: '·' };
+/** Reasons shown under the decision on a terminal; the rest follow the table. */
+const TOP_REASONS = 4;
+
+/** The decision line and the top reasons: the first lines of stdout, whatever else follows. */
+function renderDecision(r: BenchResult, out: Out): void {
+  const v = r.verdict;
+  const c = out.c;
+  const head = headline(v, r.summary.old.name, r.summary.new.name);
+  if (out.mode === 'tsv') {
+    // Piped: the decision is the first line, a comment (# …), so `grep -v '^#'` leaves plain TSV.
+    out.line(`# decision: ${v.decision}\t${head}`);
+    for (const k of v.checks) out.line(`# reason: ${MARK[k.severity]} ${k.reason}`);
     return;
   }
-  const c = out.c;
+  const paint = v.decision === 'go' ? c.bold.green : v.decision === 'no-go' ? c.bold.red : c.bold.yellow;
+  out.line(paint(head));
+  const shown = v.checks.slice(0, TOP_REASONS);
+  for (const k of shown) out.line(`  ${MARK[k.severity]} ${k.reason}`);
+  if (v.checks.length > shown.length) out.line(c.dim(`  … ${v.checks.length - shown.length} more reason(s) below the table.`));
+  out.line();
+}
+
+/** The result: decision and reasons first, then the compact (or, with --percentiles/--verbose, full) table, then notes. */
+export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p99First' | 'percentilesGiven'>): void {
+  const s = r.summary;
+  if (out.mode === 'json') {
+    out.json({ ...r, compactRows: compactRows(s, r.cost, r.verdict, o.p99First), rows: withVerdictNotes(summaryRows(s, o.p99First), r.verdict) });
+    return;
+  }
   if (s.pairs === 0 && r.embeddings) {
-    // Embeddings only: no chat table of dashes.
+    // Embeddings only: no chat table of dashes (and no chat verdict: the verdict covers chat pairs).
     renderEmbeddings(r.embeddings, out, s.percentiles, false);
     if (r.written.length) (out.mode === 'table' ? out.line : out.info)(`wrote ${r.written.join(', ')}`);
     return;
   }
-  const rows = summaryRows(s, o.p99First).map((x) => {
+  renderDecision(r, out);
+  const c = out.c;
+  const full = o.percentilesGiven || out.verbose;
+  const rows = (full ? withVerdictNotes(summaryRows(s, o.p99First), r.verdict) : compactRows(s, r.cost, r.verdict, o.p99First)).map((x) => {
     const paint = (side: 'old' | 'new', v: string) => (x.better === side ? c.green(v) : x.better && x.better !== side ? c.red(v) : v);
-    return [x.metric, paint('old', x.old), paint('new', x.new), x.delta, x.ci ?? ''];
+    // Narrow on a terminal: "n=120 / 93, successes only" → "120/93*" (the * is footnoted below).
+    const n = (x.n ?? '').replace(/^n=/, '').replace(/ \/ /, '/').replace(', successes only', '*');
+    return [x.metric, paint('old', x.old), paint('new', x.new), x.delta, x.ci ?? '', x.note ? `${n} ${x.note}`.trim() : n];
   });
-  printTable(out, [{ header: 'metric' }, { header: `old: ${s.old.name}`, align: 'right' }, { header: `new: ${s.new.name}`, align: 'right' }, { header: 'Δ new − old', align: 'right' }, { header: 'paired Δ [95% CI]', align: 'right' }], rows);
+  printTable(out, [{ header: 'metric' }, { header: `old: ${s.old.name}`, align: 'right' }, { header: `new: ${s.new.name}`, align: 'right' }, { header: 'Δ new − old', align: 'right' }, { header: 'Δ [95% CI]', align: 'right' }, { header: 'n old/new' }], rows);
   const lines: string[] = [];
-  lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; CI = bootstrap 95% of per-request (new − old) median/p99, ms; percentiles are exact (nearest rank).`);
+  if (out.mode === 'table' && r.verdict.checks.length > TOP_REASONS) {
+    lines.push('all reasons:');
+    for (const k of r.verdict.checks.slice(TOP_REASONS)) lines.push(`  ${MARK[k.severity]} ${k.reason}`);
+  }
+  const sim = simulatedText(r.run);
+  if (sim) lines.push(c.yellow(sim));
+  for (const [k, v] of headerLines(r.run)) lines.push(`${k}: ${v}`);
+  lines.push(`${s.pairs} pair(s)${s.warmup ? ` after ${s.warmup} warm-up` : ''}; * latency over successes only; 95% CI (bootstrap): p50 rows = median of the per-request differences new − old, p99 rows = new p99 − old p99, ms; percentiles are exact (nearest rank)${full ? '' : '; other percentiles with --percentiles or --verbose'}.`);
   if (r.plan.population) lines.push(r.plan.population);
   for (const m of r.plan.mapping) lines.push(`model map: ${m.from} → ${m.to} (${m.why === 'flag' ? '--model-map' : 'built-in, not served by ' + s.new.name})`);
   if (s.tokens.n) lines.push(`tokens on ${s.tokens.n} paired requests: prompt ${s.old.name} ${s.tokens.oldPrompt} vs ${s.new.name} ${s.tokens.newPrompt}; completion ${s.tokens.oldCompletion} vs ${s.tokens.newCompletion}.`);
   for (const f of s.flags) lines.push(c.yellow('! ') + f);
   if (s.quality) {
     const q = s.quality;
-    lines.push(`quality: ${q.pairs} pairs, mean similarity ${q.meanSimilarity.toFixed(3)}, ${(q.shareAboveThreshold * 100).toFixed(1)}% ≥ ${q.threshold}, exact ${(q.exactRate * 100).toFixed(1)}%, finish_reason parity ${(q.finishParityRate * 100).toFixed(1)}%${q.toolNameMatchRate !== undefined ? `, tool names ${(q.toolNameMatchRate * 100).toFixed(1)}%` : ''}${q.jsonEqualRate !== undefined ? `, JSON equal ${(q.jsonEqualRate * 100).toFixed(1)}%` : ''}.`);
+    lines.push(`quality: ${q.pairs} pairs, mean similarity ${q.meanSimilarity.toFixed(3)}, ${(q.shareAboveThreshold * 100).toFixed(1)}% ≥ ${q.threshold} (--quality-threshold), exact ${(q.exactRate * 100).toFixed(1)}%, finish_reason parity ${(q.finishParityRate * 100).toFixed(1)}%${q.toolNameMatchRate !== undefined ? `, tool names ${(q.toolNameMatchRate * 100).toFixed(1)}%` : ''}${q.jsonEqualRate !== undefined ? `, JSON equal ${(q.jsonEqualRate * 100).toFixed(1)}%` : ''}.`);
   }
   if (r.judge) lines.push(`judge ${r.judge.judge}: ${s.old.name} ${r.judge.old}, ${s.new.name} ${r.judge.new}, tie ${r.judge.tie} (order-swap inconsistent ${r.judge.inconsistent}, failed ${r.judge.failed}).`);
   for (const w of r.worst) lines.push(`least similar ${w.id} (${w.similarity.toFixed(3)}):\n    old: ${oneLine(w.oldText)}\n    new: ${oneLine(w.newText)}`);
-  for (const g of s.gates) lines.push(`gate ${g.name}: ${g.ok ? c.green('passed') : c.red('MISSED')} — ${g.detail}`);
+  for (const g of r.verdict.gates) lines.push(`gate ${g.name}: ${g.ok ? c.green('passed') : c.red('MISSED')} — ${g.detail}`);
   if (r.written.length) lines.push(`wrote ${r.written.join(', ')}`);
   if (r.interrupted) lines.push(c.yellow(`interrupted: figures cover the ${s.pairs} pair(s) finished before Ctrl-C.`));
   // Piped output stays a clean TSV table; the notes go to stderr there.

@@ -22,7 +22,11 @@ import { ProviderStats } from '../../core/bench/metrics.js';
 import { summarise, type BenchSummary } from '../../core/bench/summary.js';
 import { checkOutputPath, CsvFile, LineFile } from '../../adapters/results-writer.js';
 import { CSV_COLUMNS } from '../../core/bench/record.js';
-import { DEFAULT_MAX_BYTES, listedIds } from '../../adapters/provider/index.js';
+import { checkRecorded, listSides } from './preflight.js';
+import type { SideCost } from '../../core/bench/cost.js';
+import type { Verdict } from '../../core/bench/verdict.js';
+import type { RunHeader } from '../../core/bench/header.js';
+import { conclude } from './conclude.js';
 import { startProgress } from '../../ui/progress.js';
 import { runEngine, type WorstPair } from './engine.js';
 import { startPairWork, type PairWork } from './offload.js';
@@ -35,8 +39,14 @@ import { renderPlan, renderResult } from './render.js';
 export type { BenchPlan } from './plan.js';
 
 export interface BenchResult {
+  /** The decision and its reasons: what every output leads with. */
+  verdict: Verdict;
+  /** Who was compared, how and when. */
+  run: RunHeader;
   plan: BenchPlan;
   summary: BenchSummary;
+  /** Per 1,000 successful requests at list prices (absent when nothing was priced). */
+  cost: { old?: SideCost; new?: SideCost };
   worst: WorstPair[];
   judge?: JudgeTally;
   interrupted: boolean;
@@ -47,7 +57,7 @@ export interface BenchResult {
 
 /** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
 async function scan(ctx: Ctx, o: BenchOptions, table: PriceTable): Promise<{ sc: Scan; emb: Prepared['emb'] }> {
-  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay' });
+  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay', keepRecorded: o.oldRecorded });
   // The chat reader counts /embeddings requests as skipped endpoints: only then are the files read again for them.
   const hasEmbeddings = Object.keys(sc.stats.skippedEndpoints).some((k) => /^POST \S*\/embeddings\b/.test(k));
   const emb = hasEmbeddings ? await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m) : { items: [], tokens: [], plan: undefined };
@@ -92,6 +102,7 @@ async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Prom
   if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
   const table = await loadPriceTable(ctx, o.prices);
   const { sc, emb } = await scan(ctx, o, table);
+  checkRecorded(sc, o, out);
   const bad = sc.stats.problems;
   if (bad.length && !o.dryRun) {
     out.warn(`${bad.length} bad traffic line(s) skipped, first ${bad[0]!.file}:${bad[0]!.line}: ${bad[0]!.reason} (--strict stops at the first; --dry-run lists them).`);
@@ -108,6 +119,8 @@ interface Opened {
   newSide: Side;
   plan: BenchPlan;
   mapModel(m: string): string;
+  /** Which sides answered GET /models as holy mock. */
+  simulated: { old: boolean; new: boolean };
   close(): Promise<void>;
 }
 
@@ -125,12 +138,12 @@ async function openSides(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared): Prom
     await liveOld?.http.close();
     await liveNew.http.close();
   };
-  const served = await listedIds(ctx, liveNew.http, { baseURL: liveNew.baseURL, apiKey: liveNew.key, headers: newP.headers, timeoutMs: Math.min(10_000, timeout(newP)), maxBytes: newP.maxResponseBytes ?? DEFAULT_MAX_BYTES.models }, prov.untrusted);
-  const plan = p.pricing.after(served);
+  const listed = await listSides(ctx, out, [...(oldP && liveOld ? [{ role: 'old' as const, profile: oldP, live: liveOld }] : []), { role: 'new' as const, profile: newP, live: liveNew }], prov.untrusted);
+  const plan = p.pricing.after(listed.served);
   const mapTo = new Map(plan.mapping.map((m) => [m.from, m.to]));
   for (const u of [...plan.new.unpriced, ...('unpriced' in plan.old ? plan.old.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
   for (const m of plan.mapping) out.info(`model map: ${m.from} → ${m.to} on ${newP.name} (${m.why === 'flag' ? '--model-map' : `${newP.name} does not list ${m.from}`})`);
-  return { oldSide: makeSide('old', oldP?.name ?? 'recorded', o, liveOld), newSide: makeSide('new', newP.name, o, liveNew), plan, mapModel: (m) => mapTo.get(m) ?? m, close };
+  return { oldSide: makeSide('old', oldP?.name ?? 'recorded', o, liveOld), newSide: makeSide('new', newP.name, o, liveNew), plan, mapModel: (m) => mapTo.get(m) ?? m, simulated: listed.simulated, close };
 }
 
 /** Open the result files and the judge, replay, summarise, write the report. */
@@ -152,6 +165,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     const progress = await startProgress(ctx, out, `bench: ${oldSide.name} vs ${newSide.name}…`, 2000);
     let last = 0;
     const t0 = ctx.clock();
+    const startedAt = ctx.now();
     // Only an open-ended --duration run can spend more than the plan that was checked.
     const budget = plan.perPass && !o.yes ? { cost: perItemCostUSD(p.sc, p.table, p.oldP ? [(m: string) => m, mapModel] : [mapModel]), max: o.maxCostUSD, out } : undefined;
     const res = await runEngine(ctx, jobs(ctx, o, o.warmup + measured, budget, p.prov.untrusted), oldSide, newSide, {
@@ -184,7 +198,8 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const result: BenchResult = { plan, summary, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted || ctx.signal.aborted, dropped: res.dropped, written, ...(embeddings ? { embeddings } : {}) };
+    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted || ctx.signal.aborted, startedAt, endedAt: ctx.now() });
+    const result: BenchResult = { verdict: c.verdict, run: c.run, plan, summary, cost: c.cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted || ctx.signal.aborted, dropped: res.dropped, written, ...(embeddings ? { embeddings } : {}) };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);
       written.push(o.html);
@@ -236,7 +251,7 @@ export default async function bench(inv: Invocation<BenchFlags & { modelMap?: st
   }
   renderResult(result, inv.out, o);
   if (result.interrupted) throw new Interrupted(`interrupted: ${result.summary.pairs} pair(s) measured and written${result.dropped ? `, ${result.dropped} in flight dropped` : ''}.`);
-  const failed = result.summary.gates.filter((x) => !x.ok);
+  const failed = result.verdict.gates.filter((x) => !x.ok);
   if (failed.length) throw new CheckFailed(`gate missed: ${failed.map((x) => x.detail).join('; ')}.`);
 }
 

@@ -27,7 +27,7 @@ const ctx: Ctx = {
 };
 
 async function main(): Promise<ScanReply> {
-  const { items, stats } = readTraffic(ctx, req.files, { strict: req.strict, keepRecorded: false });
+  const { items, stats } = readTraffic(ctx, req.files, { strict: req.strict, keepRecorded: !!req.keepRecorded });
   const models: string[] = [];
   const index = new Map<string, number>();
   let cap = 1024;
@@ -36,6 +36,7 @@ async function main(): Promise<ScanReply> {
   let output = new Float64Array(cap);
   let n = 0;
   let streamed = 0;
+  let recorded = 0;
   for await (const it of items) {
     if (it.body.stream === true) streamed++;
     if (req.needTimestamps && it.recordedAt === undefined) {
@@ -54,12 +55,13 @@ async function main(): Promise<ScanReply> {
       models.push(it.body.model);
       index.set(it.body.model, mi);
     }
+    if (it.recorded) recorded++;
     modelIdx[n] = mi;
     prompt[n] = countRequestTokens(it.body);
     output[n] = outputEstimate(it.body);
     n++;
   }
-  return { stats, models, modelIdx: modelIdx.slice(0, n), prompt: prompt.slice(0, n), output: output.slice(0, n), streamed };
+  return { stats, models, modelIdx: modelIdx.slice(0, n), prompt: prompt.slice(0, n), output: output.slice(0, n), streamed, recorded };
 }
 
 main().then(

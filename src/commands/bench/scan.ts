@@ -9,10 +9,12 @@ export interface ScanRequest {
   files: string[];
   strict: boolean;
   needTimestamps: boolean;
+  /** --old recorded: keep (and count) the recorded responses. */
+  keepRecorded?: boolean;
 }
 
 export type ScanReply =
-  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array; streamed: number }
+  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array; streamed: number; recorded: number }
   | { error: { usage: boolean; message: string } };
 
 export interface Scan {
@@ -24,6 +26,8 @@ export interface Scan {
   output: Float64Array;
   /** Items that ask for a stream (with --stream as-recorded, the replay streams these). */
   streamed: number;
+  /** Items with a recorded response (counted only with keepRecorded). */
+  recorded: number;
 }
 
 /** Scan in a worker (its tokenizer memory is returned when it exits); errors come back as ours. */

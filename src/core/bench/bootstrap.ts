@@ -62,7 +62,9 @@ export function bootstrapPercentileCI(values: Float64Array | Ranked, p: number, 
  * always above 0, so testing it against 0 names a winner where there is none. Ignoring the pairing
  * makes the interval wider (more cautious) when the two sides' latencies move together.
  */
-export function bootstrapDiffCI(a: Ranked, b: Ranked, p: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval | undefined {
+export function bootstrapDiffCI(av: Float64Array | Ranked, bv: Float64Array | Ranked, p: number, opts: { resamples?: number; seed?: number; level?: number } = {}): Interval | undefined {
+  const a = ranked(av);
+  const b = ranked(bv);
   if (a.length < 2 || b.length < 2) return undefined;
   const level = opts.level ?? 0.95;
   const resamples = opts.resamples ?? 2000;

@@ -66,6 +66,8 @@ export interface BenchOptions {
   prices?: string;
   slo: SLO;
   percentiles: number[];
+  /** --percentiles was given: show the full table, not the compact one. */
+  percentilesGiven: boolean;
   p99First: boolean;
   p99GateMs?: number;
   maxRegressionPct?: number;
@@ -163,6 +165,7 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
     prices: f.prices,
     slo: parseSlo(f.slo),
     percentiles,
+    percentilesGiven: f.percentiles !== undefined,
     p99First: f.p99 !== undefined && f.p99 !== false,
     p99GateMs,
     maxRegressionPct: opt('--max-regression', f.maxRegression, { min: 0, example: '10' }),

@@ -1,6 +1,6 @@
 /** The run's result: per-provider metrics, paired deltas with CIs, integrity flags and gates. Pure. */
 import { bootstrapDiffCI, bootstrapPercentileCI, type Interval } from './bootstrap.js';
-import { distribution, type Distribution } from './samples.js';
+import { distribution, percentile, type Distribution } from './samples.js';
 import type { PairStats, ProviderStats, SLO } from './metrics.js';
 import type { QualitySummary } from '../quality/compare.js';
 
@@ -20,22 +20,30 @@ export interface ProviderSummary {
   outputTokensSource: { server: number; local: number };
   outputTokensPerS: number;
   requestsPerS: number;
-  goodput: { slo: SLO; requests: number; share: number; perS: number } | undefined;
+  /** With --slo; `ttftApplied`: successful requests with a TTFT, the only ones a TTFT SLO applies to. */
+  goodput: { slo: SLO; requests: number; share: number; perS: number; ttftApplied: number } | undefined;
   /** capped: waits cut short by the 60 s cap, --timeout or --duration (the server asked for longer). */
   retries: { total: number; requests: number; waitMs: number; capped: number };
   includeUsage: { streamedOk: number; honoured: number };
   promptTokens: { counted: number; server: number; local: number; ratio: number | undefined };
   modelEcho: Record<string, number>;
+  /** Tokens of successful requests per model as sent (server usage, else the local count): what the cost per request is priced from. */
+  usage: Array<{ model: string; requests: number; promptTokens: number; outputTokens: number }>;
+  /** Responses that named themselves as holy mock's (seen in recorded answers). */
+  simulatedResponses: number;
   abortedAfter?: number;
 }
 
 interface DeltaSummary {
   pairs: number;
+  /** Median and p99 of the per-request differences new − old (pairs where both succeeded). */
   median?: Interval;
   p99?: Interval;
+  /** new p99 − old p99 over each side's successes: what a p99 row and the verdict judge by. */
+  p99Diff?: Interval;
 }
 
-interface Gate {
+export interface Gate {
   name: string;
   ok: boolean;
   detail: string;
@@ -54,7 +62,9 @@ export interface BenchSummary {
   gates: Gate[];
 }
 
-function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: number): ProviderSummary {
+function provider(s: ProviderStats, shown: number[], slo: SLO, abortedAfter?: number): ProviderSummary {
+  // p50 and p99 are always computed: the verdict and the compact table rest on them.
+  const pcts = [...new Set([...shown, 50, 99])].sort((a, b) => a - b);
   const el = s.elapsedS();
   const hasSlo = slo.ttftMs !== undefined || slo.e2eMs !== undefined;
   return {
@@ -73,11 +83,13 @@ function provider(s: ProviderStats, pcts: number[], slo: SLO, abortedAfter?: num
     outputTokensSource: { ...s.tokenSource },
     outputTokensPerS: el ? s.outputTokens / el : 0,
     requestsPerS: el ? s.ok / el : 0,
-    goodput: hasSlo ? { slo, requests: s.good, share: s.total ? s.good / s.total : 0, perS: el ? s.good / el : 0 } : undefined,
+    goodput: hasSlo ? { slo, requests: s.good, share: s.total ? s.good / s.total : 0, perS: el ? s.good / el : 0, ttftApplied: s.sloTtftApplied } : undefined,
     retries: { total: s.retries, requests: s.retriedRequests, waitMs: s.retryWaitMs, capped: s.cappedWaits },
     includeUsage: { streamedOk: s.streamedOk, honoured: s.usageSeen },
     promptTokens: { counted: s.promptCounted, server: s.promptTokensServer, local: s.promptTokensLocal, ratio: s.promptTokensLocal ? s.promptTokensServer / s.promptTokensLocal : undefined },
     modelEcho: s.modelEcho,
+    usage: [...s.usage].map(([model, u]) => ({ model, ...u })),
+    simulatedResponses: s.simulated,
     ...(abortedAfter !== undefined ? { abortedAfter } : {}),
   };
 }
@@ -136,8 +148,8 @@ export function summarise(i: SummaryInput): BenchSummary {
     pairs: i.pairs.pairs,
     warmup: i.warmup,
     delta: {
-      ttftMs: { pairs: i.pairs.dTtft.length, median: ci(i.pairs.dTtft, 50, i.seed), p99: diff(i.old.ttft, i.new.ttft, i.seed + 1) },
-      e2eMs: { pairs: i.pairs.dE2e.length, median: ci(i.pairs.dE2e, 50, i.seed + 2), p99: diff(i.old.e2e, i.new.e2e, i.seed + 3) },
+      ttftMs: { pairs: i.pairs.dTtft.length, median: ci(i.pairs.dTtft, 50, i.seed), p99: ci(i.pairs.dTtft, 99, i.seed + 1), p99Diff: diff(i.old.ttft, i.new.ttft, i.seed + 4) },
+      e2eMs: { pairs: i.pairs.dE2e.length, median: ci(i.pairs.dE2e, 50, i.seed + 2), p99: ci(i.pairs.dE2e, 99, i.seed + 3), p99Diff: diff(i.old.e2e, i.new.e2e, i.seed + 5) },
     },
     tokens,
     ...(i.quality ? { quality: i.quality } : {}),

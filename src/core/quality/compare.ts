@@ -152,9 +152,17 @@ export function summariseQuality(scores: PairScores[], threshold: number): Quali
 
 /**
  * Offer one item to `kept`, the n lowest-similarity items so far (lowest first, ties keep arrival
- * order). `make` builds the item only when it gets in, so a caller can defer costly fields.
+ * order). `make` builds the item only when it gets in, so a caller can defer costly fields. With
+ * `id`, one item per id is kept (its lowest), so traffic cycled by -n does not list one request n times.
  */
-export function keepLeastSimilar<T extends { similarity: number }>(kept: T[], n: number, similarity: number, make: () => T): void {
+export function keepLeastSimilar<T extends { similarity: number; id?: string }>(kept: T[], n: number, similarity: number, make: () => T, id?: string): void {
+  if (id !== undefined && n > 0) {
+    const at = kept.findIndex((k) => k.id === id);
+    if (at >= 0) {
+      if (similarity >= kept[at]!.similarity) return;
+      kept.splice(at, 1);
+    }
+  }
   if (n <= 0 || (kept.length >= n && similarity >= kept[kept.length - 1]!.similarity)) return;
   let i = kept.length;
   while (i > 0 && kept[i - 1]!.similarity > similarity) i--;
