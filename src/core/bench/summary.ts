@@ -1,6 +1,6 @@
 /** The run's result: per-provider metrics, paired deltas with CIs, integrity flags and gates. Pure. */
 import { bootstrapDiffCI, bootstrapPercentileCI, type Interval } from './bootstrap.js';
-import { distribution, percentile, type Distribution } from './samples.js';
+import { distribution, type Distribution } from './samples.js';
 import type { PairStats, ProviderStats, SLO } from './metrics.js';
 import type { QualitySummary } from '../quality/compare.js';
 
