@@ -127,6 +127,43 @@ describe('holy bench with embeddings', () => {
     }
   });
 
+  test('verdict: a relay serving another embedding model is a no-go naming dimensions and cosine, with their n; embeddings-only runs get a decision', async () => {
+    const m = await mocks({}, { echoModel: 'text-embedding-ada-002' });
+    try {
+      const f = batch(m.dir, 9);
+      const r = await bench([f, ...m.args, '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      const v = (JSON.parse(r.stdout) as { verdict: { decision: string; checks: Array<{ id: string; severity: string; reason: string }> } }).verdict;
+      assert.equal(v.decision, 'no-go');
+      const by = (id: string) => v.checks.find((c) => c.id === id);
+      assert.equal(by('embeddings:dimensions')?.severity, 'block');
+      assert.match(by('embeddings:dimensions')!.reason, /in 3 of 9 embedding pairs \(3072 vs 1536\)/);
+      assert.equal(by('embeddings:cosine')?.severity, 'block');
+      assert.match(by('embeddings:cosine')!.reason, /6 of 6 embedding pairs .*n=6 pairs\); it serves another model/);
+      assert.ok(!v.checks.some((c) => c.id === 'errors' || c.id === 'quality'), 'no chat checks without chat pairs');
+      const tsv = await bench([f, ...m.args], m.env);
+      assert.match(tsv.stdout, /^# decision: no-go\tNO-GO/m);
+      assert.match(tsv.stdout, /^# reason: ✗ .*another dimension count/m);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('verdict: A/A embeddings only names no problem (too few pairs is the only thing it says)', async () => {
+    const m = await mocks({ seed: 3 }, { seed: 3 });
+    try {
+      const f = batch(m.dir, 12);
+      const r = await bench([f, ...m.args, '--json'], m.env);
+      assert.equal(r.code, 0, r.stderr);
+      const v = (JSON.parse(r.stdout) as { verdict: { decision: string; checks: Array<{ id: string; severity: string }> } }).verdict;
+      assert.deepEqual(v.checks.filter((c) => c.severity === 'block' || c.severity === 'warn'), []);
+      assert.equal(v.checks.find((c) => c.id === 'embeddings:cosine')?.severity, 'unsure');
+      assert.equal(v.decision, 'inconclusive');
+    } finally {
+      await m.close();
+    }
+  });
+
   test('errors are counted by class like chat; --dry-run prices embeddings and sends nothing', async () => {
     const m = await mocks({}, { faults: [parseFaultSpec('503')] });
     try {

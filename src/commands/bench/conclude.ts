@@ -1,6 +1,7 @@
 /** After the replay: the cost per 1,000 requests, the verdict and the run header, from the summary. */
 import type { BenchOptions } from '../../core/bench/options.js';
 import type { BenchSummary } from '../../core/bench/summary.js';
+import type { EmbeddingsSummary } from '../../core/bench/embeddings.js';
 import type { PriceTable } from '../../core/prices.js';
 import type { Profile } from '../../core/profiles.js';
 import { sideCost, type SideCost } from '../../core/bench/cost.js';
@@ -26,6 +27,7 @@ export interface ConcludeInput {
   files: TrafficStats['files'];
   items: number;
   interrupted: boolean;
+  embeddings?: EmbeddingsSummary;
   /** Epoch ms. */
   startedAt: number;
   endedAt: number;
@@ -43,7 +45,7 @@ export function conclude(i: ConcludeInput): Conclusion {
   // holy mock says so in its GET /models header; a recording made against it, in its fingerprint.
   const simulated = { old: i.listedSimulated.old || s.old.simulatedResponses > 0, new: i.listedSimulated.new || s.new.simulatedResponses > 0 };
   const sameEndpoint = !!i.oldP && base(i.oldP.baseURL) === base(i.newP.baseURL);
-  const verdict = decide({ summary: s, cost, simulated, sameEndpoint, interrupted: i.interrupted, items: i.items });
+  const verdict = decide({ summary: s, cost, simulated, sameEndpoint, interrupted: i.interrupted, items: i.items, ...(i.embeddings ? { embeddings: i.embeddings } : {}) });
   const run: RunHeader = {
     old: { name: s.old.name, host: i.oldP ? hostOf(i.oldP.baseURL) : null, simulated: simulated.old },
     new: { name: s.new.name, host: hostOf(i.newP.baseURL), simulated: simulated.new },

@@ -76,7 +76,8 @@ export function renderResult(r: BenchResult, out: Out, o: Pick<BenchOptions, 'p9
     return;
   }
   if (s.pairs === 0 && r.embeddings) {
-    // Embeddings only: no chat table of dashes (and no chat verdict: the verdict covers chat pairs).
+    // Embeddings only: no chat table of dashes; the decision rests on the embeddings checks.
+    renderDecision(r, out);
     renderEmbeddings(r.embeddings, out, s.percentiles, false);
     if (r.written.length) (out.mode === 'table' ? out.line : out.info)(`wrote ${r.written.join(', ')}`);
     return;

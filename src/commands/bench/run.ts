@@ -198,7 +198,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted || ctx.signal.aborted, startedAt, endedAt: ctx.now() });
+    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted || ctx.signal.aborted, ...(embeddings ? { embeddings } : {}), startedAt, endedAt: ctx.now() });
     const result: BenchResult = { verdict: c.verdict, run: c.run, plan, summary, cost: c.cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted || ctx.signal.aborted, dropped: res.dropped, written, ...(embeddings ? { embeddings } : {}) };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);

@@ -12,6 +12,8 @@ import type { BenchSummary, Gate } from './summary.js';
 import { shareDiff, type DiffInterval } from './proportion.js';
 import { latencyChecks, qualityCheck, integrityChecks, costCheck, type Check } from './verdict-checks.js';
 import type { SideCost } from './cost.js';
+import type { EmbeddingsSummary } from './embeddings.js';
+import { embeddingChecks } from './verdict-embeddings.js';
 
 export type { Check, Severity } from './verdict-checks.js';
 
@@ -32,6 +34,8 @@ export interface VerdictInput {
   interrupted?: boolean;
   /** Distinct requests in the traffic (pairs beyond it repeat them). */
   items?: number;
+  /** The replayed /v1/embeddings requests, when the traffic had any. */
+  embeddings?: EmbeddingsSummary;
 }
 
 export interface Verdict {
@@ -115,18 +119,22 @@ export function decide(i: VerdictInput): Verdict {
   if (slo) gates.push(slo);
   const checks: Check[] = [];
   for (const g of gates) checks.push({ id: `gate:${g.name}`, severity: g.ok ? 'info' : 'block', reason: `gate ${g.name} ${g.ok ? 'passed' : 'missed'}: ${g.detail}.` });
-  checks.push(errorCheck(s));
-  // An explicit latency gate is the user's own tolerance: it then speaks for latency, and the
-  // default 10% margin only warns.
-  const latencyGate = s.gates.some((g) => g.name === 'p99' || g.name === 'max-regression');
-  checks.push(...latencyChecks(s, errorLoser(s), latencyGate));
-  checks.push(qualityCheck(s, i.items));
-  checks.push(...integrityChecks(s));
-  const cost = costCheck(s, i.cost);
-  if (cost) checks.push(cost);
+  // Embeddings-only traffic: no chat pair, so the chat checks have nothing to judge.
+  if (s.pairs > 0 || !i.embeddings) {
+    checks.push(errorCheck(s));
+    // An explicit latency gate is the user's own tolerance: it then speaks for latency, and the
+    // default 10% margin only warns.
+    const latencyGate = s.gates.some((g) => g.name === 'p99' || g.name === 'max-regression');
+    checks.push(...latencyChecks(s, errorLoser(s), latencyGate));
+    checks.push(qualityCheck(s, i.items));
+    checks.push(...integrityChecks(s));
+    const cost = costCheck(s, i.cost);
+    if (cost) checks.push(cost);
+  }
+  if (i.embeddings) checks.push(...embeddingChecks(i.embeddings));
   if (i.sameEndpoint) checks.push({ id: 'a-a', severity: 'info', reason: 'old and new are the same endpoint (an A/A run): any difference is noise.' });
   if (i.interrupted) checks.push({ id: 'interrupted', severity: 'warn', reason: `interrupted: the figures cover the ${s.pairs} pair(s) finished before Ctrl-C.` });
-  // Stable sort: within a severity, the order above (gates, errors, latency, quality, integrity, cost).
+  // Stable sort: within a severity, the order above (gates, errors, latency, quality, integrity, cost, embeddings).
   checks.sort((a, b) => RANK[a.severity] - RANK[b.severity]);
   const decision: Decision = checks.some((c) => c.severity === 'block') ? 'no-go' : checks.some((c) => c.severity === 'unsure') ? 'inconclusive' : 'go';
   const needs = checks.filter((c) => c.severity === 'unsure' && c.pairsNeeded !== undefined).map((c) => c.pairsNeeded!);
