@@ -144,5 +144,6 @@ export function holyRecorded(o: Record<string, unknown>): RecordedResponse {
   const e2e = num(t.e2eMs, o.e2eMs);
   if (ttft !== undefined) recorded.ttftMs = ttft;
   if (e2e !== undefined) recorded.e2eMs = e2e;
+  if (o.simulated === true) recorded.simulated = true;
   return recorded;
 }

@@ -12,6 +12,8 @@ export interface RecordedResponse {
   error?: { code?: string; message: string };
   ttftMs?: number;
   e2eMs?: number;
+  /** The results line said `"simulated": true` (recorded against holy mock). */
+  simulated?: boolean;
 }
 
 /** Every input format the readers understand (auto-detected per file). */

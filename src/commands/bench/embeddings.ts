@@ -105,7 +105,7 @@ export async function runEmbeddings(ctx: Ctx, old: Side, neu: Side, r: Embedding
       if (cmp) pairs.add(cmp);
       if (r.out) {
         for (const [role, side, s] of [['old', old, a], ['new', neu, b]] as const) {
-          await r.out.write(JSON.stringify(embeddingLine(it, i, role, side.name, s, cmp)));
+          await r.out.write(JSON.stringify(embeddingLine(it, i, role, side.name, s, cmp, !!side.simulated)));
         }
       }
     }
@@ -121,10 +121,10 @@ export async function runEmbeddings(ctx: Ctx, old: Side, neu: Side, r: Embedding
 type Sent = EmbeddingOutcome & { status: number; body: unknown; request: Record<string, unknown>; startedAt: number; errorMessage?: string };
 
 /** A results line for one side of an embeddings pair ("endpoint": "embeddings"; `bench --old recorded` reads it back). */
-export function embeddingLine(it: EmbeddingItem, pair: number, role: 'old' | 'new', provider: string, s: Sent, cmp: ReturnType<typeof comparePair> | undefined) {
+export function embeddingLine(it: EmbeddingItem, pair: number, role: 'old' | 'new', provider: string, s: Sent, cmp: ReturnType<typeof comparePair> | undefined, simulated = false) {
   const e2e = s.e2eMs === undefined ? null : Math.round(s.e2eMs * 1000) / 1000;
   return {
-    id: it.id, endpoint: 'embeddings', role, provider, file: it.file, line: it.line, pair, startedAt: new Date(s.startedAt).toISOString(),
+    id: it.id, endpoint: 'embeddings', role, provider, simulated, file: it.file, line: it.line, pair, startedAt: new Date(s.startedAt).toISOString(),
     model: it.body.model, mappedModel: String(s.request.model), status: s.status, ok: s.ok, errorClass: s.errorClass ?? null, error: s.errorMessage ?? null,
     e2eMs: e2e, promptTokens: s.promptTokens ?? null, dimensions: s.vectors?.[0]?.length ?? null,
     cosine: cmp?.cosine === undefined ? null : Math.round(cmp.cosine * 1e6) / 1e6,

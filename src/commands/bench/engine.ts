@@ -153,7 +153,7 @@ async function runPair(r: RunState, job: Job, intendedAt?: number): Promise<void
   r.done++;
   if (cfg.out || cfg.csv) for (const [side, s] of [[oldSide, so], [newSide, sn]] as const) {
     const line = resultLine({
-      id: job.item.id, role: side.role, provider: side.name, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
+      id: job.item.id, role: side.role, provider: side.name, simulated: !!side.simulated, file: job.item.file, line: job.item.line, pair: job.index - cfg.warmup,
       startedAt: s.startedAt, model: job.item.body.model, request: s.request,
       status: s.status, body: s.body, ...(s.errorMessage ? { errorMessage: s.errorMessage } : {}), outcome: s.outcome,
       ...(similarity !== undefined ? { similarity } : {}),

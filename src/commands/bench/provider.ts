@@ -23,6 +23,8 @@ export interface Side {
   sent: number;
   /** Early warnings about this side (made on its first send). */
   watch?: SideWatch;
+  /** GET /models was answered by holy mock (its x-holy-mock header): every results line of this side says `simulated`. */
+  simulated?: boolean;
 }
 
 /** What a send produced: the measurement, the raw call (for the results line) and the body sent. */
@@ -155,6 +157,8 @@ export function fromRecorded(ctx: Ctx, body: ChatBody, rec: RecordedResponse | u
   const outcome: Outcome = { ok, itl: [], stream, sentModel: model, retries: 0, retryWaitMs: 0, startMs: NaN, endMs: NaN, promptTokensLocal: promptLocal };
   if (rec.ttftMs !== undefined) outcome.ttftMs = rec.ttftMs;
   if (rec.e2eMs !== undefined) outcome.e2eMs = rec.e2eMs;
+  // A results line recorded against holy mock says so (`"simulated": true`), failed answers included.
+  if (rec.simulated) outcome.simulated = true;
   if (!ok) {
     // The live client's rule, so the same 429 lands in the same class on both sides.
     outcome.errorClass = rec.status >= 400 ? classifyStatus(rec.status, rec.error?.code ? { error: rec.error } : b) : (rec.error?.code ?? 'recorded_error');

@@ -143,7 +143,12 @@ async function openSides(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared): Prom
   const mapTo = new Map(plan.mapping.map((m) => [m.from, m.to]));
   for (const u of [...plan.new.unpriced, ...('unpriced' in plan.old ? plan.old.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
   for (const m of plan.mapping) out.info(`model map: ${m.from} → ${m.to} on ${newP.name} (${m.why === 'flag' ? '--model-map' : `${newP.name} does not list ${m.from}`})`);
-  return { oldSide: makeSide('old', oldP?.name ?? 'recorded', o, liveOld), newSide: makeSide('new', newP.name, o, liveNew), plan, mapModel: (m) => mapTo.get(m) ?? m, simulated: listed.simulated, close };
+  const oldSide = makeSide('old', oldP?.name ?? 'recorded', o, liveOld);
+  const newSide = makeSide('new', newP.name, o, liveNew);
+  // Known before the first send, so every results line of a simulated side carries the marker.
+  oldSide.simulated = listed.simulated.old;
+  newSide.simulated = listed.simulated.new;
+  return { oldSide, newSide, plan, mapModel: (m) => mapTo.get(m) ?? m, simulated: listed.simulated, close };
 }
 
 /** Open the result files and the judge, replay, summarise, write the report. */

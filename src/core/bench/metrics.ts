@@ -91,6 +91,8 @@ export class ProviderStats {
     if (o.cappedWaits) this.cappedWaits += o.cappedWaits;
     if (Number.isFinite(o.startMs)) this.firstStart = Math.min(this.firstStart, o.startMs);
     if (Number.isFinite(o.endMs)) this.lastEnd = Math.max(this.lastEnd, o.endMs);
+    // A failed answer from holy mock is still a simulation (a recorded line can say so without a fingerprint).
+    if (o.simulated) this.simulated++;
     if (!o.ok) {
       const cls = o.errorClass ?? 'unknown';
       this.errors[cls] = (this.errors[cls] ?? 0) + 1;
@@ -117,7 +119,6 @@ export class ProviderStats {
     }
     if (meetsSlo(o, slo)) this.good++;
     if (slo.ttftMs !== undefined && o.ttftMs !== undefined) this.sloTtftApplied++;
-    if (o.simulated) this.simulated++;
     let u = this.usage.get(o.sentModel);
     if (!u) this.usage.set(o.sentModel, (u = { requests: 0, promptTokens: 0, outputTokens: 0 }));
     u.requests++;

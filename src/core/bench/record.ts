@@ -7,6 +7,8 @@ export interface ResultLine {
   id: string;
   role: 'old' | 'new';
   provider: string;
+  /** This side was holy mock (its GET /models header, or a recorded answer it made): the figures are a simulation. */
+  simulated: boolean;
   file: string;
   line: number;
   pair: number;
@@ -43,6 +45,8 @@ const r3 = (v: number | undefined | null): number | null => (v === undefined || 
 /** Build a results line; `body` is the completion (or error body) received. */
 export function resultLine(
   a: Pick<ResultLine, 'id' | 'role' | 'provider' | 'file' | 'line' | 'pair' | 'model' | 'request' | 'status'> & {
+  /** The side was listed as holy mock (the outcome's own fingerprint counts too). */
+  simulated?: boolean;
   /** Epoch ms; written as ISO. */
   startedAt: number;
   body: unknown;
@@ -57,6 +61,7 @@ export function resultLine(
     id: a.id,
     role: a.role,
     provider: a.provider,
+    simulated: !!(a.simulated || o.simulated),
     file: a.file,
     line: a.line,
     pair: a.pair,
@@ -88,8 +93,8 @@ export function resultLine(
   };
 }
 
-/** Columns of --csv (the scalar fields of a results line). */
-export const CSV_COLUMNS = ['id', 'role', 'provider', 'file', 'line', 'pair', 'startedAt', 'model', 'mappedModel', 'stream', 'status', 'ok', 'errorClass', 'ttfbMs', 'ttftMs', 'e2eMs', 'tpotMs', 'itlN', 'itlP50', 'itlP99', 'outputTokens', 'outputTokensSource', 'promptTokens', 'promptTokensLocal', 'includeUsageHonoured', 'responseModel', 'similarity', 'retries', 'retryWaitMs'] as const;
+/** Columns of --csv (the scalar fields of a results line); new columns go last, so readers by position keep working. */
+export const CSV_COLUMNS = ['id', 'role', 'provider', 'file', 'line', 'pair', 'startedAt', 'model', 'mappedModel', 'stream', 'status', 'ok', 'errorClass', 'ttfbMs', 'ttftMs', 'e2eMs', 'tpotMs', 'itlN', 'itlP50', 'itlP99', 'outputTokens', 'outputTokensSource', 'promptTokens', 'promptTokensLocal', 'includeUsageHonoured', 'responseModel', 'similarity', 'retries', 'retryWaitMs', 'simulated'] as const;
 
 /** A results line flattened to the CSV columns. */
 export function csvRow(l: ResultLine): Record<string, unknown> {

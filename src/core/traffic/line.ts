@@ -14,6 +14,8 @@ export interface RecordedInput {
   response?: { status: number; body?: unknown; error?: { code?: string; message: string } };
   ttftMs?: number;
   e2eMs?: number;
+  /** The source was holy mock; when not given, a recorded answer with holy mock's fingerprint says so. */
+  simulated?: boolean;
 }
 
 type Usage = { prompt_tokens?: unknown; completion_tokens?: unknown };
@@ -26,7 +28,7 @@ const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
  */
 export function recordedLine(r: RecordedInput, extra: Record<string, unknown> = {}): ResultLine & Record<string, unknown> {
   const res = r.response;
-  const body = res?.body as { model?: unknown; usage?: Usage } | undefined;
+  const body = res?.body as { model?: unknown; usage?: Usage; system_fingerprint?: unknown } | undefined;
   const ok = !!res && res.status > 0 && res.status < 400 && !res.error;
   const usage = body && typeof body === 'object' ? body.usage : undefined;
   const ttft = r.ttftMs ?? null;
@@ -36,6 +38,7 @@ export function recordedLine(r: RecordedInput, extra: Record<string, unknown> = 
     id: r.id,
     role: 'old',
     provider: r.provider,
+    simulated: r.simulated ?? (!!body && typeof body === 'object' && body.system_fingerprint === 'fp_holymock'),
     file: r.file,
     line: r.line,
     pair: r.pair,
