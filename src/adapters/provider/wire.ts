@@ -67,14 +67,8 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
   return new Promise<CallResult>((resolve, reject) => {
     const stream = o.body.stream === true;
     const res: CallResult = { ok: false, status: 0, stream, itl: [], usageSeen: false };
-    const t0 = o.intendedAt ?? o.clock();
-    let controller: Dispatcher.DispatchController | undefined;
-    let timedOut = false;
+    const st: CallState = { res, t0: o.intendedAt ?? o.clock(), timedOut: false, ctype: '', bytes: 0, tooLarge: false, maxBytes: o.maxBytes ?? DEFAULT_MAX_BYTES.chat };
     let settled = false;
-    let sse: Sse | undefined;
-    let chunks: Buffer[] | undefined;
-    let ctype = '';
-    let retryAfter: string | string[] | undefined;
     const u = o.untrusted ?? untrustedFor(o.key);
     const fail = (cls: ErrorClass, msg: string): CallResult => {
       res.ok = false;
@@ -91,15 +85,12 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
       if (r instanceof Error) reject(r);
       else resolve(receivedCall(r, u));
     };
-    const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES.chat;
-    let bytes = 0;
-    let tooLarge = false;
-    const abort = (why: Error) => (controller ? controller.abort(why) : undefined);
+    const abort = (why: Error) => (st.controller ? st.controller.abort(why) : undefined);
     const timer = setTimeout(() => {
-      timedOut = true;
+      st.timedOut = true;
       abort(new Error('timeout'));
       // Not even connected yet: settle now rather than wait for the connect timeout.
-      if (!controller) finish(() => fail('timeout', `no complete response within ${o.timeoutMs} ms`));
+      if (!st.controller) finish(() => fail('timeout', `no complete response within ${o.timeoutMs} ms`));
     }, o.timeoutMs);
     const onOuter = () => {
       abort(new Error('interrupted'));
@@ -109,45 +100,7 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
     o.signal?.addEventListener('abort', onOuter, { once: true });
 
     const headers = requestHeaders(o.key, o.headers, stream);
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (timedOut) c.abort(new Error('timeout'));
-      },
-      onResponseStart(_c, statusCode, h) {
-        res.ttfbMs = o.clock() - t0;
-        res.status = statusCode;
-        const rid = h['x-request-id'];
-        res.requestId = Array.isArray(rid) ? rid[0] : rid;
-        const ct = h['content-type'];
-        ctype = (Array.isArray(ct) ? ct[0] : ct) ?? '';
-        retryAfter = h['retry-after'];
-        if (statusCode < 400 && stream && /event-stream/i.test(ctype)) sse = new Sse(res, t0);
-        else chunks = [];
-      },
-      onResponseData(c, chunk) {
-        bytes += chunk.length;
-        if (bytes > maxBytes) {
-          tooLarge = true;
-          c.abort(new Error('too large'));
-          return;
-        }
-        if (sse) sse.feed(chunk, o.clock());
-        else chunks!.push(chunk);
-      },
-      onResponseEnd() {
-        res.e2eMs = o.clock() - t0;
-        finish(() => (sse ? sse.end(fail) : complete(res, Buffer.concat(chunks ?? []).toString('utf8'), ctype, retryAfter, o, fail)));
-      },
-      onResponseError(_c, err) {
-        if (res.ttfbMs !== undefined) res.e2eMs = o.clock() - t0;
-        if (tooLarge) return finish(() => fail('too_large', `the response passed ${maxBytes} bytes and was cut off (raise maxResponseBytes for ${o.baseURL} in holy.config.json if that is expected)`));
-        if (o.signal?.aborted && !timedOut) return finish(() => err);
-        // A broken stream that had already shown its problem is reported as that problem.
-        if (sse?.problem && !timedOut) return finish(() => sse!.end(fail));
-        finish(() => fail(classifyTransport(err, timedOut), timedOut ? `no complete response within ${o.timeoutMs} ms` : err.message || String(err)));
-      },
-    };
+    const handler = responseHandler(o, st, finish, fail);
     try {
       const { origin, path } = target(o.baseURL);
       o.dispatcher.dispatch({ origin, path, method: 'POST', headers, body: JSON.stringify(o.body) }, handler);
@@ -157,8 +110,69 @@ export function sendChat(o: CallOptions): Promise<CallResult> {
   });
 }
 
+/** What one sendChat call's timer and response callbacks share. */
+interface CallState {
+  res: CallResult;
+  t0: number;
+  controller?: Dispatcher.DispatchController;
+  timedOut: boolean;
+  sse?: Sse;
+  chunks?: Buffer[];
+  ctype: string;
+  retryAfter?: string | string[];
+  bytes: number;
+  tooLarge: boolean;
+  maxBytes: number;
+}
+
+type Fail = (c: ErrorClass, m: string) => CallResult;
+
+/** The undici callbacks of one call: timing as bytes arrive, body capped at maxBytes, settled once through finish. */
+function responseHandler(o: CallOptions, st: CallState, finish: (f: () => CallResult | Error) => void, fail: Fail): Dispatcher.DispatchHandler {
+  const { res, t0 } = st;
+  return {
+    onRequestStart(c) {
+      st.controller = c;
+      if (st.timedOut) c.abort(new Error('timeout'));
+    },
+    onResponseStart(_c, statusCode, h) {
+      res.ttfbMs = o.clock() - t0;
+      res.status = statusCode;
+      const rid = h['x-request-id'];
+      res.requestId = Array.isArray(rid) ? rid[0] : rid;
+      const ct = h['content-type'];
+      st.ctype = (Array.isArray(ct) ? ct[0] : ct) ?? '';
+      st.retryAfter = h['retry-after'];
+      if (statusCode < 400 && res.stream && /event-stream/i.test(st.ctype)) st.sse = new Sse(res, t0);
+      else st.chunks = [];
+    },
+    onResponseData(c, chunk) {
+      st.bytes += chunk.length;
+      if (st.bytes > st.maxBytes) {
+        st.tooLarge = true;
+        c.abort(new Error('too large'));
+        return;
+      }
+      if (st.sse) st.sse.feed(chunk, o.clock());
+      else st.chunks!.push(chunk);
+    },
+    onResponseEnd() {
+      res.e2eMs = o.clock() - t0;
+      finish(() => (st.sse ? st.sse.end(fail) : complete(res, Buffer.concat(st.chunks ?? []).toString('utf8'), st.ctype, st.retryAfter, o, fail)));
+    },
+    onResponseError(_c, err) {
+      if (res.ttfbMs !== undefined) res.e2eMs = o.clock() - t0;
+      if (st.tooLarge) return finish(() => fail('too_large', `the response passed ${st.maxBytes} bytes and was cut off (raise maxResponseBytes for ${o.baseURL} in holy.config.json if that is expected)`));
+      if (o.signal?.aborted && !st.timedOut) return finish(() => err);
+      // A broken stream that had already shown its problem is reported as that problem.
+      if (st.sse?.problem && !st.timedOut) return finish(() => st.sse!.end(fail));
+      finish(() => fail(classifyTransport(err, st.timedOut), st.timedOut ? `no complete response within ${o.timeoutMs} ms` : err.message || String(err)));
+    },
+  };
+}
+
 /** A buffered (non-streaming or error) response → the result. */
-function complete(res: CallResult, text: string, ctype: string, retryAfter: string | string[] | undefined, o: CallOptions, fail: (c: ErrorClass, m: string) => CallResult): CallResult {
+function complete(res: CallResult, text: string, ctype: string, retryAfter: string | string[] | undefined, o: CallOptions, fail: Fail): CallResult {
   let json: unknown;
   try {
     json = JSON.parse(text);

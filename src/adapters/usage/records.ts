@@ -1,15 +1,9 @@
 /** CSV records with physical line numbers: plain lines split from raw bytes, anything quoted parsed by csv-parse. */
-import { isAscii } from 'node:buffer';
 import { Interrupted, UsageError } from '../../errors.js';
-import { ByteRow, StrRow, parseQuoted, type CsvRecord } from './rows.js';
+import { LineSplitter, MAX_LINE_BYTES, tooLong, type CsvRecordFn } from './lines.js';
 
 export type { CsvRecord } from './rows.js';
-
-/** Called once per record; `line` is the physical line the record starts on (1-based). */
-type CsvRecordFn = (row: CsvRecord, line: number) => void;
-
-/** The longest line (or quoted record) accepted: a usage row is a few hundred bytes; a 1 GB "line" is not a CSV. */
-const MAX_LINE_BYTES = 1024 * 1024;
+export { splitQuotedLine } from './lines.js';
 
 interface ScanOpts {
   /** Name used in error messages. */
@@ -28,99 +22,12 @@ interface ScanOpts {
  * line, so the unquoted lines around a quoted one keep the byte path.
  */
 export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, onRow: CsvRecordFn, opts: ScanOpts): Promise<number> {
-  const row = new ByteRow();
+  const lines = new LineSplitter(opts.file, onRow);
   // One growing work buffer holds the unfinished line plus the next chunk: no allocation per chunk.
   let work = Buffer.allocUnsafe(1 << 20);
   let carryLen = 0;
-  let lineNo = 0;
   let first = true;
   let bytes = 0;
-  let pending: string | null = null;
-  let pendingLine = 0;
-  let pendingQuotes = 0;
-
-  const quoted = (text: string, line: number) => {
-    let rows: string[][];
-    try {
-      rows = parseQuoted(text);
-    } catch (e) {
-      throw new UsageError(`${opts.file}:${line}: cannot parse this CSV record (${(e as Error).message}); fix the quoting on that line.`);
-    }
-    for (const r of rows) onRow(new StrRow(r), line);
-  };
-
-  // A line with a quote (or inside a quoted field that spans lines): text, then csv-parse.
-  const slow = (line: string) => {
-    if (pending !== null) {
-      pending += '\n' + line;
-      if (pending.length > MAX_LINE_BYTES) tooLong(opts.file, pendingLine);
-      pendingQuotes += countQuotes(line);
-      if ((pendingQuotes & 1) === 0) {
-        const text = pending;
-        pending = null;
-        quoted(text, pendingLine);
-      }
-      return;
-    }
-    if (line.length === 0) return;
-    const q = countQuotes(line);
-    if (q === 0) onRow(new StrRow(line.split(',')), lineNo);
-    else if ((q & 1) === 0) {
-      const f = splitQuotedLine(line);
-      if (f) onRow(new StrRow(f), lineNo);
-      else quoted(line, lineNo);
-    }
-    else {
-      pending = line;
-      pendingLine = lineNo;
-      pendingQuotes = q;
-    }
-  };
-
-  const scan = (b: Buffer, final: boolean): number => {
-    let ls = 0;
-    if (final && b.length > 0 && b[b.length - 1] !== 10) {
-      // The last line has no newline: give it one so the loop below sees it.
-      b = Buffer.concat([b, Buffer.from('\n')]);
-    }
-    row.buf = b;
-    row.ascii = isAscii(b);
-    // Split one quote-free line [ls, end) on commas straight from the bytes and hand it on.
-    const plainLine = (ls: number, end: number) => {
-      let starts = row.starts;
-      let ends = row.ends;
-      let nf = 0;
-      starts[0] = ls;
-      for (let i = ls; i < end; i++) {
-        if (b[i] === 44) {
-          ends[nf] = i;
-          if (++nf >= starts.length) {
-            row.grow();
-            starts = row.starts;
-            ends = row.ends;
-          }
-          starts[nf] = i + 1;
-        }
-      }
-      ends[nf] = end;
-      row.length = nf + 1;
-      onRow(row, lineNo);
-    };
-    // Where the next double quote is (memchr, natively): lines before it take the byte path, so
-    // one quoted tenant in a 1 MB chunk sends only its own line to csv-parse, not the chunk.
-    let quote = b.indexOf(34, ls);
-    for (let nl = b.indexOf(10, ls); nl >= 0; nl = b.indexOf(10, ls)) {
-      lineNo++;
-      const end = nl > ls && b[nl - 1] === 13 ? nl - 1 : nl;
-      if (quote >= 0 && quote < ls) quote = b.indexOf(34, ls);
-      if (pending === null && (quote < 0 || quote > nl)) {
-        if (end > ls) plainLine(ls, end);
-      } else slow(b.toString('utf8', ls, end));
-      ls = nl + 1;
-    }
-    return ls;
-  };
-
   for await (const raw of chunks) {
     if (opts.signal?.aborted) throw new Interrupted();
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
@@ -137,73 +44,16 @@ export async function scanRecords(chunks: AsyncIterable<Buffer | string> | Itera
     }
     chunk.copy(work, carryLen);
     const len = carryLen + chunk.length;
-    const used = scan(work.subarray(0, len), false);
+    const used = lines.scan(work.subarray(0, len), false);
     // Move the partial last line to the front for the next chunk.
     carryLen = len - used;
-    if (carryLen > MAX_LINE_BYTES) tooLong(opts.file, lineNo + 1);
+    if (carryLen > MAX_LINE_BYTES) tooLong(opts.file, lines.lineNo + 1);
     if (carryLen > 0) work.copy(work, 0, used, len);
     opts.onChunk?.(bytes);
   }
-  if (carryLen > 0) scan(Buffer.from(work.subarray(0, carryLen)), true);
-  if (pending !== null) {
-    throw new UsageError(`${opts.file}:${pendingLine}: a quoted field opened on this line is never closed; add the missing closing double quote.`);
+  if (carryLen > 0) lines.scan(Buffer.from(work.subarray(0, carryLen)), true);
+  if (lines.pending !== null) {
+    throw new UsageError(`${opts.file}:${lines.pendingLine}: a quoted field opened on this line is never closed; add the missing closing double quote.`);
   }
-  return lineNo;
-}
-
-/** Refuse a line too long to be a usage row, before it is held in memory whole. */
-function tooLong(file: string, line: number): never {
-  throw new UsageError(`${file}:${line}: the line is longer than ${MAX_LINE_BYTES / (1024 * 1024)} MB, far beyond any usage row; check that this is a CSV usage export (a line break may be missing).`);
-}
-
-/**
- * One well-formed RFC 4180 line — every field either free of quotes, or wholly quoted with inner
- * quotes doubled — split without csv-parse (a call per line costs ~40× the split: one quoted tenant
- * per row made roi 15× slower than mawk). Anything else returns undefined and goes to csv-parse,
- * whose result on well-formed lines is the same.
- */
-export function splitQuotedLine(line: string): string[] | undefined {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  for (;;) {
-    if (line.charCodeAt(i) === 34) {
-      let v = '';
-      let j = i + 1;
-      for (;;) {
-        const q = line.indexOf('"', j);
-        if (q < 0) return undefined;
-        v += line.slice(j, q);
-        if (line.charCodeAt(q + 1) === 34) {
-          v += '"';
-          j = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      out.push(v);
-      if (i === n) return out;
-      if (line.charCodeAt(i) !== 44) return undefined;
-      i++;
-    } else {
-      const c = line.indexOf(',', i);
-      const end = c < 0 ? n : c;
-      const v = line.slice(i, end);
-      if (v.includes('"')) return undefined;
-      out.push(v);
-      if (c < 0) return out;
-      i = c + 1;
-    }
-    if (i === n) {
-      out.push('');
-      return out;
-    }
-  }
-}
-
-function countQuotes(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) n++;
-  return n;
+  return lines.lineNo;
 }

@@ -47,26 +47,31 @@ function outputTokens(it: TrafficItem): number {
   return typeof u === 'number' && Number.isFinite(u) ? u : outputEstimate(it.body);
 }
 
-export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleResult> {
-  const outPath = resolve(ctx.cwd, o.out);
-  if (o.files.some((f) => resolve(ctx.cwd, f) === outPath)) throw new UsageError(`--out ${o.out} is also an input file; write the sample to another file.`);
-  const table = await loadPriceTable(ctx, o.prices);
+/** Pass 1's findings: per unique request its stratum, selection key and token counts (never the request itself). */
+interface Population {
+  first: ReturnType<typeof readTraffic>;
+  strata: Map<string, { values: string[]; members: number[] }>;
+  /** Per item read, its stratum key ('' for a duplicate id). */
+  itemStratum: string[];
+  keys: number[];
+  model: string[];
+  prompt: number[];
+  output: number[];
+  duplicates: number;
+}
+
+async function readPopulation(o: SampleOptions, ctx: Ctx, out: Out): Promise<Population> {
   const progress = await startProgress(ctx, out, 'reading traffic…', 2000);
   // Pass 1: per request its stratum, key and token counts (a few numbers each, never the request itself).
   const first = readTraffic(ctx, o.files, { strict: o.strict });
-  const strata = new Map<string, { values: string[]; members: number[] }>();
+  const pop: Population = { first, strata: new Map(), itemStratum: [], keys: [], model: [], prompt: [], output: [], duplicates: 0 };
+  const { strata, itemStratum, keys } = pop;
   const ids = new Set<string>();
-  const itemStratum: string[] = [];
-  const keys: number[] = [];
-  const model: string[] = [];
-  const prompt: number[] = [];
-  const output: number[] = [];
-  let duplicates = 0;
   let seen = 0;
   for await (const it of first.items) {
     seen++;
     if (ids.has(it.id)) {
-      duplicates++;
+      pop.duplicates++;
       itemStratum.push('');
       continue;
     }
@@ -79,12 +84,36 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
     s.members.push(keys.length);
     itemStratum.push(k);
     keys.push(selectionKey(o.seed, it.id));
-    model.push(it.body.model);
-    prompt.push(p);
-    output.push(outputTokens(it));
+    pop.model.push(it.body.model);
+    pop.prompt.push(p);
+    pop.output.push(outputTokens(it));
     if (seen % 1000 === 0) progress.update(`read ${seen} requests…`);
   }
   progress.done();
+  return pop;
+}
+
+/** Per model, the requests and tokens of the picked members of the population. */
+function uses(pop: Population, pick: (i: number) => boolean): ModelUse[] {
+  const { model, prompt, output } = pop;
+  const by = new Map<string, ModelUse>();
+  for (let i = 0; i < pop.keys.length; i++) {
+    if (!pick(i)) continue;
+    const u = by.get(model[i]!) ?? { model: model[i]!, requests: 0, promptTokens: 0, outputTokens: 0 };
+    u.requests++;
+    u.promptTokens += prompt[i]!;
+    u.outputTokens += output[i]!;
+    by.set(model[i]!, u);
+  }
+  return [...by.values()];
+}
+
+export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleResult> {
+  const outPath = resolve(ctx.cwd, o.out);
+  if (o.files.some((f) => resolve(ctx.cwd, f) === outPath)) throw new UsageError(`--out ${o.out} is also an input file; write the sample to another file.`);
+  const table = await loadPriceTable(ctx, o.prices);
+  const pop = await readPopulation(o, ctx, out);
+  const { first, strata, keys, duplicates } = pop;
   const population = keys.length;
   if (population === 0) throw new UsageError(`no chat-completion requests found in ${o.files.join(', ')}; give holy results, Batch input, chat JSONL or HAR files.`);
   const list = [...strata.values()].sort((a, b) => b.members.length - a.members.length || JSON.stringify(a.values).localeCompare(JSON.stringify(b.values)));
@@ -94,20 +123,8 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
   }
   const chosen = new Set<number>();
   list.forEach((s, i) => smallest(keys, s.members, al.alloc[i]!).forEach((x) => chosen.add(x)));
-  const uses = (pick: (i: number) => boolean) => {
-    const by = new Map<string, ModelUse>();
-    for (let i = 0; i < population; i++) {
-      if (!pick(i)) continue;
-      const u = by.get(model[i]!) ?? { model: model[i]!, requests: 0, promptTokens: 0, outputTokens: 0 };
-      u.requests++;
-      u.promptTokens += prompt[i]!;
-      u.outputTokens += output[i]!;
-      by.set(model[i]!, u);
-    }
-    return [...by.values()];
-  };
-  const popPlan = providerPlan('population', uses(() => true), table, (m) => m);
-  const samplePlan = providerPlan('sample', uses((i) => chosen.has(i)), table, (m) => m);
+  const popPlan = providerPlan('population', uses(pop, () => true), table, (m) => m);
+  const samplePlan = providerPlan('sample', uses(pop, (i) => chosen.has(i)), table, (m) => m);
   const rows: StratumRow[] = list.map((s, i) => ({ values: s.values, population: s.members.length, sample: al.alloc[i]!, weight: al.alloc[i] ? s.members.length / al.alloc[i]! : null }));
   const header: SampleHeader = {
     kind: 'traffic-sample', version: 1, from: o.files, by: o.by, seed: o.seed, minPerStratum: o.minPerStratum, population, sample: chosen.size,
@@ -115,8 +132,16 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
     lengthBuckets: LENGTH_BUCKETS.map((b) => b.label),
     costUSD: { sample: samplePlan.costUSD, population: popPlan.costUSD, unpriced: popPlan.unpriced.map((m) => printable(m, 80)) },
   };
+  await writeSample(o, ctx, header, pop.itemStratum, chosen, (k) => rows[list.findIndex((s) => JSON.stringify(s.values) === k)]!);
+  return {
+    out: o.out, files: first.stats.files, by: o.by, seed: o.seed, minPerStratum: o.minPerStratum, population, sample: chosen.size, strata: rows,
+    cost: { sampleUSD: samplePlan.costUSD, populationUSD: popPlan.costUSD, unpriced: popPlan.unpriced.map((m) => printable(m, 80)), note: 'per provider replayed: local prompt token counts, recorded completion tokens (else max_tokens or 256), built-in or --prices table' },
+    duplicates, badLines: first.stats.problems.length, skippedEndpoints: first.stats.skippedEndpoints,
+  };
+}
 
-  // Pass 2: the drawn requests, in file order, with their recorded responses.
+/** Pass 2: the drawn requests, in file order, with their recorded responses. */
+async function writeSample(o: SampleOptions, ctx: Ctx, header: SampleHeader, itemStratum: string[], chosen: Set<number>, rowOf: (stratum: string) => StratumRow): Promise<void> {
   const file = await LineFile.open(ctx.cwd, o.out, '--out');
   try {
     await file.write(metaLine(header));
@@ -128,7 +153,7 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
       if (itemStratum[idx] === '') continue;
       uniq++;
       if (!chosen.has(uniq)) continue;
-      const row = rows[list.findIndex((s) => JSON.stringify(s.values) === itemStratum[idx])]!;
+      const row = rowOf(itemStratum[idx]!);
       const rec = it.recorded;
       const line = recordedLine(
         {
@@ -147,11 +172,6 @@ export async function run(o: SampleOptions, ctx: Ctx, out: Out): Promise<SampleR
     await file.discard();
     throw e;
   }
-  return {
-    out: o.out, files: first.stats.files, by: o.by, seed: o.seed, minPerStratum: o.minPerStratum, population, sample: chosen.size, strata: rows,
-    cost: { sampleUSD: samplePlan.costUSD, populationUSD: popPlan.costUSD, unpriced: popPlan.unpriced.map((m) => printable(m, 80)), note: 'per provider replayed: local prompt token counts, recorded completion tokens (else max_tokens or 256), built-in or --prices table' },
-    duplicates, badLines: first.stats.problems.length, skippedEndpoints: first.stats.skippedEndpoints,
-  };
 }
 
 export default async function sample(inv: Invocation<SampleFlags>): Promise<void> {

@@ -6,6 +6,7 @@
 import { Decimal } from '../decimal.js';
 import { costUSD, lookupPrice, type PriceTable } from '../prices.js';
 import { distribution, Samples, type Distribution } from './samples.js';
+import type { SideCounts } from './summary.js';
 
 /** Cosine similarity at or above this counts as "the same vector" (float noise and quantisation stay above it). */
 export const SAME_VECTOR = 0.99;
@@ -80,13 +81,7 @@ export class EmbeddingSide {
   }
 }
 
-export interface EmbeddingSideSummary {
-  name: string;
-  recorded: boolean;
-  requests: number;
-  ok: number;
-  errors: Record<string, number>;
-  errorRate: number;
+export interface EmbeddingSideSummary extends SideCounts {
   e2eMs: Distribution;
   promptTokens: number;
   costUSD: string;

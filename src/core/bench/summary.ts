@@ -4,13 +4,17 @@ import { distribution, type Distribution } from './samples.js';
 import type { PairStats, ProviderStats, SLO } from './metrics.js';
 import type { QualitySummary } from '../quality/compare.js';
 
-export interface ProviderSummary {
+/** What every side's summary (chat or embeddings) counts: its name, whether it was recorded, its requests and their outcomes. */
+export interface SideCounts {
   name: string;
   recorded: boolean;
   requests: number;
   ok: number;
   errors: Record<string, number>;
   errorRate: number;
+}
+
+export interface ProviderSummary extends SideCounts {
   ttfbMs: Distribution;
   ttftMs: Distribution;
   e2eMs: Distribution;
