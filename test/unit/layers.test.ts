@@ -18,7 +18,8 @@ const MAY: Record<string, readonly string[]> = {
   adapters: ['adapters', 'core', 'errors.ts', 'context.ts', 'options.ts', 'types'],
   ui: ['ui', 'core', 'errors.ts', 'context.ts', 'options.ts'],
   mock: ['mock', 'core', 'errors.ts'],
-  commands: ['commands', 'adapters', 'core', 'ui', 'mock', 'errors.ts', 'context.ts', 'options.ts', 'types', 'version.ts'],
+  gateway: ['gateway', 'adapters', 'core', 'errors.ts', 'context.ts', 'options.ts', 'types'],
+  commands: ['commands', 'adapters', 'core', 'ui', 'mock', 'gateway', 'errors.ts', 'context.ts', 'options.ts', 'types', 'version.ts'],
   'cli.ts': ['commands', 'errors.ts', 'context.ts', 'version.ts'],
   'entry.ts': ['cli.ts', 'context.ts'],
 };

@@ -1,0 +1,116 @@
+/**
+ * The seams between the gateway's parts (docs/gateway.md, "Internals"). The server (server.ts) calls
+ * these interfaces only; each part lives in its own file and can be replaced without touching the
+ * server: quotas and breakers go through a GatewayStore, so the embedded store (one process) and the
+ * Redis store (several replicas) are the same code above that line.
+ */
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { TenantLimits } from '../core/gateway/types.js';
+
+export type * from '../core/gateway/types.js';
+
+// ---------------------------------------------------------------- the store (gateway/store/*.ts)
+/** Shared state: embedded (in-process) or Redis. Every method is atomic on its key. */
+export interface GatewayStore {
+  readonly kind: 'embedded' | 'redis';
+  /** A rate-limiter-flexible limiter kept in this store (RateLimiterMemory / RateLimiterRedis). */
+  limiter(o: { keyPrefix: string; points: number; durationS: number }): RateLimiterAbstract;
+  get(key: string): Promise<string | undefined>;
+  /** Set; ttlMs bounds its life. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Set only if absent; true when this call set it (a single half-open probe across replicas). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Add `by` (may be negative) and return the new value. */
+  incr(key: string, by: number, ttlMs?: number): Promise<number>;
+  del(key: string): Promise<void>;
+  /** Healthy right now (Redis reachable); the embedded store always is. */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- quotas (gateway/quota.ts)
+export interface QuotaDecision {
+  ok: boolean;
+  /** Set when !ok. */
+  code?: 'rate_limit_exceeded';
+  /** Which limit refused: requests or tokens. */
+  limit?: 'requests' | 'tokens';
+  retryAfterS?: number;
+  /** x-ratelimit-limit-requests, -remaining-requests, -reset-requests and the -tokens ones: on every response. */
+  headers: Record<string, string>;
+}
+export interface Quotas {
+  /** Count one request and `estTokens` tokens against the tenant's RPM/TPM. */
+  admit(t: TenantLimits, estTokens: number): Promise<QuotaDecision>;
+  /** Real usage is known: give back or charge the difference from the estimate. */
+  settle(t: TenantLimits, estTokens: number, actualTokens: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------- fair scheduling (gateway/scheduler.ts)
+export type Release = () => void;
+export class QueueTimeout extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`queued ${Math.round(waitedMs)} ms without a free slot`);
+  }
+}
+export interface Scheduler {
+  /** Resolves with a slot on `provider`; queued per tenant and released by weight; rejects QueueTimeout or the signal's reason. */
+  acquire(provider: string, tenant: string, weight: number, signal?: AbortSignal): Promise<Release>;
+  /** Queued requests right now, per provider (for /metrics). */
+  queued(provider: string): number;
+  inFlight(provider: string): number;
+}
+
+// ---------------------------------------------------------------- circuit breaker (gateway/breaker.ts)
+export type BreakerState = 'closed' | 'open' | 'half-open';
+export interface Breakers {
+  /** May a request go to this provider now? In half-open, true for exactly one probe. */
+  allow(provider: string): Promise<boolean>;
+  success(provider: string): Promise<void>;
+  failure(provider: string): Promise<void>;
+  state(provider: string): Promise<BreakerState>;
+}
+
+// ---------------------------------------------------------------- cutover (gateway/cutover/*.ts, docs/cutover.md)
+/** One request as the gateway served it: what shadow, canary guard and the recorder see. */
+export interface Served {
+  requestId: string;
+  tenant: string;
+  user?: string;
+  endpoint: 'chat' | 'embeddings';
+  /** The parsed request body as the client sent it (after modelMap; never the client's headers). */
+  request: Record<string, unknown>;
+  provider: string;
+  arm: 'primary' | 'fallback' | 'canary';
+  modelServed: string;
+  ok: boolean;
+  httpStatus: number;
+  /** Error code/message when !ok (already untrusted-filtered). */
+  error?: string;
+  /** The answer's text (chat) and tool calls as sent to the client; undefined for embeddings. */
+  text?: string;
+  toolCalls?: unknown[];
+  finishReason?: string;
+  usage?: { inputTokens: number; cachedTokens: number; outputTokens: number; estimated: boolean };
+  /** Monotonic ms from request start. */
+  ttfbMs?: number;
+  ttftMs?: number;
+  e2eMs: number;
+  /** Wall clock of the request start. */
+  startedAt: number;
+}
+export interface RoutePlan {
+  provider: string;
+  arm: 'primary' | 'canary';
+  /** Where a failure before the first byte goes: the route's fallback, or the primary for a canary. */
+  fallback?: string;
+}
+export interface Cutover {
+  /** Which provider serves this request (canary share, stickiness). */
+  plan(req: { tenant: string; user?: string }): Promise<RoutePlan>;
+  /** Every served request, after the client has its answer: canary guard, shadow mirror, recording. Never throws, never awaited on the client's path. */
+  served(s: Served): void;
+  /** GET/POST /admin/route: null when the path is not an admin path. */
+  admin?(method: string, path: string, body: unknown, authorized: boolean): Promise<{ status: number; body: unknown } | null>;
+  close(): Promise<void>;
+}
