@@ -18,6 +18,7 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--host <addr>', 'address to bind; anything but loopback is reachable from other machines (a loud warning)', '127.0.0.1')
     .option('--drain <s>', 'on Ctrl-C/SIGTERM, seconds to let requests in flight finish', '10')
     .option('--max-body <size>', 'largest request body accepted (413 beyond), e.g. 4MiB (default), 512KiB')
+    .option('--client-timeout <s>', 'seconds a client has to send its request headers (slow clients are cut off with 408); the whole request gets 6× that', '10')
     .addHelpText(
       'after',
       examples([

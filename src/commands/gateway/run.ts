@@ -21,6 +21,7 @@ export interface GatewayFlags {
   host: string;
   drain: string;
   maxBody?: string;
+  clientTimeout: string;
 }
 
 export interface GatewaySummary {
@@ -50,8 +51,9 @@ export function bytesFlag(v: string, flag: string): number {
   return n;
 }
 
-export function gatewayOptions(flags: GatewayFlags): { port: number; host: string; drainMs: number; maxBody: number } {
+export function gatewayOptions(flags: GatewayFlags): { port: number; host: string; drainMs: number; maxBody: number; clientTimeoutMs: number } {
   return {
+    clientTimeoutMs: numberFlag(flags.clientTimeout ?? '10', '--client-timeout', { positive: true, max: 3600, example: '10' }) * 1000,
     port: numberFlag(flags.port, '--port', { int: true, min: 0, max: 65535, example: '8787' }),
     host: flags.host.trim(),
     drainMs: numberFlag(flags.drain, '--drain', { min: 0, max: 3600, example: '10' }) * 1000,
@@ -83,6 +85,8 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
       host: o.host,
       port: o.port,
       maxBodyBytes: o.maxBody,
+      headersTimeoutMs: o.clientTimeoutMs,
+      requestTimeoutMs: o.clientTimeoutMs * 6,
       dispatcher: http.dispatcher,
       store,
       ledger,
