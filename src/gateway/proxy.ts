@@ -11,7 +11,7 @@ import { cnyRate } from '../core/gateway/config.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
-import { QueueTimeout, type Breakers, type Cutover, type Quotas, type Scheduler, type Served } from './contract.js';
+import { QueueTimeout, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
 import { E, errorBody, sendError, type ApiError } from './errors.js';
@@ -30,6 +30,8 @@ export interface Live {
 
 export interface Parts {
   quotas: Quotas;
+  /** The shared store quotas and breakers live in: when it is down, config storeDown decides (closed: 503, open: unlimited). */
+  store: { healthy(): boolean };
   ledger: Ledger;
   metrics: GatewayMetrics;
   cutover?: Cutover;
@@ -298,11 +300,24 @@ export async function proxy(
     const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
     if (refusal) return refuse(refusal, 'refused');
     ex.est = estimateTokens(ex, o.bytes);
-    const q = await p.quotas.admit(o.limits, ex.est);
-    ex.quotaHeaders = q.headers;
-    if (!q.ok) {
-      ex.est = 0; // nothing was counted that settle() must give back
-      return refuse(E.rateLimited(q.limit, q.retryAfterS), 'rate_limited');
+    let q: QuotaDecision | undefined;
+    try {
+      q = p.store.healthy() ? await p.quotas.admit(o.limits, ex.est) : undefined;
+    } catch (err) {
+      p.log('error', 'quota_failed', { requestId: ex.rid, error: (err as Error).message.slice(0, 200) });
+      q = undefined;
+    }
+    if (!q) {
+      // The shared store cannot count: refuse (storeDown "closed", the default) or serve without limits ("open").
+      p.metrics.count('store_down', { policy: live.config.storeDown });
+      ex.est = 0;
+      if (live.config.storeDown === 'closed') return refuse(E.storeDown(), 'error');
+    } else {
+      ex.quotaHeaders = q.headers;
+      if (!q.ok) {
+        ex.est = 0; // nothing was counted that settle() must give back
+        return refuse(E.rateLimited(q.limit, q.retryAfterS), 'rate_limited');
+      }
     }
     const arms = await route(live, p, ex);
     const body = upstreamBody(ex);

@@ -13,7 +13,7 @@ import { allows, tenantLimits } from '../core/gateway/config.js';
 import type { GatewayConfig, Ledger } from '../core/gateway/types.js';
 import { isLoopback } from '../core/loopback.js';
 import type { KeyIndex } from '../adapters/gateway-keys.js';
-import type { Cutover, GatewayStore, Scheduler, Breakers } from './contract.js';
+import type { Cutover, GatewayStore, Scheduler, Breakers, Quotas } from './contract.js';
 import { createQuotas } from './quota.js';
 import { createScheduler } from './scheduler.js';
 import { createBreakers } from './breaker.js';
@@ -56,6 +56,8 @@ export interface GatewayOptions {
   /** Build the scheduler / breakers (tests may pass their own; default: the contract's factories). */
   makeScheduler?(route: GatewayConfig['route']): Scheduler;
   makeBreakers?(store: GatewayStore, route: GatewayConfig['route']): Breakers;
+  /** The quotas (default: createQuotas(store)). */
+  quotas?: Quotas;
 }
 
 export interface Gateway {
@@ -124,7 +126,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const makeBreakers = o.makeBreakers ?? ((s, r) => createBreakers(s, { failures: r.breaker?.failures ?? 5, coolDownMs: r.breaker?.coolDownMs ?? 30_000 }));
   let setup = o.setup;
   let live: Live = { config: setup.config, upstreams: setup.upstreams, scheduler: makeScheduler(setup.config.route), breakers: makeBreakers(o.store, setup.config.route) };
-  const parts: Parts = { quotas: createQuotas(o.store), ledger: o.ledger, metrics: o.metrics, ...(o.cutover ? { cutover: o.cutover } : {}), dispatcher: o.dispatcher, prices: o.prices, log: o.log, clock: o.clock, now: o.now };
+  const parts: Parts = { quotas: o.quotas ?? createQuotas(o.store), store: o.store, ledger: o.ledger, metrics: o.metrics, ...(o.cutover ? { cutover: o.cutover } : {}), dispatcher: o.dispatcher, prices: o.prices, log: o.log, clock: o.clock, now: o.now };
   const modelCache = new Map<string, { at: number; ids: string[] }>();
   let active = 0;
   let closing = false;
