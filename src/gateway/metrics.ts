@@ -1,14 +1,233 @@
-/** Prometheus metrics for /metrics. STUB: replaced by the metrics helper (prom-client). */
+/**
+ * Prometheus metrics for GET /metrics (docs/gateway-ops.md, "Metrics"), with prom-client on a private
+ * Registry (never the global one: a second gateway in the same process, or a test, gets its own).
+ *
+ * Hot path: request() and tokens() are a few Map lookups and counter/histogram updates on cached label
+ * children (no label hashing per call); the cost is measured in test/gateway/metrics.test.ts.
+ * Cardinality: tenant labels only for configured tenants (others "unknown"), every other label value
+ * checked against a safe pattern and capped in distinct values ("other" beyond). No key, prompt or
+ * upstream message ever becomes a label.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BreakerState, Breakers, GatewayStore, Scheduler } from './contract.js';
+
 export interface GatewayMetrics {
   /** One finished request. */
-  request(o: { tenant: string; provider: string; status: number; code?: string; seconds: number; ttftSeconds?: number; fallback: boolean }): void;
+  request(o: {
+    tenant: string;
+    provider: string;
+    status: number;
+    code?: string;
+    seconds: number;
+    ttftSeconds?: number;
+    fallback: boolean;
+    /** With fallback: the provider that failed first (holy_gateway_fallbacks_total{from}); default "unknown". */
+    fallbackFrom?: string;
+  }): void;
   tokens(o: { tenant: string; provider: string; input: number; output: number }): void;
-  /** Named counters: ledger_lost_rows, shadow_dropped, store_down, ... */
+  /** Named counters: ledger_lost_rows, shadow_dropped, store_down, ... (the table in docs/gateway-ops.md). */
   count(name: string, labels?: Record<string, string>, by?: number): void;
   gauge(name: string, value: number, labels?: Record<string, string>): void;
   text(): Promise<string>;
   contentType: string;
+  /** Configured tenants changed (SIGHUP reload): only these get their own tenant label. */
+  setTenants?(names: Iterable<string>): void;
+  /** A breaker moved (wire to createBreakers' onChange): counts the transition and sets the state gauge. */
+  breakerChanged?(provider: string, from: BreakerState, to: BreakerState): void;
+  /**
+   * Read live values at scrape time instead of on the request path: per provider, breaker state
+   * (shared store: every replica reports the same), queue depth and in-flight (this replica); store_up.
+   */
+  watch?(o: { providers: () => Iterable<string>; breakers?: Breakers; scheduler?: Scheduler; store?: GatewayStore }): void;
+  /** The private registry (tests, extra metrics). */
+  registry?: Registry;
 }
-export function createMetrics(): GatewayMetrics {
-  return { request() {}, tokens() {}, count() {}, gauge() {}, text: async () => '', contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+
+export interface MetricsOptions {
+  /** Configured tenant names; any other tenant is labelled "unknown". Undefined: any well-formed name, the first 1,000 distinct. */
+  tenants?: Iterable<string>;
+  /** prom-client's default process and Node metrics (CPU, memory, handles, GC, event loop lag). Default true. */
+  defaultMetrics?: boolean;
+}
+
+/** Seconds: LLM requests run from tens of ms (cached embeddings) to minutes (long generations). */
+export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 45, 60, 90, 120];
+/** Seconds to the first token: a finer low end, where relays differ. */
+export const TTFT_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20, 30, 60, 120];
+
+export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+const P = 'holy_gateway_';
+/** A label value that is safe to export: short, no spaces, quotes or control characters. */
+const SAFE = /^[A-Za-z0-9_.:@/-]{1,64}$/;
+const MAX_VALUES = 1000;
+
+/** Caps one label's distinct values: past `max`, or when not well-formed, a value becomes `other`. */
+function labelValues(max: number, other = 'other') {
+  const seen = new Set<string>();
+  return (v: string | undefined): string => {
+    if (v === undefined || v === '') return 'none';
+    if (seen.has(v)) return v;
+    if (!SAFE.test(v) || seen.size >= max) return other;
+    seen.add(v);
+    return v;
+  };
+}
+
+export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  let tenants: Set<string> | undefined = o.tenants ? new Set(o.tenants) : undefined;
+  const anyTenant = labelValues(MAX_VALUES, 'unknown');
+  const tenantLabel = (t: string) => (tenants ? (tenants.has(t) ? t : 'unknown') : anyTenant(t));
+  const providerLabel = labelValues(200);
+  const codeLabel = labelValues(200);
+  const free = labelValues(MAX_VALUES); // reasons, from/to and other small enumerations from the code
+
+  const requests = new Counter({ name: `${P}requests_total`, help: 'Requests answered, by tenant, serving provider, HTTP status and error code (none when ok).', labelNames: ['tenant', 'provider', 'status', 'code'], registers });
+  const duration = new Histogram({ name: `${P}request_duration_seconds`, help: 'Request duration, start to last byte sent, by serving provider.', labelNames: ['provider'], buckets: DURATION_BUCKETS, registers });
+  const ttft = new Histogram({ name: `${P}ttft_seconds`, help: 'Time to first token as the client saw it, by serving provider.', labelNames: ['provider'], buckets: TTFT_BUCKETS, registers });
+  const tokens = new Counter({ name: `${P}tokens_total`, help: 'Tokens billed, by tenant, provider and kind (input or output).', labelNames: ['tenant', 'provider', 'kind'], registers });
+  const fallbacks = new Counter({ name: `${P}fallbacks_total`, help: 'Requests served by the fallback after the first provider failed before any byte reached the client.', labelNames: ['from', 'to'], registers });
+  const breakerState = new Gauge({ name: `${P}breaker_state`, help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.', labelNames: ['provider'], registers });
+  const breakerTransitions = new Counter({ name: `${P}breaker_transitions_total`, help: 'Circuit breaker transitions this replica made.', labelNames: ['provider', 'from', 'to'], registers });
+  const queueDepth = new Gauge({ name: `${P}queue_depth`, help: 'Requests waiting for a slot on a provider (this replica).', labelNames: ['provider'], registers });
+  const inFlight = new Gauge({ name: `${P}in_flight`, help: 'Requests in flight to a provider (this replica).', labelNames: ['provider'], registers });
+  const ledgerRows = new Counter({ name: `${P}ledger_rows_total`, help: 'Ledger rows written.', registers });
+  const ledgerLost = new Counter({ name: `${P}ledger_lost_rows_total`, help: 'Ledger rows that could not be written (disk full, database error).', registers });
+  const shadowDropped = new Counter({ name: `${P}shadow_dropped_total`, help: 'Shadow requests not sent, by reason.', labelNames: ['reason'], registers });
+  const storeDown = new Counter({ name: `${P}store_down_total`, help: 'Times the shared store (Redis) was found unreachable, or requests served under the storeDown policy.', registers });
+  const storeUp = new Gauge({ name: `${P}store_up`, help: 'The shared store is reachable: 1 yes, 0 no (the embedded store is always 1).', registers });
+  const misuse = new Counter({ name: `${P}metric_misuse_total`, help: 'count()/gauge() calls with a name this gateway does not know (a bug: see docs/gateway-ops.md).', labelNames: ['name'], registers });
+
+  // count()/gauge() names → metrics. Each short name also answers as `<short>_total` (counters) and
+  // with the holy_gateway_ prefix, so the exported name works too.
+  const counters: Record<string, { m: Counter<string>; labels: readonly string[] }> = {};
+  const gauges: Record<string, { m: Gauge<string>; labels: readonly string[] }> = {};
+  const counter = (short: string, m: Counter<string>, labels: readonly string[]) => {
+    for (const n of [short, `${short}_total`]) counters[n] = counters[`${P}${n}`] = { m, labels };
+  };
+  const gaugeName = (short: string, m: Gauge<string>, labels: readonly string[]) => {
+    gauges[short] = gauges[`${P}${short}`] = { m, labels };
+  };
+  counter('ledger_rows', ledgerRows, []);
+  counter('ledger_lost_rows', ledgerLost, []);
+  counter('shadow_dropped', shadowDropped, ['reason']);
+  counter('store_down', storeDown, []);
+  counter('fallbacks', fallbacks, ['from', 'to']);
+  counter('breaker_transitions', breakerTransitions, ['provider', 'from', 'to']);
+  gaugeName('breaker_state', breakerState, ['provider']);
+  gaugeName('queue_depth', queueDepth, ['provider']);
+  gaugeName('in_flight', inFlight, ['provider']);
+  gaugeName('store_up', storeUp, []);
+
+  /** The declared labels only (prom-client throws on others), each value checked and capped. */
+  const pick = (names: readonly string[], labels: Record<string, string> | undefined): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const n of names) {
+      const v = labels?.[n];
+      out[n] = n === 'provider' ? providerLabel(v) : n === 'tenant' ? tenantLabel(v ?? '') : free(v);
+    }
+    return out;
+  };
+
+  // Label children cached by their joined values: the request path does no label hashing.
+  const reqChildren = new Map<string, Counter.Internal>();
+  const durChildren = new Map<string, Histogram.Internal<string>>();
+  const ttftChildren = new Map<string, Histogram.Internal<string>>();
+  const tokChildren = new Map<string, { input: Counter.Internal; output: Counter.Internal }>();
+  const child = <C>(cache: Map<string, C>, key: string, make: () => C): C => {
+    let c = cache.get(key);
+    if (c === undefined) {
+      c = make();
+      cache.set(key, c);
+    }
+    return c;
+  };
+
+  const watched: Array<Parameters<NonNullable<GatewayMetrics['watch']>>[0]> = [];
+  // Scrape-time collection: one async pass before the registry renders.
+  const collectWatched = async () => {
+    for (const w of watched) {
+      if (w.store) storeUp.set(w.store.healthy() ? 1 : 0);
+      for (const p of w.providers()) {
+        const pl = providerLabel(p);
+        if (w.scheduler) {
+          queueDepth.set({ provider: pl }, w.scheduler.queued(p));
+          inFlight.set({ provider: pl }, w.scheduler.inFlight(p));
+        }
+        if (w.breakers) {
+          try {
+            breakerState.set({ provider: pl }, BREAKER_STATE_VALUE[await w.breakers.state(p)]);
+          } catch {
+            // store unreachable: keep the last value; store_up says why
+          }
+        }
+      }
+    }
+  };
+
+  const m: GatewayMetrics = {
+    registry,
+    contentType: registry.contentType,
+
+    request(r) {
+      const t = tenantLabel(r.tenant);
+      const p = providerLabel(r.provider);
+      const code = codeLabel(r.code);
+      const status = String(r.status);
+      child(reqChildren, `${t}\u0001${p}\u0001${status}\u0001${code}`, () => requests.labels(t, p, status, code)).inc();
+      child(durChildren, p, () => duration.labels(p)).observe(r.seconds);
+      if (r.ttftSeconds !== undefined) child(ttftChildren, p, () => ttft.labels(p)).observe(r.ttftSeconds);
+      if (r.fallback) fallbacks.inc({ from: providerLabel(r.fallbackFrom ?? 'unknown'), to: p });
+    },
+
+    tokens(r) {
+      const t = tenantLabel(r.tenant);
+      const p = providerLabel(r.provider);
+      const c = child(tokChildren, `${t}\u0001${p}`, () => ({ input: tokens.labels(t, p, 'input'), output: tokens.labels(t, p, 'output') }));
+      if (r.input > 0) c.input.inc(r.input);
+      if (r.output > 0) c.output.inc(r.output);
+    },
+
+    count(name, labels, by = 1) {
+      const c = counters[name];
+      if (!c) return misuse.inc({ name: free(name) });
+      if (!(by >= 0)) return; // counters only go up
+      if (c.labels.length === 0) c.m.inc(by);
+      else c.m.inc(pick(c.labels, labels), by);
+    },
+
+    gauge(name, value, labels) {
+      const g = gauges[name];
+      if (!g) return misuse.inc({ name: free(name) });
+      if (!Number.isFinite(value)) return;
+      if (g.labels.length === 0) g.m.set(value);
+      else g.m.set(pick(g.labels, labels), value);
+    },
+
+    async text() {
+      await collectWatched();
+      return registry.metrics();
+    },
+
+    setTenants(names) {
+      tenants = new Set(names);
+      reqChildren.clear();
+      tokChildren.clear();
+    },
+
+    breakerChanged(provider, from, to) {
+      const p = providerLabel(provider);
+      breakerTransitions.inc({ provider: p, from, to });
+      breakerState.set({ provider: p }, BREAKER_STATE_VALUE[to]);
+    },
+
+    watch(w) {
+      watched.push(w);
+    },
+  };
+  return m;
 }
