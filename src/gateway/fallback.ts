@@ -29,6 +29,15 @@ export const transportClass = (err: unknown, timedOut = false): ErrorClass => cl
 /** The class of an HTTP error status from the upstream, with its (OpenAI-shaped) error body when parsed. */
 export const statusClass = (status: number, body?: unknown): ErrorClass => classifyStatus(status, body);
 
+/**
+ * The outcome of an attempt from a timed call's result (adapters/provider's CallResult shape):
+ * no 2xx status line (status 0, or an error status) means it failed before the answer began.
+ */
+export function outcomeOf(r: { ok: boolean; status: number; errorClass?: ErrorClass }, clientBytes: boolean): AttemptOutcome {
+  if (r.ok) return { beforeHeaders: false, clientBytes };
+  return { cls: r.errorClass ?? (r.status ? classifyStatus(r.status, undefined) : 'reset'), beforeHeaders: r.status === 0 || r.status >= 300, clientBytes };
+}
+
 /** `http_NNN` → NNN; other classes → undefined. */
 function httpStatus(cls: ErrorClass): number | undefined {
   const m = /^http_(\d{3})$/.exec(cls);

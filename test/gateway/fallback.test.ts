@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { request } from 'undici';
-import { breakerVerdict, fallbackDecision, mayFallback, statusClass, transportClass, type AttemptOutcome } from '../../src/gateway/fallback.js';
+import { breakerVerdict, fallbackDecision, mayFallback, outcomeOf, statusClass, transportClass, type AttemptOutcome } from '../../src/gateway/fallback.js';
 
 const before = (cls: AttemptOutcome['cls']): AttemptOutcome => ({ cls, beforeHeaders: true, clientBytes: false });
 
@@ -114,4 +114,14 @@ test('success, and the breaker refusing the primary', () => {
   // the breaker is open: nothing was sent, the fallback serves, and the breaker learns nothing
   assert.deepEqual(fallbackDecision(before('circuit_open')), { fallback: true, reason: 'unavailable' });
   assert.equal(breakerVerdict('circuit_open'), 'none');
+});
+
+test('outcomeOf reads a timed call’s result: no 2xx status means it failed before the answer began', () => {
+  assert.deepEqual(outcomeOf({ ok: false, status: 0, errorClass: 'connect_error' }, false), { cls: 'connect_error', beforeHeaders: true, clientBytes: false });
+  assert.deepEqual(outcomeOf({ ok: false, status: 503, errorClass: 'http_503' }, false), { cls: 'http_503', beforeHeaders: true, clientBytes: false });
+  assert.deepEqual(outcomeOf({ ok: false, status: 200, errorClass: 'in_stream_error' }, true), { cls: 'in_stream_error', beforeHeaders: false, clientBytes: true });
+  assert.deepEqual(outcomeOf({ ok: false, status: 502 }, false), { cls: 'http_502', beforeHeaders: true, clientBytes: false });
+  assert.deepEqual(outcomeOf({ ok: true, status: 200 }, true), { beforeHeaders: false, clientBytes: true });
+  assert.equal(mayFallback(outcomeOf({ ok: false, status: 0, errorClass: 'timeout' }, false)), true);
+  assert.equal(mayFallback(outcomeOf({ ok: false, status: 200, errorClass: 'timeout' }, false)), false);
 });
