@@ -33,6 +33,12 @@ export interface BreakerOptions {
   probeTtlMs?: number;
   /** Called on every transition this process makes or observes first (logging, metrics). Never awaited; a throw is ignored. */
   onChange?: (provider: string, from: BreakerState, to: BreakerState) => void;
+  /**
+   * success() and failure() never reject (they run after the client has its answer; a lost count is
+   * better than an unhandled rejection): a store error is handed here instead. allow() and state()
+   * do reject with the store's error (StoreUnavailable under storeDown "closed"), for the caller's policy.
+   */
+  onError?: (provider: string, err: unknown) => void;
 }
 
 /** How long breaker keys live in the store with no traffic at all (cleanup only; a day). */
@@ -70,42 +76,57 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
       return won;
     },
 
-    async success(p) {
-      const k = keys(p);
-      const [until, fails] = await Promise.all([readUntil(p), store.get(k.fails)]);
-      if (until === undefined) {
-        if (fails !== undefined) await store.del(k.fails);
-        return;
-      }
-      // open: a request let through before the trip finished late; it proves nothing about now
-      if (now() < until) return;
-      // half-open: the probe (or any call after the cool-down) succeeded: the provider is back
-      await Promise.all([store.del(k.until), store.del(k.fails), store.del(k.probe(until))]);
-      changed(p, 'half-open', 'closed');
-    },
-
-    async failure(p) {
-      const k = keys(p);
-      const until = await readUntil(p);
-      const t = now();
-      if (until !== undefined) {
-        if (t < until) return; // already open: a late failure of a request sent before the trip
-        // half-open: the probe failed; another full cool-down
-        await store.set(k.until, String(t + o.coolDownMs), STATE_TTL_MS);
-        changed(p, 'half-open', 'open');
-        return;
-      }
-      const n = await store.incr(k.fails, 1, STATE_TTL_MS);
-      if (n < o.failures) return;
-      // Trip. setIfAbsent: when several requests (or replicas) cross the threshold together, one opens it.
-      if (await store.setIfAbsent(k.until, String(t + o.coolDownMs), STATE_TTL_MS)) {
-        await store.del(k.fails);
-        changed(p, 'closed', 'open');
-      }
-    },
+    success: (p) => report(p, settleSuccess),
+    failure: (p) => report(p, settleFailure),
 
     async state(p) {
       return stateAt(await readUntil(p), now());
     },
   };
+
+  async function report(p: string, f: (p: string) => Promise<void>): Promise<void> {
+    try {
+      await f(p);
+    } catch (err) {
+      try {
+        o.onError?.(p, err);
+      } catch {
+        // as for onChange
+      }
+    }
+  }
+
+  async function settleSuccess(p: string): Promise<void> {
+    const k = keys(p);
+    const [until, fails] = await Promise.all([readUntil(p), store.get(k.fails)]);
+    if (until === undefined) {
+      if (fails !== undefined) await store.del(k.fails);
+      return;
+    }
+    // open: a request let through before the trip finished late; it proves nothing about now
+    if (now() < until) return;
+    // half-open: the probe (or any call after the cool-down) succeeded: the provider is back
+    await Promise.all([store.del(k.until), store.del(k.fails), store.del(k.probe(until))]);
+    changed(p, 'half-open', 'closed');
+  }
+
+  async function settleFailure(p: string): Promise<void> {
+    const k = keys(p);
+    const until = await readUntil(p);
+    const t = now();
+    if (until !== undefined) {
+      if (t < until) return; // already open: a late failure of a request sent before the trip
+      // half-open: the probe failed; another full cool-down
+      await store.set(k.until, String(t + o.coolDownMs), STATE_TTL_MS);
+      changed(p, 'half-open', 'open');
+      return;
+    }
+    const n = await store.incr(k.fails, 1, STATE_TTL_MS);
+    if (n < o.failures) return;
+    // Trip. setIfAbsent: when several requests (or replicas) cross the threshold together, one opens it.
+    if (await store.setIfAbsent(k.until, String(t + o.coolDownMs), STATE_TTL_MS)) {
+      await store.del(k.fails);
+      changed(p, 'closed', 'open');
+    }
+  }
 }

@@ -187,3 +187,19 @@ test('onChange that throws does not break the request path; bad options are refu
   assert.throws(() => createBreakers(embeddedStore(), { failures: 0, coolDownMs: 10 }), /failures must be an integer ≥ 1/);
   assert.throws(() => createBreakers(embeddedStore(), { failures: 1, coolDownMs: 0 }), /coolDownMs must be > 0/);
 });
+
+test('a store error: success()/failure() never reject (onError hears it), allow()/state() reject for the caller’s policy', async () => {
+  const down = new Error('store unavailable');
+  const broken: GatewayStore = {
+    ...embeddedStore(),
+    get: async () => Promise.reject(down),
+    incr: async () => Promise.reject(down),
+  };
+  const errors: string[] = [];
+  const b = createBreakers(broken, { failures: 1, coolDownMs: 10, onError: (p, err) => errors.push(`${p}: ${(err as Error).message}`) });
+  await b.success('relay');
+  await b.failure('relay');
+  assert.deepEqual(errors, ['relay: store unavailable', 'relay: store unavailable']);
+  await assert.rejects(b.allow('relay'), /store unavailable/);
+  await assert.rejects(b.state('relay'), /store unavailable/);
+});
