@@ -2,8 +2,9 @@
  * Prometheus metrics for GET /metrics (docs/gateway-ops.md, "Metrics"), with prom-client on a private
  * Registry (never the global one: a second gateway in the same process, or a test, gets its own).
  *
- * Hot path: request() and tokens() are a few Map lookups and counter/histogram updates on cached label
- * children (no label hashing per call); the cost is measured in test/gateway/metrics.test.ts.
+ * Hot path: request() and tokens() are a few Map lookups, plain additions for the two counters (handed
+ * to prom-client at scrape time) and one or two histogram observations on cached label children; the
+ * cost is measured in test/gateway/metrics.test.ts.
  * Cardinality: tenant labels only for configured tenants (others "unknown"), every other label value
  * checked against a safe pattern and capped in distinct values ("other" beyond). No key, prompt or
  * upstream message ever becomes a label.
@@ -86,10 +87,12 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
   const codeLabel = labelValues(200);
   const free = labelValues(MAX_VALUES); // reasons, from/to and other small enumerations from the code
 
-  const requests = new Counter({ name: `${P}requests_total`, help: 'Requests answered, by tenant, serving provider, HTTP status and error code (none when ok).', labelNames: ['tenant', 'provider', 'status', 'code'], registers });
+  // The two per-request counters are summed in plain numbers on the request path and handed to
+  // prom-client when Prometheus scrapes (collect), one inc() per series instead of one per request.
+  const requests = new Counter({ name: `${P}requests_total`, help: 'Requests answered, by tenant, serving provider, HTTP status and error code (none when ok).', labelNames: ['tenant', 'provider', 'status', 'code'], registers, collect: () => flushRequests() });
   const duration = new Histogram({ name: `${P}request_duration_seconds`, help: 'Request duration, start to last byte sent, by serving provider.', labelNames: ['provider'], buckets: DURATION_BUCKETS, registers });
   const ttft = new Histogram({ name: `${P}ttft_seconds`, help: 'Time to first token as the client saw it, by serving provider.', labelNames: ['provider'], buckets: TTFT_BUCKETS, registers });
-  const tokens = new Counter({ name: `${P}tokens_total`, help: 'Tokens billed, by tenant, provider and kind (input or output).', labelNames: ['tenant', 'provider', 'kind'], registers });
+  const tokens = new Counter({ name: `${P}tokens_total`, help: 'Tokens billed, by tenant, provider and kind (input or output).', labelNames: ['tenant', 'provider', 'kind'], registers, collect: () => flushTokens() });
   const fallbacks = new Counter({ name: `${P}fallbacks_total`, help: 'Requests served by the fallback after the first provider failed before any byte reached the client.', labelNames: ['from', 'to'], registers });
   const breakerState = new Gauge({ name: `${P}breaker_state`, help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.', labelNames: ['provider'], registers });
   const breakerTransitions = new Counter({ name: `${P}breaker_transitions_total`, help: 'Circuit breaker transitions this replica made.', labelNames: ['provider', 'from', 'to'], registers });
@@ -133,11 +136,24 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
     return out;
   };
 
-  // Label children cached by their joined values: the request path does no label hashing.
-  const reqChildren = new Map<string, Counter.Internal>();
+  // Series cached by their joined label values: the request path does no label hashing.
+  const reqSeries = new Map<string, { n: number; c: Counter.Internal }>();
   const durChildren = new Map<string, Histogram.Internal<string>>();
   const ttftChildren = new Map<string, Histogram.Internal<string>>();
-  const tokChildren = new Map<string, { input: Counter.Internal; output: Counter.Internal }>();
+  const tokSeries = new Map<string, { input: number; output: number; ci: Counter.Internal; co: Counter.Internal }>();
+  function flushRequests() {
+    for (const s of reqSeries.values()) {
+      if (s.n > 0) s.c.inc(s.n);
+      s.n = 0;
+    }
+  }
+  function flushTokens() {
+    for (const s of tokSeries.values()) {
+      if (s.input > 0) s.ci.inc(s.input);
+      if (s.output > 0) s.co.inc(s.output);
+      s.input = s.output = 0;
+    }
+  }
   const child = <C>(cache: Map<string, C>, key: string, make: () => C): C => {
     let c = cache.get(key);
     if (c === undefined) {
@@ -178,7 +194,7 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
       const p = providerLabel(r.provider);
       const code = codeLabel(r.code);
       const status = String(r.status);
-      child(reqChildren, `${t}\u0001${p}\u0001${status}\u0001${code}`, () => requests.labels(t, p, status, code)).inc();
+      child(reqSeries, `${t}\u0001${p}\u0001${status}\u0001${code}`, () => ({ n: 0, c: requests.labels(t, p, status, code) })).n++;
       child(durChildren, p, () => duration.labels(p)).observe(r.seconds);
       if (r.ttftSeconds !== undefined) child(ttftChildren, p, () => ttft.labels(p)).observe(r.ttftSeconds);
       if (r.fallback) fallbacks.inc({ from: providerLabel(r.fallbackFrom ?? 'unknown'), to: p });
@@ -187,9 +203,9 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
     tokens(r) {
       const t = tenantLabel(r.tenant);
       const p = providerLabel(r.provider);
-      const c = child(tokChildren, `${t}\u0001${p}`, () => ({ input: tokens.labels(t, p, 'input'), output: tokens.labels(t, p, 'output') }));
-      if (r.input > 0) c.input.inc(r.input);
-      if (r.output > 0) c.output.inc(r.output);
+      const s = child(tokSeries, `${t}\u0001${p}`, () => ({ input: 0, output: 0, ci: tokens.labels(t, p, 'input'), co: tokens.labels(t, p, 'output') }));
+      if (r.input > 0) s.input += r.input;
+      if (r.output > 0) s.output += r.output;
     },
 
     count(name, labels, by = 1) {
@@ -215,8 +231,10 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
 
     setTenants(names) {
       tenants = new Set(names);
-      reqChildren.clear();
-      tokChildren.clear();
+      flushRequests();
+      flushTokens();
+      reqSeries.clear();
+      tokSeries.clear();
     },
 
     breakerChanged(provider, from, to) {
