@@ -98,33 +98,71 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
   const breakerTransitions = new Counter({ name: `${P}breaker_transitions_total`, help: 'Circuit breaker transitions this replica made.', labelNames: ['provider', 'from', 'to'], registers });
   const queueDepth = new Gauge({ name: `${P}queue_depth`, help: 'Requests waiting for a slot on a provider (this replica).', labelNames: ['provider'], registers });
   const inFlight = new Gauge({ name: `${P}in_flight`, help: 'Requests in flight to a provider (this replica).', labelNames: ['provider'], registers });
-  const ledgerRows = new Counter({ name: `${P}ledger_rows_total`, help: 'Ledger rows written.', registers });
-  const ledgerLost = new Counter({ name: `${P}ledger_lost_rows_total`, help: 'Ledger rows that could not be written (disk full, database error).', registers });
-  const shadowDropped = new Counter({ name: `${P}shadow_dropped_total`, help: 'Shadow requests not sent, by reason.', labelNames: ['reason'], registers });
-  const storeDown = new Counter({ name: `${P}store_down_total`, help: 'Times the shared store (Redis) was found unreachable, or requests served under the storeDown policy.', registers });
   const storeUp = new Gauge({ name: `${P}store_up`, help: 'The shared store is reachable: 1 yes, 0 no (the embedded store is always 1).', registers });
-  const misuse = new Counter({ name: `${P}metric_misuse_total`, help: 'count()/gauge() calls with a name this gateway does not know (a bug: see docs/gateway-ops.md).', labelNames: ['name'], registers });
+  const misuse = new Counter({ name: `${P}metric_misuse_total`, help: 'count()/gauge() calls with a malformed name or past the limit of named metrics (a bug: see docs/gateway-ops.md).', labelNames: ['name'], registers });
 
-  // count()/gauge() names → metrics. Each short name also answers as `<short>_total` (counters) and
-  // with the holy_gateway_ prefix, so the exported name works too.
-  const counters: Record<string, { m: Counter<string>; labels: readonly string[] }> = {};
-  const gauges: Record<string, { m: Gauge<string>; labels: readonly string[] }> = {};
-  const counter = (short: string, m: Counter<string>, labels: readonly string[]) => {
-    for (const n of [short, `${short}_total`]) counters[n] = counters[`${P}${n}`] = { m, labels };
+  // ---- count()/gauge(): named metrics (the table in docs/gateway-ops.md). A name answers as itself,
+  // with `_total` (counters), and as the exported name. A name not in the table is registered on first
+  // use (holy_gateway_<name>_total for count, holy_gateway_<name> for gauge) with the labels of that
+  // first call, at most MAX_NAMED of them; gauge() on a counter sets its total (monotone: a lower value
+  // is ignored), so a part may report a running total it keeps itself (ledger.lost()) instead of deltas.
+  type Named =
+    | { kind: 'counter'; m: Counter<string>; labels: readonly string[]; totals: Map<string, number> }
+    | { kind: 'gauge'; m: Gauge<string>; labels: readonly string[] };
+  const named = new Map<string, Named>();
+  const alias = (n: Named, ...names: string[]) => {
+    for (const x of names) for (const y of [x, `${P}${x}`]) named.set(y, n);
   };
-  const gaugeName = (short: string, m: Gauge<string>, labels: readonly string[]) => {
-    gauges[short] = gauges[`${P}${short}`] = { m, labels };
+  const defCounter = (short: string, help: string, labels: readonly string[] = [], m?: Counter<string>, ...aliases: string[]): Named => {
+    const n: Named = { kind: 'counter', m: m ?? new Counter({ name: `${P}${short}_total`, help, labelNames: labels, registers }), labels, totals: new Map() };
+    alias(n, short, `${short}_total`, ...aliases);
+    return n;
   };
-  counter('ledger_rows', ledgerRows, []);
-  counter('ledger_lost_rows', ledgerLost, []);
-  counter('shadow_dropped', shadowDropped, ['reason']);
-  counter('store_down', storeDown, []);
-  counter('fallbacks', fallbacks, ['from', 'to']);
-  counter('breaker_transitions', breakerTransitions, ['provider', 'from', 'to']);
-  gaugeName('breaker_state', breakerState, ['provider']);
-  gaugeName('queue_depth', queueDepth, ['provider']);
-  gaugeName('in_flight', inFlight, ['provider']);
-  gaugeName('store_up', storeUp, []);
+  const defGauge = (short: string, help: string, labels: readonly string[] = [], m?: Gauge<string>, ...aliases: string[]): Named => {
+    const n: Named = { kind: 'gauge', m: m ?? new Gauge({ name: `${P}${short}`, help, labelNames: labels, registers }), labels };
+    alias(n, short, ...aliases);
+    return n;
+  };
+  defCounter('ledger_rows', 'Ledger rows written.', [], undefined, 'ledger_written_rows', 'ledger_written');
+  defCounter('ledger_lost_rows', 'Ledger rows that could not be written (disk full, database error).', [], undefined, 'ledger_lost');
+  defCounter('shadow_dropped', 'Shadow requests not sent, by reason.', ['reason']);
+  defCounter('shadow_requests', 'Shadow requests sent, by provider and outcome.', ['provider', 'ok']);
+  defCounter('shadow_record_dropped', 'Shadow comparison records not written, by reason.', ['reason']);
+  defCounter('record_lines', 'Traffic recording lines written.');
+  defCounter('record_dropped', 'Traffic recording lines not written, by reason.', ['reason']);
+  defCounter('canary_rollbacks', 'Automatic canary rollbacks, by the guard that fired.', ['reason']);
+  defCounter('canary_changes', 'Canary changes made by an operator (percent, promote, rollback).', ['what']);
+  defCounter('canary_state_errors', 'Canary state that could not be read from or written to the store.');
+  defCounter('canary_guard_errors', 'Canary guard evaluations that failed.');
+  defCounter('store_down', 'Times the shared store (Redis) was found unreachable.');
+  defCounter('store_fallback', 'Store calls answered by this replica alone while the shared store was down (storeDown "open").', ['op']);
+  defCounter('fallbacks', '', ['from', 'to'], fallbacks);
+  defCounter('breaker_transitions', '', ['provider', 'from', 'to'], breakerTransitions);
+  defGauge('breaker_state', '', ['provider'], breakerState);
+  defGauge('queue_depth', '', ['provider'], queueDepth, 'queued', 'queue');
+  defGauge('in_flight', '', ['provider'], inFlight);
+  defGauge('shadow_in_flight', 'Shadow requests in flight (this replica).');
+  defGauge('store_up', '', [], storeUp);
+  defGauge('store_replicas', 'Replicas sharing the store, as last counted by their heartbeats.');
+  const MAX_NAMED = 100;
+  let autoNamed = 0;
+  const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+  const LABEL = /^[a-z][a-z0-9_]{0,30}$/;
+  /** The named metric for `name`, registering an unknown well-formed one on first use; undefined = misuse. */
+  const lookup = (name: string, kind: Named['kind'], labels: Record<string, string> | undefined): Named | undefined => {
+    const hit = named.get(name);
+    if (hit) return hit;
+    const short = name.startsWith(P) ? name.slice(P.length) : name;
+    if (!NAME.test(short) || autoNamed >= MAX_NAMED) return undefined;
+    const names = Object.keys(labels ?? {}).filter((l) => LABEL.test(l)).sort();
+    autoNamed++;
+    try {
+      if (kind === 'counter') return defCounter(short.replace(/_total$/, ''), `${short} (named by the gateway at run time).`, names);
+      return defGauge(short, `${short} (named by the gateway at run time).`, names);
+    } catch {
+      return undefined; // a clash with a metric prom-client already has under that name
+    }
+  };
 
   /** The declared labels only (prom-client throws on others), each value checked and capped. */
   const pick = (names: readonly string[], labels: Record<string, string> | undefined): Record<string, string> => {
@@ -135,6 +173,7 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
     }
     return out;
   };
+  const seriesKey = (l: Record<string, string>) => Object.values(l).join('\u0001');
 
   // Series cached by their joined label values: the request path does no label hashing.
   const reqSeries = new Map<string, { n: number; c: Counter.Internal }>();
@@ -209,19 +248,29 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
     },
 
     count(name, labels, by = 1) {
-      const c = counters[name];
-      if (!c) return misuse.inc({ name: free(name) });
-      if (!(by >= 0)) return; // counters only go up
-      if (c.labels.length === 0) c.m.inc(by);
-      else c.m.inc(pick(c.labels, labels), by);
+      const n = lookup(name, 'counter', labels);
+      if (!n) return misuse.inc({ name: free(name) });
+      if (!(by >= 0) || !Number.isFinite(by)) return; // counters only go up
+      const l = pick(n.labels, labels);
+      if (n.kind === 'gauge') return n.m.inc(l, by);
+      n.m.inc(l, by);
+      const k = seriesKey(l);
+      n.totals.set(k, (n.totals.get(k) ?? 0) + by);
     },
 
     gauge(name, value, labels) {
-      const g = gauges[name];
-      if (!g) return misuse.inc({ name: free(name) });
+      const n = lookup(name, 'gauge', labels);
+      if (!n) return misuse.inc({ name: free(name) });
       if (!Number.isFinite(value)) return;
-      if (g.labels.length === 0) g.m.set(value);
-      else g.m.set(pick(g.labels, labels), value);
+      const l = pick(n.labels, labels);
+      if (n.kind === 'gauge') return n.m.set(l, value);
+      // a counter's running total: add what is new since the last report
+      const k = seriesKey(l);
+      const before = n.totals.get(k) ?? 0;
+      if (value > before) {
+        n.m.inc(l, value - before);
+        n.totals.set(k, value);
+      }
     },
 
     async text() {

@@ -142,7 +142,7 @@ test('requests, durations, TTFT, tokens and fallbacks show up with the right lab
   assert.equal(sample(e, 'holy_gateway_fallbacks_total', { from: 'holysheep', to: 'official' }), 1);
 });
 
-test('count() and gauge() map the short names, keep only declared labels, and count misuse instead of throwing', async () => {
+test('count() and gauge() map the short names, keep only declared labels, and never throw', async () => {
   const m = createMetrics({ defaultMetrics: false });
   m.count('ledger_rows', undefined, 40);
   m.count('ledger_lost_rows');
@@ -153,12 +153,15 @@ test('count() and gauge() map the short names, keep only declared labels, and co
   m.count('store_down');
   m.count('holy_gateway_store_down_total'); // the exported name works too
   m.count('fallbacks', { from: 'holysheep', to: 'official' });
+  m.count('store_fallback', { op: 'limiter' });
   m.gauge('store_up', 0);
   m.gauge('queue_depth', 12, { provider: 'holysheep' });
+  m.gauge('queued', 13, { provider: 'official' }); // an alias
   m.gauge('in_flight', 64, { provider: 'holysheep' });
   m.gauge('breaker_state', 2, { provider: 'holysheep' });
-  m.count('ledger_lost', { a: 'b' }); // a typo: counted, never thrown
-  m.gauge('queue', 1);
+  m.gauge('store_replicas', 3);
+  m.count('Bad Name!', { a: 'b' }); // malformed: counted as misuse, never thrown
+  m.gauge('queue depth', 1);
   m.count('ledger_rows', undefined, -5); // counters never go down; ignored
   const e = parseExposition(await m.text());
   assert.equal(sample(e, 'holy_gateway_ledger_rows_total'), 40);
@@ -167,13 +170,43 @@ test('count() and gauge() map the short names, keep only declared labels, and co
   assert.equal(sample(e, 'holy_gateway_shadow_dropped_total', { reason: 'max_in_flight' }), 1);
   assert.equal(sample(e, 'holy_gateway_store_down_total'), 2);
   assert.equal(sample(e, 'holy_gateway_fallbacks_total', { from: 'holysheep', to: 'official' }), 1);
+  assert.equal(sample(e, 'holy_gateway_store_fallback_total', { op: 'limiter' }), 1);
   assert.equal(sample(e, 'holy_gateway_store_up'), 0);
   assert.equal(sample(e, 'holy_gateway_queue_depth', { provider: 'holysheep' }), 12);
+  assert.equal(sample(e, 'holy_gateway_queue_depth', { provider: 'official' }), 13);
   assert.equal(sample(e, 'holy_gateway_in_flight', { provider: 'holysheep' }), 64);
   assert.equal(sample(e, 'holy_gateway_breaker_state', { provider: 'holysheep' }), 2);
-  assert.equal(sample(e, 'holy_gateway_metric_misuse_total', { name: 'ledger_lost' }), 1);
-  assert.equal(sample(e, 'holy_gateway_metric_misuse_total', { name: 'queue' }), 1);
+  assert.equal(sample(e, 'holy_gateway_store_replicas'), 3);
+  assert.equal(sample(e, 'holy_gateway_metric_misuse_total', { name: 'other' }), 2);
   assert.ok(!e.types.has('process_cpu_user_seconds_total'), 'defaultMetrics: false leaves them out');
+});
+
+test('gauge() on a counter reports its running total: only what is new is added, never less', async () => {
+  const m = createMetrics({ defaultMetrics: false });
+  m.count('ledger_lost_rows', {}, 3); // the ledger's onLoss reports 3 rows
+  m.gauge('ledger_lost_rows_total', 3); // the /metrics handler reports ledger.lost() = 3: nothing new
+  let e = parseExposition(await m.text());
+  assert.equal(sample(e, 'holy_gateway_ledger_lost_rows_total'), 3);
+  m.gauge('ledger_lost_rows_total', 5);
+  m.gauge('ledger_written_rows', 100);
+  m.gauge('ledger_written_rows', 90); // lower: ignored (a counter never goes down)
+  e = parseExposition(await m.text());
+  assert.equal(sample(e, 'holy_gateway_ledger_lost_rows_total'), 5);
+  assert.equal(sample(e, 'holy_gateway_ledger_rows_total'), 100);
+});
+
+test('a well-formed name not in the table is registered on first use, with that call’s labels', async () => {
+  const m = createMetrics({ defaultMetrics: false });
+  m.count('widget_errors', { kind: 'bent', 'Bad Label': 'x' });
+  m.count('widget_errors', { kind: 'bent' });
+  m.count('widget_errors', { other: 'y' }); // an undeclared label: dropped, the declared one is "none"
+  m.gauge('widget_level', 7, { side: 'left' });
+  const e = parseExposition(await m.text());
+  assert.equal(e.types.get('holy_gateway_widget_errors_total'), 'counter');
+  assert.equal(sample(e, 'holy_gateway_widget_errors_total', { kind: 'bent' }), 2);
+  assert.equal(sample(e, 'holy_gateway_widget_errors_total', { kind: 'none' }), 1);
+  assert.equal(e.types.get('holy_gateway_widget_level'), 'gauge');
+  assert.equal(sample(e, 'holy_gateway_widget_level', { side: 'left' }), 7);
 });
 
 test('no key, prompt or upstream message becomes a label; odd values become "other"', async () => {
