@@ -74,8 +74,12 @@ export interface Gateway {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+// Request ids: a random 64-bit prefix per process (replicas sharing a ledger never collide) and a counter.
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
 function requestId(): string {
-  return 'req_' + randomBytes(12).toString('hex');
+  idCounter = (idCounter + 1) % 0xffffffffffff;
+  return 'req_' + ID_PREFIX + idCounter.toString(16).padStart(8, '0');
 }
 
 function bearer(req: IncomingMessage): string | undefined {
