@@ -431,17 +431,24 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       let estimated = false;
       const served = ex.status === 'ok' || ex.status === 'client_closed' || ex.status === 'upstream_error';
       let parsed: Record<string, unknown> | undefined;
+      const wantText = !!p.cutover && ex.endpoint === 'chat';
       if (!usage && ex.answer !== undefined) {
-        try {
-          parsed = JSON.parse(ex.answer) as Record<string, unknown>;
-          usage = usageOf(parsed.usage);
-          if (typeof parsed.model === 'string') ex.modelServed = String(parsed.model).slice(0, 200);
-        } catch {
-          parsed = undefined;
+        // The usage object sits at the end of an answer: read it alone rather than parse megabytes of embeddings.
+        usage = usageAtEnd(ex.answer);
+        const m = MODEL_FIELD.exec(ex.answer.slice(0, 4096));
+        if (m) ex.modelServed = (JSON.parse(`"${m[1]}"`) as string).slice(0, 200);
+        if (!usage || wantText) {
+          try {
+            parsed = JSON.parse(ex.answer) as Record<string, unknown>;
+            usage ??= usageOf(parsed.usage);
+          } catch {
+            parsed = undefined;
+          }
         }
       }
-      const answer = ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined;
-      if (!usage && served && ex.provider && ex.httpStatus < 400) {
+      const needCount = !usage && served && !!ex.provider && ex.httpStatus < 400;
+      const answer = wantText || needCount ? (ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined) : undefined;
+      if (needCount) {
         // Upstream sent no usage: count locally (gpt-tokenizer) and mark the row.
         estimated = true;
         const input = ex.endpoint === 'chat' ? countRequestTokens(ex.body as ChatBody) : countTextTokens(embeddingInput(ex.body.input), ex.modelServed);
@@ -525,6 +532,34 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       p.log('error', 'bookkeeping_failed', { requestId: ex.rid, error: (err as Error).message });
     }
   });
+}
+
+const MODEL_FIELD = /"model"\s*:\s*"((?:[^"\\]|\\.){1,200})"/;
+
+/** The last "usage" object of a JSON answer, parsed on its own; undefined when absent or not an object. */
+export function usageAtEnd(text: string): Usage | undefined {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return undefined;
+  const open = text.indexOf('{', at);
+  if (open < 0 || text.slice(at + 7, open).trim() !== ':') return undefined;
+  let depth = 0;
+  let inStr = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inStr = false;
+    } else if (c === 34) inStr = true;
+    else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) {
+      try {
+        return usageOf(JSON.parse(text.slice(open, i + 1)));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function chatAnswer(c: Record<string, unknown>): { text: string; toolCalls: unknown[]; finishReason?: string } | undefined {
