@@ -100,6 +100,19 @@ test('a queued request times out after queueTimeoutMs (virtual clock) with Queue
   assert.equal(vt.pending(), 0);
 });
 
+test('no wait limit (Infinity): no timer is armed while requests wait', async () => {
+  const vt = new VirtualTime();
+  const s = createScheduler({ maxInFlight: 1, queueTimeoutMs: Infinity, clock: vt.clock, timers: vt.timers });
+  const held = await s.acquire('p', 'a', 1);
+  const w = track(s.acquire('p', 'a', 1));
+  await settle();
+  assert.equal(s.queued('p'), 1);
+  assert.equal(vt.pending(), 0);
+  held();
+  await settle();
+  assert.ok(w.release);
+});
+
 test('resize: more slots release waiters at once; fewer slots hold new requests until in-flight drops; a new queue limit applies to new waiters', async () => {
   const vt = new VirtualTime();
   const s = createScheduler({ maxInFlight: 1, queueTimeoutMs: 10_000, clock: vt.clock, timers: vt.timers });
