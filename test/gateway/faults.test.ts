@@ -166,3 +166,24 @@ test('the client’s headers are never forwarded; the provider key goes only to 
   assert.ok(!etext.includes(upKey) && !etext.includes(upKey.slice(0, 14)));
   assert.ok(!gw.ctx.err().includes(upKey), 'nor in the log');
 });
+
+test('quotas end to end: a tenant past its RPM gets 429 rate_limit_exceeded with Retry-After; another tenant is untouched', async () => {
+  const g = defaultGateway();
+  (g.tenants as Record<string, unknown>).acme = { plan: 'pro', rpm: 2 };
+  const { h, gw, key } = await setup({}, g);
+  const other = await h.keyFor('initech');
+  gw.hangup();
+  await until(() => gw.logs().some((l) => l.event === 'reloaded'));
+  for (let i = 0; i < 2; i++) await gw.client(key).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 2 });
+  await assert.rejects(gw.client(key).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 2 }), (e: unknown) => {
+    assert.ok(e instanceof OpenAI.RateLimitError, String(e));
+    assert.equal(e.code, 'rate_limit_exceeded');
+    assert.ok(Number(e.headers?.get('retry-after')) >= 1);
+    assert.equal(e.headers?.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(e.headers?.get('x-ratelimit-remaining-requests'), '0');
+    return true;
+  });
+  const ok = await gw.client(other).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 2 });
+  assert.equal(ok.usage?.completion_tokens, 2);
+  assert.equal(h.a.requests.length, 3, 'the refused request never reached the provider');
+});
