@@ -169,7 +169,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
       },
       onEnd() {
         if (mode === 'fail') {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const text = up.untrusted.redact(Buffer.concat(chunks).toString('utf8'));
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);

@@ -164,6 +164,13 @@ test('the client’s headers are never forwarded; the provider key goes only to 
   const etext = await e.text();
   assert.equal(e.status, 400);
   assert.ok(!etext.includes(upKey) && !etext.includes(upKey.slice(0, 14)));
+  // A 5xx echoing it, with no fallback left: the provider's message reaches the client, cleaned.
+  reply = { status: 503, body: JSON.stringify({ error: { message: `overloaded for key ${upKey}`, type: 'server_error', code: 'overloaded' } }) };
+  const f = await fetch(gw.url + '/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: msgs }) });
+  const ftext = await f.text();
+  assert.equal(f.status, 503);
+  assert.match(ftext, /overloaded for key \[key redacted\]/);
+  assert.ok(!ftext.includes(upKey.slice(0, 14)));
   assert.ok(!gw.ctx.err().includes(upKey), 'nor in the log');
 });
 
