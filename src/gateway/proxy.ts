@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { Decimal } from '../core/decimal.js';
 import { costUSD, lookupPrice, type PriceTable } from '../core/prices.js';
 import { cnyRate } from '../core/gateway/config.js';
+import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
@@ -107,12 +108,6 @@ function upstreamBody(ex: Exchange): string {
   if (ex.stream) b.stream_options = { ...((ex.body.stream_options as object | null | undefined) ?? {}), include_usage: true };
   if (ex.endpoint === 'chat' && ex.limits.maxTokens !== undefined && b.max_tokens === undefined && b.max_completion_tokens === undefined) b.max_tokens = ex.limits.maxTokens;
   return JSON.stringify(b);
-}
-
-/** Tokens counted against TPM before the call: a cheap size estimate (¼ token per byte) plus the output cap. */
-function estimateTokens(ex: Exchange, bytes: number): number {
-  const out = typeof ex.body.max_tokens === 'number' ? ex.body.max_tokens : typeof ex.body.max_completion_tokens === 'number' ? ex.body.max_completion_tokens : (ex.limits.maxTokens ?? 0);
-  return Math.ceil(bytes / 4) + (ex.endpoint === 'chat' ? out : 0);
 }
 
 /** Relay one attempt to `up`; resolves when the client has its answer or the attempt may fall back. */
@@ -322,7 +317,7 @@ export async function proxy(
   try {
     const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
     if (refusal) return refuse(refusal, 'refused');
-    ex.est = estimateTokens(ex, o.bytes);
+    ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
     let q: QuotaDecision | undefined;
     try {
       q = p.store.healthy() ? await p.quotas.admit(o.limits, ex.est) : undefined;
