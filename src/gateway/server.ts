@@ -11,7 +11,6 @@ import type { Dispatcher } from 'undici';
 import type { PriceTable } from '../core/prices.js';
 import { allows, tenantLimits } from '../core/gateway/config.js';
 import type { GatewayConfig, Ledger } from '../core/gateway/types.js';
-import { isLoopback } from '../core/loopback.js';
 import type { KeyIndex } from '../adapters/gateway-keys.js';
 import type { Cutover, GatewayStore, Scheduler, Breakers, Quotas } from './contract.js';
 import { createQuotas } from './quota.js';
@@ -49,7 +48,7 @@ export interface GatewayOptions {
   cutover?: Cutover;
   prices: PriceTable;
   log: Log;
-  /** Bearer token for /admin/* (cutover); without it only loopback clients are admins. */
+  /** Bearer token for /admin/* (cutover); without it no request is an admin's. */
   adminKey?: string;
   clock(): number;
   now(): number;
@@ -157,10 +156,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const idleWaiters: (() => void)[] = [];
   const adminHash = o.adminKey ? createHash('sha256').update(o.adminKey).digest() : undefined;
 
+  // Only the admin key makes a request an admin's: behind a reverse proxy every client comes from loopback.
   const isAdmin = (req: IncomingMessage): boolean => {
     const t = bearer(req);
-    if (adminHash) return !!t && timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
-    return isLoopback(req.socket.remoteAddress ?? '');
+    return !!adminHash && !!t && timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
   };
 
   async function models(res: ServerResponse, rid: string, tenant: string): Promise<void> {
