@@ -9,6 +9,7 @@ import { detectLayout, type Field, type FormatId } from './formats.js';
 import { scanRecords, type CsvRecord } from './records.js';
 import { openSource } from './source.js';
 import { stripControls } from '../../core/untrusted.js';
+import { openLedgerFile } from '../ledger/read.js';
 
 /** What --by can group on. */
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
@@ -31,6 +32,10 @@ interface FileSummary {
   badRows: number;
   gzip: boolean;
   timeKind: TimeKind | null;
+  /** A gateway ledger (.db): its id (copies of one ledger share it). */
+  ledgerId?: string;
+  /** Ledger rows the gateway refused before calling a provider (status rate_limited, refused, queue_timeout): not billed, left out. */
+  unbilled?: number;
 }
 
 export interface ReadResult {
@@ -40,19 +45,30 @@ export interface ReadResult {
   badRows: { count: number; examples: string[] };
   /** True when any file carried money only (OpenAI cost export). */
   money: boolean;
+  /** Sentences for stderr about how inputs were combined (e.g. two copies of one ledger). */
+  notes: string[];
 }
+
+/** Ledger statuses of requests that never reached a provider: nothing was billed for them. */
+export const UNBILLED_STATUSES: readonly string[] = ['rate_limited', 'refused', 'queue_timeout'];
+const UNBILLED = new Set(UNBILLED_STATUSES);
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 /** Timestamps holy accepts: 1970-01-01 to 9999-12-31 (a 17-digit "epoch" is a typo, not a date). */
 const MAX_TIME_MS = 253402300799999;
 const BATCH_TRUE = new Set(['true', '1', 'yes', 't', 'y']);
 
-/** Read every file into one Aggregator; request ids are deduplicated across files. */
+/**
+ * Read every file into one Aggregator; request ids are deduplicated across files. Gateway ledgers
+ * (.db) keep request ids unique per ledger, not across replicas, so each ledger id has its own id
+ * set: replicas' rows are all counted, a copy of the same ledger counts each row once.
+ */
 export async function readUsage(ctx: Ctx, files: string[], o: ReadOpts): Promise<ReadResult> {
   const agg = new Aggregator();
   const ids = new IdSet();
-  const res: ReadResult = { agg, files: [], duplicates: { count: 0, examples: [] }, badRows: { count: 0, examples: [] }, money: false };
-  for (const file of files) res.files.push(await readOne(ctx, file, o, agg, ids, res));
+  const ledgers = new Map<string, { file: string; ids: IdSet }>();
+  const res: ReadResult = { agg, files: [], duplicates: { count: 0, examples: [] }, badRows: { count: 0, examples: [] }, money: false, notes: [] };
+  for (const file of files) res.files.push(await readOne(ctx, file, o, agg, ids, res, ledgers));
   return res;
 }
 
@@ -218,7 +234,7 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
   const { name, agg, ids, res, t0p, t1p } = st;
   const sum = st.sum!;
   const { count, time, dimOf, need } = c;
-  const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = L.idx;
+  const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd, status: iStatus } = L.idx;
   return (f, line) => {
     if (f.length <= need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
     if (f.length > header.length && longRow(st, f, line, header.length)) return;
@@ -234,6 +250,10 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
     if (iTime >= 0 && Number.isNaN(t0)) return;
     const t1 = iEnd >= 0 ? time(t1p, f, iEnd, line) : NaN;
     if (iEnd >= 0 && Number.isNaN(t1) && !f.empty(iEnd)) return;
+    if (iStatus >= 0 && UNBILLED.has(f.intern(iStatus))) {
+      sum.unbilled = (sum.unbilled ?? 0) + 1;
+      return;
+    }
     if (iId >= 0) {
       if (!f.empty(iId) && !f.addId(ids, iId)) {
         const id = f.text(iId);
@@ -249,11 +269,15 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
   };
 }
 
+type Ledgers = Map<string, { file: string; ids: IdSet }>;
+
 /** One file: stream its records, the first as the header, into the shared Aggregator and id set. */
-async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
+async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult, ledgers: Ledgers): Promise<FileSummary> {
   const src = await openSource(ctx, file);
   const name = src.name;
   const st: FileRead = { name, o, agg, ids, res, t0p: new TimeParser(), t1p: new TimeParser(), hasIds: false, names: new Map() };
+  // --columns maps CSV headers; a ledger's columns are known.
+  if (src.sqlite !== undefined) return readLedger(ctx, { ...st, o: { ...o, columns: undefined } }, src.sqlite, src.size, ledgers);
   let onRow: RowFn | undefined;
   let reserved = false;
   try {
@@ -286,9 +310,49 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   } finally {
     src.close();
   }
-  const sum = st.sum;
+  return finish(st);
+}
+
+function finish(st: FileRead): FileSummary {
+  const { name, sum } = st;
   if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (the formats are listed by holy roi --help and in the README).`);
+  if (sum.ledgerId !== undefined && sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) {
+    throw new UsageError(`${name} is a holy gateway ledger with no billed requests yet${sum.unbilled ? ` (${sum.unbilled} refused before reaching a provider)` : ''}; read it once the gateway has served traffic.`);
+  }
   if (sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) throw new UsageError(`${name} has a header but no rows; export a period with usage.`);
   sum.timeKind = st.t0p.kind ?? null;
   return sum;
+}
+
+/**
+ * A gateway ledger (.db): its rows, with the header its columns make, go through the same
+ * onHeader → usageRows path as a CSV's. Request ids are checked within the ledger's own id set.
+ */
+async function readLedger(ctx: Ctx, st: FileRead, path: string, size: number | undefined, ledgers: Ledgers): Promise<FileSummary> {
+  const lf = openLedgerFile(st.name, path);
+  try {
+    const seen = ledgers.get(lf.ledgerId);
+    if (seen) {
+      st.res.notes.push(`${st.name} is the same ledger as ${seen.file} (ledger id ${lf.ledgerId.slice(0, 12)}…): a copy or another snapshot of it; each request in them is counted once (by request id).`);
+    } else {
+      ledgers.set(lf.ledgerId, { file: st.name, ids: new IdSet() });
+    }
+    st.ids = ledgers.get(lf.ledgerId)!.ids;
+    st.ids.reserve(st.ids.size + lf.maxId);
+    let onRow: RowFn | undefined;
+    await lf.scan(
+      (f, line) => {
+        if (onRow) onRow(f, line);
+        else {
+          onRow = onHeader(st, f, false, line);
+          st.sum!.ledgerId = lf.ledgerId;
+          st.sum!.unbilled = 0;
+        }
+      },
+      { signal: ctx.signal, onRows: (n) => st.o.onProgress?.(st.name, size && lf.maxId ? Math.min(size, Math.round((size * n) / lf.maxId)) : 0, st.agg.rows, size) },
+    );
+  } finally {
+    lf.close();
+  }
+  return finish(st);
 }
