@@ -69,6 +69,8 @@ const SPECS: FormatSpec[] = [
     cols: {
       model: ['model'], input: ['input_tokens'], cached: ['cached_tokens'], output: ['output_tokens'], time: ['ts'], id: ['request_id'],
       tenant: ['tenant_id'], status: ['status'],
+      // Only in the records read from a .db, where SQLite has summed rows: how many, and the last time.
+      requests: ['requests'], end: ['ts_end'],
     },
   },
   {

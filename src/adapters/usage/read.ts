@@ -66,7 +66,7 @@ const BATCH_TRUE = new Set(['true', '1', 'yes', 't', 'y']);
 export async function readUsage(ctx: Ctx, files: string[], o: ReadOpts): Promise<ReadResult> {
   const agg = new Aggregator();
   const ids = new IdSet();
-  const ledgers = new Map<string, { file: string; ids: IdSet }>();
+  const ledgers: Ledgers = new Map();
   const res: ReadResult = { agg, files: [], duplicates: { count: 0, examples: [] }, badRows: { count: 0, examples: [] }, money: false, notes: [] };
   for (const file of files) res.files.push(await readOne(ctx, file, o, agg, ids, res, ledgers));
   return res;
@@ -86,6 +86,8 @@ interface FileRead {
   hasIds: boolean;
   /** Model and tenant names reach terminals and reports: control characters stripped once per distinct name. */
   names: Map<string, string>;
+  /** A gateway ledger: its records stand for `requests` ledger rows each, and rows are counted so. */
+  ledger?: boolean;
 }
 
 /** A name from the file (model, tenant, project) without escape sequences or control characters (a line break stays: renderers keep it in one cell). */
@@ -238,6 +240,11 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
   return (f, line) => {
     if (f.length <= need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
     if (f.length > header.length && longRow(st, f, line, header.length)) return;
+    // A gateway ledger's refused requests (never sent to a provider): counted apart, not billed.
+    if (iStatus >= 0 && UNBILLED.has(f.intern(iStatus))) {
+      sum.unbilled = (sum.unbilled ?? 0) + (iReq >= 0 ? Math.max(0, f.count(iReq)) : 1);
+      return;
+    }
     const model = f.intern(iModel);
     if (model === '') return badRow(st, `${name}:${line}: ${c.h(iModel)} is empty; every row needs a model.`);
     const input = count(f, iIn, line);
@@ -250,10 +257,6 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
     if (iTime >= 0 && Number.isNaN(t0)) return;
     const t1 = iEnd >= 0 ? time(t1p, f, iEnd, line) : NaN;
     if (iEnd >= 0 && Number.isNaN(t1) && !f.empty(iEnd)) return;
-    if (iStatus >= 0 && UNBILLED.has(f.intern(iStatus))) {
-      sum.unbilled = (sum.unbilled ?? 0) + 1;
-      return;
-    }
     if (iId >= 0) {
       if (!f.empty(iId) && !f.addId(ids, iId)) {
         const id = f.text(iId);
@@ -265,11 +268,11 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
     }
     const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
     agg.add(safeName(st, model.trim()), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
-    sum.rows++;
+    sum.rows += st.ledger ? requests : 1;
   };
 }
 
-type Ledgers = Map<string, { file: string; ids: IdSet }>;
+type Ledgers = Map<string, { file: string; paths: string[] }>;
 
 /** One file: stream its records, the first as the header, into the shared Aggregator and id set. */
 async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult, ledgers: Ledgers): Promise<FileSummary> {
@@ -277,7 +280,7 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   const name = src.name;
   const st: FileRead = { name, o, agg, ids, res, t0p: new TimeParser(), t1p: new TimeParser(), hasIds: false, names: new Map() };
   // --columns maps CSV headers; a ledger's columns are known.
-  if (src.sqlite !== undefined) return readLedger(ctx, { ...st, o: { ...o, columns: undefined } }, src.sqlite, src.size, ledgers);
+  if (src.sqlite !== undefined) return readLedger(ctx, { ...st, o: { ...o, columns: undefined }, ledger: true }, src.sqlite, ledgers);
   let onRow: RowFn | undefined;
   let reserved = false;
   try {
@@ -325,22 +328,20 @@ function finish(st: FileRead): FileSummary {
 }
 
 /**
- * A gateway ledger (.db): its rows, with the header its columns make, go through the same
- * onHeader → usageRows path as a CSV's. Request ids are checked within the ledger's own id set.
+ * A gateway ledger (.db): its records — sums per model, status, tenant and day made by SQLite,
+ * plus any row it could not sum on its own — go through the same onHeader →
+ * usageRows path as a CSV's rows. Request ids are unique within a ledger (the schema says so) and not
+ * across replicas, so only earlier copies of the same ledger (same ledger id) are checked for them.
  */
-async function readLedger(ctx: Ctx, st: FileRead, path: string, size: number | undefined, ledgers: Ledgers): Promise<FileSummary> {
+async function readLedger(ctx: Ctx, st: FileRead, path: string, ledgers: Ledgers): Promise<FileSummary> {
   const lf = openLedgerFile(st.name, path);
   try {
     const seen = ledgers.get(lf.ledgerId);
     if (seen) {
       st.res.notes.push(`${st.name} is the same ledger as ${seen.file} (ledger id ${lf.ledgerId.slice(0, 12)}…): a copy or another snapshot of it; each request in them is counted once (by request id).`);
-    } else {
-      ledgers.set(lf.ledgerId, { file: st.name, ids: new IdSet() });
     }
-    st.ids = ledgers.get(lf.ledgerId)!.ids;
-    st.ids.reserve(st.ids.size + lf.maxId);
     let onRow: RowFn | undefined;
-    await lf.scan(
+    const scan = await lf.scan(
       (f, line) => {
         if (onRow) onRow(f, line);
         else {
@@ -349,8 +350,15 @@ async function readLedger(ctx: Ctx, st: FileRead, path: string, size: number | u
           st.sum!.unbilled = 0;
         }
       },
-      { signal: ctx.signal, onRows: (n) => st.o.onProgress?.(st.name, size && lf.maxId ? Math.min(size, Math.round((size * n) / lf.maxId)) : 0, st.agg.rows, size) },
+      { previous: seen?.paths ?? [], signal: ctx.signal },
     );
+    if (seen) seen.paths.push(path);
+    else ledgers.set(lf.ledgerId, { file: st.name, paths: [path] });
+    const sum = st.sum!;
+    sum.duplicates += scan.duplicates;
+    st.res.duplicates.count += scan.duplicates;
+    for (const ex of scan.examples) if (st.res.duplicates.examples.length < 5) st.res.duplicates.examples.push({ id: ex.id, at: `${st.name}:${ex.row}` });
+    st.o.onProgress?.(st.name, 0, st.agg.rows, undefined);
   } finally {
     lf.close();
   }
