@@ -170,6 +170,8 @@ export class Canary {
   private checking = false;
   private again = false;
   private lastCheck = -Infinity;
+  /** Wall clock of this replica's last failed or slow candidate answer. */
+  private lastBad = -Infinity;
   /** This replica's first candidate failure in the current epoch (clock ms) and failures seen since: the reaction time. */
   private firstBad: { epoch: number; at: number; count: number } | undefined;
   private readonly pending = new Set<Promise<unknown>>();
@@ -277,12 +279,15 @@ export class Canary {
     if (s.provider === cfg.provider) adds.push({ arm: 'canary', failed, ms: s.e2eMs });
     else if (s.provider === this.route.primary) adds.push({ arm: 'primary', failed, ms: s.e2eMs });
     if (!adds.length) return;
-    const bad = adds.some((a) => a.arm === 'canary' && (a.failed || a.ms > cfg.guard.maxP99Ms));
-    if (bad) {
-      const n = adds.filter((a) => a.arm === 'canary' && (a.failed || a.ms > cfg.guard.maxP99Ms)).length;
+    const nBad = adds.filter((a) => a.arm === 'canary' && (a.failed || a.ms > cfg.guard.maxP99Ms)).length;
+    if (nBad) {
       if (this.firstBad?.epoch !== st.epoch) this.firstBad = { epoch: st.epoch, at: this.o.clock(), count: 0 };
-      this.firstBad.count += n;
+      this.firstBad.count += nBad;
+      this.lastBad = this.o.now();
     }
+    // A breach needs a failed or slow candidate answer in the window: while this replica has seen one,
+    // every candidate answer is checked (one check at a time); otherwise at most every checkEveryMs.
+    const bad = nBad > 0 || (adds.some((a) => a.arm === 'canary') && this.o.now() - this.lastBad <= cfg.guard.windowMs);
     this.track(
       Promise.all(adds.map((a) => w.add(st.epoch, a.arm, a.failed, a.ms)))
         .then(() => {
