@@ -124,6 +124,8 @@ export class Shadow {
     const startedAt = this.o.now();
     this.counts.sent++;
     const r = await send(c.provider, body, this.ac.signal);
+    // Cut off by close(): not a measurement of the shadow, so neither counted as its failure nor written.
+    if (this.ac.signal.aborted) return this.drop('closing');
     if (r.ok) this.counts.ok++;
     else this.counts.failed++;
     this.o.metrics.count('shadow_requests', { provider: c.provider, ok: String(r.ok) });
