@@ -52,7 +52,7 @@ test('a 429 or a connect error on the primary falls back; a timeout before heade
   const slow = await setup({ a: { faults: [parseFaultSpec('stall=5000@phase=headers')] } }, undefined, (h) => ({ a: { baseURL: h.a.url, timeoutMs: 200 }, b: { baseURL: h.b.url } }));
   const t = await slow.gw.client(slow.key).chat.completions.create({ model: 'gpt-4o', messages: msgs }).withResponse();
   assert.equal(t.response.headers.get('x-holy-provider'), 'b');
-  await until(() => slow.gw.logs().some((l) => l.event === 'upstream_failed' && l.why === 'timeout'));
+  await until(() => slow.gw.logs().some((l) => l.event === 'upstream_failed' && l.class === 'timeout'));
 });
 
 test('never mid-stream: a reset after the first bytes gives the client a clean SSE error event, not a hang, and no fallback', async () => {
@@ -94,7 +94,7 @@ test('a provider refusing the gateway key is a 502 for the client, never the cli
   await assert.rejects(gw.client(key).chat.completions.create({ model: 'gpt-4o', messages: msgs }), (e: unknown) => {
     assert.ok(e instanceof OpenAI.APIError, String(e));
     assert.equal(e.status, 502);
-    assert.match(e.message, /refused the gateway's credentials/);
+    assert.match(e.message, /refused the gateway's own credentials/);
     return true;
   });
 });

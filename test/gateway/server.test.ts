@@ -189,6 +189,9 @@ test('/healthz and /metrics answer without a tenant key', async () => {
   const m = await fetch(gw.url.replace(/\/v1$/, '/metrics'));
   assert.equal(m.status, 200);
   assert.match(m.headers.get('content-type') ?? '', /text\/plain/);
+  const text = await m.text();
+  assert.match(text, /holy_gateway_requests_total\{tenant="acme",provider="a",status="200"/);
+  assert.match(text, /holy_gateway_tokens_total\{tenant="acme"/);
 });
 
 test('log lines are JSON and carry neither prompts nor keys', () => {

@@ -69,13 +69,14 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   checkCutoverFlags(ctx, flags);
   const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now);
   const { loaded, setup } = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
-  const metrics = createMetrics();
+  const metrics = createMetrics({ tenants: Object.keys(loaded.config.tenants) });
   const ledger = await openLedger(loaded.ledgerPath, {
     onLoss: (n, why) => {
+      // Counted by the ledger itself (lost(), exported on /metrics); said loudly here.
       log('error', 'ledger_rows_lost', { rows: n, why, ledger: loaded.ledgerPath, message: 'LEDGER ROWS LOST: requests are still served, but these are not billed' });
-      metrics.count('ledger_lost_rows', {}, n);
     },
   });
+  if (!hooks.store && loaded.config.store) log('warn', 'store_not_available', { store: loaded.config.store.replace(/\/\/[^@/]*@/, '//***@'), message: 'this build has no shared store: quotas and breakers are kept in this process only' });
   const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
   // The cutover (canary, shadow, --record, /admin/route): gateway/cutover, docs/cutover.md.
   let cut: GatewayCutoverHandle | undefined;
