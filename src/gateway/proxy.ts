@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { Decimal } from '../core/decimal.js';
 import { costUSD, lookupPrice, type PriceTable } from '../core/prices.js';
 import { cnyRate } from '../core/gateway/config.js';
+import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
@@ -111,12 +112,6 @@ function upstreamBody(ex: Exchange): string {
   return JSON.stringify(b);
 }
 
-/** Tokens counted against TPM before the call: a cheap size estimate (¼ token per byte) plus the output cap. */
-function estimateTokens(ex: Exchange, bytes: number): number {
-  const out = typeof ex.body.max_tokens === 'number' ? ex.body.max_tokens : typeof ex.body.max_completion_tokens === 'number' ? ex.body.max_completion_tokens : (ex.limits.maxTokens ?? 0);
-  return Math.ceil(bytes / 4) + (ex.endpoint === 'chat' ? out : 0);
-}
-
 /** Relay one attempt to `up`; resolves when the client has its answer or the attempt may fall back. */
 function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: ServerResponse, onInFlight: (f: InFlight | undefined) => void): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
@@ -171,7 +166,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
       },
       onEnd() {
         if (mode === 'fail') {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const text = up.untrusted.redact(Buffer.concat(chunks).toString('utf8'));
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
@@ -324,7 +319,7 @@ export async function proxy(
   try {
     const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
     if (refusal) return refuse(refusal, 'refused');
-    ex.est = estimateTokens(ex, o.bytes);
+    ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
     let q: QuotaDecision | undefined;
     try {
       q = p.store.healthy() ? await p.quotas.admit(o.limits, ex.est) : undefined;
@@ -437,17 +432,24 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       let estimated = false;
       const served = ex.status === 'ok' || ex.status === 'client_closed' || ex.status === 'upstream_error';
       let parsed: Record<string, unknown> | undefined;
+      const wantText = !!p.cutover && ex.endpoint === 'chat';
       if (!usage && ex.answer !== undefined) {
-        try {
-          parsed = JSON.parse(ex.answer) as Record<string, unknown>;
-          usage = usageOf(parsed.usage);
-          if (typeof parsed.model === 'string') ex.modelServed = String(parsed.model).slice(0, 200);
-        } catch {
-          parsed = undefined;
+        // The usage object sits at the end of an answer: read it alone rather than parse megabytes of embeddings.
+        usage = usageAtEnd(ex.answer);
+        const m = MODEL_FIELD.exec(ex.answer.slice(0, 4096));
+        if (m) ex.modelServed = (JSON.parse(`"${m[1]}"`) as string).slice(0, 200);
+        if (!usage || wantText) {
+          try {
+            parsed = JSON.parse(ex.answer) as Record<string, unknown>;
+            usage ??= usageOf(parsed.usage);
+          } catch {
+            parsed = undefined;
+          }
         }
       }
-      const answer = ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined;
-      if (!usage && served && ex.provider && ex.httpStatus < 400) {
+      const needCount = !usage && served && !!ex.provider && ex.httpStatus < 400;
+      const answer = wantText || needCount ? (ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined) : undefined;
+      if (needCount) {
         // Upstream sent no usage: count locally (gpt-tokenizer) and mark the row.
         estimated = true;
         const input = ex.endpoint === 'chat' ? countRequestTokens(ex.body as ChatBody) : countTextTokens(embeddingInput(ex.body.input), ex.modelServed);
@@ -532,6 +534,34 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       p.log('error', 'bookkeeping_failed', { requestId: ex.rid, error: (err as Error).message });
     }
   });
+}
+
+const MODEL_FIELD = /"model"\s*:\s*"((?:[^"\\]|\\.){1,200})"/;
+
+/** The last "usage" object of a JSON answer, parsed on its own; undefined when absent or not an object. */
+export function usageAtEnd(text: string): Usage | undefined {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return undefined;
+  const open = text.indexOf('{', at);
+  if (open < 0 || text.slice(at + 7, open).trim() !== ':') return undefined;
+  let depth = 0;
+  let inStr = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inStr = false;
+    } else if (c === 34) inStr = true;
+    else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) {
+      try {
+        return usageOf(JSON.parse(text.slice(open, i + 1)));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function chatAnswer(c: Record<string, unknown>): { text: string; toolCalls: unknown[]; finishReason?: string } | undefined {

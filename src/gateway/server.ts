@@ -11,7 +11,6 @@ import type { Dispatcher } from 'undici';
 import type { PriceTable } from '../core/prices.js';
 import { allows, tenantLimits } from '../core/gateway/config.js';
 import type { GatewayConfig, Ledger } from '../core/gateway/types.js';
-import { isLoopback } from '../core/loopback.js';
 import type { KeyIndex } from '../adapters/gateway-keys.js';
 import type { Cutover, GatewayStore, Scheduler, Breakers, Quotas } from './contract.js';
 import { createQuotas } from './quota.js';
@@ -49,7 +48,7 @@ export interface GatewayOptions {
   cutover?: Cutover;
   prices: PriceTable;
   log: Log;
-  /** Bearer token for /admin/* (cutover); without it only loopback clients are admins. */
+  /** Bearer token for /admin/* (cutover); without it no request is an admin's. */
   adminKey?: string;
   clock(): number;
   now(): number;
@@ -74,8 +73,12 @@ export interface Gateway {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+// Request ids: a random 64-bit prefix per process (replicas sharing a ledger never collide) and a counter.
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
 function requestId(): string {
-  return 'req_' + randomBytes(12).toString('hex');
+  idCounter = (idCounter + 1) % 0xffffffffffff;
+  return 'req_' + ID_PREFIX + idCounter.toString(16).padStart(8, '0');
 }
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -153,10 +156,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const idleWaiters: (() => void)[] = [];
   const adminHash = o.adminKey ? createHash('sha256').update(o.adminKey).digest() : undefined;
 
+  // Only the admin key makes a request an admin's: behind a reverse proxy every client comes from loopback.
   const isAdmin = (req: IncomingMessage): boolean => {
     const t = bearer(req);
-    if (adminHash) return !!t && timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
-    return isLoopback(req.socket.remoteAddress ?? '');
+    return !!adminHash && !!t && timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
   };
 
   async function models(res: ServerResponse, rid: string, tenant: string): Promise<void> {

@@ -42,6 +42,8 @@ test('non-streamed chat passes through; the client key never reaches upstream, t
   const r = await gw.client(acme).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 5 }).withResponse();
   assert.equal(r.response.headers.get('x-holy-provider'), 'a');
   assert.match(r.response.headers.get('x-request-id') ?? '', /^req_/);
+  assert.equal(r.response.headers.get('x-ratelimit-limit-requests'), '1000', 'the quota headers of the tenant (plan pro: rpm 1000)');
+  assert.ok(r.response.headers.get('x-ratelimit-remaining-tokens'));
   assert.equal(r.data.usage?.completion_tokens, 5);
   assert.equal(r.data.model, 'gpt-4o');
   const seen = h.a.requests.slice(before);
