@@ -80,7 +80,12 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
   // The cutover (canary, shadow, --record, /admin/route): gateway/cutover, docs/cutover.md.
   let cut: GatewayCutoverHandle | undefined;
-  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : (cut = await gatewayCutover({ ctx, flags, configPath: loaded.path, setup, store, log, metrics, prices: builtinPriceTable() })).cutover;
+  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : (cut = await gatewayCutover({ ctx, flags, configPath: loaded.path, setup, store, log, metrics, prices: builtinPriceTable() }).catch(async (e: unknown) => {
+        // A recording that cannot be opened: nothing started yet but the ledger and the store.
+        await ledger.close();
+        await store.close();
+        throw e;
+      })).cutover;
   const http = makeHttp(ctx, { keepAliveTimeoutMs: 10_000 });
   const env = ctx.env as Record<string, string | undefined>;
   let gw: Gateway;

@@ -68,7 +68,7 @@ export function webhookNotify(ctx: Ctx, url: string, log: CutoverLog, keys: stri
 async function openShadowFile(o: CutoverOptions, route: RouteConfig, metrics: CutoverMetrics): Promise<RotatingFile | undefined> {
   if (!route.shadow) return undefined;
   const path = resolve(o.baseDir ?? process.cwd(), route.shadow.record ?? DEFAULT_SHADOW_RECORD);
-  return RotatingFile.open(path, { maxBytes: o.record?.maxBytes ?? 100 * 1024 * 1024, keep: o.record?.keep ?? 5, onDrop: (reason) => metrics.count('shadow_record_dropped', { reason }), flag: 'route.shadow.record' });
+  return RotatingFile.open(path, { maxBytes: o.record?.maxBytes ?? 100 * 1024 * 1024, keep: o.record?.keep ?? 5, onDrop: (reason) => metrics.count('shadow_record_dropped', { reason }), flag: 'gateway.route.shadow.record' });
 }
 
 export async function createCutover(o: CutoverOptions): Promise<GatewayCutover> {
