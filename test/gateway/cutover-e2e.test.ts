@@ -337,3 +337,33 @@ test('shadowing’s cost on the primary path: the same requests with the shadow 
     await h.close();
   }
 });
+
+test('bad cutover flags and files are usage errors (exit 2) naming the flag, before the gateway listens', async () => {
+  const h = await harness();
+  try {
+    const run = (args: string[]) => runHoly(['--config', h.cfgPath, 'gateway', '--port', '0', ...args], { env: h.env, cwd: h.dir });
+    let r = await run(['--record', '/nonexistent-holy-dir/traffic.jsonl']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--record \/nonexistent-holy-dir\/traffic\.jsonl cannot be written \(ENOENT\)/);
+    assert.equal(r.stdout, '', 'no URL: it never listened');
+    r = await run(['--record-sample', '0.5']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--record-sample only applies with --record FILE/);
+    r = await run(['--record', 't.jsonl', '--record-redact', '(']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--record-redact "\(" is not a valid regular expression/);
+    r = await run(['--notify', 'ftp://x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--notify "ftp:\/\/x" is not an http\(s\) URL/);
+    h.writeConfig(withRoute({ shadow: { provider: 'b', percent: 10, record: 'no-such-dir/s.jsonl' } }));
+    r = await run([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /gateway\.route\.shadow\.record .*no-such-dir\/s\.jsonl cannot be written/);
+    h.writeConfig(withRoute({ canary: { provider: 'b', percent: 5, guard: { window: '5 minutes' } } }));
+    r = await run([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /gateway\.route\.canary\.guard\.window must be a duration from 1s to 24h such as "5m"/);
+  } finally {
+    await h.close();
+  }
+});
