@@ -147,12 +147,9 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
       try {
         const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
         gw.reload(next.setup);
-<<<<<<< HEAD
+        warnOrphans(next.setup);
         cut?.setSetup(next.setup);
         await cutover?.reconfigure?.(next.setup.config.route);
-=======
-        warnOrphans(next.setup);
->>>>>>> gw-core
         log('info', 'reloaded', { config: next.loaded.label, tenants: Object.keys(next.setup.config.tenants).length, keys: next.setup.keys.size, primary: next.setup.config.route.primary });
       } catch (e) {
         log('error', 'reload_failed', { error: (e as Error).message, hint: (e as { hint?: string }).hint, kept: 'the previous configuration' });
