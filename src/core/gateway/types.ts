@@ -59,6 +59,11 @@ export interface GatewayConfig {
   /** Undefined = embedded single-process store; "redis://…" = shared store. */
   store?: string;
   storeDown: 'open' | 'closed';
+  /**
+   * How many replicas share the store (docs/scaling.md): with storeDown "open", a replica that lost Redis
+   * serves limits ÷ replicas. Undefined = the live count last seen in Redis (each replica's heartbeat), 1 before any.
+   */
+  replicas?: number;
 }
 /** A tenant's limits after its plan and its own overrides are merged. */
 export interface TenantLimits {
