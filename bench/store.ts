@@ -1,10 +1,10 @@
 /**
  * The gateway store's cost per request (docs/scaling.md "How far this goes"): `npm run -s build && node
- * dist/bench/store.js`. Starts a redis-server on loopback (no persistence), then runs the same store
- * calls a request makes (quota admit: the RPM and TPM consumes; settle: one TPM reward; the breaker's
- * state read) against the embedded store and the Redis store, closed loop at several concurrencies,
- * and prints per-request latency p50/p99, requests/s and Redis commands/s. `measureStore` is the part
- * bench/gateway.ts can call with any store.
+ * dist/bench/store.js`. Starts a redis-server on loopback (no persistence), then runs the store calls
+ * one request makes (quota admit, breaker allow and success, TPM settle: see measureStore) against the
+ * embedded store and the Redis store, closed loop at several concurrencies, and prints per-request
+ * latency p50/p99, requests/s and Redis round trips/s. `measureStore` is the part bench/gateway.ts can
+ * call with any store.
  */
 import { hrtime } from 'node:process';
 import { cpus, loadavg } from 'node:os';
@@ -25,8 +25,10 @@ export interface StoreFigures {
 }
 
 /**
- * One request's store calls, `requests` times, `concurrency` at a time: the RPM and TPM consumes of
- * quota admit, the TPM settle (reward), and a breaker state read. Tenants rotate over `tenants` keys.
+ * One request's store calls, `requests` times, `concurrency` at a time, as the gateway makes them on a
+ * successful request through a closed breaker: quota admit (the RPM and TPM consumes, together), the
+ * breaker's allow (1 GET), its success (2 GETs, together), the TPM settle (a GET, then a reward).
+ * 7 round trips in 4 sequential steps. Tenants rotate over `tenants` keys.
  */
 export async function measureStore(store: GatewayStore, o: { requests: number; concurrency: number; tenants?: number }): Promise<StoreFigures> {
   const rpm = store.limiter({ keyPrefix: 'bench-rpm', points: 1e12, durationS: 60 });
@@ -35,10 +37,12 @@ export async function measureStore(store: GatewayStore, o: { requests: number; c
   const one = async (i: number) => {
     const t = `t${i % tenants}`;
     await Promise.all([rpm.consume(t, 1), tpm.consume(t, 500)]);
-    await store.get('breaker/bench');
+    await store.get('breaker:bench:until');
+    await Promise.all([store.get('breaker:bench:until'), store.get('breaker:bench:fails')]);
+    await tpm.get(t);
     await tpm.reward(t, 100);
   };
-  const trips = 4;
+  const trips = 7;
   // Warm-up: scripts loaded, connections hot, JIT.
   for (let i = 0; i < 200; i++) await one(i);
   const lat = new Float64Array(o.requests);
