@@ -280,7 +280,7 @@ describe('Redis lost while running: the storeDown policy, no crash, recovery on 
     const logs: string[] = [];
     const s = await openStore(
       { store: srv.url, storeDown: 'closed' },
-      { heartbeatMs: 0, metrics, log: (lvl, msg) => logs.push(`${lvl} ${msg}`), onDown: (e) => downs.push(e), onUp: (e) => ups.push(e), maxReconnectDelayMs: 100 },
+      { heartbeatMs: 0, metrics, log: (lvl, ev, f) => logs.push(`${lvl} ${ev} ${String(f?.message)}`), onDown: (e) => downs.push(e), onUp: (e) => ups.push(e), maxReconnectDelayMs: 100 },
     );
     try {
       const l = s.limiter({ keyPrefix: 'rpm', points: 30, durationS: 60 });
@@ -294,7 +294,7 @@ describe('Redis lost while running: the storeDown policy, no crash, recovery on 
       }
       assert.equal(metrics.counts.get('store_down'), 1);
       assert.equal(metrics.gauges.get('store_up'), 0);
-      assert.ok(logs.some((l) => /^error .*503 store_unavailable/.test(l)), logs.join('\n'));
+      assert.ok(logs.some((l) => /^error store_down REDIS STORE LOST .*503 store_unavailable/.test(l)), logs.join('\n'));
       assert.equal(metrics.counts.get('store_fallback'), undefined, '"closed" never answers locally');
 
       await srv.restart();
@@ -321,7 +321,7 @@ describe('Redis lost while running: the storeDown policy, no crash, recovery on 
       metrics: m,
       replicaId: id,
       maxReconnectDelayMs: 100,
-      log: (lvl: string, msg: string) => logs.push(`${id} ${lvl} ${msg}`),
+      log: (lvl: string, ev: string, f?: Record<string, unknown>) => logs.push(`${id} ${lvl} ${ev} ${String(f?.message)}`),
     });
     const a = await openStore({ store: srv.url, storeDown: 'open' }, opts(ma, 'a'));
     const b = await openStore({ store: srv.url, storeDown: 'open' }, opts(mb, 'b'));
@@ -343,7 +343,7 @@ describe('Redis lost while running: the storeDown policy, no crash, recovery on 
       assert.equal(rb.accepted, 15, '30 RPM ÷ 2 replicas on replica b');
       assert.equal(ma.counts.get('store_fallback{op=limiter}'), 50);
       assert.equal(ma.counts.get('store_down'), 1);
-      assert.ok(logs.some((l) => /^a error .*÷ 2 \(storeDown "open"\)/.test(l)), logs.join('\n'));
+      assert.ok(logs.some((l) => /^a error store_down .*÷ 2 \(storeDown "open"\)/.test(l)), logs.join('\n'));
 
       // The rest of the store answers locally too (a breaker keeps working on this replica).
       await a.set('brk', 'open', 10_000);
@@ -364,7 +364,7 @@ describe('Redis lost while running: the storeDown policy, no crash, recovery on 
       assert.equal(await a.get('brk'), undefined);
       await b.set('after', 'shared');
       assert.equal(await a.get('after'), 'shared');
-      assert.ok(logs.some((l) => /^a info .*back/.test(l)));
+      assert.ok(logs.some((l) => /^a info store_up .*back/.test(l)));
     } finally {
       await a.close();
       await b.close();

@@ -28,8 +28,8 @@ export interface OpenStoreOptions {
   clock?: () => number;
   /** Counters store_down (outages), store_fallback (calls answered locally, policy "open"); gauges store_up, store_replicas. */
   metrics?: { count(name: string, labels?: Record<string, string>, by?: number): void; gauge(name: string, value: number, labels?: Record<string, string>): void };
-  /** One structured log line (the server's logger). */
-  log?: (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+  /** One structured log line (the server's Log: level, event name, fields with a human `message`). */
+  log?: (level: LogLevel, event: string, fields?: Record<string, unknown>) => void;
   onDown?(e: StoreEvent): void;
   onUp?(e: StoreEvent): void;
   /** Redis key prefix; default "holy:". */
@@ -80,8 +80,10 @@ export async function openStore(cfg: Pick<GatewayConfig, 'store' | 'storeDown' |
     o.metrics?.count('store_fallback', { op: what });
     if (!degraded) {
       degraded = true;
-      o.log?.('error', `Redis store unavailable: serving with this replica's own limits ÷ ${replicas()} (storeDown "open") until it is back`, {
+      o.log?.('error', 'store_fallback', {
+        message: `REDIS STORE UNAVAILABLE: serving with this replica's own limits ÷ ${replicas()} (storeDown "open") until it is back`,
         store: redis.url,
+        policy,
         replicas: replicas(),
       });
     }
@@ -95,20 +97,22 @@ export async function openStore(cfg: Pick<GatewayConfig, 'store' | 'storeDown' |
     onDown: (e) => {
       o.metrics?.count('store_down');
       o.metrics?.gauge('store_up', 0);
-      o.log?.(
-        'error',
-        policy === 'open'
-          ? `Redis store lost (${e.why}): serving with this replica's own limits ÷ ${replicas()} (storeDown "open") until it is back`
-          : `Redis store lost (${e.why}): answering 503 store_unavailable (storeDown "closed") until it is back`,
-        { store: e.url, policy, replicas: replicas() },
-      );
+      o.log?.('error', 'store_down', {
+        message:
+          policy === 'open'
+            ? `REDIS STORE LOST (${e.why}): serving with this replica's own limits ÷ ${replicas()} (storeDown "open") until it is back`
+            : `REDIS STORE LOST (${e.why}): answering 503 store_unavailable (storeDown "closed") until it is back`,
+        store: e.url,
+        policy,
+        replicas: replicas(),
+      });
       if (policy === 'open') degraded = true;
       o.onDown?.(e);
     },
     onUp: (e) => {
       degraded = false;
       o.metrics?.gauge('store_up', 1);
-      o.log?.('info', 'Redis store is back: shared limits again', { store: e.url, policy });
+      o.log?.('info', 'store_up', { message: 'Redis store is back: shared limits again', store: e.url, policy });
       o.onUp?.(e);
     },
   });
