@@ -8,7 +8,8 @@ import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { makeHttp } from '../../adapters/http.js';
 import { openLedger } from '../../adapters/ledger/index.js';
-import { embeddedStore } from '../../gateway/store/embedded.js';
+import { openStore, type OpenedStore } from '../../gateway/store/index.js';
+import { redisKeyStore } from '../../gateway/store/keys.js';
 import { createMetrics } from '../../gateway/metrics.js';
 import { DEFAULT_MAX_BODY, startGateway, type Gateway } from '../../gateway/server.js';
 import { makeLog, type Log } from '../../gateway/log.js';
@@ -35,7 +36,7 @@ export interface GatewaySummary {
 export interface GatewayHooks {
   /** Called once the gateway listens. */
   started?(gw: Gateway): void;
-  /** The shared store for this config (default: the embedded one). */
+  /** The shared store for this config (default: openStore: embedded, or Redis when gateway.store is set). */
   store?(cfg: GatewayConfig, log: Log): Promise<GatewayStore> | GatewayStore;
   /** A cutover for this config (default: none). */
   cutover?(cfg: GatewayConfig, log: Log): Promise<Cutover | undefined> | Cutover | undefined;
@@ -74,7 +75,13 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
       metrics.count('ledger_lost_rows', {}, n);
     },
   });
-  const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
+  let store: GatewayStore;
+  try {
+    store = hooks.store ? await hooks.store(loaded.config, log) : await openStore(loaded.config, { log, metrics, clock: ctx.now });
+  } catch (e) {
+    await ledger.close(); // Redis unreachable at start-up: exit 2 (UsageError), with the ledger flushed and closed
+    throw e;
+  }
   const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : undefined;
   const http = makeHttp(ctx, { keepAliveTimeoutMs: 10_000 });
   const env = ctx.env as Record<string, string | undefined>;
@@ -123,11 +130,23 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   });
   hooks.started?.(gw);
 
+  // gateway.store on Redis: a key added or revoked on any machine reaches this replica within a second (docs/scaling.md).
+  let current = setup;
+  const redis = (store as Partial<OpenedStore>).redis;
+  const unwatch = redis
+    ? redisKeyStore(redis.client, redis.prefix, redis.url).watch((keys) => {
+        current = { ...current, keys };
+        gw.reload(current);
+        log('info', 'keys_reloaded', { keys: keys.size, store: redis.url });
+      })
+    : undefined;
+
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(async () => {
       try {
         const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
+        current = next.setup;
         gw.reload(next.setup);
         log('info', 'reloaded', { config: next.loaded.label, tenants: Object.keys(next.setup.config.tenants).length, keys: next.setup.keys.size, primary: next.setup.config.route.primary });
       } catch (e) {
@@ -142,6 +161,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
     ctx.signal.addEventListener('abort', () => done(), { once: true });
   });
   unhang?.();
+  unwatch?.();
   log('info', 'draining', { inFlight: gw.inFlight(), drainSeconds: o.drainMs / 1000 });
   await reloading;
   const r = await gw.close(o.drainMs);
