@@ -68,6 +68,8 @@ interface Exchange {
   answer?: string;
   clientClosed: boolean;
   quotaHeaders: Record<string, string>;
+  /** Attempts that failed before the one that served (the cutover's guard counts a canary failure the client never saw). */
+  tried?: NonNullable<Served['tried']>;
 }
 
 /** Why an attempt may go to the fallback: it failed before any byte reached the client. */
@@ -314,6 +316,8 @@ export async function proxy(
       // An open breaker skips the provider (fail fast; the fallback, if any, serves instead).
       if (!(await live.breakers.allow(arm.provider))) {
         p.log('debug', 'breaker_open_skip', { requestId: ex.rid, provider: arm.provider });
+        // A planned provider that could not be tried failed this request too (the canary guard counts it).
+        (ex.tried ??= []).push({ provider: arm.provider, httpStatus: 0, error: 'circuit_open', ms: 0 });
         continue;
       }
       ex.provider = arm.provider;
@@ -332,6 +336,7 @@ export async function proxy(
         throw e;
       }
       let outcome: Outcome;
+      const at = p.clock();
       try {
         outcome = await attempt(p, ex, up, body, res, (f) => (inflight = f));
       } finally {
@@ -343,6 +348,7 @@ export async function proxy(
         return;
       }
       await live.breakers.failure(arm.provider);
+      (ex.tried ??= []).push({ provider: arm.provider, httpStatus: outcome.status, error: outcome.why, ms: p.clock() - at });
       last = outcome;
       p.log('warn', 'upstream_failed', { requestId: ex.rid, provider: arm.provider, why: outcome.why, status: outcome.status, fallback: i + 1 < arms.length });
       if (ex.clientClosed) {
@@ -474,6 +480,7 @@ function done(live: Live, p: Parts, ex: Exchange): void {
           ...(ex.ttftMs !== undefined ? { ttftMs: ex.ttftMs } : {}),
           e2eMs: latencyMs,
           startedAt: ex.startedAt,
+          ...(ex.tried ? { tried: ex.tried } : {}),
         };
         p.cutover.served(s);
       }

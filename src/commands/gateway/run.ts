@@ -16,8 +16,9 @@ import { makeLog, type Log } from '../../gateway/log.js';
 import type { Cutover, GatewayStore } from '../../gateway/contract.js';
 import type { GatewayConfig } from '../../core/gateway/types.js';
 import { loadSetup } from './setup.js';
+import { checkCutoverFlags, gatewayCutover, type CutoverFlags, type GatewayCutoverHandle } from './route-cutover.js';
 
-export interface GatewayFlags {
+export interface GatewayFlags extends CutoverFlags {
   port: string;
   host: string;
   drain: string;
@@ -66,6 +67,7 @@ export function gatewayOptions(flags: GatewayFlags): { port: number; host: strin
 export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out, hooks: GatewayHooks = {}): Promise<GatewaySummary> {
   const o = gatewayOptions(flags);
   if (!o.host) throw new UsageError('--host is empty; give an address to bind, e.g. --host 127.0.0.1.');
+  checkCutoverFlags(ctx, flags);
   const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now);
   const { loaded, setup } = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
   const metrics = createMetrics();
@@ -82,7 +84,9 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
     await ledger.close(); // Redis unreachable at start-up: exit 2 (UsageError), with the ledger flushed and closed
     throw e;
   }
-  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : undefined;
+  // The cutover (canary, shadow, --record, /admin/route): gateway/cutover, docs/cutover.md.
+  let cut: GatewayCutoverHandle | undefined;
+  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : (cut = await gatewayCutover({ ctx, flags, configPath: loaded.path, setup, store, log, metrics, prices: builtinPriceTable() })).cutover;
   const http = makeHttp(ctx, { keepAliveTimeoutMs: 10_000 });
   const env = ctx.env as Record<string, string | undefined>;
   let gw: Gateway;
@@ -108,6 +112,8 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   } catch (e) {
     await ledger.close();
     await http.close();
+    await cutover?.close().catch(() => undefined);
+    await cut?.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`--port ${o.port}: the port is already in use on ${o.host}; pick another (--port 0 takes a free one).`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`--host ${o.host}: this machine has no such address; use 127.0.0.1 (default) or one of its own addresses.`);
@@ -148,6 +154,8 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
         const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
         current = next.setup;
         gw.reload(next.setup);
+        cut?.setSetup(next.setup);
+        await cutover?.reconfigure?.(next.setup.config.route);
         log('info', 'reloaded', { config: next.loaded.label, tenants: Object.keys(next.setup.config.tenants).length, keys: next.setup.keys.size, primary: next.setup.config.route.primary });
       } catch (e) {
         log('error', 'reload_failed', { error: (e as Error).message, hint: (e as { hint?: string }).hint, kept: 'the previous configuration' });
@@ -166,6 +174,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   await reloading;
   const r = await gw.close(o.drainMs);
   await http.dispatcher.destroy();
+  await cut?.close();
   await store.close();
   const summary: GatewaySummary = { url: gw.url, drained: r.drained, cut: r.cut, ledger: { written: ledger.written(), lost: ledger.lost() } };
   log(r.drained ? 'info' : 'warn', 'stopped', { drained: r.drained, cut: r.cut, ledgerWritten: summary.ledger.written, ledgerLost: summary.ledger.lost });
