@@ -82,7 +82,7 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
 
   let tenants: Set<string> | undefined = o.tenants ? new Set(o.tenants) : undefined;
   const anyTenant = labelValues(MAX_VALUES, 'unknown');
-  const tenantLabel = (t: string) => (tenants ? (tenants.has(t) ? t : 'unknown') : anyTenant(t));
+  const tenantLabel = (t: string) => (!t ? 'unknown' : tenants ? (tenants.has(t) ? t : 'unknown') : anyTenant(t));
   const providerLabel = labelValues(200);
   const codeLabel = labelValues(200);
   const free = labelValues(MAX_VALUES); // reasons, from/to and other small enumerations from the code
@@ -234,8 +234,9 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
       const code = codeLabel(r.code);
       const status = String(r.status);
       child(reqSeries, `${t}\u0001${p}\u0001${status}\u0001${code}`, () => ({ n: 0, c: requests.labels(t, p, status, code) })).n++;
-      child(durChildren, p, () => duration.labels(p)).observe(r.seconds);
-      if (r.ttftSeconds !== undefined) child(ttftChildren, p, () => ttft.labels(p)).observe(r.ttftSeconds);
+      // prom-client throws on a non-finite value: a bad figure is dropped, the request path never throws
+      if (r.seconds >= 0 && r.seconds < Infinity) child(durChildren, p, () => duration.labels(p)).observe(r.seconds);
+      if (r.ttftSeconds !== undefined && r.ttftSeconds >= 0 && r.ttftSeconds < Infinity) child(ttftChildren, p, () => ttft.labels(p)).observe(r.ttftSeconds);
       if (r.fallback) fallbacks.inc({ from: providerLabel(r.fallbackFrom ?? 'unknown'), to: p });
     },
 
@@ -243,8 +244,8 @@ export function createMetrics(o: MetricsOptions = {}): GatewayMetrics {
       const t = tenantLabel(r.tenant);
       const p = providerLabel(r.provider);
       const s = child(tokSeries, `${t}\u0001${p}`, () => ({ input: 0, output: 0, ci: tokens.labels(t, p, 'input'), co: tokens.labels(t, p, 'output') }));
-      if (r.input > 0) s.input += r.input;
-      if (r.output > 0) s.output += r.output;
+      if (r.input > 0 && r.input < Infinity) s.input += r.input;
+      if (r.output > 0 && r.output < Infinity) s.output += r.output;
     },
 
     count(name, labels, by = 1) {

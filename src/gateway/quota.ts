@@ -200,9 +200,25 @@ export function createQuotas(store: GatewayStore): Quotas {
       // Used less: give back, but never below zero. When the window that was charged has ended
       // the key is gone and there is nothing to give back (a reward would open a window in credit).
       const now = await tok.limiter.get(t.tenant);
-      if (!now || now.consumedPoints <= 0) return;
+      if (!now || now.consumedPoints <= 0 || now.msBeforeNext <= 0) return;
       const back = Math.min(-diff, now.consumedPoints);
       if (back > 0) await tok.limiter.reward(t.tenant, back);
+    },
+  };
+}
+
+/**
+ * The 429 body for a refused decision, as OpenAI writes it: `type` is the limit that refused
+ * ("requests" or "tokens"), `code` is rate_limit_exceeded. The server sends it with
+ * `decision.headers` (which then include retry-after and retry-after-ms).
+ */
+export function rateLimitBody(d: QuotaDecision): { error: { message: string; type: string; param: null; code: string } } {
+  return {
+    error: {
+      message: d.message ?? 'Rate limit reached.',
+      type: d.limit ?? 'requests',
+      param: null,
+      code: d.code ?? 'rate_limit_exceeded',
     },
   };
 }

@@ -121,6 +121,7 @@ const byTag = (a: Waiter, b: Waiter) => a.start < b.start || (a.start === b.star
 const byDeadline = (a: Waiter, b: Waiter) => a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
 /** Rebuild a heap when marked entries exceed this many plus twice the live ones. */
 const COMPACT_SLACK = 64;
+const MAX_TIMER_MS = 2_147_483_647;
 
 const realTimers: SchedulerTimers = {
   set: (fn, ms) => setTimeout(fn, ms),
@@ -131,13 +132,18 @@ export function createScheduler(o: SchedulerOptions): FairScheduler {
   const clock = o.clock ?? (() => performance.now());
   const timers = o.timers ?? realTimers;
   let maxInFlight = slots(o.maxInFlight);
-  let queueTimeoutMs = o.queueTimeoutMs;
+  let queueTimeoutMs = waitLimit(o.queueTimeoutMs);
   const lanes = new Map<string, Lane>();
   const deadlines = new Heap<Waiter>(byDeadline);
   let totalQueued = 0;
   let seq = 0;
   let timer: unknown;
   let timerAt = Infinity;
+
+  /** A wait limit in ms; anything but a number ≥ 0 means none (Infinity). */
+  function waitLimit(ms: number): number {
+    return typeof ms === 'number' && ms >= 0 ? ms : Infinity;
+  }
 
   function slots(n: number): number {
     return Number.isFinite(n) ? Math.max(1, Math.floor(n)) : n > 0 ? Infinity : 1;
@@ -202,11 +208,12 @@ export function createScheduler(o: SchedulerOptions): FairScheduler {
       deadlines.pop();
       top = deadlines.peek();
     }
-    if (!top) return disarm();
+    if (!top || top.deadline === Infinity) return disarm(); // no wait limit: nothing to time out
     if (timer !== undefined && timerAt <= top.deadline) return;
     disarm();
     timerAt = top.deadline;
-    timer = timers.set(sweep, Math.max(1, Math.ceil(top.deadline - clock())));
+    // setTimeout takes at most 2^31-1 ms (longer fires at once); a far deadline re-arms when this fires.
+    timer = timers.set(sweep, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(top.deadline - clock()))));
   }
 
   function sweep(): void {
@@ -257,7 +264,7 @@ export function createScheduler(o: SchedulerOptions): FairScheduler {
     inFlight: (provider) => lanes.get(provider)?.inFlight ?? 0,
     resize(n: number, timeoutMs?: number): void {
       maxInFlight = slots(n);
-      if (timeoutMs !== undefined) queueTimeoutMs = timeoutMs;
+      if (timeoutMs !== undefined) queueTimeoutMs = waitLimit(timeoutMs);
       for (const l of lanes.values()) dispatch(l);
     },
   };

@@ -221,6 +221,16 @@ test('no key, prompt or upstream message becomes a label; odd values become "oth
   assert.equal(sample(e, 'holy_gateway_shadow_dropped_total', { reason: 'other' }), 1);
 });
 
+test('bad figures are dropped, never thrown: NaN seconds, negative TTFT, an empty tenant', async () => {
+  const m = createMetrics({ defaultMetrics: false });
+  m.request({ tenant: '', provider: 'p', status: 500, seconds: Number.NaN, ttftSeconds: -1, fallback: false });
+  m.tokens({ tenant: '', provider: 'p', input: Number.NaN, output: Infinity });
+  const e = parseExposition(await m.text());
+  assert.equal(sample(e, 'holy_gateway_requests_total', { tenant: 'unknown', status: '500' }), 1);
+  assert.equal(sample(e, 'holy_gateway_request_duration_seconds_count', { provider: 'p' }), undefined);
+  assert.equal(sample(e, 'holy_gateway_tokens_total', { tenant: 'unknown', kind: 'input' }) ?? 0, 0);
+});
+
 test('without a tenant list, tenant labels are capped at 1,000 distinct values', async () => {
   const m = createMetrics({ defaultMetrics: false });
   for (let i = 0; i < 1_005; i++) m.request({ tenant: `t${i}`, provider: 'p', status: 200, seconds: 0.1, fallback: false });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createQuotas, resetText } from '../../src/gateway/quota.js';
+import { createQuotas, rateLimitBody, resetText } from '../../src/gateway/quota.js';
 import { embeddedStore } from '../../src/gateway/store/embedded.js';
 import type { QuotaDecision, TenantLimits } from '../../src/gateway/contract.js';
 
@@ -61,6 +61,7 @@ test('30 rpm: exactly 30 of 100 requests are admitted, with correct headers and 
     assert.ok(Math.abs(resetMs(d.headers['x-ratelimit-reset-requests']!) - Number(d.headers['retry-after-ms'])) <= 1000);
     assert.match(d.message!, /acme.*requests per min \(RPM\): limit 30/);
   }
+  assert.deepEqual(rateLimitBody(ds[99]!), { error: { message: ds[99]!.message, type: 'requests', param: null, code: 'rate_limit_exceeded' } });
   // another tenant has its own window
   assert.equal((await q.admit(tenant('globex', 30, 1_000_000), 1)).ok, true);
 });

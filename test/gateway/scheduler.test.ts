@@ -100,6 +100,19 @@ test('a queued request times out after queueTimeoutMs (virtual clock) with Queue
   assert.equal(vt.pending(), 0);
 });
 
+test('no wait limit (Infinity): no timer is armed while requests wait', async () => {
+  const vt = new VirtualTime();
+  const s = createScheduler({ maxInFlight: 1, queueTimeoutMs: Infinity, clock: vt.clock, timers: vt.timers });
+  const held = await s.acquire('p', 'a', 1);
+  const w = track(s.acquire('p', 'a', 1));
+  await settle();
+  assert.equal(s.queued('p'), 1);
+  assert.equal(vt.pending(), 0);
+  held();
+  await settle();
+  assert.ok(w.release);
+});
+
 test('resize: more slots release waiters at once; fewer slots hold new requests until in-flight drops; a new queue limit applies to new waiters', async () => {
   const vt = new VirtualTime();
   const s = createScheduler({ maxInFlight: 1, queueTimeoutMs: 10_000, clock: vt.clock, timers: vt.timers });
@@ -163,4 +176,63 @@ test('thousands of aborted waiters do not clog the queue', async () => {
   assert.ok(live.release);
   live.release!();
   assert.equal(s.inFlight('p'), 0);
+});
+
+test('random arrivals, service times, aborts and timeouts (seeded): limits hold, every request settles once, tenants stay FIFO', async () => {
+  const { mulberry32 } = await import('../../src/core/rng.js');
+  for (const seed of [1, 2, 3]) {
+    const rand = mulberry32(seed);
+    const vt = new VirtualTime();
+    const max = 1 + Math.floor(rand() * 4);
+    const s = createScheduler({ maxInFlight: max, queueTimeoutMs: 500, clock: vt.clock, timers: vt.timers });
+    const outcomes = { served: 0, timedOut: 0, aborted: 0 };
+    const servedOrder = new Map<string, number[]>();
+    const settledTimes = new Array<number>(600).fill(0);
+    let inFlight = 0;
+    let arrivals = 0;
+    for (let i = 0; i < settledTimes.length; i++) {
+      const tenant = `t${Math.floor(rand() * 5)}`;
+      const weight = 1 + Math.floor(rand() * 4);
+      const at = Math.floor(rand() * 20_000);
+      const service = 10 + Math.floor(rand() * 200);
+      const abortAfter = rand() < 0.15 ? Math.floor(rand() * 400) : undefined;
+      vt.at(at, () => {
+        const arrival = arrivals++;
+        const ac = new AbortController();
+        if (abortAfter !== undefined) vt.at(vt.now + abortAfter, () => ac.abort(new Error('gone')));
+        s.acquire('p', tenant, weight, ac.signal).then(
+          (release) => {
+            settledTimes[i]!++;
+            if (ac.signal.aborted) return release(); // aborted after the slot was given: hand it back
+            inFlight++;
+            assert.ok(inFlight <= max, `in flight ${inFlight} > ${max}`);
+            assert.equal(s.inFlight('p'), inFlight);
+            outcomes.served++;
+            let seq = servedOrder.get(tenant);
+            if (!seq) servedOrder.set(tenant, (seq = []));
+            seq.push(arrival);
+            vt.at(vt.now + service, () => {
+              inFlight--;
+              release();
+              release();
+            });
+          },
+          (e: unknown) => {
+            settledTimes[i]!++;
+            if (e instanceof QueueTimeout) {
+              outcomes.timedOut++;
+              assert.ok(e.waitedMs === 500, `waited ${e.waitedMs}`);
+            } else outcomes.aborted++;
+          },
+        );
+      });
+    }
+    await vt.run();
+    assert.deepEqual(new Set(settledTimes), new Set([1]), 'every request settled exactly once');
+    assert.ok(outcomes.served > 0 && outcomes.timedOut > 0 && outcomes.aborted > 0, JSON.stringify(outcomes));
+    assert.equal(s.queued('p'), 0);
+    assert.equal(s.inFlight('p'), 0);
+    assert.equal(vt.pending(), 0);
+    for (const [tenant, seq] of servedOrder) assert.deepEqual(seq, [...seq].sort((a, b) => a - b), `${tenant} served in arrival order`);
+  }
 });
