@@ -34,8 +34,8 @@ export function register(program: Command, ctx: Ctx): void {
         '# the app: OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=hk-…',
         'holy gateway keys list',
         'holy gateway keys revoke acme               # or a key prefix: keys revoke hk-AbC12x',
-        'kill -HUP $(pgrep -f "holy gateway")        # reload plans, tenants, route and keys',
-        'holy roi holy-ledger.db --by tenant         # the monthly bill per tenant',
+        '# reload plans, tenants, route and keys without dropping a connection: kill -HUP <pid>',
+        '# the ledger is roi\'s input, the monthly bill per tenant: holy roi holy-ledger.db --by tenant',
       ]),
     )
     .addHelpText('after', reference('gateway'))
@@ -62,6 +62,6 @@ export function register(program: Command, ctx: Ctx): void {
     .command('revoke')
     .argument('<tenant|prefix>', 'a tenant (all its keys) or a key prefix as keys list shows it')
     .description('Revoke every key of a tenant, or the key with this prefix; a running gateway drops it on SIGHUP.')
-    .addHelpText('after', examples(['holy gateway keys revoke acme', 'holy gateway keys revoke hk-AbC12x']) + reference('gateway'))
+    .addHelpText('after', examples(['holy gateway keys revoke acme                # every key of tenant acme', '# one key, by the prefix keys list shows: holy gateway keys revoke hk-AbC12x']) + reference('gateway'))
     .action(lazyAction(ctx, () => import('./keys.js')));
 }
