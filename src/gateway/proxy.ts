@@ -72,10 +72,10 @@ interface Exchange {
   answer?: string;
   clientClosed: boolean;
   quotaHeaders: Record<string, string>;
-  /** Attempts that failed before the one that served (the cutover's guard counts a canary failure the client never saw). */
-  tried?: NonNullable<Served['tried']>;
   /** With fallback: the provider that failed (or was skipped) first. */
   fallbackFrom?: string;
+  /** Attempts that failed before the one that served (the cutover's guard counts a canary failure the client never saw). */
+  tried?: NonNullable<Served['tried']>;
 }
 
 /** An attempt that failed with nothing sent to the client: it may go to the fallback (fallback.ts decides). */
@@ -362,9 +362,9 @@ export async function proxy(
       }
       if (!allowed) {
         p.log('debug', 'breaker_open_skip', { requestId: ex.rid, provider: arm.provider });
+        failedFrom ??= arm.provider;
         // A planned provider that could not be tried failed this request too (the canary guard counts it).
         (ex.tried ??= []).push({ provider: arm.provider, httpStatus: 0, error: 'circuit_open', ms: 0 });
-        failedFrom ??= arm.provider;
         continue;
       }
       ex.provider = arm.provider;

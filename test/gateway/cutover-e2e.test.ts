@@ -10,8 +10,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness, runGateway, defaultGateway, until, type Harness } from './helpers.js';
-import { runHoly } from '../helpers/ctx.js';
+import { harness, runGateway, defaultGateway, until, UP_KEY_A, UP_KEY_B, type Harness } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { HOLY_BIN, runHoly } from '../helpers/ctx.js';
 
 const ADMIN = ['adm', 'key', 'e2e', 'x'.repeat(24)].join('-');
 
@@ -274,4 +275,65 @@ test('holy gateway route: reads and moves the share with the admin key; tenant k
     await h.close();
   }
   writeFileSync(join(h.dir, 'done'), '');
+});
+
+/** `holy mock` in a child process (so its work is not on the gateway's event loop); resolves with its URL and a stop. */
+async function childMock(key: string, args: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--', HOLY_BIN, 'mock', ...args], { env: { PATH: process.env.PATH, HOLY_MOCK_KEY: key }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  await until(() => out.includes('\n'), 1000);
+  return {
+    url: out.split('\n')[0]!.trim(),
+    stop: () => new Promise<void>((ok) => {
+      child.once('exit', () => ok());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+test('shadowing’s cost on the primary path: the same requests with the shadow off and at 100 % (a figure for the closing note, no bound asserted)', async (t) => {
+  const h = await harness();
+  const a = await childMock(UP_KEY_A, ['--ttft', '5']);
+  const b = await childMock(UP_KEY_B, ['--ttft', '5']);
+  const providers = { a: { baseURL: a.url }, b: { baseURL: b.url } };
+  h.writeConfig(withRoute({}), providers);
+  const key = await h.keyFor('acme');
+  h.env.HOLY_GATEWAY_ADMIN_KEY = ADMIN;
+  const gw = await runGateway(h);
+  try {
+    const post = async (i: number) => {
+      const t0 = performance.now();
+      const r = await fetch(gw.url + '/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `overhead ${i}` }], max_tokens: 16 }) });
+      await r.arrayBuffer();
+      assert.equal(r.status, 200);
+      return performance.now() - t0;
+    };
+    const pct = (x: number[], p: number) => [...x].sort((m, n) => m - n)[Math.min(x.length - 1, Math.ceil((p / 100) * x.length) - 1)]!;
+    const gwMs = (from: number) => gw.logs().slice(from).filter((l) => l.event === 'request').map((l) => l.ms as number);
+    const N = 200;
+    for (let i = 0; i < 30; i++) await post(i);
+    const runs: Record<'off' | 'on', { client: number[]; gw: number[] }> = { off: { client: [], gw: [] }, on: { client: [], gw: [] } };
+    // Off, on, off, on: a drift of the shared machine lands on both.
+    for (const mode of ['off', 'on', 'off', 'on'] as const) {
+      h.writeConfig(withRoute(mode === 'on' ? { shadow: { provider: 'b', percent: 100, maxInFlight: 64, record: 'overhead-shadow.jsonl' } } : {}), providers);
+      const n = gw.logs().filter((l) => l.event === 'cutover_reconfigured').length;
+      gw.hangup();
+      await until(() => gw.logs().filter((l) => l.event === 'cutover_reconfigured').length > n);
+      const mark = gw.logs().length;
+      for (let i = 0; i < N / 2; i++) runs[mode].client.push(await post(i));
+      await new Promise((r) => setTimeout(r, 50));
+      runs[mode].gw.push(...gwMs(mark));
+    }
+    const st = (await routeStatus(gw.url)).body.shadow;
+    assert.ok(st.sent >= (N / 2) * 0.9, `the last shadowed run copied its requests: ${JSON.stringify(st)}`);
+    const f = (x: number) => x.toFixed(2);
+    const r = (k: 'client' | 'gw', p: number) => `${f(pct(runs.off[k], p))} → ${f(pct(runs.on[k], p))} ms (×${f(pct(runs.on[k], p) / pct(runs.off[k], p))})`;
+    t.diagnostic(`shadow overhead on the primary path (upstreams in child processes, ${N} sequential requests each way): client p50 ${r('client', 50)}, p99 ${r('client', 99)}; gateway's own clock p50 ${r('gw', 50)}, p99 ${r('gw', 99)}; shadow ${JSON.stringify({ sent: st.sent, dropped: st.dropped })}`);
+  } finally {
+    await gw.stop();
+    await a.stop();
+    await b.stop();
+    await h.close();
+  }
 });

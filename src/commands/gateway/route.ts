@@ -101,7 +101,7 @@ export function render(v: RouteView, out: Out): void {
   out.line(`primary   ${v.primary}${v.fallback ? ` (fallback ${v.fallback})` : ''}`);
   if (!c) out.line('canary    none configured');
   else {
-    const state = c.state === 'promoted' ? `promoted: ${c.provider} serves everything` : c.state === 'rolled-back' ? 'rolled back: share 0' : `${c.percent} % of requests (sticky by ${c.sticky})`;
+    const state = c.state === 'promoted' ? `promoted: ${c.provider} serves everything` : c.state === 'rolled-back' ? 'rolled back: share 0' : `${c.percent} % of requests (${c.sticky === 'none' ? 'not sticky: each request drawn on its own' : `sticky by ${c.sticky}`})`;
     out.line(`canary    ${c.provider} — ${state}`);
     const g = c.guard;
     out.line(`guard     error rate > ${(g.maxErrorRate * 100).toFixed(1)} % or p99 > ${g.maxP99Ms} ms over ${Math.round(g.windowMs / 1000)} s, once the candidate has ${g.minRequests} requests`);

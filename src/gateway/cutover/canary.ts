@@ -172,7 +172,7 @@ export class Canary {
   private lastCheck = -Infinity;
   /** Wall clock of this replica's last failed or slow candidate answer. */
   private lastBad = -Infinity;
-  /** This replica's first candidate failure in the current epoch (clock ms) and failures seen since: the reaction time. */
+  /** This replica's first failed or slow candidate answer still in the window (clock ms) and those seen since: the reaction time. */
   private firstBad: { epoch: number; at: number; count: number } | undefined;
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
@@ -281,7 +281,8 @@ export class Canary {
     if (!adds.length) return;
     const nBad = adds.filter((a) => a.arm === 'canary' && (a.failed || a.ms > cfg.guard.maxP99Ms)).length;
     if (nBad) {
-      if (this.firstBad?.epoch !== st.epoch) this.firstBad = { epoch: st.epoch, at: this.o.clock(), count: 0 };
+      // The breach began with the first bad answer still in the window: an older one starts the count anew.
+      if (this.firstBad?.epoch !== st.epoch || this.o.clock() - this.firstBad.at > cfg.guard.windowMs) this.firstBad = { epoch: st.epoch, at: this.o.clock(), count: 0 };
       this.firstBad.count += nBad;
       this.lastBad = this.o.now();
     }
