@@ -23,7 +23,7 @@ export { redisStore, maskRedisUrl, checkRedisUrl, type RedisGatewayStore, type S
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export interface OpenStoreOptions {
-  /** Overrides cfg.replicas (the --replicas flag). */
+  /** Overrides cfg.replicas. */
   replicas?: number;
   clock?: () => number;
   /** Counters store_down (outages), store_fallback (calls answered locally, policy "open"); gauges store_up, store_replicas. */

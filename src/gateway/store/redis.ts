@@ -172,7 +172,7 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
       `gateway.store ${shown}: Redis is not reachable (${reason}).`,
       auth
         ? 'Put the right password in the URL (redis://:PASSWORD@HOST:PORT/0, or redis://USER:PASSWORD@… with ACLs).'
-        : 'Start Redis there (e.g. `redis-server --port 6379`), fix "gateway.store" in holy.config.json or --store, or remove "store" to use the embedded single-process store.',
+        : 'Start Redis there (e.g. `redis-server --port 6379`), fix "gateway.store" in holy.config.json, or remove "store" to use the embedded single-process store.',
     );
   }
   started = true;
