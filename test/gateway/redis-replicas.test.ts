@@ -99,13 +99,14 @@ async function send(c: OpenAI): Promise<Outcome> {
   }
 }
 
-/** The `stopped` log line of each replica: what its ledger wrote and lost. */
-function ledgerTotals(lines: Array<Record<string, unknown>>): { written: number; lost: number; replicas: number } {
+/** The `stopped` log line of each replica: what its ledger wrote and lost (and why, from ledger_rows_lost). */
+function ledgerTotals(lines: Array<Record<string, unknown>>): { written: number; lost: number; replicas: number; why: string } {
   const stopped = lines.filter((l) => l.event === 'stopped');
   return {
     written: stopped.reduce((n, l) => n + Number(l.ledgerWritten ?? 0), 0),
     lost: stopped.reduce((n, l) => n + Number(l.ledgerLost ?? 0), 0),
     replicas: stopped.length,
+    why: lines.filter((l) => l.event === 'ledger_rows_lost').map((l) => `${String(l.rows)}: ${String(l.why)}`).join('; '),
   };
 }
 
@@ -236,7 +237,7 @@ describe('Redis killed mid-run: the policy, no crash, recovery, no lost ledger r
       if (!body) return; // the body's own failure is the one to see
       const l = ledgerTotals(lines);
       assert.equal(l.replicas, 2);
-      assert.equal(l.lost, 0, 'no ledger row lost');
+      assert.equal(l.lost, 0, `no ledger row lost (${l.why})`);
       assert.equal(l.written, sent, `every request has its row: ${l.written} of ${sent}`);
       assert.ok(lines.some((x) => x.event === 'store_down' && x.level === 'error' && /503 store_unavailable/.test(String(x.message))));
       assert.ok(lines.some((x) => x.event === 'store_up'));
@@ -281,7 +282,7 @@ describe('Redis killed mid-run: the policy, no crash, recovery, no lost ledger r
       const lines = await p.stop();
       if (!body) return;
       const l = ledgerTotals(lines);
-      assert.equal(l.lost, 0, 'no ledger row lost');
+      assert.equal(l.lost, 0, `no ledger row lost (${l.why})`);
       assert.equal(l.written, sent, `every request has its row: ${l.written} of ${sent}`);
       assert.ok(lines.some((x) => x.event === 'store_down' && /÷ 2/.test(String(x.message))));
     }

@@ -142,8 +142,10 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
     // At start-up a failure is final (exit 2); once running, reconnect forever.
     retryStrategy: (times) => (started && !closing ? Math.min(times * 100, maxDelay) : null),
     reconnectOnError: () => false,
-    // Commands issued in the same tick go out in one write (many requests' quota checks, one syscall).
-    enableAutoPipelining: true,
+    // No auto-pipelining: ioredis 5.11's auto-pipeline throws a TypeError out of its exec callback when the
+    // connection drops with a pipeline in flight (results shorter than its callbacks), an uncaught error
+    // in the gateway; Redis killed mid-run showed it. Each command is its own write.
+    enableAutoPipelining: false,
   }) as HolyRedis;
   client.defineCommand('holyIncr', { numberOfKeys: 1, lua: INCR_LUA });
   client.on('error', (err: unknown) => {
