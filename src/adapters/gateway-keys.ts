@@ -32,8 +32,17 @@ export function keyPrefix(key: string): string {
   return key.slice(0, KEY_PREFIX.length + SHOWN);
 }
 
-function digest(key: string): Buffer {
+/** The stored form of a key: its SHA-256 (the state file and the Redis store keep the same). */
+export function keyHash(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
+}
+const digest = keyHash;
+
+/** `keys revoke SPEC`: every key of the tenant SPEC, or the key(s) whose shown prefix SPEC is (a trailing … or ... allowed). */
+export function revokeMatches(spec: string, r: KeyRow): boolean {
+  const p = spec.replace(/(…|\.\.\.)$/, '');
+  const byPrefix = p.startsWith(KEY_PREFIX) && p.length >= KEY_PREFIX.length + 4 && (r.prefix.startsWith(p) || (p.length > r.prefix.length && p.startsWith(r.prefix)));
+  return r.tenant === spec || byPrefix;
 }
 
 export interface KeyRow {
@@ -86,6 +95,18 @@ export interface KeyStore {
   close(): void;
 }
 
+type Awaitable<T> = T | Promise<T>;
+/** A KeyStore that may answer later: the state file's (at once) or Redis's (gateway/store/keys.ts); callers await either. */
+export interface TenantKeys {
+  add(tenant: string, now: number): Awaitable<{ key: string; prefix: string }>;
+  list(): Awaitable<KeyRow[]>;
+  revoke(tenantOrPrefix: string): Awaitable<KeyRow[]>;
+  index(): Awaitable<KeyIndex>;
+  close(): Awaitable<void>;
+  /** Where the hashes live, for messages: the state file's path or the Redis URL (password masked). */
+  readonly where?: string;
+}
+
 /** Open (creating) the state file's key table; a file that cannot be opened is a usage error naming it. */
 export function openKeyStore(path: string, o: { readonly?: boolean } = {}): KeyStore {
   let db: Db;
@@ -119,9 +140,7 @@ export function openKeyStore(path: string, o: { readonly?: boolean } = {}): KeyS
     },
     list: () => rows().map(({ tenant, prefix, created }) => ({ tenant, prefix, created })),
     revoke(spec) {
-      const p = spec.replace(/(…|\.\.\.)$/, '');
-      const byPrefix = (r: KeyRow) => p.startsWith(KEY_PREFIX) && p.length >= KEY_PREFIX.length + 4 && (r.prefix.startsWith(p) || (p.length > r.prefix.length && p.startsWith(r.prefix)));
-      const hit = rows().filter((r) => r.tenant === spec || byPrefix(r));
+      const hit = rows().filter((r) => revokeMatches(spec, r));
       for (const r of hit) db.prepare('DELETE FROM tenant_keys WHERE hash = ?').run(r.hash);
       return hit.map(({ tenant, prefix, created }) => ({ tenant, prefix, created }));
     },

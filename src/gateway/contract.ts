@@ -27,6 +27,18 @@ export interface GatewayStore {
   healthy(): boolean;
   close(): Promise<void>;
 }
+/**
+ * The shared store cannot answer (Redis down, a command timed out) and the policy is `storeDown: "closed"`:
+ * every store method and limiter call rejects with this; the server answers 503 `store_unavailable`.
+ * (A limiter's over-limit rejection stays a RateLimiterRes, never this.)
+ */
+export class StoreUnavailable extends Error {
+  readonly code = 'store_unavailable';
+  constructor(readonly why: string) {
+    super(`the shared gateway store is unavailable: ${why}`);
+    this.name = 'StoreUnavailable';
+  }
+}
 
 // ---------------------------------------------------------------- quotas (gateway/quota.ts)
 export interface QuotaDecision {

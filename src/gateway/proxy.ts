@@ -12,7 +12,7 @@ import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
-import { QueueTimeout, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
+import { QueueTimeout, StoreUnavailable, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
 import { E, errorBody, sendError, type ApiError } from './errors.js';
@@ -322,7 +322,10 @@ export async function proxy(
     ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
     let q: QuotaDecision | undefined;
     try {
-      q = p.store.healthy() ? await p.quotas.admit(o.limits, ex.est) : undefined;
+      // The store applies storeDown itself (gateway/store/index.ts, docs/scaling.md): "open" answers from this
+      // replica's own limits ÷ replicas while Redis is away, "closed" rejects (StoreUnavailable). Asking it even
+      // when it is unhealthy is what keeps the limits under "open"; a throw lands here.
+      q = await p.quotas.admit(o.limits, ex.est);
     } catch (err) {
       p.log('error', 'quota_failed', { requestId: ex.rid, error: (err as Error).message.slice(0, 200) });
       q = undefined;
@@ -414,6 +417,13 @@ export async function proxy(
     ex.error = e.message;
     sendError(res, e, { ...ex.quotaHeaders, 'x-request-id': ex.rid, 'x-holy-provider': ex.provider });
   } catch (err) {
+    if (err instanceof StoreUnavailable) {
+      // storeDown "closed" and Redis away (docs/scaling.md): 503 store_unavailable before any byte; after
+      // the answer was sent only this request's breaker bookkeeping is lost, and its row stays as served.
+      p.log('warn', 'store_unavailable', { requestId: ex.rid, error: err.why });
+      if (!res.headersSent) refuse(E.storeDown(), 'error');
+      return;
+    }
     p.log('error', 'request_failed', { requestId: ex.rid, error: (err as Error).message });
     ex.status = 'error';
     ex.httpStatus = 500;

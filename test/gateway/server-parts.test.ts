@@ -3,8 +3,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { direct, harness, until, type Harness } from './helpers.js';
-import { QueueTimeout, type Breakers, type Cutover, type GatewayStore, type Quotas, type Served } from '../../src/gateway/contract.js';
+import { QueueTimeout, StoreUnavailable, type Breakers, type Cutover, type GatewayStore, type Quotas, type Served } from '../../src/gateway/contract.js';
 import { embeddedStore } from '../../src/gateway/store/embedded.js';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { LedgerRow } from '../../src/core/gateway/types.js';
 
 const msgs = [{ role: 'user' as const, content: 'hello' }];
@@ -65,7 +66,16 @@ test('a queue timeout is 429 queue_timeout with Retry-After', async () => {
 
 test('store down: "closed" refuses with 503 store_unavailable, "open" serves without limits', async () => {
   const h = await h0();
-  const down: GatewayStore = { ...embeddedStore(), healthy: () => false };
+  // A store that cannot answer: its limiters reject as a Redis store's do under storeDown "closed".
+  const down: GatewayStore = {
+    ...embeddedStore(),
+    healthy: () => false,
+    limiter: (o) => {
+      const l = new RateLimiterMemory({ keyPrefix: o.keyPrefix, points: o.points, duration: o.durationS });
+      l.consume = () => Promise.reject(new StoreUnavailable('Redis is away'));
+      return l;
+    },
+  };
   const closed = await d(h, { store: down });
   await assert.rejects(closed.client('acme').chat.completions.create({ model: 'gpt-4o', messages: msgs }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 503 && e.code === 'store_unavailable');
   const open = await d(h, { store: down, gateway: { ...(await import('./helpers.js')).defaultGateway(), storeDown: 'open' } });

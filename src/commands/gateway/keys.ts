@@ -5,11 +5,13 @@ import { UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import type { Invocation } from '../kit.js';
 import { closest } from '../../core/suggest.js';
-import { openKeyStore, type KeyRow } from '../../adapters/gateway-keys.js';
+import type { KeyRow } from '../../adapters/gateway-keys.js';
+import { openTenantKeys } from '../../gateway/store/keys.js';
 import { formatTable } from '../../ui/table.js';
 import { loadGatewayConfig } from './setup.js';
 
 const RELOAD = 'a running gateway picks the change up on SIGHUP (kill -HUP <pid>)';
+const RELOAD_SHARED = 'every running replica picks the change up within a second (gateway.store: the keys live in Redis)';
 
 export async function addKey(tenant: string, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ tenant: string; key: string; prefix: string }> {
   const l = await loadGatewayConfig(ctx, g);
@@ -21,34 +23,34 @@ export async function addKey(tenant: string, ctx: Ctx, g: GlobalOpts, out: Out):
       `add it first, e.g. "tenants": {"${tenant}": {"plan": "${Object.keys(l.config.plans)[0]}"}}, then run this again.`,
     );
   }
-  const store = openKeyStore(l.statePath);
+  const store = await openTenantKeys(l.config, l.statePath);
   let made: { key: string; prefix: string };
   try {
-    made = store.add(tenant, ctx.now());
+    made = await store.add(tenant, ctx.now());
   } finally {
-    store.close();
+    await store.close();
   }
   if (out.mode === 'json') out.json({ tenant, key: made.key });
   else out.line(made.key);
-  out.info(`holy gateway: key ${made.prefix}… made for tenant ${tenant}. It is shown only now: holy keeps its SHA-256 in ${l.statePath}, never the key; ${RELOAD}.`);
+  out.info(`holy gateway: key ${made.prefix}… made for tenant ${tenant}. It is shown only now: holy keeps its SHA-256 in ${store.where ?? l.statePath}, never the key; ${l.config.store ? RELOAD_SHARED : RELOAD}.`);
   return { tenant, ...made };
 }
 
 export async function listKeys(ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRow[]> {
   const l = await loadGatewayConfig(ctx, g);
   let rows: KeyRow[] = [];
-  // No state file yet: no keys (listing does not create one).
-  if (existsSync(l.statePath)) {
-    const store = openKeyStore(l.statePath);
+  // No shared store and no state file yet: no keys (listing does not create one).
+  if (l.config.store !== undefined || existsSync(l.statePath)) {
+    const store = await openTenantKeys(l.config, l.statePath);
     try {
-      rows = store.list();
+      rows = await store.list();
     } finally {
-      store.close();
+      await store.close();
     }
   }
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (out.mode === 'json') out.json(rows.map((r) => ({ tenant: r.tenant, prefix: r.prefix, created: iso(r.created) })));
-  else if (rows.length === 0) out.info(`holy gateway: no tenant keys in ${l.statePath}; make one with holy gateway keys add TENANT.`);
+  else if (rows.length === 0) out.info(`holy gateway: no tenant keys in ${store.where ?? l.statePath}; make one with holy gateway keys add TENANT.`);
   else
     ctx.stdout.write(
       formatTable(
@@ -66,12 +68,12 @@ export async function listKeys(ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRo
 
 export async function revokeKeys(spec: string, ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRow[]> {
   const l = await loadGatewayConfig(ctx, g);
-  const store = openKeyStore(l.statePath);
+  const store = await openTenantKeys(l.config, l.statePath);
   let gone: KeyRow[];
   try {
-    gone = store.revoke(spec.trim());
+    gone = await store.revoke(spec.trim());
   } finally {
-    store.close();
+    await store.close();
   }
   if (gone.length === 0 && Object.hasOwn(l.config.tenants, spec.trim())) {
     // Revoking a configured tenant's keys is idempotent: none left is the state asked for.
@@ -82,7 +84,7 @@ export async function revokeKeys(spec: string, ctx: Ctx, g: GlobalOpts, out: Out
   if (gone.length === 0) throw new UsageError(`no key matches ${JSON.stringify(spec)}: give a tenant name or a key prefix as \`holy gateway keys list\` shows it (e.g. hk-AbC12x).`);
   if (out.mode === 'json') out.json({ revoked: gone.map((r) => ({ tenant: r.tenant, prefix: r.prefix })) });
   else out.line(`revoked ${gone.length} key${gone.length === 1 ? '' : 's'}: ${gone.map((r) => `${r.prefix}… (${r.tenant})`).join(', ')}`);
-  out.info(`holy gateway: ${RELOAD}.`);
+  out.info(`holy gateway: ${l.config.store ? RELOAD_SHARED : RELOAD}.`);
   return gone;
 }
 

@@ -8,7 +8,8 @@ import type { Invocation } from '../kit.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
 import { makeHttp } from '../../adapters/http.js';
 import { openLedger } from '../../adapters/ledger/index.js';
-import { embeddedStore } from '../../gateway/store/embedded.js';
+import { openStore, type OpenedStore } from '../../gateway/store/index.js';
+import { redisKeyStore } from '../../gateway/store/keys.js';
 import { createMetrics } from '../../gateway/metrics.js';
 import { DEFAULT_MAX_BODY, startGateway, type Gateway } from '../../gateway/server.js';
 import { makeLog, type Log } from '../../gateway/log.js';
@@ -36,7 +37,7 @@ export interface GatewaySummary {
 export interface GatewayHooks {
   /** Called once the gateway listens. */
   started?(gw: Gateway): void;
-  /** The shared store for this config (default: the embedded one). */
+  /** The shared store for this config (default: openStore: embedded, or Redis when gateway.store is set). */
   store?(cfg: GatewayConfig, log: Log): Promise<GatewayStore> | GatewayStore;
   /** A cutover for this config (default: none). */
   cutover?(cfg: GatewayConfig, log: Log): Promise<Cutover | undefined> | Cutover | undefined;
@@ -76,8 +77,13 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
       log('error', 'ledger_rows_lost', { rows: n, why, ledger: loaded.ledgerPath, message: 'LEDGER ROWS LOST: requests are still served, but these are not billed' });
     },
   });
-  if (!hooks.store && loaded.config.store) log('warn', 'store_not_available', { store: loaded.config.store.replace(/\/\/[^@/]*@/, '//***@'), message: 'this build has no shared store: quotas and breakers are kept in this process only' });
-  const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
+  let store: GatewayStore;
+  try {
+    store = hooks.store ? await hooks.store(loaded.config, log) : await openStore(loaded.config, { log, metrics, clock: ctx.now });
+  } catch (e) {
+    await ledger.close(); // Redis unreachable at start-up: exit 2 (UsageError), with the ledger flushed and closed
+    throw e;
+  }
   // The cutover (canary, shadow, --record, /admin/route): gateway/cutover, docs/cutover.md.
   let cut: GatewayCutoverHandle | undefined;
   const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : (cut = await gatewayCutover({ ctx, flags, configPath: loaded.path, setup, store, log, metrics, prices: builtinPriceTable() }).catch(async (e: unknown) => {
@@ -141,11 +147,23 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   };
   warnOrphans(setup);
 
+  // gateway.store on Redis: a key added or revoked on any machine reaches this replica within a second (docs/scaling.md).
+  let current = setup;
+  const redis = (store as Partial<OpenedStore>).redis;
+  const unwatch = redis
+    ? redisKeyStore(redis.client, redis.prefix, redis.url).watch((keys) => {
+        current = { ...current, keys };
+        gw.reload(current);
+        log('info', 'keys_reloaded', { keys: keys.size, store: redis.url });
+      })
+    : undefined;
+
   let reloading = Promise.resolve();
   const reload = () => {
     reloading = reloading.then(async () => {
       try {
         const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
+        current = next.setup;
         gw.reload(next.setup);
         warnOrphans(next.setup);
         cut?.setSetup(next.setup);
@@ -163,6 +181,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
     ctx.signal.addEventListener('abort', () => done(), { once: true });
   });
   unhang?.();
+  unwatch?.();
   log('info', 'draining', { inFlight: gw.inFlight(), drainSeconds: o.drainMs / 1000 });
   await reloading;
   const r = await gw.close(o.drainMs);

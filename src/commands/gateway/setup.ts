@@ -10,7 +10,7 @@ import { checkProfileURL } from '../../core/profiles.js';
 import { parseGatewayConfig } from '../../core/gateway/config.js';
 import type { GatewayConfig } from '../../core/gateway/types.js';
 import { isLoopback } from '../../core/loopback.js';
-import { openKeyStore } from '../../adapters/gateway-keys.js';
+import { openTenantKeys } from '../../gateway/store/keys.js';
 import { upstreamFor, type Upstream } from '../../gateway/upstream.js';
 import type { GatewaySetup } from '../../gateway/server.js';
 
@@ -84,10 +84,10 @@ export async function loadUpstreams(l: LoadedConfig, warn: (msg: string) => void
 export async function loadSetup(ctx: Ctx, g: GlobalOpts, warn: (msg: string) => void): Promise<{ loaded: LoadedConfig; setup: GatewaySetup }> {
   const loaded = await loadGatewayConfig(ctx, g);
   const upstreams = await loadUpstreams(loaded, warn);
-  const store = openKeyStore(loaded.statePath);
+  const store = await openTenantKeys(loaded.config, loaded.statePath);
   try {
-    return { loaded, setup: { config: loaded.config, upstreams, keys: store.index() } };
+    return { loaded, setup: { config: loaded.config, upstreams, keys: await store.index() } };
   } finally {
-    store.close();
+    await store.close();
   }
 }

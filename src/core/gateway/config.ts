@@ -72,7 +72,7 @@ class Fields {
 const PLAN_FIELDS = ['rpm', 'tpm', 'models', 'tools', 'maxTokens', 'weight'] as const;
 const TENANT_FIELDS = ['plan', 'rpm', 'tpm', 'weight'] as const;
 const ROUTE_FIELDS = ['primary', 'fallback', 'maxInFlight', 'queueTimeoutMs', 'shadow', 'canary', 'breaker'] as const;
-const TOP_FIELDS = ['plans', 'tenants', 'route', 'modelMap', 'ledger', 'state', 'store', 'storeDown', 'rates'] as const;
+const TOP_FIELDS = ['plans', 'tenants', 'route', 'modelMap', 'ledger', 'state', 'store', 'storeDown', 'replicas', 'rates'] as const;
 
 function parsePlan(f: Fields, name: string, raw: unknown): PlanConfig {
   const at = `plans.${name}`;
@@ -206,7 +206,8 @@ export function parseGatewayConfig(doc: unknown, file: string, providers: readon
     const m = f.obj(g.modelMap, 'modelMap', '{"gpt-4.5": "gpt-4o"}');
     for (const [from, to] of Object.entries(m)) modelMap[from] = f.str(to, `modelMap.${from}`, 'gpt-4o');
   }
-  if (g.storeDown !== undefined && g.storeDown !== 'open' && g.storeDown !== 'closed') f.bad('storeDown', `must be "closed" (refuse requests while the shared store is unreachable) or "open" (serve them unlimited); got ${JSON.stringify(g.storeDown)}`);
+  if (g.storeDown !== undefined && g.storeDown !== 'open' && g.storeDown !== 'closed') f.bad('storeDown', `must be "closed" (refuse requests while the shared store is unreachable) or "open" (serve them with this replica's own limits ÷ replicas, docs/scaling.md); got ${JSON.stringify(g.storeDown)}`);
+  const replicas = g.replicas === undefined ? undefined : f.int(g.replicas, 'replicas', 3);
   let store: string | undefined;
   if (g.store !== undefined) {
     store = f.str(g.store, 'store', 'redis://127.0.0.1:6379');
@@ -231,6 +232,7 @@ export function parseGatewayConfig(doc: unknown, file: string, providers: readon
     state: g.state === undefined ? GATEWAY_DEFAULTS.state : f.str(g.state, 'state', 'holy-gateway.db'),
     ...(store ? { store } : {}),
     storeDown: (g.storeDown as 'open' | 'closed' | undefined) ?? GATEWAY_DEFAULTS.storeDown,
+    ...(replicas !== undefined ? { replicas } : {}),
     ...(rates ? { rates } : {}),
   };
 }

@@ -63,6 +63,11 @@ export interface GatewayConfig {
   /** Undefined = embedded single-process store; "redis://…" = shared store. */
   store?: string;
   storeDown: 'open' | 'closed';
+  /**
+   * How many replicas share the store (docs/scaling.md): with storeDown "open", a replica that lost Redis
+   * serves limits ÷ replicas. Undefined = the live count last seen in Redis (each replica's heartbeat), 1 before any.
+   */
+  replicas?: number;
   /** CNY paid per USD of list price, per provider (decimal strings); default "7.3" for official, "1" for any other (a relay). */
   rates?: Record<string, string>;
 }
