@@ -113,15 +113,25 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
     if (!gw) out(`  gateway: SKIP every gateway figure — ${gwWhy}\n`);
     const gwT: Target | undefined = gw && { name: 'gateway', origin: gw.origin, key: gw.key };
 
-    if (want('latency')) await latency(rep, S, direct, floorT, gwT, gwWhy);
-    if (want('ttft')) await ttft(rep, S, up, direct, floorT, gwT, gwWhy);
-    if (want('throughput')) await throughput(rep, S, direct, floorT, gwT, gwWhy);
-    if (want('eld')) await eventLoop(rep, S, gw, gwWhy);
-    if (want('rss')) await memory(rep, S, up, floorT, gw, gwWhy);
-    if (want('redis')) await redis(rep, S, o, dir, up, direct, gw, gwWhy);
-    if (want('shadow')) await shadow(rep, S, dir, up, direct, gw, gwWhy);
+    // One part failing (a crash, a timeout) is a FAIL line for that part; the others still run.
+    const part = async (name: string, f: () => Promise<void>) => {
+      if (!want(name)) return;
+      try {
+        await f();
+      } catch (e) {
+        rep.line({ id: `${name}.error`, name: `${name}: the measurement itself`, measured: 'error', target: '≤ 0 errors', pass: false });
+        rep.note(`${name} failed: ${(e as Error).message.split('\n')[0]}${gw ? ` · gateway log: ${gw.logTail(2).replace(/\n/g, ' | ').slice(0, 300)}` : ''}`);
+      }
+    };
+    await part('latency', () => latency(rep, S, direct, floorT, gwT, gwWhy));
+    await part('ttft', () => ttft(rep, S, up, direct, floorT, gwT, gwWhy));
+    await part('throughput', () => throughput(rep, S, direct, floorT, gwT, gwWhy));
+    await part('eld', () => eventLoop(rep, S, gw, gwWhy));
+    await part('rss', () => memory(rep, S, up, floorT, gw, gwWhy));
+    await part('redis', () => redis(rep, S, o, dir, up, direct, gw, gwWhy));
+    await part('shadow', () => shadow(rep, S, dir, up, direct, gw, gwWhy));
   } catch (e) {
-    rep.line({ id: 'run', name: 'benchmark run', measured: 'error', target: 'completes', pass: false });
+    rep.line({ id: 'run.error', name: 'benchmark set-up', measured: 'error', target: '≤ 0 errors', pass: false });
     rep.note(`bench:gateway failed: ${(e as Error).message}`);
   } finally {
     for (const c of closers) await c().catch(() => undefined);
@@ -306,8 +316,9 @@ async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstr
     const ops = (await srv.commands()) - c0;
     for (const [n, r] of res) rep.note(`${n.padEnd(9)} ${describe(r)}`);
     const rr = res.get('redis')!;
-    const perReq = rr.n ? ops / (rr.n + Math.round((200 * S.rate * S.blocks) / 1000)) : NaN; // warm-up requests count too
-    rep.note(`Redis commands during the run: ${ops} (${f3(perReq)} per request through the Redis gateway)`);
+    const sentToRedis = rr.n + Math.round(((S.warmMs + 200 * S.blocks) * S.rate) / 1000); // the dropped warm-up requests used Redis too
+    const perReq = sentToRedis ? ops / sentToRedis : NaN;
+    rep.note(`Redis commands during the run: ${ops} (≈ ${perReq.toFixed(1)} per request through the Redis gateway, background traffic included)`);
     if (!(ops > 0)) return rep.skip('redis.added.p50', name, target, 'the gateway accepted the store but sent Redis no command: the Redis store is not wired in yet (merge gw-redis)');
     const d = quantiles(res.get('direct')!.lat);
     const e = quantiles(res.get('embedded')!.lat);
