@@ -4,15 +4,17 @@
 // file is missing, before any of holy runs; after "--" the flag is holy's (`holy --env-file .env`).
 // One bundled file (plus lazily loaded chunks): Node 20 has no compile cache, and resolving
 // hundreds of small module files is most of a CLI's start-up time (bench/startup measures it).
-import { main, processCtx, removeTempFiles, STOP_SIGNALS, stopReason } from '../dist/bundle/entry.js';
+import { deliverHangup, main, processCtx, removeTempFiles, STOP_SIGNALS, stopReason } from '../dist/bundle/entry.js';
 
 // Ctrl-C, SIGTERM (timeout, CI runners, docker stop, Kubernetes) and SIGHUP (terminal closed) all stop
 // a run the same way: Ctx.signal aborts, long commands stop sending, keep what they measured and exit
 // 130/143/129. A second signal exits at once, removing the temp files still being written.
+// Exception: while a server that reloads on SIGHUP runs (holy gateway), SIGHUP goes to it instead.
 const ac = new AbortController();
 let stops = 0;
 for (const sig of Object.keys(STOP_SIGNALS)) {
   process.on(sig, () => {
+    if (sig === 'SIGHUP' && deliverHangup()) return;
     stops += 1;
     if (stops > 1) {
       removeTempFiles();

@@ -17,6 +17,7 @@ import { register as roi } from './commands/roi/command.js';
 import { register as migrate } from './commands/migrate/command.js';
 import { register as tour } from './commands/tour/command.js';
 import { register as traffic } from './commands/traffic/command.js';
+import { register as gateway } from './commands/gateway/command.js';
 
 
 function buildProgram(ctx: Ctx, argv: string[] = []): Command {
@@ -54,7 +55,7 @@ function buildProgram(ctx: Ctx, argv: string[] = []): Command {
     );
   // Every subcommand, nested ones too, inherits exitOverride, output and help-after-error settings:
   // commander's .command() copies them from its parent, which is configured above before any is created.
-  for (const register of [verify, models, bench, traffic, roi, migrate, mock]) register(program, ctx);
+  for (const register of [verify, models, bench, traffic, roi, migrate, mock, gateway]) register(program, ctx);
   tour(program, ctx, main);
   return program;
 }

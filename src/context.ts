@@ -33,9 +33,25 @@ export interface Ctx {
    * next to the latencies. Tests leave it out.
    */
   fewRequests?(): void;
+  /**
+   * A long-running server (holy gateway) that reloads on SIGHUP registers here; while one is
+   * registered, bin/holy.js delivers SIGHUP to it instead of stopping the run. Returns the
+   * unregister function. Absent in tests (they call the reload directly).
+   */
+  onHangup?(fn: () => void): () => void;
 }
 
 let baselineWasm = false;
+
+// SIGHUP listeners (see Ctx.onHangup): a reload, not a stop, while one is registered.
+const hangups = new Set<() => void>();
+
+/** For bin/holy.js: hand SIGHUP to the registered listeners; false when there are none (SIGHUP then stops the run). */
+export function deliverHangup(): boolean {
+  if (hangups.size === 0) return false;
+  for (const fn of hangups) fn();
+  return true;
+}
 
 /** The real world, for bin/holy.js. */
 export function processCtx(signal: AbortSignal): Ctx {
@@ -51,6 +67,10 @@ export function processCtx(signal: AbortSignal): Ctx {
     platform: process.platform,
     pid: process.pid,
     processAlive,
+    onHangup: (fn) => {
+      hangups.add(fn);
+      return () => void hangups.delete(fn);
+    },
     fewRequests: () => {
       if (baselineWasm) return;
       baselineWasm = true;

@@ -46,6 +46,8 @@ export interface RouteConfig {
   queueTimeoutMs: number;
   shadow?: ShadowConfig;
   canary?: CanaryConfig;
+  /** Per-provider circuit breaker: consecutive failures that open it, and how long it stays open (defaults 5, 30000). */
+  breaker?: { failures: number; coolDownMs: number };
 }
 export interface GatewayConfig {
   plans: Record<string, PlanConfig>;
@@ -59,6 +61,8 @@ export interface GatewayConfig {
   /** Undefined = embedded single-process store; "redis://…" = shared store. */
   store?: string;
   storeDown: 'open' | 'closed';
+  /** CNY paid per USD of list price, per provider (decimal strings); default "7.3" for official, "1" for any other (a relay). */
+  rates?: Record<string, string>;
 }
 /** A tenant's limits after its plan and its own overrides are merged. */
 export interface TenantLimits {

@@ -1,0 +1,85 @@
+/** `holy gateway keys add|list|revoke`: tenant keys in the state file (only their SHA-256 is stored). */
+import type { Ctx } from '../../context.js';
+import { UsageError } from '../../errors.js';
+import type { GlobalOpts, Out } from '../../ui/output.js';
+import type { Invocation } from '../kit.js';
+import { closest } from '../../core/suggest.js';
+import { openKeyStore, type KeyRow } from '../../adapters/gateway-keys.js';
+import { formatTable } from '../../ui/table.js';
+import { loadGatewayConfig } from './setup.js';
+
+const RELOAD = 'a running gateway picks the change up on SIGHUP (kill -HUP <pid>)';
+
+export async function addKey(tenant: string, ctx: Ctx, g: GlobalOpts, out: Out): Promise<{ tenant: string; key: string; prefix: string }> {
+  const l = await loadGatewayConfig(ctx, g);
+  if (!Object.hasOwn(l.config.tenants, tenant)) {
+    const known = Object.keys(l.config.tenants);
+    const near = closest(tenant, known);
+    throw new UsageError(
+      `tenant ${JSON.stringify(tenant)} is not in ${l.label} (gateway.tenants: ${known.join(', ') || 'none'})${near ? `; did you mean ${near}?` : '.'}`,
+      `add it first, e.g. "tenants": {"${tenant}": {"plan": "${Object.keys(l.config.plans)[0]}"}}, then run this again.`,
+    );
+  }
+  const store = openKeyStore(l.statePath);
+  let made: { key: string; prefix: string };
+  try {
+    made = store.add(tenant, ctx.now());
+  } finally {
+    store.close();
+  }
+  if (out.mode === 'json') out.json({ tenant, key: made.key });
+  else out.line(made.key);
+  out.info(`holy gateway: key ${made.prefix}… made for tenant ${tenant}. It is shown only now: holy keeps its SHA-256 in ${l.statePath}, never the key; ${RELOAD}.`);
+  return { tenant, ...made };
+}
+
+export async function listKeys(ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRow[]> {
+  const l = await loadGatewayConfig(ctx, g);
+  const store = openKeyStore(l.statePath);
+  let rows: KeyRow[];
+  try {
+    rows = store.list();
+  } finally {
+    store.close();
+  }
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (out.mode === 'json') out.json(rows.map((r) => ({ tenant: r.tenant, prefix: r.prefix, created: iso(r.created) })));
+  else if (rows.length === 0) out.info(`holy gateway: no tenant keys in ${l.statePath}; make one with holy gateway keys add TENANT.`);
+  else
+    ctx.stdout.write(
+      formatTable(
+        out,
+        [
+          { header: 'tenant', align: 'left' },
+          { header: 'key', align: 'left' },
+          { header: 'created', align: 'left' },
+        ],
+        rows.map((r) => [r.tenant, `${r.prefix}…`, iso(r.created)]),
+      ) + '\n',
+    );
+  return rows;
+}
+
+export async function revokeKeys(spec: string, ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRow[]> {
+  const l = await loadGatewayConfig(ctx, g);
+  const store = openKeyStore(l.statePath);
+  let gone: KeyRow[];
+  try {
+    gone = store.revoke(spec.trim());
+  } finally {
+    store.close();
+  }
+  if (gone.length === 0) throw new UsageError(`no key matches ${JSON.stringify(spec)}: give a tenant name or a key prefix as \`holy gateway keys list\` shows it (e.g. hk-AbC12x).`);
+  if (out.mode === 'json') out.json({ revoked: gone.map((r) => ({ tenant: r.tenant, prefix: r.prefix })) });
+  else out.line(`revoked ${gone.length} key${gone.length === 1 ? '' : 's'}: ${gone.map((r) => `${r.prefix}… (${r.tenant})`).join(', ')}`);
+  out.info(`holy gateway: ${RELOAD}.`);
+  return gone;
+}
+
+export default async function handler(inv: Invocation<Record<string, never>>): Promise<void> {
+  const verb = inv.command.name();
+  const arg = inv.args[0] as string | undefined;
+  if (verb === 'add') await addKey(arg!, inv.ctx, inv.g, inv.out);
+  else if (verb === 'list') await listKeys(inv.ctx, inv.g, inv.out);
+  else await revokeKeys(arg!, inv.ctx, inv.g, inv.out);
+}

@@ -1,0 +1,157 @@
+/** `holy gateway` run: config → parts → a listening gateway; prints its URL, reloads on SIGHUP, drains on Ctrl-C/SIGTERM. */
+import type { Ctx } from '../../context.js';
+import { UsageError } from '../../errors.js';
+import { numberFlag } from '../../core/flags.js';
+import { isLoopback } from '../../core/loopback.js';
+import { builtinPriceTable } from '../../core/prices.js';
+import type { Invocation } from '../kit.js';
+import type { GlobalOpts, Out } from '../../ui/output.js';
+import { makeHttp } from '../../adapters/http.js';
+import { openLedger } from '../../adapters/ledger/index.js';
+import { embeddedStore } from '../../gateway/store/embedded.js';
+import { createMetrics } from '../../gateway/metrics.js';
+import { DEFAULT_MAX_BODY, startGateway, type Gateway } from '../../gateway/server.js';
+import { makeLog, type Log } from '../../gateway/log.js';
+import type { Cutover, GatewayStore } from '../../gateway/contract.js';
+import type { GatewayConfig } from '../../core/gateway/types.js';
+import { loadSetup } from './setup.js';
+
+export interface GatewayFlags {
+  port: string;
+  host: string;
+  drain: string;
+  maxBody?: string;
+  clientTimeout: string;
+}
+
+export interface GatewaySummary {
+  url: string;
+  drained: boolean;
+  cut: number;
+  ledger: { written: number; lost: number };
+}
+
+/** Hooks for tests and for the parts other helpers add (store choice, cutover). */
+export interface GatewayHooks {
+  /** Called once the gateway listens. */
+  started?(gw: Gateway): void;
+  /** The shared store for this config (default: the embedded one). */
+  store?(cfg: GatewayConfig, log: Log): Promise<GatewayStore> | GatewayStore;
+  /** A cutover for this config (default: none). */
+  cutover?(cfg: GatewayConfig, log: Log): Promise<Cutover | undefined> | Cutover | undefined;
+}
+
+/** "4194304", "4MiB", "512KiB", "4MB", "1k" → bytes. */
+export function bytesFlag(v: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(v);
+  const unit = (m?.[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
+  const n = m ? Math.floor(Number(m[1]) * mult) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1024 || n > 1024 ** 3) throw new UsageError(`${flag} ${JSON.stringify(v)}: expected a size from 1KiB to 1GiB, in bytes or with KiB/MiB, e.g. ${flag} 4MiB.`);
+  return n;
+}
+
+export function gatewayOptions(flags: GatewayFlags): { port: number; host: string; drainMs: number; maxBody: number; clientTimeoutMs: number } {
+  return {
+    clientTimeoutMs: numberFlag(flags.clientTimeout ?? '10', '--client-timeout', { positive: true, max: 3600, example: '10' }) * 1000,
+    port: numberFlag(flags.port, '--port', { int: true, min: 0, max: 65535, example: '8787' }),
+    host: flags.host.trim(),
+    drainMs: numberFlag(flags.drain, '--drain', { min: 0, max: 3600, example: '10' }) * 1000,
+    maxBody: flags.maxBody === undefined ? DEFAULT_MAX_BODY : bytesFlag(flags.maxBody, '--max-body'),
+  };
+}
+
+/** Start the gateway, print its URL and serve until ctx.signal aborts; then drain, flush and return normally (exit 0). */
+export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out, hooks: GatewayHooks = {}): Promise<GatewaySummary> {
+  const o = gatewayOptions(flags);
+  if (!o.host) throw new UsageError('--host is empty; give an address to bind, e.g. --host 127.0.0.1.');
+  const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now);
+  const { loaded, setup } = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
+  const metrics = createMetrics();
+  const ledger = await openLedger(loaded.ledgerPath, {
+    onLoss: (n, why) => {
+      log('error', 'ledger_rows_lost', { rows: n, why, ledger: loaded.ledgerPath, message: 'LEDGER ROWS LOST: requests are still served, but these are not billed' });
+      metrics.count('ledger_lost_rows', {}, n);
+    },
+  });
+  const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
+  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : undefined;
+  const http = makeHttp(ctx, { keepAliveTimeoutMs: 10_000 });
+  const env = ctx.env as Record<string, string | undefined>;
+  let gw: Gateway;
+  try {
+    gw = await startGateway({
+      setup,
+      host: o.host,
+      port: o.port,
+      maxBodyBytes: o.maxBody,
+      headersTimeoutMs: o.clientTimeoutMs,
+      requestTimeoutMs: o.clientTimeoutMs * 6,
+      dispatcher: http.dispatcher,
+      store,
+      ledger,
+      metrics,
+      ...(cutover ? { cutover } : {}),
+      prices: builtinPriceTable(),
+      log,
+      ...(env.HOLY_GATEWAY_ADMIN_KEY ? { adminKey: env.HOLY_GATEWAY_ADMIN_KEY.trim() } : {}),
+      clock: ctx.clock,
+      now: ctx.now,
+    });
+  } catch (e) {
+    await ledger.close();
+    await http.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`--port ${o.port}: the port is already in use on ${o.host}; pick another (--port 0 takes a free one).`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`--host ${o.host}: this machine has no such address; use 127.0.0.1 (default) or one of its own addresses.`);
+    throw e;
+  }
+  out.line(gw.url);
+  if (!isLoopback(o.host)) {
+    log('warn', 'not_loopback', { host: o.host, message: `THE GATEWAY LISTENS ON ${o.host}, NOT ONLY ON THIS MACHINE: anyone who can reach it and holds a tenant key spends your provider budget. Put TLS and a firewall in front of it.` });
+    out.warn(`holy gateway listens on ${o.host}: reachable from other machines. Put TLS and a firewall in front of it.`);
+  }
+  log('info', 'listening', {
+    url: gw.url,
+    config: loaded.label,
+    primary: loaded.config.route.primary,
+    ...(loaded.config.route.fallback ? { fallback: loaded.config.route.fallback } : {}),
+    tenants: Object.keys(loaded.config.tenants).length,
+    keys: setup.keys.size,
+    ledger: loaded.ledgerPath,
+    store: store.kind,
+  });
+  hooks.started?.(gw);
+
+  let reloading = Promise.resolve();
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
+        gw.reload(next.setup);
+        log('info', 'reloaded', { config: next.loaded.label, tenants: Object.keys(next.setup.config.tenants).length, keys: next.setup.keys.size, primary: next.setup.config.route.primary });
+      } catch (e) {
+        log('error', 'reload_failed', { error: (e as Error).message, hint: (e as { hint?: string }).hint, kept: 'the previous configuration' });
+      }
+    });
+  };
+  const unhang = ctx.onHangup?.(reload);
+
+  await new Promise<void>((done) => {
+    if (ctx.signal.aborted) return done();
+    ctx.signal.addEventListener('abort', () => done(), { once: true });
+  });
+  unhang?.();
+  log('info', 'draining', { inFlight: gw.inFlight(), drainSeconds: o.drainMs / 1000 });
+  await reloading;
+  const r = await gw.close(o.drainMs);
+  await http.dispatcher.destroy();
+  await store.close();
+  const summary: GatewaySummary = { url: gw.url, drained: r.drained, cut: r.cut, ledger: { written: ledger.written(), lost: ledger.lost() } };
+  log(r.drained ? 'info' : 'warn', 'stopped', { drained: r.drained, cut: r.cut, ledgerWritten: summary.ledger.written, ledgerLost: summary.ledger.lost });
+  return summary;
+}
+
+export default async function handler(inv: Invocation<GatewayFlags>): Promise<void> {
+  await run(inv.opts, inv.ctx, inv.g, inv.out);
+}

@@ -1,0 +1,483 @@
+/**
+ * One proxied request, from an authenticated tenant's parsed body to the ledger row: plan checks,
+ * quota, route (cutover or primary/fallback, breakers), a scheduler slot, the upstream call relayed to
+ * the client, fallback before the first byte only, and the bookkeeping after the client has its answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { Decimal } from '../core/decimal.js';
+import { costUSD, lookupPrice, type PriceTable } from '../core/prices.js';
+import { cnyRate } from '../core/gateway/config.js';
+import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
+import type { ChatBody } from '../core/chat.js';
+import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
+import { QueueTimeout, type Breakers, type Cutover, type Quotas, type Scheduler, type Served } from './contract.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { Ledger } from '../core/gateway/types.js';
+import { E, errorBody, sendError, type ApiError } from './errors.js';
+import { planRefusal, servedModel } from './plans.js';
+import { SseRelay, streamAnswer, usageOf, type Usage } from './sse.js';
+import { forward, type InFlight, type Upstream } from './upstream.js';
+import type { Log } from './log.js';
+
+/** What every request shares: set at start and swapped whole on reload (SIGHUP). */
+export interface Live {
+  config: GatewayConfig;
+  upstreams: Map<string, Upstream>;
+  scheduler: Scheduler;
+  breakers: Breakers;
+}
+
+export interface Parts {
+  quotas: Quotas;
+  ledger: Ledger;
+  metrics: GatewayMetrics;
+  cutover?: Cutover;
+  dispatcher: Dispatcher;
+  prices: PriceTable;
+  log: Log;
+  clock(): number;
+  now(): number;
+}
+
+/** One request's state, filled in as it goes; becomes the ledger row. */
+interface Exchange {
+  rid: string;
+  t0: number;
+  startedAt: number;
+  tenant: string;
+  limits: TenantLimits;
+  endpoint: 'chat' | 'embeddings';
+  body: Record<string, unknown>;
+  modelAsked: string;
+  modelServed: string;
+  provider: string;
+  arm: 'primary' | 'fallback' | 'canary';
+  fallback: boolean;
+  stream: boolean;
+  est: number;
+  status: LedgerStatus;
+  httpStatus: number;
+  code?: string;
+  error?: string;
+  ttfbMs?: number;
+  ttftMs?: number;
+  usage?: Usage;
+  relay?: SseRelay;
+  /** A buffered (non-streamed) answer as sent. */
+  answer?: string;
+  clientClosed: boolean;
+  quotaHeaders: Record<string, string>;
+}
+
+/** Why an attempt may go to the fallback: it failed before any byte reached the client. */
+interface Retry {
+  kind: 'retry';
+  why: 'connect' | 'timeout' | 'status' | 'reset';
+  status: number;
+  text?: string;
+  retryAfter?: string;
+}
+type Outcome = Retry | { kind: 'sent' };
+
+const RETRY_STATUS = (s: number) => s >= 500 || s === 429;
+const FAIL_KEEP = 64 * 1024;
+
+function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The request to send upstream: the mapped model, usage asked for on streams, the plan's cap as the default max_tokens. */
+function upstreamBody(ex: Exchange): string {
+  const b: Record<string, unknown> = { ...ex.body, model: ex.modelServed };
+  if (ex.stream) b.stream_options = { ...((ex.body.stream_options as object | null | undefined) ?? {}), include_usage: true };
+  if (ex.endpoint === 'chat' && ex.limits.maxTokens !== undefined && b.max_tokens === undefined && b.max_completion_tokens === undefined) b.max_tokens = ex.limits.maxTokens;
+  return JSON.stringify(b);
+}
+
+/** Tokens counted against TPM before the call: a cheap size estimate (¼ token per byte) plus the output cap. */
+function estimateTokens(ex: Exchange, bytes: number): number {
+  const out = typeof ex.body.max_tokens === 'number' ? ex.body.max_tokens : typeof ex.body.max_completion_tokens === 'number' ? ex.body.max_completion_tokens : (ex.limits.maxTokens ?? 0);
+  return Math.ceil(bytes / 4) + (ex.endpoint === 'chat' ? out : 0);
+}
+
+/** Relay one attempt to `up`; resolves when the client has its answer or the attempt may fall back. */
+function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: ServerResponse, onInFlight: (f: InFlight | undefined) => void): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let status = 0;
+    let mode: 'fail' | 'buffer' | 'stream' | undefined;
+    let ctype = '';
+    let retryAfter: string | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      onInFlight(undefined);
+      resolve(o);
+    };
+    const headers = (): Record<string, string> => ({ ...ex.quotaHeaders, 'x-request-id': ex.rid, 'x-holy-provider': up.name });
+    const f = forward(p.dispatcher, up, 'POST', ex.endpoint === 'chat' ? '/chat/completions' : '/embeddings', body, ex.stream, {
+      onStart(s, h) {
+        status = s;
+        ex.ttfbMs = p.clock() - ex.t0;
+        ctype = header(h, 'content-type') ?? '';
+        retryAfter = header(h, 'retry-after');
+        if (RETRY_STATUS(s)) mode = 'fail';
+        else if (ex.stream && s < 300 && /event-stream/i.test(ctype)) {
+          mode = 'stream';
+          if (ex.clientClosed) return;
+          const stripUsage = (ex.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true;
+          ex.relay = new SseRelay(stripUsage, true);
+          res.writeHead(s, { ...headers(), 'content-type': ctype, 'cache-control': 'no-cache' });
+          res.flushHeaders();
+        } else mode = 'buffer';
+      },
+      onData(chunk) {
+        if (mode === 'stream') {
+          if (ex.clientClosed) return true;
+          const out = ex.relay!.feed(chunk);
+          if (ex.ttftMs === undefined && ex.relay!.sawContent) ex.ttftMs = p.clock() - ex.t0;
+          if (!out) return true;
+          const ok = res.write(up.untrusted.redact(out));
+          if (!ok) res.once('drain', () => f.resume());
+          return ok;
+        }
+        size += chunk.length;
+        if (size > (mode === 'fail' ? FAIL_KEEP : up.maxResponseBytes)) {
+          if (mode === 'fail') return true; // enough of an error body
+          f.abort(Object.assign(new Error(`the response passed ${up.maxResponseBytes} bytes`), { code: 'HOLY_TOO_LARGE' }));
+          return true;
+        }
+        chunks.push(chunk);
+        return true;
+      },
+      onEnd() {
+        if (mode === 'fail') return settle({ kind: 'retry', why: 'status', status, text: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
+        if (mode === 'stream') {
+          if (!ex.clientClosed) {
+            const rest = ex.relay!.end();
+            res.end(rest ? up.untrusted.redact(rest) : undefined);
+          }
+          ex.httpStatus = status;
+          ex.status = ex.clientClosed ? 'client_closed' : 'ok';
+          ex.usage = ex.relay!.usage;
+          const m = ex.relay!.model;
+          if (m) ex.modelServed = up.untrusted.line(m, 200);
+          return settle({ kind: 'sent' });
+        }
+        // Buffered: a non-streamed answer, or a 4xx.
+        const text = up.untrusted.redact(Buffer.concat(chunks).toString('utf8'));
+        ex.httpStatus = status;
+        if (ex.clientClosed) {
+          ex.status = 'client_closed';
+          return settle({ kind: 'sent' });
+        }
+        if (status === 401 || status === 403) {
+          // The provider refused the gateway's own key: not the client's fault, and its key must not be blamed.
+          ex.status = 'upstream_error';
+          const e = E.upstream(502, `The provider ${up.name} refused the gateway's credentials (HTTP ${status}); the gateway's operator must fix its key for ${up.name}.`);
+          ex.httpStatus = 502;
+          ex.code = e.code ?? undefined;
+          sendError(res, e, headers());
+          return settle({ kind: 'sent' });
+        }
+        ex.status = status < 400 ? 'ok' : 'error';
+        if (status < 400) ex.answer = text;
+        else ex.error = up.untrusted.line(text, 500);
+        res.writeHead(status, { ...headers(), 'content-type': ctype || 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        settle({ kind: 'sent' });
+      },
+      onError(err, phase, timedOut) {
+        if (ex.clientClosed) {
+          ex.status = 'client_closed';
+          ex.httpStatus = status || 499;
+          if (mode === 'stream') ex.usage = ex.relay?.usage;
+          return settle({ kind: 'sent' });
+        }
+        if (mode === 'stream') {
+          // Mid-stream: too late to fall back. A clean SSE error event, then the end — never a hang.
+          ex.status = 'upstream_error';
+          ex.httpStatus = status;
+          ex.code = 'upstream_reset';
+          ex.error = `the stream from ${up.name} broke: ${up.untrusted.line(err.message || String(err), 200)}`;
+          ex.usage = ex.relay?.usage;
+          const ev = errorBody({ message: `The upstream stream from ${up.name} broke mid-answer (${timedOut ? 'no data within the timeout' : 'connection reset'}); the answer is incomplete — retry the request.`, type: 'upstream_error', code: 'upstream_reset' });
+          res.end(`data: ${ev}\n\n`);
+          return settle({ kind: 'sent' });
+        }
+        if (err.code === 'HOLY_TOO_LARGE') return settle({ kind: 'retry', why: 'status', status: 502, text: errorBody({ message: `The answer from ${up.name} was larger than ${up.maxResponseBytes} bytes.`, type: 'upstream_error', code: 'upstream_too_large' }) });
+        void phase;
+        settle({ kind: 'retry', why: mode === undefined ? (timedOut ? 'timeout' : 'connect') : timedOut ? 'timeout' : 'reset', status: timedOut ? 504 : 502, text: up.untrusted.line(err.message || String(err), 300) });
+      },
+    });
+    onInFlight(f);
+  });
+}
+
+/** The provider's failure, as the client's answer when nothing is left to fall back to. */
+function failureError(r: Retry, provider: string): ApiError {
+  if (r.why === 'status') {
+    let parsed: { error?: { message?: unknown; type?: unknown; code?: unknown } } | undefined;
+    try {
+      parsed = JSON.parse(r.text ?? '') as typeof parsed;
+    } catch {
+      parsed = undefined;
+    }
+    const msg = typeof parsed?.error?.message === 'string' ? parsed.error.message.slice(0, 500) : `HTTP ${r.status} from ${provider}`;
+    const ra = r.retryAfter !== undefined && /^\d+$/.test(r.retryAfter) ? Number(r.retryAfter) : undefined;
+    return {
+      status: r.status,
+      type: typeof parsed?.error?.type === 'string' ? parsed.error.type : r.status === 429 ? 'requests' : 'upstream_error',
+      code: typeof parsed?.error?.code === 'string' ? parsed.error.code : r.status === 429 ? 'rate_limit_exceeded' : 'upstream_error',
+      message: msg,
+      ...(r.status === 429 ? { retryAfterS: ra ?? 1 } : {}),
+    };
+  }
+  return E.upstream(r.status, r.why === 'timeout' ? `The provider ${provider} did not answer in time.` : `The gateway could not reach the provider ${provider} (${r.text ?? r.why}).`);
+}
+
+/** The request's route: cutover's plan when present, else the route's primary with its fallback. */
+async function route(live: Live, p: Parts, ex: Exchange): Promise<{ provider: string; arm: 'primary' | 'canary' | 'fallback' }[]> {
+  const plan = p.cutover ? await p.cutover.plan({ tenant: ex.tenant, ...(typeof ex.body.user === 'string' ? { user: ex.body.user } : {}) }) : { provider: live.config.route.primary, arm: 'primary' as const, fallback: live.config.route.fallback };
+  const arms: { provider: string; arm: 'primary' | 'canary' | 'fallback' }[] = [{ provider: plan.provider, arm: plan.arm }];
+  if (plan.fallback && plan.fallback !== plan.provider) arms.push({ provider: plan.fallback, arm: 'fallback' });
+  return arms;
+}
+
+/** Serve one authenticated chat or embeddings request. Never throws. */
+export async function proxy(
+  live: Live,
+  p: Parts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: { rid: string; t0: number; startedAt: number; tenant: string; limits: TenantLimits; endpoint: 'chat' | 'embeddings'; body: Record<string, unknown>; bytes: number },
+): Promise<void> {
+  const asked = o.body.model;
+  if (typeof asked !== 'string' || !asked) return sendError(res, E.badRequest('The request has no "model"; name the model to call, e.g. "model": "gpt-4o-mini".', 'model', 'missing_model'), { 'x-request-id': o.rid });
+  if (o.endpoint === 'chat' && !Array.isArray(o.body.messages)) return sendError(res, E.badRequest('The request has no "messages" list; send the conversation as "messages": [{"role": "user", "content": "…"}].', 'messages', 'missing_messages'), { 'x-request-id': o.rid });
+  const ex: Exchange = {
+    rid: o.rid,
+    t0: o.t0,
+    startedAt: o.startedAt,
+    tenant: o.tenant,
+    limits: o.limits,
+    endpoint: o.endpoint,
+    body: o.body,
+    modelAsked: asked,
+    modelServed: servedModel(live.config.modelMap, asked),
+    provider: '',
+    arm: 'primary',
+    fallback: false,
+    stream: o.endpoint === 'chat' && o.body.stream === true,
+    est: 0,
+    status: 'ok',
+    httpStatus: 0,
+    clientClosed: false,
+    quotaHeaders: {},
+  };
+  const ac = new AbortController();
+  let inflight: InFlight | undefined;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    ex.clientClosed = true;
+    ac.abort(new Error('client closed'));
+    inflight?.abort(new Error('client closed'));
+  });
+  const refuse = (e: ApiError, status: LedgerStatus) => {
+    ex.status = status;
+    ex.httpStatus = e.status;
+    ex.code = e.code ?? undefined;
+    ex.error = e.message;
+    sendError(res, e, { ...ex.quotaHeaders, 'x-request-id': ex.rid });
+  };
+  try {
+    const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
+    if (refusal) return refuse(refusal, 'refused');
+    ex.est = estimateTokens(ex, o.bytes);
+    const q = await p.quotas.admit(o.limits, ex.est);
+    ex.quotaHeaders = q.headers;
+    if (!q.ok) {
+      ex.est = 0; // nothing was counted that settle() must give back
+      return refuse(E.rateLimited(q.limit, q.retryAfterS), 'rate_limited');
+    }
+    const arms = await route(live, p, ex);
+    const body = upstreamBody(ex);
+    let last: Retry | undefined;
+    for (let i = 0; i < arms.length; i++) {
+      const arm = arms[i]!;
+      const up = live.upstreams.get(arm.provider);
+      if (!up) continue;
+      // An open breaker skips the provider (fail fast; the fallback, if any, serves instead).
+      if (!(await live.breakers.allow(arm.provider))) {
+        p.log('debug', 'breaker_open_skip', { requestId: ex.rid, provider: arm.provider });
+        continue;
+      }
+      ex.provider = arm.provider;
+      ex.arm = arm.arm;
+      ex.fallback = i > 0;
+      let release: (() => void) | undefined;
+      try {
+        release = await live.scheduler.acquire(arm.provider, ex.tenant, o.limits.weight, ac.signal);
+      } catch (e) {
+        if (ex.clientClosed) {
+          ex.status = 'client_closed';
+          ex.httpStatus = 499;
+          return;
+        }
+        if (e instanceof QueueTimeout) return refuse(E.queueTimeout(e.waitedMs), 'queue_timeout');
+        throw e;
+      }
+      let outcome: Outcome;
+      try {
+        outcome = await attempt(p, ex, up, body, res, (f) => (inflight = f));
+      } finally {
+        release();
+      }
+      if (outcome.kind === 'sent') {
+        if (ex.status === 'upstream_error' || ex.httpStatus >= 500) await live.breakers.failure(arm.provider);
+        else if (ex.status !== 'client_closed') await live.breakers.success(arm.provider);
+        return;
+      }
+      await live.breakers.failure(arm.provider);
+      last = outcome;
+      p.log('warn', 'upstream_failed', { requestId: ex.rid, provider: arm.provider, why: outcome.why, status: outcome.status, fallback: i + 1 < arms.length });
+      if (ex.clientClosed) {
+        ex.status = 'client_closed';
+        ex.httpStatus = 499;
+        return;
+      }
+    }
+    if (!last) {
+      ex.provider ||= arms[0]!.provider;
+      return refuse(E.upstream(503, `No provider is available for this request: the circuit breaker of ${arms.map((a) => a.provider).join(' and ')} is open; retry in a moment.`), 'upstream_error');
+    }
+    const e = failureError(last, ex.provider);
+    ex.status = 'upstream_error';
+    ex.httpStatus = e.status;
+    ex.code = e.code ?? undefined;
+    ex.error = e.message;
+    sendError(res, e, { ...ex.quotaHeaders, 'x-request-id': ex.rid, 'x-holy-provider': ex.provider });
+  } catch (err) {
+    p.log('error', 'request_failed', { requestId: ex.rid, error: (err as Error).message });
+    ex.status = 'error';
+    ex.httpStatus = 500;
+    sendError(res, E.internal(), { 'x-request-id': ex.rid });
+  } finally {
+    done(live, p, ex);
+  }
+}
+
+/** After the client has its answer: usage (estimated off the hot path when upstream sent none), quota settle, ledger, metrics, cutover. */
+function done(live: Live, p: Parts, ex: Exchange): void {
+  const latencyMs = p.clock() - ex.t0;
+  setImmediate(() => {
+    try {
+      let usage = ex.usage;
+      let estimated = false;
+      const served = ex.status === 'ok' || ex.status === 'client_closed' || ex.status === 'upstream_error';
+      let parsed: Record<string, unknown> | undefined;
+      if (!usage && ex.answer !== undefined) {
+        try {
+          parsed = JSON.parse(ex.answer) as Record<string, unknown>;
+          usage = usageOf(parsed.usage);
+          if (typeof parsed.model === 'string') ex.modelServed = String(parsed.model).slice(0, 200);
+        } catch {
+          parsed = undefined;
+        }
+      }
+      const answer = ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined;
+      if (!usage && served && ex.provider && ex.httpStatus < 400) {
+        // Upstream sent no usage: count locally (gpt-tokenizer) and mark the row.
+        estimated = true;
+        const input = ex.endpoint === 'chat' ? countRequestTokens(ex.body as ChatBody) : countTextTokens(embeddingInput(ex.body.input), ex.modelServed);
+        usage = { inputTokens: input, cachedTokens: 0, outputTokens: answer ? countTextTokens(answer.text + answer.toolCalls.map((c) => (c as { function?: { arguments?: string } }).function?.arguments ?? '').join(''), ex.modelServed) : 0 };
+      }
+      const u = usage ?? { inputTokens: 0, cachedTokens: 0, outputTokens: 0 };
+      if (ex.est > 0) void p.quotas.settle(ex.limits, ex.est, u.inputTokens + u.outputTokens).catch(() => {});
+      const price = lookupPrice(p.prices, ex.modelServed);
+      const usd = price ? costUSD(price, { input: u.inputTokens, cached: u.cachedTokens, output: u.outputTokens }) : new Decimal(0);
+      const row: LedgerRow = {
+        ts: ex.startedAt,
+        requestId: ex.rid,
+        tenant: ex.tenant,
+        endpoint: ex.endpoint,
+        modelAsked: ex.modelAsked,
+        modelServed: ex.modelServed,
+        provider: ex.provider,
+        stream: ex.stream,
+        inputTokens: u.inputTokens,
+        cachedTokens: u.cachedTokens,
+        outputTokens: u.outputTokens,
+        estimated,
+        costUSD: usd.toFixed(),
+        costCNY: usd.times(cnyRate(live.config, ex.provider)).toFixed(),
+        status: ex.status,
+        httpStatus: ex.httpStatus,
+        latencyMs: Math.round(latencyMs * 1000) / 1000,
+        ...(ex.ttftMs !== undefined ? { ttftMs: Math.round(ex.ttftMs * 1000) / 1000 } : {}),
+        fallback: ex.fallback,
+        arm: ex.arm,
+      };
+      p.ledger.add(row);
+      p.metrics.request({ tenant: ex.tenant, provider: ex.provider || 'none', status: ex.httpStatus, ...(ex.code ? { code: ex.code } : {}), seconds: latencyMs / 1000, ...(ex.ttftMs !== undefined ? { ttftSeconds: ex.ttftMs / 1000 } : {}), fallback: ex.fallback });
+      if (u.inputTokens || u.outputTokens) p.metrics.tokens({ tenant: ex.tenant, provider: ex.provider, input: u.inputTokens, output: u.outputTokens });
+      p.log('info', 'request', {
+        requestId: ex.rid,
+        tenant: ex.tenant,
+        endpoint: ex.endpoint,
+        model: ex.modelAsked,
+        served: ex.modelServed,
+        provider: ex.provider || undefined,
+        arm: ex.arm,
+        fallback: ex.fallback,
+        stream: ex.stream,
+        status: ex.status,
+        http: ex.httpStatus,
+        ...(ex.code ? { code: ex.code } : {}),
+        ms: row.latencyMs,
+        ...(row.ttftMs !== undefined ? { ttftMs: row.ttftMs } : {}),
+        tokens: { input: u.inputTokens, cached: u.cachedTokens, output: u.outputTokens, estimated },
+      });
+      if (p.cutover && ex.provider && ex.status !== 'refused' && ex.status !== 'rate_limited' && ex.status !== 'queue_timeout') {
+        const s: Served = {
+          requestId: ex.rid,
+          tenant: ex.tenant,
+          ...(typeof ex.body.user === 'string' ? { user: ex.body.user } : {}),
+          endpoint: ex.endpoint,
+          request: { ...ex.body, model: ex.modelServed },
+          provider: ex.provider,
+          arm: ex.arm,
+          modelServed: ex.modelServed,
+          ok: ex.status === 'ok',
+          httpStatus: ex.httpStatus,
+          ...(ex.error ? { error: ex.error } : {}),
+          ...(answer && ex.endpoint === 'chat' ? { text: answer.text, toolCalls: answer.toolCalls, ...(answer.finishReason ? { finishReason: answer.finishReason } : {}) } : {}),
+          usage: { ...u, estimated },
+          ...(ex.ttfbMs !== undefined ? { ttfbMs: ex.ttfbMs } : {}),
+          ...(ex.ttftMs !== undefined ? { ttftMs: ex.ttftMs } : {}),
+          e2eMs: latencyMs,
+          startedAt: ex.startedAt,
+        };
+        p.cutover.served(s);
+      }
+    } catch (err) {
+      p.log('error', 'bookkeeping_failed', { requestId: ex.rid, error: (err as Error).message });
+    }
+  });
+}
+
+function chatAnswer(c: Record<string, unknown>): { text: string; toolCalls: unknown[]; finishReason?: string } | undefined {
+  const ch = (c.choices as { message?: { content?: unknown; tool_calls?: unknown[] }; finish_reason?: unknown }[] | undefined)?.[0];
+  if (!ch) return undefined;
+  return { text: contentText(ch.message?.content), toolCalls: Array.isArray(ch.message?.tool_calls) ? ch.message.tool_calls : [], ...(typeof ch.finish_reason === 'string' ? { finishReason: ch.finish_reason } : {}) };
+}
+
+function embeddingInput(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.filter((x) => typeof x === 'string').join('\n');
+  return '';
+}
