@@ -479,6 +479,7 @@ export interface LoopResult {
   ttft: number[];
   /** ms the client was late sending (actual − scheduled): its own share of `lat`. */
   lag: number[];
+  /** Answers per second from the first kept due time to the last answer (below the rate = could not keep up). */
   achievedRps: number;
   firstError?: string;
 }
@@ -587,11 +588,14 @@ export function openLoop(client: Client, o: LoopOpts): Promise<LoopResult> {
     let pending = 0;
     let drain: NodeJS.Timeout | undefined;
     let over = false;
+    let lastEnd = 0;
     const end = () => {
       if (over) return;
       over = true;
       clearTimeout(drain);
-      const spanMs = (total - skip) * interval;
+      // Served per second from the first kept request's due time to the last answer: below the
+      // offered rate when the target could not keep up (its latency is then mostly queueing).
+      const spanMs = lastEnd - (t0 + skip * interval);
       r.achievedRps = spanMs > 0 ? (r.ok / spanMs) * 1000 : 0;
       resolve(r);
     };
@@ -604,6 +608,7 @@ export function openLoop(client: Client, o: LoopOpts): Promise<LoopResult> {
         i++;
         client.send(body, stream, sched, (s) => {
           pending--;
+          if (s.end > lastEnd) lastEnd = s.end;
           if (keep) {
             r.n++;
             r.statuses[s.status || 'error'] = (r.statuses[s.status || 'error'] ?? 0) + 1;
@@ -685,8 +690,12 @@ export interface Held {
   /** After the upstream released them: wait (bounded) for the ends, then drop the pool. */
   close(): Promise<{ ended: number }>;
 }
-/** Open n streams (model bench-hold) through t, `batch` every `everyMs`, until all showed their first content or openTimeoutMs passed. */
-export async function holdStreams(t: Target, n: number, o: { batch?: number; everyMs?: number; openTimeoutMs?: number } = {}): Promise<Held> {
+/**
+ * Open n streams (model bench-hold) through t, at most `window` of them still connecting at a time
+ * (a ramp the server's accept backlog can take), until all showed their first content or
+ * openTimeoutMs passed.
+ */
+export async function holdStreams(t: Target, n: number, o: { window?: number; openTimeoutMs?: number } = {}): Promise<Held> {
   if (!LOOPBACK.test(t.origin)) throw new Error(`bench/gateway: loopback only, got ${t.origin}`);
   const pool = new Pool(t.origin, { connections: n, pipelining: 1, keepAliveTimeout: 5_000, bodyTimeout: 0, headersTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${t.key}` };
@@ -694,14 +703,18 @@ export async function holdStreams(t: Target, n: number, o: { batch?: number; eve
   const h: Held & { ended: number } = { requested: n, opened: 0, failed: 0, openMs: NaN, ended: 0, close: async () => ({ ended: 0 }) };
   const controllers = new Set<Dispatcher.DispatchController>();
   const t0 = performance.now();
+  const window = o.window ?? 200;
+  let launched = 0;
   let settle: () => void = () => undefined;
   const allIn = new Promise<void>((r) => (settle = r));
   let endWaiter: (() => void) | undefined;
   const check = () => {
+    while (launched < n && launched - h.opened - h.failed < window) one();
     if (h.opened + h.failed >= n) settle();
     if (h.ended + h.failed >= n) endWaiter?.();
   };
-  const one = () => {
+  function one(): void {
+    launched++;
     let opened = false;
     let ctl: Dispatcher.DispatchController | undefined;
     pool.dispatch(
@@ -716,14 +729,14 @@ export async function holdStreams(t: Target, n: number, o: { batch?: number; eve
           if (!opened && chunk.includes(FIRST_CONTENT)) {
             opened = true;
             h.opened++;
-            check();
+            queueMicrotask(check);
           }
         },
         onResponseEnd() {
           if (ctl) controllers.delete(ctl);
           if (opened) h.ended++;
           else h.failed++;
-          check();
+          queueMicrotask(check);
         },
         onResponseError(_c, err) {
           if (ctl) controllers.delete(ctl);
@@ -732,16 +745,12 @@ export async function holdStreams(t: Target, n: number, o: { batch?: number; eve
             h.failed++;
             h.firstError ??= err.message;
           }
-          check();
+          queueMicrotask(check);
         },
       },
     );
-  };
-  const batch = o.batch ?? 100;
-  for (let sent = 0; sent < n; sent += batch) {
-    for (let k = sent; k < Math.min(n, sent + batch); k++) one();
-    await new Promise((r) => setTimeout(r, o.everyMs ?? 50));
   }
+  check();
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([allIn, new Promise<void>((r) => (timer = setTimeout(r, o.openTimeoutMs ?? 30_000)))]);
   clearTimeout(timer);

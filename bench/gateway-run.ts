@@ -67,12 +67,13 @@ const PLACEMENT =
   'the floor is bench/gateway-floor.js (a bare node:http → undici proxy, what any Node hop costs here); redis-server for the Redis store. ' +
   'The direct arm has one process fewer competing for the cores: on 2 cores that contention is part of the added figures (the floor arm shows how much).';
 
-function describe(r: LoopResult, which: 'lat' | 'ttft' = 'lat'): string {
+function describe(r: LoopResult, which: 'lat' | 'ttft' = 'lat', rate?: number): string {
   const q = quantiles(r[which]);
   const s = quantiles(r.svc);
   const lag = quantiles(r.lag);
   return `n=${q.n} p50 ${f3(q.p50)} p90 ${f3(q.p90)} p99 ${f3(q.p99)} p99.9 ${f3(q.p999)} max ${f3(q.max)} mean ${f3(q.mean)} ms` +
     (which === 'lat' ? ` · from actual send p50/p99 ${f3(s.p50)}/${f3(s.p99)} · client late p99 ${f3(lag.p99)}` : '') +
+    (rate && r.achievedRps < rate * 0.9 ? ` · SATURATED: served ${r.achievedRps.toFixed(0)}/s of ${rate}/s offered, latency is queueing` : '') +
     (r.errors ? ` · ${r.errors} error(s), first: ${r.firstError}` : '');
 }
 const tooManyErrors = (r: LoopResult) => r.n === 0 || r.errors > r.n * 0.01;
@@ -148,7 +149,7 @@ async function latency(rep: Reporter, S: Scale, direct: Target, floorT: Target, 
   const clients = [new Client(direct, 32), new Client({ ...direct, name: 'direct-2' }, 32), new Client(floorT, 32), ...(gwT ? [new Client(gwT, 32)] : [])];
   try {
     const res = await interleaved(clients, { rate: S.rate, blockMs: S.blockMs, blocks: S.blocks, warmMs: S.warmMs });
-    for (const [name, r] of res) rep.note(`${name.padEnd(9)} ${describe(r)}`);
+    for (const [name, r] of res) rep.note(`${name.padEnd(9)} ${describe(r, 'lat', S.rate)}`);
     const d = quantiles(res.get('direct')!.lat);
     const aa = quantiles(res.get('direct-2')!.lat);
     const fl = quantiles(res.get('floor')!.lat);
@@ -184,7 +185,7 @@ async function ttft(rep: Reporter, S: Scale, up: Upstream, direct: Target, floor
   const clients = [new Client(direct, 32), new Client(floorT, 32), ...(gwT ? [new Client(gwT, 32)] : [])];
   try {
     const res = await interleaved(clients, { rate: S.streamRate, blockMs: S.streamBlockMs, blocks: S.streamBlocks, stream: true, warmMs: S.warmMs });
-    for (const [name, r] of res) rep.note(`${name.padEnd(9)} TTFT ${describe(r, 'ttft')} · E2E p50 ${f3(quantiles(r.lat).p50)}`);
+    for (const [name, r] of res) rep.note(`${name.padEnd(9)} TTFT ${describe(r, 'ttft', S.streamRate)} · E2E p50 ${f3(quantiles(r.lat).p50)}`);
     const d = quantiles(res.get('direct')!.ttft);
     const fl = quantiles(res.get('floor')!.ttft);
     rep.note(`floor adds TTFT p50 ${signed(fl.p50 - d.p50)} p99 ${signed(fl.p99 - d.p99)} ms`);
@@ -272,20 +273,21 @@ async function memory(rep: Reporter, S: Scale, up: Upstream, floorT: Target, gw:
   const hold = async (t: Target, pid: number | undefined) => {
     await up.stats();
     const idle = pid ? rssMB(pid) : NaN;
-    const h = await holdStreams(t, S.streams);
+    const h = await holdStreams(t, S.streams, { window: 500, openTimeoutMs: 60_000 });
+    const opened = h.opened;
     const st = await up.stats();
     const rss = pid ? rssMB(pid) : NaN;
     await up.release();
     await h.close();
-    return { h, idle, rss, open: st.peakOpen };
+    return { h, opened, idle, rss, open: st.peakOpen };
   };
   const fl = await hold(floorT, undefined);
-  rep.note(`floor proxy: ${fl.h.opened}/${fl.h.requested} open (${fl.open} at the upstream) in ${(fl.h.openMs / 1000).toFixed(1)} s`);
+  rep.note(`floor proxy: ${fl.opened}/${fl.h.requested} open (${fl.open} at the upstream) in ${(fl.h.openMs / 1000).toFixed(1)} s`);
   if (!gw) return rep.skip('rss.streams', `gateway RSS, ${S.streams} open streams`, target, gwWhy);
   const g = await hold({ name: 'gateway', origin: gw.origin, key: gw.key }, gw.pid);
-  const all = g.h.opened === S.streams;
-  rep.note(`gateway: idle ${g.idle.toFixed(0)} MB → ${g.rss.toFixed(0)} MB with ${g.h.opened}/${g.h.requested} streams open (${g.open} at the upstream; ${g.h.opened ? (((g.rss - g.idle) * 1024) / g.h.opened).toFixed(1) : 'n/a'} KB per stream), opened in ${(g.h.openMs / 1000).toFixed(1)} s${g.h.failed ? `; ${g.h.failed} failed, first: ${g.h.firstError}` : ''}`);
-  rep.line({ id: 'rss.streams', name: `gateway RSS, ${S.streams} open streams`, measured: `${g.rss.toFixed(0)} MB${all ? '' : ` (${g.h.opened} open)`}`, target, pass: all && g.rss <= TARGETS.rssMB, value: g.rss });
+  const all = g.opened === S.streams;
+  rep.note(`gateway: idle ${g.idle.toFixed(0)} MB → ${g.rss.toFixed(0)} MB with ${g.opened}/${g.h.requested} streams open (${g.open} at the upstream; ${g.opened ? (((g.rss - g.idle) * 1024) / g.opened).toFixed(1) : 'n/a'} KB per stream), opened in ${(g.h.openMs / 1000).toFixed(1)} s${g.h.failed ? `; ${g.h.failed} failed, first: ${g.h.firstError}` : ''}`);
+  rep.line({ id: 'rss.streams', name: `gateway RSS, ${S.streams} open streams`, measured: `${g.rss.toFixed(0)} MB${all ? '' : ` (${g.opened} open)`}`, target, pass: all && g.rss <= TARGETS.rssMB, value: g.rss });
   rep.figure('rss.idle', g.idle);
 }
 
@@ -314,12 +316,12 @@ async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstr
     const c0 = await srv.commands();
     const res = await interleaved(clients, { rate: S.rate, blockMs: S.blockMs, blocks: S.blocks, warmMs: S.warmMs });
     const ops = (await srv.commands()) - c0;
-    for (const [n, r] of res) rep.note(`${n.padEnd(9)} ${describe(r)}`);
+    for (const [n, r] of res) rep.note(`${n.padEnd(9)} ${describe(r, 'lat', S.rate)}`);
     const rr = res.get('redis')!;
     const sentToRedis = rr.n + Math.round(((S.warmMs + 200 * S.blocks) * S.rate) / 1000); // the dropped warm-up requests used Redis too
     const perReq = sentToRedis ? ops / sentToRedis : NaN;
     rep.note(`Redis commands during the run: ${ops} (≈ ${perReq.toFixed(1)} per request through the Redis gateway, background traffic included)`);
-    if (!(ops > 0)) return rep.skip('redis.added.p50', name, target, 'the gateway accepted the store but sent Redis no command: the Redis store is not wired in yet (merge gw-redis)');
+    if (!(perReq >= 0.5)) return rep.skip('redis.added.p50', name, target, `the gateway accepted the store but sent Redis ${ops} command(s) for ${sentToRedis} requests: the Redis store is not wired in yet (merge gw-redis)`);
     const d = quantiles(res.get('direct')!.lat);
     const e = quantiles(res.get('embedded')!.lat);
     const r = quantiles(rr.lat);
@@ -369,7 +371,7 @@ async function shadow(rep: Reporter, S: Scale, dir: string, up: Upstream, direct
     const res = await interleaved(clients, { rate: S.rate, blockMs: S.blockMs, blocks: S.blocks, warmMs: S.warmMs });
     await new Promise((r) => setTimeout(r, 300));
     const copies = (await up2.stats()).served;
-    for (const [n, r] of res) rep.note(`${n.padEnd(10)} ${describe(r)}`);
+    for (const [n, r] of res) rep.note(`${n.padEnd(10)} ${describe(r, 'lat', S.rate)}`);
     const on = res.get('shadow-on')!;
     rep.note(`shadow copies received by the second upstream: ${copies} for ${on.n} primary requests (plus warm-up)`);
     if (copies === 0) return skip('the gateway accepted route.shadow but sent no copy: shadowing is not wired in yet (merge gw-cutover)');
