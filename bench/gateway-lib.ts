@@ -166,6 +166,17 @@ export function rssMB(pid: number): number {
     return NaN; // exited, or no /proc here
   }
 }
+/** CPU time (user + system) a process has used, in ms, from /proc/PID/stat (clock ticks of 10 ms); NaN without /proc. */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime; USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -461,6 +472,8 @@ export interface Target {
   name: string;
   origin: string;
   key: string;
+  /** The serving process, for CPU time per request (not the upstream's when the target is a proxy). */
+  pid?: number;
 }
 export const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say ok.' }], max_tokens: 4 };
 const FIRST_CONTENT = Buffer.from('"content":"tok');
@@ -468,6 +481,8 @@ const FIRST_CONTENT = Buffer.from('"content":"tok');
 export interface LoopResult {
   /** Requests scheduled (after the skipped warm-up). */
   n: number;
+  /** Requests sent, the dropped warm-up ones included (for CPU time per request). */
+  sent: number;
   ok: number;
   errors: number;
   statuses: Record<string, number>;
@@ -484,7 +499,7 @@ export interface LoopResult {
   firstError?: string;
 }
 export function emptyLoop(): LoopResult {
-  return { n: 0, ok: 0, errors: 0, statuses: {}, lat: [], svc: [], ttft: [], lag: [], achievedRps: 0 };
+  return { n: 0, sent: 0, ok: 0, errors: 0, statuses: {}, lat: [], svc: [], ttft: [], lag: [], achievedRps: 0 };
 }
 export function mergeLoop(a: LoopResult, b: LoopResult): LoopResult {
   for (const [k, v] of Object.entries(b.statuses)) a.statuses[k] = (a.statuses[k] ?? 0) + v;
@@ -494,6 +509,7 @@ export function mergeLoop(a: LoopResult, b: LoopResult): LoopResult {
   a.lag.push(...b.lag);
   a.achievedRps = a.n + b.n ? (a.achievedRps * a.n + b.achievedRps * b.n) / (a.n + b.n) : 0;
   a.n += b.n;
+  a.sent += b.sent;
   a.ok += b.ok;
   a.errors += b.errors;
   a.firstError ??= b.firstError;
@@ -581,6 +597,7 @@ export function openLoop(client: Client, o: LoopOpts): Promise<LoopResult> {
   const skip = Math.round(((o.skipMs ?? 0) * o.rate) / 1000);
   const total = skip + Math.max(1, Math.round((o.rate * o.durationMs) / 1000));
   const r = emptyLoop();
+  r.sent = total;
   const controllers = new Set<Dispatcher.DispatchController>();
   return new Promise((resolve) => {
     const t0 = performance.now() + 2;
@@ -646,7 +663,7 @@ export function openLoop(client: Client, o: LoopOpts): Promise<LoopResult> {
 export async function interleaved(clients: Client[], o: { rate: number; blockMs: number; blocks: number; stream?: boolean; skipMs?: number; warmMs?: number }): Promise<Map<string, LoopResult>> {
   const out = new Map(clients.map((c) => [c.target.name, emptyLoop()]));
   // Warm every arm first (connections, JIT on both ends); these samples are dropped.
-  for (const c of clients) await openLoop(c, { rate: o.rate, durationMs: o.warmMs ?? 1000, stream: o.stream ?? false });
+  for (const c of clients) out.get(c.target.name)!.sent += (await openLoop(c, { rate: o.rate, durationMs: o.warmMs ?? 1000, stream: o.stream ?? false })).sent;
   for (let b = 0; b < o.blocks; b++) {
     const order = b % 2 === 0 ? clients : [...clients].reverse();
     for (const c of order) {
@@ -660,6 +677,8 @@ export async function interleaved(clients: Client[], o: { rate: number; blockMs:
 // ------------------------------------------------------------------------------------------ throughput
 export interface Cannon {
   rps: number;
+  /** CPU µs the target's process used per request during the run (NaN without a pid or /proc). */
+  cpuUsPerReq: number;
   ok: number;
   non2xx: number;
   errors: number;
@@ -669,6 +688,7 @@ export interface Cannon {
 export async function cannon(t: Target, connections: number, durationS: number): Promise<Cannon> {
   if (!LOOPBACK.test(t.origin)) throw new Error(`bench/gateway: loopback only, got ${t.origin}`);
   const autocannon = require('autocannon') as (o: object) => PromiseLike<{ '2xx': number; non2xx: number; errors: number; timeouts: number; duration: number }>;
+  const cpu0 = cpuMs(t.pid);
   const r = await autocannon({
     url: `${t.origin}/v1/chat/completions`,
     connections,
@@ -677,7 +697,8 @@ export async function cannon(t: Target, connections: number, durationS: number):
     headers: { 'content-type': 'application/json', authorization: `Bearer ${t.key}` },
     body: JSON.stringify(CHAT),
   });
-  return { rps: r['2xx'] / r.duration, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, durationS: r.duration };
+  const cpu = cpuMs(t.pid) - cpu0;
+  return { rps: r['2xx'] / r.duration, cpuUsPerReq: (cpu * 1000) / Math.max(1, r['2xx'] + r.non2xx), ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, durationS: r.duration };
 }
 
 // ------------------------------------------------------------------------------------------ held streams

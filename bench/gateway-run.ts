@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cannon, Client, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, metric, metricSum, openLoop, quantiles, Reporter, rssMB, signed,
+  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, metric, metricSum, openLoop, quantiles, Reporter, rssMB, signed,
   startFloor, startGateway, startRedis, startUpstream, UP_KEY,
   type BenchReport, type Gateway, type LoopResult, type Target, type Upstream,
 } from './gateway-lib.js';
@@ -97,8 +97,8 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
     closers.push(() => up.close());
     const floor = await startFloor(up.origin);
     closers.push(() => floor.close());
-    const direct: Target = { name: 'direct', origin: up.origin, key: UP_KEY };
-    const floorT: Target = { name: 'floor', origin: floor.origin, key: UP_KEY };
+    const direct: Target = { name: 'direct', origin: up.origin, key: UP_KEY, pid: up.child.pid! };
+    const floorT: Target = { name: 'floor', origin: floor.origin, key: UP_KEY, pid: floor.child.pid! };
 
     let gw: Gateway | undefined;
     let gwWhy = '';
@@ -112,7 +112,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
       }
     }
     if (!gw) out(`  gateway: SKIP every gateway figure — ${gwWhy}\n`);
-    const gwT: Target | undefined = gw && { name: 'gateway', origin: gw.origin, key: gw.key };
+    const gwT: Target | undefined = gw && { name: 'gateway', origin: gw.origin, key: gw.key, pid: gw.pid };
 
     // One part failing (a crash, a timeout) is a FAIL line for that part; the others still run.
     const part = async (name: string, f: () => Promise<void>) => {
@@ -148,8 +148,11 @@ async function latency(rep: Reporter, S: Scale, direct: Target, floorT: Target, 
   rep.heading(`1. Added latency, non-streamed, open loop ${S.rate} req/s (${S.blocks} alternating block(s) of ${S.blockMs} ms per arm; ms from the scheduled send)`);
   const clients = [new Client(direct, 32), new Client({ ...direct, name: 'direct-2' }, 32), new Client(floorT, 32), ...(gwT ? [new Client(gwT, 32)] : [])];
   try {
+    const cpu0 = clients.map((c) => cpuMs(c.target.pid));
     const res = await interleaved(clients, { rate: S.rate, blockMs: S.blockMs, blocks: S.blocks, warmMs: S.warmMs });
+    const cpu = clients.map((c, i) => cpuMs(c.target.pid) - cpu0[i]!);
     for (const [name, r] of res) rep.note(`${name.padEnd(9)} ${describe(r, 'lat', S.rate)}`);
+    cpuNote(rep, 'latency', clients.map((c, i) => ({ name: c.target.name, ms: cpu[i]!, sent: c.target.name === 'direct' ? [...res.values()].reduce((a, r) => a + r.sent, 0) : res.get(c.target.name)!.sent })));
     const d = quantiles(res.get('direct')!.lat);
     const aa = quantiles(res.get('direct-2')!.lat);
     const fl = quantiles(res.get('floor')!.lat);
@@ -205,18 +208,25 @@ async function ttft(rep: Reporter, S: Scale, up: Upstream, direct: Target, floor
 async function throughput(rep: Reporter, S: Scale, direct: Target, floorT: Target, gwT: Target | undefined, gwWhy: string): Promise<void> {
   rep.heading(`3. Throughput, closed loop c=${S.connections} (autocannon, ${S.cannonS} s per run, order ${S.cannonOrder.split('').join(' ')})`);
   const arms: Record<string, Target | undefined> = { d: direct, g: gwT, f: floorT };
-  const sum: Record<string, { ok: number; s: number; bad: number }> = {};
+  const sum: Record<string, { ok: number; s: number; bad: number; cpuMs: number; upMs: number }> = {};
   for (const k of S.cannonOrder) {
     const t = arms[k];
     if (!t) continue;
+    const up0 = cpuMs(direct.pid);
     const r = await cannon(t, S.connections, S.cannonS);
-    const a = (sum[t.name] ??= { ok: 0, s: 0, bad: 0 });
+    const a = (sum[t.name] ??= { ok: 0, s: 0, bad: 0, cpuMs: 0, upMs: 0 });
     a.ok += r.ok;
     a.s += r.durationS;
     a.bad += r.non2xx + r.errors;
+    a.cpuMs += (r.cpuUsPerReq * (r.ok + r.non2xx)) / 1000;
+    a.upMs += cpuMs(direct.pid) - up0;
   }
   const rps = (n: string) => (sum[n] ? sum[n].ok / sum[n].s : NaN);
-  for (const [n, a] of Object.entries(sum)) rep.note(`${n.padEnd(9)} ${rps(n).toFixed(0)} req/s (${a.ok} ok in ${a.s.toFixed(1)} s${a.bad ? `, ${a.bad} non-2xx/errors` : ''})`);
+  for (const [n, a] of Object.entries(sum)) {
+    const own = n === 'direct' ? '' : `, ${((a.cpuMs * 1000) / Math.max(1, a.ok + a.bad)).toFixed(0)} µs CPU per request in the ${n}`;
+    rep.note(`${n.padEnd(9)} ${rps(n).toFixed(0)} req/s (${a.ok} ok in ${a.s.toFixed(1)} s${a.bad ? `, ${a.bad} non-2xx/errors` : ''}; upstream ${((a.upMs * 1000) / Math.max(1, a.ok + a.bad)).toFixed(0)} µs CPU per request${own})`);
+    if (n !== 'direct') rep.figure(`throughput.cpuUsPerReq.${n}`, (a.cpuMs * 1000) / Math.max(1, a.ok + a.bad));
+  }
   rep.figure('direct.rps', rps('direct'));
   rep.figure('floor.rps', rps('floor'));
   rep.note(`floor/direct ${((rps('floor') / rps('direct')) * 100).toFixed(0)}%`);
@@ -226,6 +236,25 @@ async function throughput(rep: Reporter, S: Scale, direct: Target, floorT: Targe
   rep.line({ id: 'throughput.share', name: `throughput gateway/direct at c=${S.connections}`, measured: `${(share * 100).toFixed(0)}% (${rps('gateway').toFixed(0)}/${rps('direct').toFixed(0)})`, target: `≥ ${TARGETS.throughputShare * 100}%`, pass: !bad && share >= TARGETS.throughputShare, value: share });
   rep.figure('gateway.rps', rps('gateway'));
   rep.note(`gateway/floor ${((rps('gateway') / rps('floor')) * 100).toFixed(0)}%${bad ? ` · gateway: ${sum.gateway!.bad} non-2xx/errors, not judged` : ''}`);
+}
+
+/**
+ * CPU time per request of each serving process (from /proc, 10 ms ticks): on a busy machine the
+ * steadiest figure there is — it says what a request costs, not how long it waited for a core.
+ * The upstream serves every arm (through the proxies too): its cost is over all their requests.
+ */
+function cpuNote(rep: Reporter, part: string, xs: Array<{ name: string; ms: number; sent: number }>): void {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const x of xs) {
+    const who = x.name.startsWith('direct') ? 'upstream' : x.name;
+    if (seen.has(who) || !Number.isFinite(x.ms) || !x.sent) continue;
+    seen.add(who);
+    const us = (x.ms * 1000) / x.sent;
+    rep.figure(`${part}.cpuUsPerReq.${who}`, us);
+    parts.push(`${who} ${us.toFixed(0)} µs`);
+  }
+  if (parts.length) rep.note(`CPU per request (user+system, /proc, 10 ms ticks): ${parts.join(', ')}`);
 }
 
 /** Ledger rows so far: from /metrics when it counts them, else from the ledger file. */
