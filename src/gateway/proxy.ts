@@ -422,7 +422,13 @@ function done(live: Live, p: Parts, ex: Exchange): void {
         fallback: ex.fallback,
         arm: ex.arm,
       };
-      p.ledger.add(row);
+      try {
+        p.ledger.add(row);
+      } catch (err) {
+        // Ledger.add never throws by contract; if one does, the request was still served: count and say so loudly.
+        p.metrics.count('ledger_lost_rows', {}, 1);
+        p.log('error', 'ledger_rows_lost', { rows: 1, requestId: ex.rid, why: (err as Error).message, message: 'LEDGER ROW LOST: the request was served but is not billed' });
+      }
       p.metrics.request({ tenant: ex.tenant, provider: ex.provider || 'none', status: ex.httpStatus, ...(ex.code ? { code: ex.code } : {}), seconds: latencyMs / 1000, ...(ex.ttftMs !== undefined ? { ttftSeconds: ex.ttftMs / 1000 } : {}), fallback: ex.fallback });
       if (u.inputTokens || u.outputTokens) p.metrics.tokens({ tenant: ex.tenant, provider: ex.provider, input: u.inputTokens, output: u.outputTokens });
       p.log('info', 'request', {

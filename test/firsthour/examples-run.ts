@@ -66,7 +66,14 @@ async function workspace(): Promise<string> {
   await mkdir(join(dir, 'home', '.config'), { recursive: true });
   await writeFile(join(dir, 'home', '.config', 'openai.key'), 'test-official-key-file-0004\n', { mode: 0o600 });
   await writeFile(join(dir, 'staging.key'), 'test-staging-key-0005\n', { mode: 0o600 });
-  await writeFile(join(dir, 'holy.config.json'), JSON.stringify({ providers: { official: { baseURL: official.url }, holysheep: { baseURL: holysheep.url } } }));
+  // The gateway's examples name tenants acme and globex and route to the simulated relay, falling back to the simulated official.
+  const gateway = {
+    plans: { free: { rpm: 20, tpm: 40000, models: ['gpt-4o-mini'], tools: [], maxTokens: 1024, weight: 1 }, pro: { rpm: 600, tpm: 1000000, models: ['*'], tools: ['*'], weight: 4 } },
+    tenants: { acme: { plan: 'pro' }, globex: { plan: 'free', rpm: 10 } },
+    route: { primary: 'holysheep', fallback: 'official', maxInFlight: 64 },
+    modelMap: { 'gpt-4.5': 'gpt-4o' },
+  };
+  await writeFile(join(dir, 'holy.config.json'), JSON.stringify({ providers: { official: { baseURL: official.url }, holysheep: { baseURL: holysheep.url } }, gateway }));
   return dir;
 }
 
@@ -93,6 +100,9 @@ function script(e: Example, ports: Map<string, number>): string {
     } else if (/^([A-Z_]+=\S+\s+)*holy mock\b[^&;|]*$/.test(line)) {
       // A simulator in the foreground serves until stopped: wait for its URL, then stop it as a user would.
       out.push(`${line} > .mock-url & mock=$!; until [ -s .mock-url ]; do sleep 0.1; done; kill -TERM $mock; wait $mock; echo $? >> "$exits"`);
+    } else if (/^([A-Z_]+=\S+\s+)*holy (--\S+ )*gateway\b(?! keys)[^&;|]*$/.test(line)) {
+      // The gateway in the foreground serves until stopped: wait for its URL (first stdout line), then SIGTERM (a drain, exit 0).
+      out.push(`${line} > .gateway-url & gw=$!; until [ -s .gateway-url ]; do sleep 0.1; done; kill -TERM $gw; wait $gw; echo $? >> "$exits"`);
     } else out.push(`${line}\necho $? >> "$exits"`);
   }
   out.push('kill $(jobs -p) 2>/dev/null; wait');

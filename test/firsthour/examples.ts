@@ -77,4 +77,4 @@ export function allHelp(bin: string, commands: string[][]): Example[] {
 export const README = (root: string) => join(root, 'README.md');
 
 /** Every command and subcommand with a --help of its own; [] is holy itself. */
-export const COMMANDS = [[], ['verify'], ['models'], ['models', 'check'], ['bench'], ['roi'], ['migrate'], ['rollback'], ['mock'], ['tour']];
+export const COMMANDS = [[], ['verify'], ['models'], ['models', 'check'], ['bench'], ['roi'], ['migrate'], ['rollback'], ['mock'], ['tour'], ['gateway'], ['gateway', 'keys', 'add'], ['gateway', 'keys', 'revoke']];

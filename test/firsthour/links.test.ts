@@ -25,7 +25,7 @@ test('every relative link in README.md and docs/*.md names a file that exists', 
 test('the README stays a first-hour page: short, and linking every command\'s reference', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   assert.ok(readme.split('\n').length <= 250, `README.md is ${readme.split('\n').length} lines`);
-  for (const doc of ['verify', 'models', 'bench', 'roi', 'migrate', 'mock', 'tour', 'providers']) assert.match(readme, new RegExp(`\\(docs/${doc}\\.md\\)`));
+  for (const doc of ['verify', 'models', 'bench', 'roi', 'migrate', 'mock', 'tour', 'providers', 'gateway']) assert.match(readme, new RegExp(`\\(docs/${doc}\\.md\\)`));
 });
 
 test('every command\'s --help ends by naming its reference page, which exists', () => {

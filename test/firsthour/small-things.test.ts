@@ -84,7 +84,7 @@ describe('help, suggestions and one message style', () => {
     const bad = await runHoly(['help', 'modls']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, '');
-    assert.match(bad.stderr, /^holy: holy has no help topic 'modls'; did you mean 'models'\? \(topics: verify, models, bench, traffic, roi, migrate, rollback, mock, tour\)\.\nhint: holy help models /);
+    assert.match(bad.stderr, /^holy: holy has no help topic 'modls'; did you mean 'models'\? \(topics: verify, models, bench, traffic, roi, migrate, rollback, mock, gateway, tour\)\.\nhint: holy help models /);
     assert.equal((await runHoly(['help', 'nosuch'])).code, 2);
   });
 

@@ -5,7 +5,7 @@ import { runHoly, spawnHoly } from '../helpers/ctx.js';
 test('--help lists every command and exits 0', async () => {
   const r = await runHoly(['--help']);
   assert.equal(r.code, 0);
-  for (const c of ['verify', 'models', 'bench', 'traffic', 'roi', 'migrate', 'mock', 'tour']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  for (const c of ['verify', 'models', 'bench', 'traffic', 'roi', 'migrate', 'mock', 'tour', 'gateway']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
   assert.match(r.stdout, /^  traffic +real traffic for bench/m, 'holy traffic is listed with its summary');
 });
 

@@ -27,8 +27,8 @@ export function register(program: Command, ctx: Ctx): void {
         '# the app: OPENAI_BASE_URL=http://127.0.0.1:8787/v1 OPENAI_API_KEY=hk-…',
         'holy gateway keys list',
         'holy gateway keys revoke acme               # or a key prefix: keys revoke hk-AbC12x',
-        'kill -HUP $(pgrep -f "holy gateway")        # reload plans, tenants, route and keys',
-        'holy roi holy-ledger.db --by tenant         # the monthly bill per tenant',
+        '# reload plans, tenants, route and keys without dropping a connection: kill -HUP <pid>',
+        '# the ledger is roi\'s input, the monthly bill per tenant: holy roi holy-ledger.db --by tenant',
       ]),
     )
     .addHelpText('after', reference('gateway'))

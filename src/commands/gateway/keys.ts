@@ -69,6 +69,12 @@ export async function revokeKeys(spec: string, ctx: Ctx, g: GlobalOpts, out: Out
   } finally {
     store.close();
   }
+  if (gone.length === 0 && Object.hasOwn(l.config.tenants, spec.trim())) {
+    // Revoking a configured tenant's keys is idempotent: none left is the state asked for.
+    out.info(`holy gateway: tenant ${spec.trim()} has no keys; nothing to revoke.`);
+    if (out.mode === 'json') out.json({ revoked: [] });
+    return gone;
+  }
   if (gone.length === 0) throw new UsageError(`no key matches ${JSON.stringify(spec)}: give a tenant name or a key prefix as \`holy gateway keys list\` shows it (e.g. hk-AbC12x).`);
   if (out.mode === 'json') out.json({ revoked: gone.map((r) => ({ tenant: r.tenant, prefix: r.prefix })) });
   else out.line(`revoked ${gone.length} key${gone.length === 1 ? '' : 's'}: ${gone.map((r) => `${r.prefix}… (${r.tenant})`).join(', ')}`);

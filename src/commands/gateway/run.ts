@@ -74,6 +74,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
       metrics.count('ledger_lost_rows', {}, n);
     },
   });
+  if (!hooks.store && loaded.config.store) log('warn', 'store_not_available', { store: loaded.config.store.replace(/\/\/[^@/]*@/, '//***@'), message: 'this build has no shared store: quotas and breakers are kept in this process only' });
   const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
   const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : undefined;
   const http = makeHttp(ctx, { keepAliveTimeoutMs: 10_000 });

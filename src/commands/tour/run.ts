@@ -11,6 +11,8 @@ import { CheckFailed, Interrupted, RuntimeError, UsageError } from '../../errors
 import { startMock, type MockServer } from '../../mock/server.js';
 import { TOUR_STEPS, substitute, type TourStep } from './steps.js';
 import type { RunHoly, TourOpts } from './command.js';
+import type { Out } from '../../ui/output.js';
+import { maskKey } from '../../core/redact.js';
 
 /** fixtures/ ships with the package: find it above this module, whether it runs from dist/src or the bundle. */
 function findFixtures(): string {
@@ -57,7 +59,7 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
     const [oldMock, newMock] = mocks as [MockServer, MockServer];
     await writeFile(
       join(work, 'holy.config.json'),
-      JSON.stringify({ providers: { official: { baseURL: oldMock.url }, holysheep: { baseURL: newMock.url } }, old: 'official', new: 'holysheep' }, null, 2) + '\n',
+      JSON.stringify({ providers: { official: { baseURL: oldMock.url }, holysheep: { baseURL: newMock.url } }, old: 'official', new: 'holysheep', gateway: TOUR_GATEWAY }, null, 2) + '\n',
     );
     if (existsSync(join(FIXTURES, 'env', 'sample.env'))) {
       await copyFile(join(FIXTURES, 'env', 'sample.env'), join(work, 'app.env'));
@@ -74,7 +76,8 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
     for (const [i, step] of steps.entries()) {
       if (ctx.signal.aborted) throw new Interrupted();
       if (out.mode !== 'json') out.line(`\n${out.c.bold.cyan(`━━ ${i + 1}/${steps.length}  ${step.title}`)}`);
-      results.push(...(await runStep(step, { ctx, env, work, main, json: out.mode === 'json', passThrough: g })));
+      const se: StepEnv = { ctx, env, work, main, json: out.mode === 'json', passThrough: g };
+      results.push(...(step.id === 'gateway' ? await gatewayStep(se, out) : await runStep(step, se)));
       if (step.id === 'migrate' && existsSync(join(work, 'app.env'))) {
         const same = (await readFile(join(work, 'app.env'))).equals(await readFile(join(FIXTURES, 'env', 'sample.env')));
         if (out.mode !== 'json') out.line(same ? out.c.green('✓ after migrate → rollback, app.env is byte-for-byte the original') : out.c.red('✗ app.env differs from the original after rollback'));
@@ -134,4 +137,79 @@ function captureStream(onText: (t: string) => void): Ctx['stdout'] {
   const w = new Writable({ write(chunk: Buffer, _enc, cb) { onText(chunk.toString('utf8')); cb(); } }) as Writable & { isTTY?: boolean };
   w.isTTY = false;
   return w;
+}
+
+/** The gateway section of the tour's config: one tenant on a plan, the relay first and official as the fallback. */
+const TOUR_GATEWAY = {
+  plans: { pro: { rpm: 600, tpm: 1_000_000, models: ['*'], tools: ['*'], weight: 4 } },
+  tenants: { acme: { plan: 'pro' } },
+  route: { primary: 'holysheep', fallback: 'official', maxInFlight: 16 },
+  modelMap: { 'gpt-4.5': 'gpt-4o' },
+};
+
+/**
+ * The gateway step, live: a tenant key, `holy gateway` in this process in front of both simulators,
+ * one plain and one streamed request through it with the tenant key, then a drain (as Ctrl-C would)
+ * and the ledger's row count from the gateway's last log line.
+ */
+async function gatewayStep(s: StepEnv, out: Out): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  const say = (t: string) => {
+    if (!s.json) s.ctx.stdout.write(t + '\n');
+  };
+  const base = { ...s.ctx, env: s.env, cwd: s.work, onHangup: undefined };
+  say('$ holy gateway keys add acme');
+  let keyText = '';
+  const addCode = await s.main(['--json', '-q', 'gateway', 'keys', 'add', 'acme'], { ...base, stdout: captureStream((t) => (keyText += t)) });
+  let key: string | undefined;
+  try {
+    key = (JSON.parse(keyText) as { key?: string }).key;
+  } catch {
+    key = undefined;
+  }
+  results.push({ step: 'gateway', argv: ['gateway', 'keys', 'add', 'acme'], exitCode: addCode, expected: addCode === 0 && !!key, ...(key ? { result: { tenant: 'acme', key: maskKey(key) } } : {}) });
+  if (!key) return results;
+  say(`tenant key for acme: ${maskKey(key)} (keys add prints it once; holy keeps only its SHA-256)`);
+
+  say('$ holy gateway --port 0');
+  const ac = new AbortController();
+  let urlText = '';
+  let logText = '';
+  const done = s.main(['gateway', '--port', '0'], { ...base, signal: ac.signal, stdout: captureStream((t) => (urlText += t)), stderr: captureStream((t) => (logText += t)) });
+  let exit: number | undefined;
+  void done.then((c) => (exit = c));
+  while (!urlText.includes('\n') && exit === undefined) await new Promise((r) => setTimeout(r, 10));
+  const url = urlText.split('\n')[0]!;
+  const calls: { status: number; provider: string | null; model?: string; chunks?: number }[] = [];
+  if (exit === undefined) {
+    say(`gateway listening on ${url} — the app sets OPENAI_BASE_URL=${url} and OPENAI_API_KEY=hk-…`);
+    const post = (body: object) => fetch(url + '/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const msg = [{ role: 'user', content: 'Say hello through the gateway.' }];
+    const plain = await post({ model: 'gpt-4.5', messages: msg, max_tokens: 12 });
+    const doc = (await plain.json().catch(() => ({}))) as { model?: string };
+    calls.push({ status: plain.status, provider: plain.headers.get('x-holy-provider'), ...(doc.model ? { model: doc.model } : {}) });
+    say(`POST /v1/chat/completions (model gpt-4.5) → ${plain.status}, served by ${plain.headers.get('x-holy-provider')} as ${doc.model} (modelMap gpt-4.5 → gpt-4o)`);
+    const streamed = await post({ model: 'gpt-4.1-mini', messages: msg, max_tokens: 12, stream: true });
+    const text = await streamed.text();
+    const chunks = text.split('\n\n').filter((e) => e.startsWith('data: {')).length;
+    calls.push({ status: streamed.status, provider: streamed.headers.get('x-holy-provider'), chunks });
+    say(`POST /v1/chat/completions (stream) → ${streamed.status}, ${chunks} chunks passed through as they came`);
+  }
+  ac.abort(new Error('tour: stop the gateway'));
+  const code = await done;
+  const stopped = logText
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as { event?: string; ledgerWritten?: number; ledgerLost?: number };
+      } catch {
+        return {};
+      }
+    })
+    .find((l) => l.event === 'stopped');
+  const ok = code === 0 && calls.length === 2 && calls.every((c) => c.status === 200);
+  say(`${ok ? out.c.green('✓') : out.c.red('✗')} gateway drained and stopped (exit ${code}); ledger holy-ledger.db: ${stopped?.ledgerWritten ?? 0} row(s) written, ${stopped?.ledgerLost ?? 0} lost — holy roi reads it`);
+  results.push({ step: 'gateway', argv: ['gateway', '--port', '0'], exitCode: code, expected: ok, result: { calls, ledger: { written: stopped?.ledgerWritten ?? 0, lost: stopped?.ledgerLost ?? 0 } } });
+  return results;
 }

@@ -1,7 +1,7 @@
 /** The tour's script: which holy commands run, in order, and what each one shows. Pure data. */
 
 export interface TourStep {
-  id: 'verify' | 'models' | 'bench' | 'traffic' | 'roi' | 'migrate';
+  id: 'verify' | 'models' | 'bench' | 'traffic' | 'roi' | 'migrate' | 'gateway';
   title: string;
   /** Each entry is one holy invocation (argv without "holy"); {fixtures} and {work} are substituted. */
   runs: string[][];
@@ -59,6 +59,13 @@ export const TOUR_STEPS: TourStep[] = [
       ['rollback', '--env-file', '{work}/app.env', '--apply', '--yes'],
     ],
     expect: [[0], [0], [0]],
+  },
+  {
+    // Runs live (run.ts, gatewayStep): a tenant key, the gateway in front of both simulators, two requests through it, a drain.
+    id: 'gateway',
+    title: 'holy gateway — one OpenAI-compatible endpoint for every team: tenant keys, plans, fallback, a billing ledger',
+    runs: [],
+    expect: [],
   },
 ];
 
