@@ -257,10 +257,13 @@ function cpuNote(rep: Reporter, part: string, xs: Array<{ name: string; ms: numb
   if (parts.length) rep.note(`CPU per request (user+system, /proc, 10 ms ticks): ${parts.join(', ')}`);
 }
 
+/** The /metrics series counting ledger rows written (holy_gateway_ledger_rows_total), never the lost ones. */
+export const LEDGER_ROWS = /^(?!.*lost)[a-z_:]*ledger[a-z_:]*(rows|written)/;
+
 /** Ledger rows so far: from /metrics when it counts them, else from the ledger file. */
 async function rowsSoFar(gw: Gateway): Promise<{ n?: number; from: string }> {
-  const m = metricSum(await gw.metrics(), /ledger.*(rows|written)/);
-  if (m && !/lost/.test(m.name)) return { n: m.value, from: `/metrics ${m.name}` };
+  const m = metricSum(await gw.metrics(), LEDGER_ROWS);
+  if (m) return { n: m.value, from: `/metrics ${m.name}` };
   const n = ledgerRows(gw.ledgerFile);
   return n === undefined ? { from: 'nowhere (no ledger counter in /metrics, no readable ledger file)' } : { n, from: 'the ledger file' };
 }
@@ -282,7 +285,8 @@ async function eventLoop(rep: Reporter, S: Scale, gw: Gateway | undefined, gwWhy
     await new Promise((res) => setTimeout(res, 1000)); // the ledger writes in batches
     const after = await rowsSoFar(gw);
     const q = quantiles(r.lat);
-    rep.note(`load: ${r.ok} ok of ${r.n} (${r.achievedRps.toFixed(0)} req/s achieved), latency p50 ${f3(q.p50)} p99 ${f3(q.p99)} ms${r.errors ? `, ${r.errors} error(s), first: ${r.firstError}` : ''}`);
+    rep.note(`load: ${r.ok} ok of ${r.n} (${r.achievedRps.toFixed(0)} req/s served), latency p50 ${f3(q.p50)} p99 ${f3(q.p99)} ms${r.errors ? `, ${r.errors} error(s), first: ${r.firstError}` : ''}` +
+      (r.achievedRps < S.eldRate * 0.9 ? ` · SATURATED: the gateway served ${r.achievedRps.toFixed(0)}/s of ${S.eldRate}/s offered, so its loop was never idle` : ''));
     const rows = before.n !== undefined && after.n !== undefined ? after.n - before.n : undefined;
     rep.note(rows === undefined ? `ledger rows: not visible (${after.from}) — the figure may not include the ledger's cost` : `ledger: ${rows} rows (${(rows / (S.eldMs / 1000)).toFixed(0)}/s, counted from ${after.from})`);
     const prom = metric(text, 'nodejs_eventloop_lag_p99_seconds');

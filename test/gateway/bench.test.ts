@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, metric, metricSum, openLoop, pct, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
-import { ANCHORS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
+import { ANCHORS, LEDGER_ROWS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
 
 test('pct and quantiles: nearest rank on a sorted copy', () => {
   const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted
@@ -32,6 +32,9 @@ test('metric and metricSum read Prometheus text', () => {
   assert.equal(metric(text, 'nodejs_eventloop_lag_p99_seconds'), 0.010412);
   assert.equal(metric(text, 'process_resident_memory_bytes'), undefined);
   assert.deepEqual(metricSum(text, /ledger.*written/), { name: 'holy_gateway_ledger_rows_written_total', value: 12 });
+  // The ledger's written rows, never its lost ones, whichever comes first.
+  const gw = 'holy_gateway_ledger_lost_rows_total 3\nholy_gateway_ledger_rows_total 40\n';
+  assert.deepEqual(metricSum(gw, LEDGER_ROWS), { name: 'holy_gateway_ledger_rows_total', value: 40 });
 });
 
 test('openLoop sends on schedule and counts latency from the scheduled time (no coordinated omission)', async () => {
