@@ -15,9 +15,21 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const jsonAt = args.indexOf('--json');
 const onlyAt = args.indexOf('--only');
-const unknown = args.filter((a, i) => !['--quick', '--json', '--only'].includes(a) && i !== jsonAt + 1 && i !== onlyAt + 1);
+const values = new Set([jsonAt, onlyAt].filter((i) => i >= 0).map((i) => i + 1));
+const unknown = args.filter((a, i) => !['--quick', '--json', '--only'].includes(a) && !values.has(i));
+if ((jsonAt >= 0 && !args[jsonAt + 1]) || (onlyAt >= 0 && !args[onlyAt + 1])) {
+  process.stderr.write('bench:gateway: --json needs a file name and --only a list, e.g. --only latency,ttft\n');
+  process.exit(2);
+}
 if (unknown.length) {
   process.stderr.write(`bench:gateway: unknown argument ${unknown[0]}; use --quick, --json FILE, --only latency,ttft,throughput,eld,rss,redis,shadow\n`);
+  process.exit(2);
+}
+const PARTS = ['latency', 'ttft', 'throughput', 'eld', 'rss', 'redis', 'shadow'];
+const only = onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : undefined;
+const badPart = only?.find((p) => !PARTS.includes(p));
+if (badPart) {
+  process.stderr.write(`bench:gateway: --only ${badPart} is not a part; use any of ${PARTS.join(',')}\n`);
   process.exit(2);
 }
 const watchdog = setTimeout(() => {
@@ -34,7 +46,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  const report = await runGatewayBench({ scale: quick ? 'quick' : 'full', ...(onlyAt >= 0 ? { only: (args[onlyAt + 1] ?? '').split(',') } : {}) });
+  const report = await runGatewayBench({ scale: quick ? 'quick' : 'full', ...(only ? { only } : {}) });
   if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, JSON.stringify(report, null, 2) + '\n');
   process.exitCode = report.failed ? 1 : 0;
 } catch (e) {
