@@ -1,7 +1,132 @@
-/** Per-provider circuit breakers. STUB (always closed): replaced by the breaker helper. */
-import type { Breakers, GatewayStore } from './contract.js';
+/**
+ * Per-provider circuit breakers (docs/gateway-ops.md, "Circuit breaker").
+ *
+ * closed → `failures` consecutive failures → open → `coolDownMs` later → half-open: exactly one probe
+ * request is let through (across every replica sharing the store) → its success closes the breaker,
+ * its failure opens it for another cool-down.
+ *
+ * ALL state lives in the GatewayStore, read on every call: no in-process cache, so a breaker tripped
+ * by one replica is open on every other replica from their next allow() (Redis store: the next
+ * request). Keys, for provider P:
+ *   breaker:P:fails            consecutive failures while closed (incr; deleted on a success or a trip)
+ *   breaker:P:until            ms timestamp (the injected clock) when the cool-down ends; absent = closed.
+ *                              now < until: open; now ≥ until: half-open.
+ *   breaker:P:probe:<until>    the half-open probe's lease (setIfAbsent): one per cool-down, so the
+ *                              first caller after the cool-down wins and a re-open starts a new lease.
+ * Store operations per request on a closed breaker: allow() 1 GET, success() 2 GETs (in parallel;
+ * a DEL only when a failure count was pending), failure() 1 GET + 1 INCR.
+ */
+import type { BreakerState, Breakers, GatewayStore } from './contract.js';
 
-export interface BreakerOptions { failures: number; coolDownMs: number; now?: () => number }
-export function createBreakers(_store: GatewayStore, _o: BreakerOptions): Breakers {
-  return { allow: async () => true, success: async () => {}, failure: async () => {}, state: async () => 'closed' };
+export interface BreakerOptions {
+  /** Consecutive failures that open a closed breaker (≥ 1). */
+  failures: number;
+  /** How long an opened breaker refuses before it lets one probe through. */
+  coolDownMs: number;
+  /** Injected clock (ms); default Date.now. Replicas compare `until` with their own clocks: keep them NTP-synced. */
+  now?: () => number;
+  /**
+   * How long one half-open probe may stay unanswered before another caller may probe (a replica that
+   * died mid-probe, or a probe that was never sent, must not leave the breaker half-open for ever).
+   * Default: coolDownMs. Uses the store's own expiry.
+   */
+  probeTtlMs?: number;
+  /** Called on every transition this process makes or observes first (logging, metrics). Never awaited; a throw is ignored. */
+  onChange?: (provider: string, from: BreakerState, to: BreakerState) => void;
+  /**
+   * success() and failure() never reject (they run after the client has its answer; a lost count is
+   * better than an unhandled rejection): a store error is handed here instead. allow() and state()
+   * do reject with the store's error (StoreUnavailable under storeDown "closed"), for the caller's policy.
+   */
+  onError?: (provider: string, err: unknown) => void;
+}
+
+/** How long breaker keys live in the store with no traffic at all (cleanup only; a day). */
+const STATE_TTL_MS = 24 * 60 * 60 * 1000;
+
+export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers {
+  if (!Number.isInteger(o.failures) || o.failures < 1) throw new RangeError(`breaker failures must be an integer ≥ 1, got ${o.failures}`);
+  if (!(o.coolDownMs > 0)) throw new RangeError(`breaker coolDownMs must be > 0, got ${o.coolDownMs}`);
+  const now = o.now ?? Date.now;
+  const probeTtlMs = o.probeTtlMs ?? o.coolDownMs;
+  const keys = (p: string) => ({ fails: `breaker:${p}:fails`, until: `breaker:${p}:until`, probe: (until: number) => `breaker:${p}:probe:${until}` });
+  const changed = (p: string, from: BreakerState, to: BreakerState) => {
+    try {
+      o.onChange?.(p, from, to);
+    } catch {
+      // a logger's or metric's bug must not break the request path
+    }
+  };
+  const readUntil = async (p: string): Promise<number | undefined> => {
+    const v = await store.get(keys(p).until);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
+
+  return {
+    async allow(p) {
+      const until = await readUntil(p);
+      if (until === undefined) return true;
+      if (now() < until) return false;
+      // half-open: the first caller to take this cool-down's lease is the probe, everyone else waits
+      const won = await store.setIfAbsent(keys(p).probe(until), String(now()), probeTtlMs);
+      if (won) changed(p, 'open', 'half-open');
+      return won;
+    },
+
+    success: (p) => report(p, settleSuccess),
+    failure: (p) => report(p, settleFailure),
+
+    async state(p) {
+      return stateAt(await readUntil(p), now());
+    },
+  };
+
+  async function report(p: string, f: (p: string) => Promise<void>): Promise<void> {
+    try {
+      await f(p);
+    } catch (err) {
+      try {
+        o.onError?.(p, err);
+      } catch {
+        // as for onChange
+      }
+    }
+  }
+
+  async function settleSuccess(p: string): Promise<void> {
+    const k = keys(p);
+    const [until, fails] = await Promise.all([readUntil(p), store.get(k.fails)]);
+    if (until === undefined) {
+      if (fails !== undefined) await store.del(k.fails);
+      return;
+    }
+    // open: a request let through before the trip finished late; it proves nothing about now
+    if (now() < until) return;
+    // half-open: the probe (or any call after the cool-down) succeeded: the provider is back
+    await Promise.all([store.del(k.until), store.del(k.fails), store.del(k.probe(until))]);
+    changed(p, 'half-open', 'closed');
+  }
+
+  async function settleFailure(p: string): Promise<void> {
+    const k = keys(p);
+    const until = await readUntil(p);
+    const t = now();
+    if (until !== undefined) {
+      if (t < until) return; // already open: a late failure of a request sent before the trip
+      // half-open: the probe failed; another full cool-down
+      await store.set(k.until, String(t + o.coolDownMs), STATE_TTL_MS);
+      changed(p, 'half-open', 'open');
+      return;
+    }
+    const n = await store.incr(k.fails, 1, STATE_TTL_MS);
+    if (n < o.failures) return;
+    // Trip. setIfAbsent: when several requests (or replicas) cross the threshold together, one opens it.
+    if (await store.setIfAbsent(k.until, String(t + o.coolDownMs), STATE_TTL_MS)) {
+      await store.del(k.fails);
+      changed(p, 'closed', 'open');
+    }
+  }
 }

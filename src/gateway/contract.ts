@@ -36,6 +36,8 @@ export interface QuotaDecision {
   /** Which limit refused: requests or tokens. */
   limit?: 'requests' | 'tokens';
   retryAfterS?: number;
+  /** Set when !ok: the 429 body's error.message, OpenAI's wording (which limit, its value, when to retry). */
+  message?: string;
   /** x-ratelimit-limit-requests, -remaining-requests, -reset-requests and the -tokens ones: on every response. */
   headers: Record<string, string>;
 }
@@ -59,6 +61,8 @@ export interface Scheduler {
   /** Queued requests right now, per provider (for /metrics). */
   queued(provider: string): number;
   inFlight(provider: string): number;
+  /** A config reload: new maxInFlight (and queue wait limit for requests queued from now on); freed slots go to waiters at once. */
+  resize?(maxInFlight: number, queueTimeoutMs?: number): void;
 }
 
 // ---------------------------------------------------------------- circuit breaker (gateway/breaker.ts)
