@@ -8,16 +8,18 @@ import type { Dispatcher } from 'undici';
 import { Decimal } from '../core/decimal.js';
 import { costUSD, lookupPrice, type PriceTable } from '../core/prices.js';
 import { cnyRate } from '../core/gateway/config.js';
+import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
-import { QueueTimeout, type Breakers, type Cutover, type Quotas, type Scheduler, type Served } from './contract.js';
+import { QueueTimeout, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
 import { E, errorBody, sendError, type ApiError } from './errors.js';
 import { planRefusal, servedModel } from './plans.js';
 import { SseRelay, streamAnswer, usageOf, type Usage } from './sse.js';
 import { forward, type InFlight, type Upstream } from './upstream.js';
+import { breakerVerdict, fallbackDecision, statusClass, transportClass, type ErrorClass } from './fallback.js';
 import type { Log } from './log.js';
 
 /** What every request shares: set at start and swapped whole on reload (SIGHUP). */
@@ -30,6 +32,8 @@ export interface Live {
 
 export interface Parts {
   quotas: Quotas;
+  /** The shared store quotas and breakers live in: when it is down, config storeDown decides (closed: 503, open: unlimited). */
+  store: { healthy(): boolean };
   ledger: Ledger;
   metrics: GatewayMetrics;
   cutover?: Cutover;
@@ -68,19 +72,29 @@ interface Exchange {
   answer?: string;
   clientClosed: boolean;
   quotaHeaders: Record<string, string>;
+  /** With fallback: the provider that failed (or was skipped) first. */
+  fallbackFrom?: string;
 }
 
-/** Why an attempt may go to the fallback: it failed before any byte reached the client. */
-interface Retry {
-  kind: 'retry';
-  why: 'connect' | 'timeout' | 'status' | 'reset';
+/** An attempt that failed with nothing sent to the client: it may go to the fallback (fallback.ts decides). */
+interface Failed {
+  kind: 'failed';
+  cls: ErrorClass;
+  /** Before the upstream's response headers (or an error status: it is the headers). */
+  beforeHeaders: boolean;
+  /** What the client gets when it cannot fall back. */
   status: number;
   text?: string;
   retryAfter?: string;
 }
-type Outcome = Retry | { kind: 'sent' };
+/** The client has its answer (a success, a 4xx passed on, or a stream ended by an error event); `cls` is the upstream failure, if any. */
+interface Sent {
+  kind: 'sent';
+  cls?: ErrorClass;
+}
+type Outcome = Failed | Sent;
 
-const RETRY_STATUS = (s: number) => s >= 500 || s === 429;
+const FAIL_STATUS = (s: number) => s >= 500 || s === 429 || s === 401 || s === 407;
 const FAIL_KEEP = 64 * 1024;
 
 function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -94,12 +108,6 @@ function upstreamBody(ex: Exchange): string {
   if (ex.stream) b.stream_options = { ...((ex.body.stream_options as object | null | undefined) ?? {}), include_usage: true };
   if (ex.endpoint === 'chat' && ex.limits.maxTokens !== undefined && b.max_tokens === undefined && b.max_completion_tokens === undefined) b.max_tokens = ex.limits.maxTokens;
   return JSON.stringify(b);
-}
-
-/** Tokens counted against TPM before the call: a cheap size estimate (¼ token per byte) plus the output cap. */
-function estimateTokens(ex: Exchange, bytes: number): number {
-  const out = typeof ex.body.max_tokens === 'number' ? ex.body.max_tokens : typeof ex.body.max_completion_tokens === 'number' ? ex.body.max_completion_tokens : (ex.limits.maxTokens ?? 0);
-  return Math.ceil(bytes / 4) + (ex.endpoint === 'chat' ? out : 0);
 }
 
 /** Relay one attempt to `up`; resolves when the client has its answer or the attempt may fall back. */
@@ -125,7 +133,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
         ex.ttfbMs = p.clock() - ex.t0;
         ctype = header(h, 'content-type') ?? '';
         retryAfter = header(h, 'retry-after');
-        if (RETRY_STATUS(s)) mode = 'fail';
+        if (FAIL_STATUS(s)) mode = 'fail';
         else if (ex.stream && s < 300 && /event-stream/i.test(ctype)) {
           mode = 'stream';
           if (ex.clientClosed) return;
@@ -155,7 +163,16 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
         return true;
       },
       onEnd() {
-        if (mode === 'fail') return settle({ kind: 'retry', why: 'status', status, text: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
+        if (mode === 'fail') {
+          const text = up.untrusted.redact(Buffer.concat(chunks).toString('utf8'));
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          return settle({ kind: 'failed', cls: statusClass(status, parsed), beforeHeaders: true, status, text, ...(retryAfter ? { retryAfter } : {}) });
+        }
         if (mode === 'stream') {
           if (!ex.clientClosed) {
             const rest = ex.relay!.end();
@@ -168,20 +185,11 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
           if (m) ex.modelServed = up.untrusted.line(m, 200);
           return settle({ kind: 'sent' });
         }
-        // Buffered: a non-streamed answer, or a 4xx.
+        // Buffered: a non-streamed answer, or a 4xx that is the client's to read.
         const text = up.untrusted.redact(Buffer.concat(chunks).toString('utf8'));
         ex.httpStatus = status;
         if (ex.clientClosed) {
           ex.status = 'client_closed';
-          return settle({ kind: 'sent' });
-        }
-        if (status === 401 || status === 403) {
-          // The provider refused the gateway's own key: not the client's fault, and its key must not be blamed.
-          ex.status = 'upstream_error';
-          const e = E.upstream(502, `The provider ${up.name} refused the gateway's credentials (HTTP ${status}); the gateway's operator must fix its key for ${up.name}.`);
-          ex.httpStatus = 502;
-          ex.code = e.code ?? undefined;
-          sendError(res, e, headers());
           return settle({ kind: 'sent' });
         }
         ex.status = status < 400 ? 'ok' : 'error';
@@ -189,9 +197,10 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
         else ex.error = up.untrusted.line(text, 500);
         res.writeHead(status, { ...headers(), 'content-type': ctype || 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
-        settle({ kind: 'sent' });
+        settle(status < 400 ? { kind: 'sent' } : { kind: 'sent', cls: statusClass(status, undefined) });
       },
-      onError(err, phase, timedOut) {
+      onError(err, _phase, timedOut) {
+        const cls: ErrorClass = err.code === 'HOLY_TOO_LARGE' ? 'too_large' : transportClass(err, timedOut);
         if (ex.clientClosed) {
           ex.status = 'client_closed';
           ex.httpStatus = status || 499;
@@ -207,11 +216,11 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
           ex.usage = ex.relay?.usage;
           const ev = errorBody({ message: `The upstream stream from ${up.name} broke mid-answer (${timedOut ? 'no data within the timeout' : 'connection reset'}); the answer is incomplete — retry the request.`, type: 'upstream_error', code: 'upstream_reset' });
           res.end(`data: ${ev}\n\n`);
-          return settle({ kind: 'sent' });
+          return settle({ kind: 'sent', cls });
         }
-        if (err.code === 'HOLY_TOO_LARGE') return settle({ kind: 'retry', why: 'status', status: 502, text: errorBody({ message: `The answer from ${up.name} was larger than ${up.maxResponseBytes} bytes.`, type: 'upstream_error', code: 'upstream_too_large' }) });
-        void phase;
-        settle({ kind: 'retry', why: mode === undefined ? (timedOut ? 'timeout' : 'connect') : timedOut ? 'timeout' : 'reset', status: timedOut ? 504 : 502, text: up.untrusted.line(err.message || String(err), 300) });
+        if (cls === 'too_large') return settle({ kind: 'failed', cls, beforeHeaders: false, status: 502, text: errorBody({ message: `The answer from ${up.name} was larger than ${up.maxResponseBytes} bytes.`, type: 'upstream_error', code: 'upstream_too_large' }) });
+        // mode undefined: before the headers; 'buffer' or 'fail': the body broke after them.
+        settle({ kind: 'failed', cls, beforeHeaders: mode === undefined, status: timedOut ? 504 : 502, text: up.untrusted.line(err.message || String(err), 300) });
       },
     });
     onInFlight(f);
@@ -219,11 +228,12 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
 }
 
 /** The provider's failure, as the client's answer when nothing is left to fall back to. */
-function failureError(r: Retry, provider: string): ApiError {
-  if (r.why === 'status') {
+function failureError(r: Failed, provider: string): ApiError {
+  if (r.cls === 'http_401' || r.cls === 'proxy_auth') return E.upstream(502, `The provider ${provider} refused the gateway's own credentials (HTTP ${r.status}); the gateway's operator must fix its key for ${provider}.`);
+  if (r.beforeHeaders && r.status >= 400 && r.text !== undefined && !/^(connect_error|reset|timeout)$/.test(r.cls)) {
     let parsed: { error?: { message?: unknown; type?: unknown; code?: unknown } } | undefined;
     try {
-      parsed = JSON.parse(r.text ?? '') as typeof parsed;
+      parsed = JSON.parse(r.text) as typeof parsed;
     } catch {
       parsed = undefined;
     }
@@ -237,7 +247,17 @@ function failureError(r: Retry, provider: string): ApiError {
       ...(r.status === 429 ? { retryAfterS: ra ?? 1 } : {}),
     };
   }
-  return E.upstream(r.status, r.why === 'timeout' ? `The provider ${provider} did not answer in time.` : `The gateway could not reach the provider ${provider} (${r.text ?? r.why}).`);
+  if (r.cls === 'too_large') return E.upstream(502, `The answer from ${provider} was too large for the gateway.`);
+  if (r.cls === 'timeout') return E.upstream(504, `The provider ${provider} did not answer in time.`);
+  if (!r.beforeHeaders) return E.upstream(502, `The answer from ${provider} broke off before it was complete (${r.text ?? r.cls}); retry the request.`);
+  return E.upstream(502, `The gateway could not reach the provider ${provider} (${r.text ?? r.cls}).`);
+}
+
+/** Tell the provider's breaker what the attempt says about its health (fallback.ts's table). */
+async function report(b: Breakers, provider: string, cls: ErrorClass | undefined): Promise<void> {
+  const v = breakerVerdict(cls);
+  if (v === 'success') await b.success(provider);
+  else if (v === 'failure') await b.failure(provider);
 }
 
 /** The request's route: cutover's plan when present, else the route's primary with its fallback. */
@@ -297,28 +317,53 @@ export async function proxy(
   try {
     const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
     if (refusal) return refuse(refusal, 'refused');
-    ex.est = estimateTokens(ex, o.bytes);
-    const q = await p.quotas.admit(o.limits, ex.est);
-    ex.quotaHeaders = q.headers;
-    if (!q.ok) {
-      ex.est = 0; // nothing was counted that settle() must give back
-      return refuse(E.rateLimited(q.limit, q.retryAfterS), 'rate_limited');
+    ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
+    let q: QuotaDecision | undefined;
+    try {
+      q = p.store.healthy() ? await p.quotas.admit(o.limits, ex.est) : undefined;
+    } catch (err) {
+      p.log('error', 'quota_failed', { requestId: ex.rid, error: (err as Error).message.slice(0, 200) });
+      q = undefined;
+    }
+    if (!q) {
+      // The shared store cannot count: refuse (storeDown "closed", the default) or serve without limits ("open").
+      p.metrics.count('store_down', { policy: live.config.storeDown });
+      ex.est = 0;
+      if (live.config.storeDown === 'closed') return refuse(E.storeDown(), 'error');
+    } else {
+      ex.quotaHeaders = q.headers;
+      if (!q.ok) {
+        ex.est = 0; // nothing was counted that settle() must give back
+        return refuse(E.rateLimited(q.limit, q.retryAfterS), 'rate_limited');
+      }
     }
     const arms = await route(live, p, ex);
     const body = upstreamBody(ex);
-    let last: Retry | undefined;
+    let last: Failed | undefined;
+    let failedFrom: string | undefined;
     for (let i = 0; i < arms.length; i++) {
       const arm = arms[i]!;
       const up = live.upstreams.get(arm.provider);
       if (!up) continue;
-      // An open breaker skips the provider (fail fast; the fallback, if any, serves instead).
-      if (!(await live.breakers.allow(arm.provider))) {
+      // An open breaker skips the provider (circuit_open: fail fast; the fallback, if any, serves instead).
+      let allowed: boolean;
+      try {
+        allowed = await live.breakers.allow(arm.provider);
+      } catch (err) {
+        // The breaker's store is unreachable: storeDown decides, as for quotas.
+        p.log('error', 'breaker_failed', { requestId: ex.rid, provider: arm.provider, error: (err as Error).message.slice(0, 200) });
+        if (live.config.storeDown === 'closed') return refuse(E.storeDown(), 'error');
+        allowed = true;
+      }
+      if (!allowed) {
         p.log('debug', 'breaker_open_skip', { requestId: ex.rid, provider: arm.provider });
+        failedFrom ??= arm.provider;
         continue;
       }
       ex.provider = arm.provider;
       ex.arm = arm.arm;
       ex.fallback = i > 0;
+      if (ex.fallback) ex.fallbackFrom = failedFrom ?? arms[0]!.provider;
       let release: (() => void) | undefined;
       try {
         release = await live.scheduler.acquire(arm.provider, ex.tenant, o.limits.weight, ac.signal);
@@ -337,19 +382,20 @@ export async function proxy(
       } finally {
         release();
       }
-      if (outcome.kind === 'sent') {
-        if (ex.status === 'upstream_error' || ex.httpStatus >= 500) await live.breakers.failure(arm.provider);
-        else if (ex.status !== 'client_closed') await live.breakers.success(arm.provider);
-        return;
-      }
-      await live.breakers.failure(arm.provider);
+      if (ex.clientClosed && outcome.kind === 'sent' && outcome.cls === undefined) return; // nothing learnt about the provider
+      await report(live.breakers, arm.provider, outcome.cls);
+      if (outcome.kind === 'sent') return;
       last = outcome;
-      p.log('warn', 'upstream_failed', { requestId: ex.rid, provider: arm.provider, why: outcome.why, status: outcome.status, fallback: i + 1 < arms.length });
+      failedFrom = arm.provider;
+      const decision = fallbackDecision({ cls: outcome.cls, beforeHeaders: outcome.beforeHeaders, clientBytes: false });
+      const more = decision.fallback && i + 1 < arms.length;
+      p.log('warn', 'upstream_failed', { requestId: ex.rid, provider: arm.provider, class: outcome.cls, status: outcome.status, reason: decision.reason, fallback: more });
       if (ex.clientClosed) {
         ex.status = 'client_closed';
         ex.httpStatus = 499;
         return;
       }
+      if (!decision.fallback) break;
     }
     if (!last) {
       ex.provider ||= arms[0]!.provider;
@@ -380,17 +426,24 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       let estimated = false;
       const served = ex.status === 'ok' || ex.status === 'client_closed' || ex.status === 'upstream_error';
       let parsed: Record<string, unknown> | undefined;
+      const wantText = !!p.cutover && ex.endpoint === 'chat';
       if (!usage && ex.answer !== undefined) {
-        try {
-          parsed = JSON.parse(ex.answer) as Record<string, unknown>;
-          usage = usageOf(parsed.usage);
-          if (typeof parsed.model === 'string') ex.modelServed = String(parsed.model).slice(0, 200);
-        } catch {
-          parsed = undefined;
+        // The usage object sits at the end of an answer: read it alone rather than parse megabytes of embeddings.
+        usage = usageAtEnd(ex.answer);
+        const m = MODEL_FIELD.exec(ex.answer.slice(0, 4096));
+        if (m) ex.modelServed = (JSON.parse(`"${m[1]}"`) as string).slice(0, 200);
+        if (!usage || wantText) {
+          try {
+            parsed = JSON.parse(ex.answer) as Record<string, unknown>;
+            usage ??= usageOf(parsed.usage);
+          } catch {
+            parsed = undefined;
+          }
         }
       }
-      const answer = ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined;
-      if (!usage && served && ex.provider && ex.httpStatus < 400) {
+      const needCount = !usage && served && !!ex.provider && ex.httpStatus < 400;
+      const answer = wantText || needCount ? (ex.relay ? streamAnswer(ex.relay.kept) : parsed ? chatAnswer(parsed) : undefined) : undefined;
+      if (needCount) {
         // Upstream sent no usage: count locally (gpt-tokenizer) and mark the row.
         estimated = true;
         const input = ex.endpoint === 'chat' ? countRequestTokens(ex.body as ChatBody) : countTextTokens(embeddingInput(ex.body.input), ex.modelServed);
@@ -429,7 +482,7 @@ function done(live: Live, p: Parts, ex: Exchange): void {
         p.metrics.count('ledger_lost_rows', {}, 1);
         p.log('error', 'ledger_rows_lost', { rows: 1, requestId: ex.rid, why: (err as Error).message, message: 'LEDGER ROW LOST: the request was served but is not billed' });
       }
-      p.metrics.request({ tenant: ex.tenant, provider: ex.provider || 'none', status: ex.httpStatus, ...(ex.code ? { code: ex.code } : {}), seconds: latencyMs / 1000, ...(ex.ttftMs !== undefined ? { ttftSeconds: ex.ttftMs / 1000 } : {}), fallback: ex.fallback });
+      p.metrics.request({ tenant: ex.tenant, provider: ex.provider || 'none', status: ex.httpStatus, ...(ex.code ? { code: ex.code } : {}), seconds: latencyMs / 1000, ...(ex.ttftMs !== undefined ? { ttftSeconds: ex.ttftMs / 1000 } : {}), fallback: ex.fallback, ...(ex.fallbackFrom ? { fallbackFrom: ex.fallbackFrom } : {}) });
       if (u.inputTokens || u.outputTokens) p.metrics.tokens({ tenant: ex.tenant, provider: ex.provider, input: u.inputTokens, output: u.outputTokens });
       p.log('info', 'request', {
         requestId: ex.rid,
@@ -474,6 +527,34 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       p.log('error', 'bookkeeping_failed', { requestId: ex.rid, error: (err as Error).message });
     }
   });
+}
+
+const MODEL_FIELD = /"model"\s*:\s*"((?:[^"\\]|\\.){1,200})"/;
+
+/** The last "usage" object of a JSON answer, parsed on its own; undefined when absent or not an object. */
+export function usageAtEnd(text: string): Usage | undefined {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return undefined;
+  const open = text.indexOf('{', at);
+  if (open < 0 || text.slice(at + 7, open).trim() !== ':') return undefined;
+  let depth = 0;
+  let inStr = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inStr = false;
+    } else if (c === 34) inStr = true;
+    else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) {
+      try {
+        return usageOf(JSON.parse(text.slice(open, i + 1)));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function chatAnswer(c: Record<string, unknown>): { text: string; toolCalls: unknown[]; finishReason?: string } | undefined {

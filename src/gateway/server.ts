@@ -11,9 +11,8 @@ import type { Dispatcher } from 'undici';
 import type { PriceTable } from '../core/prices.js';
 import { allows, tenantLimits } from '../core/gateway/config.js';
 import type { GatewayConfig, Ledger } from '../core/gateway/types.js';
-import { isLoopback } from '../core/loopback.js';
 import type { KeyIndex } from '../adapters/gateway-keys.js';
-import type { Cutover, GatewayStore, Scheduler, Breakers } from './contract.js';
+import type { Cutover, GatewayStore, Scheduler, Breakers, Quotas } from './contract.js';
 import { createQuotas } from './quota.js';
 import { createScheduler } from './scheduler.js';
 import { createBreakers } from './breaker.js';
@@ -49,13 +48,15 @@ export interface GatewayOptions {
   cutover?: Cutover;
   prices: PriceTable;
   log: Log;
-  /** Bearer token for /admin/* (cutover); without it only loopback clients are admins. */
+  /** Bearer token for /admin/* (cutover); without it no request is an admin's. */
   adminKey?: string;
   clock(): number;
   now(): number;
   /** Build the scheduler / breakers (tests may pass their own; default: the contract's factories). */
   makeScheduler?(route: GatewayConfig['route']): Scheduler;
   makeBreakers?(store: GatewayStore, route: GatewayConfig['route']): Breakers;
+  /** The quotas (default: createQuotas(store)). */
+  quotas?: Quotas;
 }
 
 export interface Gateway {
@@ -72,8 +73,12 @@ export interface Gateway {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+// Request ids: a random 64-bit prefix per process (replicas sharing a ledger never collide) and a counter.
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
 function requestId(): string {
-  return 'req_' + randomBytes(12).toString('hex');
+  idCounter = (idCounter + 1) % 0xffffffffffff;
+  return 'req_' + ID_PREFIX + idCounter.toString(16).padStart(8, '0');
 }
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -121,20 +126,40 @@ const ROUTES: Record<string, string> = {
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const makeScheduler = o.makeScheduler ?? ((r) => createScheduler({ maxInFlight: r.maxInFlight, queueTimeoutMs: r.queueTimeoutMs, clock: o.clock }));
-  const makeBreakers = o.makeBreakers ?? ((s, r) => createBreakers(s, { failures: r.breaker?.failures ?? 5, coolDownMs: r.breaker?.coolDownMs ?? 30_000 }));
+  const makeBreakers =
+    o.makeBreakers ??
+    ((s, r) =>
+      createBreakers(s, {
+        failures: r.breaker?.failures ?? 5,
+        coolDownMs: r.breaker?.coolDownMs ?? 30_000,
+        now: o.now,
+        onChange: (provider, from, to) => {
+          o.metrics.breakerChanged?.(provider, from, to);
+          o.log(to === 'open' ? 'warn' : 'info', 'breaker', { provider, from, to });
+        },
+        onError: (provider, err) => o.log('error', 'breaker_store_failed', { provider, error: (err as Error)?.message ?? String(err) }),
+      }));
   let setup = o.setup;
   let live: Live = { config: setup.config, upstreams: setup.upstreams, scheduler: makeScheduler(setup.config.route), breakers: makeBreakers(o.store, setup.config.route) };
-  const parts: Parts = { quotas: createQuotas(o.store), ledger: o.ledger, metrics: o.metrics, ...(o.cutover ? { cutover: o.cutover } : {}), dispatcher: o.dispatcher, prices: o.prices, log: o.log, clock: o.clock, now: o.now };
+  const parts: Parts = { quotas: o.quotas ?? createQuotas(o.store), store: o.store, ledger: o.ledger, metrics: o.metrics, ...(o.cutover ? { cutover: o.cutover } : {}), dispatcher: o.dispatcher, prices: o.prices, log: o.log, clock: o.clock, now: o.now };
+  // Metrics read live values at scrape time through views of whatever the current (reloaded) parts are.
+  o.metrics.setTenants?.(Object.keys(setup.config.tenants));
+  o.metrics.watch?.({
+    providers: () => live.upstreams.keys(),
+    breakers: { allow: (p) => live.breakers.allow(p), success: (p) => live.breakers.success(p), failure: (p) => live.breakers.failure(p), state: (p) => live.breakers.state(p) },
+    scheduler: { acquire: (p, t, w, sig) => live.scheduler.acquire(p, t, w, sig), queued: (p) => live.scheduler.queued(p), inFlight: (p) => live.scheduler.inFlight(p) },
+    store: o.store,
+  });
   const modelCache = new Map<string, { at: number; ids: string[] }>();
   let active = 0;
   let closing = false;
   const idleWaiters: (() => void)[] = [];
   const adminHash = o.adminKey ? createHash('sha256').update(o.adminKey).digest() : undefined;
 
+  // Only the admin key makes a request an admin's: behind a reverse proxy every client comes from loopback.
   const isAdmin = (req: IncomingMessage): boolean => {
     const t = bearer(req);
-    if (adminHash) return !!t && timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
-    return isLoopback(req.socket.remoteAddress ?? '');
+    return !!adminHash && !!t && timingSafeEqual(createHash('sha256').update(t).digest(), adminHash);
   };
 
   async function models(res: ServerResponse, rid: string, tenant: string): Promise<void> {
@@ -206,12 +231,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       return void res.end(body);
     }
     if (path === '/metrics') {
-      for (const name of live.upstreams.keys()) {
-        o.metrics.gauge('queued', live.scheduler.queued(name), { provider: name });
-        o.metrics.gauge('in_flight', live.scheduler.inFlight(name), { provider: name });
-      }
-      o.metrics.gauge('ledger_written_rows', o.ledger.written());
-      o.metrics.gauge('ledger_lost_rows_total', o.ledger.lost());
+      // The ledger's running totals (gauge() on a counter reports its total); the rest is read by metrics.watch.
+      o.metrics.gauge('ledger_rows', o.ledger.written());
+      o.metrics.gauge('ledger_lost_rows', o.ledger.lost());
       const text = await o.metrics.text();
       res.writeHead(200, { 'content-type': o.metrics.contentType });
       return void res.end(text);
@@ -301,6 +323,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const breakers = JSON.stringify(prev.breaker) === JSON.stringify(r.breaker) ? live.breakers : makeBreakers(o.store, r);
       setup = next;
       live = { config: next.config, upstreams: next.upstreams, scheduler, breakers };
+      o.metrics.setTenants?.(Object.keys(next.config.tenants));
       modelCache.clear();
     },
     inFlight: () => active,

@@ -52,7 +52,7 @@ test('a 429 or a connect error on the primary falls back; a timeout before heade
   const slow = await setup({ a: { faults: [parseFaultSpec('stall=5000@phase=headers')] } }, undefined, (h) => ({ a: { baseURL: h.a.url, timeoutMs: 200 }, b: { baseURL: h.b.url } }));
   const t = await slow.gw.client(slow.key).chat.completions.create({ model: 'gpt-4o', messages: msgs }).withResponse();
   assert.equal(t.response.headers.get('x-holy-provider'), 'b');
-  await until(() => slow.gw.logs().some((l) => l.event === 'upstream_failed' && l.why === 'timeout'));
+  await until(() => slow.gw.logs().some((l) => l.event === 'upstream_failed' && l.class === 'timeout'));
 });
 
 test('never mid-stream: a reset after the first bytes gives the client a clean SSE error event, not a hang, and no fallback', async () => {
@@ -94,7 +94,7 @@ test('a provider refusing the gateway key is a 502 for the client, never the cli
   await assert.rejects(gw.client(key).chat.completions.create({ model: 'gpt-4o', messages: msgs }), (e: unknown) => {
     assert.ok(e instanceof OpenAI.APIError, String(e));
     assert.equal(e.status, 502);
-    assert.match(e.message, /refused the gateway's credentials/);
+    assert.match(e.message, /refused the gateway's own credentials/);
     return true;
   });
 });
@@ -125,4 +125,72 @@ test('slow-loris: a client that never finishes its headers is cut off', async ()
   await new Promise<void>((r) => sock.once('close', () => r()));
   assert.match(reply, /^HTTP\/1\.1 408/);
   await until(() => gw.logs().some((l) => l.event === 'client_error'));
+});
+
+test('the client’s headers are never forwarded; the provider key goes only to its provider and never comes back', async () => {
+  const { createServer } = await import('node:http');
+  const seen: Record<string, string | string[] | undefined>[] = [];
+  let reply: { status: number; body: string } = { status: 200, body: '' };
+  const up = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(reply.body);
+    });
+  });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', () => r()));
+  cleanup.push(() => new Promise((r) => up.close(r)));
+  const port = (up.address() as { port: number }).port;
+  const { h, gw, key } = await setup({}, { ...defaultGateway(), route: { primary: 'a' } }, (hh) => ({ a: { baseURL: `http://127.0.0.1:${port}/v1` }, b: { baseURL: hh.b.url } }));
+  const upKey = h.env.A_API_KEY;
+  reply = { status: 200, body: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: `echo ${upKey}` }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }) };
+  const r = await fetch(gw.url + '/chat/completions', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', cookie: 'session=secret', 'x-custom': 'mine', 'openai-organization': 'org-client' },
+    body: JSON.stringify({ model: 'gpt-4o', messages: msgs }),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 200);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.authorization, `Bearer ${upKey}`, 'the provider key, not the tenant key');
+  for (const hname of ['cookie', 'x-custom', 'openai-organization']) assert.equal(seen[0]![hname], undefined, `${hname} not forwarded`);
+  assert.ok(!JSON.stringify(seen[0]).includes(key), 'the tenant key never reaches the provider');
+  assert.ok(!text.includes(upKey), 'the provider key never comes back to the client');
+  assert.match(text, /\[key redacted\]/);
+  // An error body echoing the key: cleaned too.
+  reply = { status: 400, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${upKey}`, type: 'invalid_request_error', code: 'bad' } }) };
+  const e = await fetch(gw.url + '/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: msgs }) });
+  const etext = await e.text();
+  assert.equal(e.status, 400);
+  assert.ok(!etext.includes(upKey) && !etext.includes(upKey.slice(0, 14)));
+  // A 5xx echoing it, with no fallback left: the provider's message reaches the client, cleaned.
+  reply = { status: 503, body: JSON.stringify({ error: { message: `overloaded for key ${upKey}`, type: 'server_error', code: 'overloaded' } }) };
+  const f = await fetch(gw.url + '/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: msgs }) });
+  const ftext = await f.text();
+  assert.equal(f.status, 503);
+  assert.match(ftext, /overloaded for key \[key redacted\]/);
+  assert.ok(!ftext.includes(upKey.slice(0, 14)));
+  assert.ok(!gw.ctx.err().includes(upKey), 'nor in the log');
+});
+
+test('quotas end to end: a tenant past its RPM gets 429 rate_limit_exceeded with Retry-After; another tenant is untouched', async () => {
+  const g = defaultGateway();
+  (g.tenants as Record<string, unknown>).acme = { plan: 'pro', rpm: 2 };
+  const { h, gw, key } = await setup({}, g);
+  const other = await h.keyFor('initech');
+  gw.hangup();
+  await until(() => gw.logs().some((l) => l.event === 'reloaded'));
+  for (let i = 0; i < 2; i++) await gw.client(key).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 2 });
+  await assert.rejects(gw.client(key).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 2 }), (e: unknown) => {
+    assert.ok(e instanceof OpenAI.RateLimitError, String(e));
+    assert.equal(e.code, 'rate_limit_exceeded');
+    assert.ok(Number(e.headers?.get('retry-after')) >= 1);
+    assert.equal(e.headers?.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(e.headers?.get('x-ratelimit-remaining-requests'), '0');
+    return true;
+  });
+  const ok = await gw.client(other).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 2 });
+  assert.equal(ok.usage?.completion_tokens, 2);
+  assert.equal(h.a.requests.length, 3, 'the refused request never reached the provider');
 });

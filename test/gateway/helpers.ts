@@ -7,6 +7,17 @@ import { parseFaultSpec } from '../../src/mock/faults.js';
 import { main } from '../../src/cli.js';
 import { fakeCtx, runHoly, type FakeCtx } from '../helpers/ctx.js';
 import { tempDir } from '../helpers/tmp.js';
+import { createHash } from 'node:crypto';
+import { Agent } from 'undici';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/server.js';
+import { embeddedStore } from '../../src/gateway/store/embedded.js';
+import { createMetrics } from '../../src/gateway/metrics.js';
+import { makeLog } from '../../src/gateway/log.js';
+import { builtinPriceTable } from '../../src/core/prices.js';
+import { KeyIndex, newTenantKey, keyPrefix } from '../../src/adapters/gateway-keys.js';
+import { parseGatewayConfig } from '../../src/core/gateway/config.js';
+import { upstreamFor } from '../../src/gateway/upstream.js';
+import { Untrusted } from '../../src/core/untrusted.js';
 
 export { parseFaultSpec };
 
@@ -123,4 +134,52 @@ export async function until(cond: () => boolean, tries = 400): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('condition not met');
+}
+
+/** The server alone (no command): parts injectable; one key per tenant; log lines collected. */
+export async function direct(
+  h: Harness,
+  o: Partial<GatewayOptions> & { gateway?: Record<string, unknown> } = {},
+): Promise<{ gw: Gateway; keys: Record<string, string>; lines: string[]; logs(): Record<string, unknown>[]; client(tenant: string): OpenAI; close(): Promise<unknown> }> {
+  const config = parseGatewayConfig({ gateway: o.gateway ?? defaultGateway() }, 'test.json', ['a', 'b']);
+  const u = new Untrusted([h.env.A_API_KEY, h.env.B_API_KEY]);
+  const keys: Record<string, string> = {};
+  const rows = Object.keys(config.tenants).map((tenant) => {
+    const k = (keys[tenant] = newTenantKey());
+    return { tenant, prefix: keyPrefix(k), hash: createHash('sha256').update(k).digest() };
+  });
+  const lines: string[] = [];
+  const dispatcher = new Agent();
+  const { gateway: _g, ...rest } = o;
+  void _g;
+  const gw = await startGateway({
+    setup: {
+      config,
+      upstreams: new Map([
+        ['a', upstreamFor({ name: 'a', baseURL: h.a.url, key: h.env.A_API_KEY, headers: {}, timeoutMs: 5000, untrusted: u })],
+        ['b', upstreamFor({ name: 'b', baseURL: h.b.url, key: h.env.B_API_KEY, headers: {}, timeoutMs: 5000, untrusted: u })],
+      ]),
+      keys: new KeyIndex(rows),
+    },
+    dispatcher,
+    store: embeddedStore(),
+    ledger: { add: () => {}, written: () => 0, lost: () => 0, close: async () => {} },
+    metrics: createMetrics(),
+    prices: builtinPriceTable(),
+    log: makeLog((l) => void lines.push(l), 'debug'),
+    clock: () => performance.now(),
+    now: () => Date.now(),
+    ...rest,
+  });
+  return {
+    gw,
+    keys,
+    lines,
+    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    client: (tenant) => new OpenAI({ apiKey: keys[tenant]!, baseURL: gw.url, maxRetries: 0 }),
+    close: async () => {
+      await gw.close(1000);
+      await dispatcher.close();
+    },
+  };
 }

@@ -42,6 +42,8 @@ test('non-streamed chat passes through; the client key never reaches upstream, t
   const r = await gw.client(acme).chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 5 }).withResponse();
   assert.equal(r.response.headers.get('x-holy-provider'), 'a');
   assert.match(r.response.headers.get('x-request-id') ?? '', /^req_/);
+  assert.equal(r.response.headers.get('x-ratelimit-limit-requests'), '1000', 'the quota headers of the tenant (plan pro: rpm 1000)');
+  assert.ok(r.response.headers.get('x-ratelimit-remaining-tokens'));
   assert.equal(r.data.usage?.completion_tokens, 5);
   assert.equal(r.data.model, 'gpt-4o');
   const seen = h.a.requests.slice(before);
@@ -189,6 +191,9 @@ test('/healthz and /metrics answer without a tenant key', async () => {
   const m = await fetch(gw.url.replace(/\/v1$/, '/metrics'));
   assert.equal(m.status, 200);
   assert.match(m.headers.get('content-type') ?? '', /text\/plain/);
+  const text = await m.text();
+  assert.match(text, /holy_gateway_requests_total\{tenant="acme",provider="a",status="200"/);
+  assert.match(text, /holy_gateway_tokens_total\{tenant="acme"/);
 });
 
 test('log lines are JSON and carry neither prompts nor keys', () => {

@@ -53,6 +53,6 @@ export function register(program: Command, ctx: Ctx): void {
     .command('revoke')
     .argument('<tenant|prefix>', 'a tenant (all its keys) or a key prefix as keys list shows it')
     .description('Revoke every key of a tenant, or the key with this prefix; a running gateway drops it on SIGHUP.')
-    .addHelpText('after', examples(['holy gateway keys revoke acme', 'holy gateway keys revoke hk-AbC12x']) + reference('gateway'))
+    .addHelpText('after', examples(['holy gateway keys revoke acme                # every key of tenant acme', '# one key, by the prefix keys list shows: holy gateway keys revoke hk-AbC12x']) + reference('gateway'))
     .action(lazyAction(ctx, () => import('./keys.js')));
 }

@@ -67,11 +67,11 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   if (!o.host) throw new UsageError('--host is empty; give an address to bind, e.g. --host 127.0.0.1.');
   const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now);
   const { loaded, setup } = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
-  const metrics = createMetrics();
+  const metrics = createMetrics({ tenants: Object.keys(loaded.config.tenants) });
   const ledger = await openLedger(loaded.ledgerPath, {
     onLoss: (n, why) => {
+      // Counted by the ledger itself (lost(), exported on /metrics); said loudly here.
       log('error', 'ledger_rows_lost', { rows: n, why, ledger: loaded.ledgerPath, message: 'LEDGER ROWS LOST: requests are still served, but these are not billed' });
-      metrics.count('ledger_lost_rows', {}, n);
     },
   });
   if (!hooks.store && loaded.config.store) log('warn', 'store_not_available', { store: loaded.config.store.replace(/\/\/[^@/]*@/, '//***@'), message: 'this build has no shared store: quotas and breakers are kept in this process only' });

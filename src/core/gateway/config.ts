@@ -29,7 +29,7 @@ type Obj = Record<string, unknown>;
 class Fields {
   constructor(readonly file: string) {}
   bad(field: string, why: string): never {
-    throw new UsageError(`${this.file}: gateway.${field} ${why}.`);
+    throw new UsageError(`${this.file}: gateway${field ? `.${field}` : ''} ${why}.`);
   }
   obj(v: unknown, field: string, example: string): Obj {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.bad(field, `must be an object, e.g. ${example}`);

@@ -1,0 +1,104 @@
+/**
+ * The ledger file's schema (docs/ledger.md): the seeds' `usage_records` table, extended to one
+ * column per LedgerRow field, a `ledger_meta` table with the ledger's random id, and the schema
+ * version in PRAGMA user_version. Shared by the writer (ledger-worker.ts) and roi's reader (read.ts).
+ */
+import type { LedgerRow } from '../../core/gateway/types.js';
+import type { Db } from '../sqlite.js';
+
+/** PRAGMA user_version of the ledgers this holy writes and reads. */
+export const LEDGER_VERSION = 1;
+/** PRAGMA application_id: "holy" in ASCII, so `file` and SQLite tools can tell the file apart. */
+export const LEDGER_APP_ID = 0x686f6c79;
+
+/** LedgerRow field → column, in insert order (id, the rowid, is assigned by SQLite). */
+export const COLUMNS: readonly (readonly [keyof LedgerRow, string, string])[] = [
+  ['ts', 'ts', 'INTEGER NOT NULL'],
+  ['requestId', 'request_id', 'TEXT NOT NULL'],
+  ['tenant', 'tenant_id', 'TEXT NOT NULL'],
+  ['endpoint', 'endpoint', 'TEXT NOT NULL'],
+  ['modelAsked', 'model_asked', 'TEXT NOT NULL'],
+  ['modelServed', 'model', 'TEXT NOT NULL'],
+  ['provider', 'provider', 'TEXT NOT NULL'],
+  ['stream', 'stream', 'INTEGER NOT NULL'],
+  ['inputTokens', 'input_tokens', 'INTEGER NOT NULL'],
+  ['cachedTokens', 'cached_tokens', 'INTEGER NOT NULL'],
+  ['outputTokens', 'output_tokens', 'INTEGER NOT NULL'],
+  ['estimated', 'estimated', 'INTEGER NOT NULL'],
+  ['costUSD', 'cost_usd', 'TEXT NOT NULL'],
+  ['costCNY', 'cost_cny', 'TEXT NOT NULL'],
+  ['status', 'status', 'TEXT NOT NULL'],
+  ['httpStatus', 'http_status', 'INTEGER NOT NULL'],
+  ['latencyMs', 'latency_ms', 'REAL NOT NULL'],
+  ['ttftMs', 'ttft_ms', 'REAL'],
+  ['fallback', 'fallback', 'INTEGER NOT NULL'],
+  ['arm', 'arm', 'TEXT NOT NULL'],
+];
+
+const CREATE = `
+CREATE TABLE usage_records (
+  id INTEGER PRIMARY KEY,
+${COLUMNS.map(([, c, t]) => `  ${c} ${t}`).join(',\n')}
+);
+CREATE UNIQUE INDEX usage_records_request_id ON usage_records(request_id);
+CREATE INDEX usage_records_tenant_ts ON usage_records(tenant_id, ts);
+CREATE INDEX usage_records_ts ON usage_records(ts);
+CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/** A duplicate request id is not inserted (changes = 0): the writer counts it as lost and says why. */
+export const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS.map(([, c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(request_id) DO NOTHING`;
+
+/** A row's values in COLUMNS order, as SQLite binds them (booleans 0/1, no ttft = NULL). */
+export function rowValues(r: LedgerRow): unknown[] {
+  return [
+    r.ts, r.requestId, r.tenant, r.endpoint, r.modelAsked, r.modelServed, r.provider, r.stream ? 1 : 0,
+    r.inputTokens, r.cachedTokens, r.outputTokens, r.estimated ? 1 : 0, r.costUSD, r.costCNY, r.status, r.httpStatus,
+    r.latencyMs, r.ttftMs ?? null, r.fallback ? 1 : 0, r.arm,
+  ];
+}
+
+/** What a SQLite file holds, as far as holy's ledger is concerned. */
+export type LedgerShape =
+  | { kind: 'empty' }
+  | { kind: 'ledger'; version: number; ledgerId: string }
+  | { kind: 'other'; why: string };
+
+const num = (v: unknown) => Number(v ?? 0);
+
+/** Look at a database: an empty file, a holy ledger (and which version), or something else (why). */
+export function ledgerShape(db: Db): LedgerShape {
+  const version = num((db.prepare('PRAGMA user_version').get() as { user_version?: unknown } | undefined)?.user_version);
+  const app = num((db.prepare('PRAGMA application_id').get() as { application_id?: unknown } | undefined)?.application_id);
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+  if (tables.length === 0 && version === 0) return { kind: 'empty' };
+  if (!tables.includes('usage_records')) {
+    return { kind: 'other', why: `it has no usage_records table (tables: ${tables.slice(0, 8).join(', ') || 'none'})` };
+  }
+  if (app !== LEDGER_APP_ID || version === 0 || !tables.includes('ledger_meta')) {
+    return { kind: 'other', why: `it has a usage_records table but not holy's schema (user_version ${version}, application_id ${app}; a holy ledger has user_version ${LEDGER_VERSION} and application_id ${LEDGER_APP_ID})` };
+  }
+  const id = db.prepare("SELECT value FROM ledger_meta WHERE key = 'ledger_id'").get() as { value?: unknown } | undefined;
+  return { kind: 'ledger', version, ledgerId: String(id?.value ?? '') };
+}
+
+/** Create the schema in an empty database, in one transaction. */
+export function createLedger(db: Db, ledgerId: string, createdAt: string): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(CREATE);
+    const meta = db.prepare('INSERT INTO ledger_meta (key, value) VALUES (?, ?)');
+    meta.run('ledger_id', ledgerId);
+    meta.run('created_at', createdAt);
+    db.exec(`PRAGMA application_id = ${LEDGER_APP_ID}`);
+    db.exec(`PRAGMA user_version = ${LEDGER_VERSION}`);
+    db.exec('COMMIT');
+  } catch (e) {
+    try {
+      db.exec('ROLLBACK');
+    } catch {
+      // The transaction is already gone (SQLite rolls back on some errors by itself).
+    }
+    throw e;
+  }
+}
