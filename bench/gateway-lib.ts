@@ -226,6 +226,7 @@ export async function startFloor(upstream: string): Promise<{ origin: string; ch
 export interface RedisServer {
   url: string;
   port: number;
+  pid: number;
   /** total_commands_processed (INFO stats), minus this INFO itself. */
   commands(): Promise<number>;
   close(): Promise<void>;
@@ -270,6 +271,7 @@ export async function startRedis(bin = '/usr/bin/redis-server'): Promise<RedisSe
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
+    pid: child.pid!,
     commands: async () => Number(/total_commands_processed:(\d+)/.exec(await resp(port, ['INFO', 'stats']))?.[1] ?? NaN) - 1,
     close: () => stop(child, 3000),
   };

@@ -347,9 +347,16 @@ async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstr
     const red: Target = { name: 'redis', origin: gr.origin, key: gr.key };
     clients.push(new Client(direct, 32), new Client(emb, 32), new Client(red, 32));
     const c0 = await srv.commands();
+    const cpu0 = [cpuMs(gw.pid), cpuMs(gr.pid), cpuMs(srv.pid)];
     const res = await interleaved(clients, { rate: S.rate, blockMs: S.blockMs, blocks: S.blocks, warmMs: S.warmMs });
+    const cpu = [cpuMs(gw.pid) - cpu0[0]!, cpuMs(gr.pid) - cpu0[1]!, cpuMs(srv.pid) - cpu0[2]!];
     const ops = (await srv.commands()) - c0;
     for (const [n, r] of res) rep.note(`${n.padEnd(9)} ${describe(r, 'lat', S.rate)}`);
+    cpuNote(rep, 'redis', [
+      { name: 'embedded', ms: cpu[0]!, sent: res.get('embedded')!.sent },
+      { name: 'redis', ms: cpu[1]!, sent: res.get('redis')!.sent },
+      { name: 'redis-server', ms: cpu[2]!, sent: res.get('redis')!.sent },
+    ]);
     const rr = res.get('redis')!;
     const sentToRedis = rr.n + Math.round(((S.warmMs + 200 * S.blocks) * S.rate) / 1000); // the dropped warm-up requests used Redis too
     const perReq = sentToRedis ? ops / sentToRedis : NaN;
@@ -401,10 +408,16 @@ async function shadow(rep: Reporter, S: Scale, dir: string, up: Upstream, direct
     }
     clients.push(new Client(direct, 32), new Client({ name: 'shadow-off', origin: gw.origin, key: gw.key }, 32), new Client({ name: 'shadow-on', origin: gs.origin, key: gs.key }, 32));
     await up2.stats();
+    const cpu0 = [cpuMs(gw.pid), cpuMs(gs.pid)];
     const res = await interleaved(clients, { rate: S.rate, blockMs: S.blockMs, blocks: S.blocks, warmMs: S.warmMs });
     await new Promise((r) => setTimeout(r, 300));
+    const cpu = [cpuMs(gw.pid) - cpu0[0]!, cpuMs(gs.pid) - cpu0[1]!];
     const copies = (await up2.stats()).served;
     for (const [n, r] of res) rep.note(`${n.padEnd(10)} ${describe(r, 'lat', S.rate)}`);
+    cpuNote(rep, 'shadow', [
+      { name: 'shadow-off', ms: cpu[0]!, sent: res.get('shadow-off')!.sent },
+      { name: 'shadow-on', ms: cpu[1]!, sent: res.get('shadow-on')!.sent },
+    ]);
     const on = res.get('shadow-on')!;
     rep.note(`shadow copies received by the second upstream: ${copies} for ${on.n} primary requests (plus warm-up)`);
     if (copies === 0) return skip('the gateway accepted route.shadow but sent no copy: shadowing is not wired in yet (merge gw-cutover)');
