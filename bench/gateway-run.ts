@@ -5,6 +5,7 @@
  * proxy, the embedded store, shadowing off) so a busy machine inflates both sides alike.
  * docs/gateway-bench.md explains the method and the targets.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +87,9 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
   const load1 = loadavg()[0]!;
   const ncpu = cpus().length;
   const rep = new Reporter(o.scale !== 'full', { cpus: ncpu, load1, busy: load1 > ncpu * 0.7, node: process.version }, PLACEMENT, ANCHORS, out);
-  out(`gateway benchmark (${o.scale}): load average ${load1.toFixed(1)} on ${ncpu} CPUs${rep.report.machine.busy ? ' (busy machine: every figure is inflated and noisy; the ratios against the same-run references are what to read)' : ''}, Node ${process.version}\n`);
+  const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', timeout: 5000 });
+  const commit = rev.status === 0 ? rev.stdout.trim() : 'unknown commit';
+  out(`gateway benchmark (${o.scale}, ${commit}): load average ${load1.toFixed(1)} on ${ncpu} CPUs${rep.report.machine.busy ? ' (busy machine: every figure is inflated and noisy; the ratios against the same-run references are what to read)' : ''}, Node ${process.version}\n`);
   out(`placement: ${PLACEMENT}\n`);
   out(`anchors: ${ANCHORS.join(' · ')}\n`);
 
