@@ -14,6 +14,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse';
+import { openDatabase } from '../src/adapters/sqlite.js';
+import { INSERT_SQL, createLedger } from '../src/adapters/ledger/schema.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'holy.js');
@@ -22,6 +24,8 @@ const RSS_ROWS = Number(process.env.BENCH_RSS_ROWS ?? 5_000_000);
 const RATIO_TARGET = 4;
 const RATE_TARGET = 1_000_000;
 const RSS_TARGET_MB = 150;
+/** Reading the same rows from a gateway ledger (.db) vs the epoch CSV: the same class. */
+const LEDGER_VS_CSV = 3;
 
 const MODELS = ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini-2024-07-18', 'deepseek-chat'];
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'];
@@ -70,6 +74,25 @@ async function writeRows(out: Writable, v: Variant, n: number): Promise<void> {
     }
   }
   out.end();
+}
+
+/**
+ * A gateway ledger (.db) with the same rows as the epoch-seconds ledger CSV (tenants, models, tokens,
+ * times, 1M distinct request ids), written in one transaction with the ledger's own schema and insert.
+ */
+function writeLedgerDb(file: string, n: number): void {
+  const db = openDatabase(file);
+  db.exec('PRAGMA journal_mode = WAL');
+  createLedger(db, 'bench'.padEnd(32, '0'), new Date(0).toISOString());
+  const ins = db.prepare(INSERT_SQL);
+  db.exec('BEGIN');
+  for (let i = 0; i < n; i++) {
+    const m = MODELS[i % 5]!;
+    ins.run(at(i, n) * 1000, `r${(i * 2654435761) % 4294967296}-${i}`, TENANTS[i % 6]!, 'chat', m, m, 'holysheep', 0,
+      ((i * 7919) % 4000) + 10, 0, ((i * 104729) % 900) + 1, 0, '0.00123', '0.00898', 'ok', 200, 12.5, 3.5, 0, 'primary');
+  }
+  db.exec('COMMIT');
+  db.close();
 }
 
 async function writeFile(file: string, v: Variant, n: number): Promise<void> {
@@ -122,6 +145,7 @@ try {
   const awk = spawnSync('mawk', ['-W', 'version']).error ? 'awk' : 'mawk';
   if (awk !== 'mawk') process.stdout.write('mawk is not installed (apt-get install -y mawk): the reference is awk, usually slower, so the ratios flatter holy\n');
   let epochFile = '';
+  let epochHolyMs = 0;
   for (const v of VARIANTS) {
     const file = join(dir, `${v.name.replace(/[^a-z0-9]+/gi, '-')}.csv`);
     await writeFile(file, v, ROWS);
@@ -139,6 +163,7 @@ try {
     failed ||= ratio > RATIO_TARGET;
     if (!epochFile) {
       epochFile = file;
+      epochHolyMs = holyMs;
       const rate = ROWS / (holyMs / 1000);
       line('  holy roi rows/s (incl. startup)', `${(rate / 1e6).toFixed(2)}M`, '≥ 1M rows/s', rate >= RATE_TARGET);
       failed ||= rate < RATE_TARGET;
@@ -147,6 +172,18 @@ try {
     } else rmSync(file);
   }
   if (epochFile) rmSync(epochFile);
+
+  // The gateway's ledger: the same rows in SQLite, read through the same reader as the CSV.
+  const ledger = join(dir, 'holy-ledger.db');
+  writeLedgerDb(ledger, ROWS);
+  const l1 = await run(process.execPath, [BIN, 'roi', ledger, '--json']);
+  const l2 = await run(process.execPath, [BIN, 'roi', ledger, '--json']);
+  for (const r of [l1, l2]) if (r.code !== 0) throw new Error(`holy roi exited ${r.code} on the ledger: ${r.stderr.slice(0, 500)}`);
+  const ledgerMs = Math.min(l1.ms, l2.ms);
+  const vsCsv = ledgerMs / epochHolyMs;
+  line(`gateway ledger .db (${(statSync(ledger).size / 1e6).toFixed(0)} MB)`, `${(ledgerMs / 1000).toFixed(3)} s / CSV ${(epochHolyMs / 1000).toFixed(3)} s = ${vsCsv.toFixed(2)}×`, `≤ ${LEDGER_VS_CSV}× the CSV`, vsCsv <= LEDGER_VS_CSV);
+  failed ||= vsCsv > LEDGER_VS_CSV;
+  rmSync(ledger);
 
   // Peak RSS on a RSS_ROWS-row ledger file.
   const big = join(dir, 'ledger-big.csv');

@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { HOLY_BIN, ROOT } from '../helpers/ctx.js';
 import { startMock, type MockServer } from '../../src/mock/server.js';
+import { openLedger } from '../../src/adapters/ledger/index.js';
+import { ledgerRow } from '../gateway/ledger-rows.js';
 import { allHelp, COMMANDS, fixedPorts, localise, markdownExamples, README, type Example } from './examples.js';
 export { COMMANDS } from './examples.js';
 
@@ -55,6 +57,13 @@ async function workspace(): Promise<string> {
   ] as const) await copyFile(fx(from), join(dir, name));
   await writeFile(join(dir, 'ledger-1.csv.gz'), gzipSync(await readFile(fx('usage/ledger.csv'))));
   await writeFile(join(dir, 'spend.csv.gz'), gzipSync(await readFile(fx('usage/litellm-spend.csv'))));
+  // holy gateway's ledger, and one per replica under ledgers/ (holy roi holy-ledger.db, ledgers/*.db).
+  await mkdir(join(dir, 'ledgers'));
+  for (const [file, from] of [['holy-ledger.db', 0], ['ledgers/holy-ledger-a.db', 0], ['ledgers/holy-ledger-b.db', 4]] as const) {
+    const l = await openLedger(join(dir, file));
+    for (let i = from; i < from + 4; i++) l.add(ledgerRow(i));
+    await l.close();
+  }
   await writeFile(join(dir, 'export.csv'), (await readFile(fx('usage/custom.csv'), 'utf8')).replace('Model Name', 'Model'));
   // The sample app's .env, with keys of no known format (an sk- key is never sent to a loopback
   // simulator) and its base URL on the simulated official, so verify's app rows stay on this machine.

@@ -4,7 +4,7 @@
  * dedupe and pricing. Opened read-only; one read transaction, so a ledger being written is read as
  * of the moment reading started (WAL: the writer is never blocked and never blocks this).
  */
-import { Interrupted, UsageError } from '../../errors.js';
+import { HolyError, Interrupted, UsageError } from '../../errors.js';
 import { parseCount } from '../../core/roi/aggregate.js';
 import type { IdSet } from '../../core/roi/idset.js';
 import type { TimeParser } from '../../core/roi/time.js';
@@ -12,11 +12,23 @@ import type { CsvRecord } from '../usage/rows.js';
 import { openDatabase, sqliteCode, type Db } from '../sqlite.js';
 import { LEDGER_VERSION, ledgerShape } from './schema.js';
 
-/** The columns roi reads, in this order: the "header" the usage reader detects the format from. */
-const READ_COLUMNS = ['id', 'ts', 'request_id', 'tenant_id', 'model_asked', 'model', 'input_tokens', 'cached_tokens', 'output_tokens', 'status'] as const;
-const PAGE = 4096;
+/**
+ * The columns of the records handed on, in this order: the "header" the usage reader detects the
+ * format from (the same names as usage_records, so a CSV dump of the table is read alike), plus
+ * ts_end and requests for records that stand for several rows.
+ */
+const READ_COLUMNS = ['ts', 'ts_end', 'request_id', 'tenant_id', 'model_asked', 'model', 'input_tokens', 'cached_tokens', 'output_tokens', 'status', 'requests'] as const;
 
-/** One ledger row as a CsvRecord (the row object from SQLite, read by column position). */
+/**
+ * A row roi can sum: whole non-negative token counts, cached within input, a time in range, a model.
+ * `+ts`: keeps the planner off the ts index, so both queries below scan the covering index
+ * usage_records_bill in its order (no sort).
+ */
+const VALID = `(typeof(input_tokens) = 'integer' AND typeof(cached_tokens) = 'integer' AND typeof(output_tokens) = 'integer'
+  AND input_tokens >= 0 AND cached_tokens >= 0 AND output_tokens >= 0 AND cached_tokens <= input_tokens
+  AND typeof(ts) = 'integer' AND +ts BETWEEN 0 AND 253402300799999 AND typeof(model) = 'text' AND model <> '' AND typeof(tenant_id) = 'text')`;
+
+/** One record (a group of rows, or one row) as a CsvRecord, read by column position. */
 class DbRow implements CsvRecord {
   o: Record<string, unknown> = {};
   readonly length = READ_COLUMNS.length;
@@ -51,13 +63,23 @@ class DbRow implements CsvRecord {
   }
 }
 
+export interface LedgerScan {
+  /** Rows left out because an earlier copy of this ledger (same ledger id) had their request id. */
+  duplicates: number;
+  examples: { id: string; row: number }[];
+}
+
 export interface LedgerFile {
   /** The ledger's random id (ledger_meta): copies of one ledger share it. */
   ledgerId: string;
-  /** Highest row id: the row count unless rows were deleted (for sizing the id set and progress). */
-  maxId: number;
-  /** Hand the header, then every row (`line` = the row's id), to onRow; onRows after each page. */
-  scan(onRow: (r: CsvRecord, line: number) => void, o: { signal?: AbortSignal; onRows?: (rowsRead: number) => void }): Promise<void>;
+  /**
+   * Hand the header, then the records, to onRow (`line` = the row id for single rows, 0 for sums).
+   * Valid rows are summed by SQLite per model, status, tenant and UTC day, each sum one record with
+   * its row count in `requests` and its first and last time; rows roi cannot sum as they are (bad
+   * counts or times) come one by one, so the reader names them as it names a CSV's bad lines.
+   * `previous`: earlier copies of this ledger, whose request ids are left out here.
+   */
+  scan(onRow: (r: CsvRecord, line: number) => void, o: { previous: string[]; signal?: AbortSignal }): Promise<LedgerScan>;
   close(): void;
 }
 
@@ -81,34 +103,51 @@ export function openLedgerFile(name: string, path: string): LedgerFile {
     if (shape.version > LEDGER_VERSION) {
       throw new UsageError(`${name} is a holy ledger of schema version ${shape.version}, newer than this holy reads (${LEDGER_VERSION}); upgrade holy to read it.`);
     }
-    const maxId = Number((db.prepare('SELECT max(id) AS m FROM usage_records').get() as { m: unknown } | undefined)?.m ?? 0);
     return {
       ledgerId: shape.ledgerId,
-      maxId,
       async scan(onRow, o) {
-        const page = db.prepare(`SELECT ${READ_COLUMNS.join(', ')} FROM usage_records WHERE id > ? ORDER BY id LIMIT ${PAGE}`);
         const header = { length: READ_COLUMNS.length, text: (i: number) => READ_COLUMNS[i]! } as CsvRecord;
         onRow(header, 0);
-        const row = new DbRow();
-        let last = 0;
-        let read = 0;
-        // One read transaction: every page sees the same snapshot, whatever the gateway commits meanwhile.
+        // Earlier copies of this ledger: their rows are this one's rows with the same request id.
+        const prev = o.previous.map((path, i) => {
+          db.prepare(`ATTACH DATABASE ? AS prev${i}`).run(path);
+          return `EXISTS (SELECT 1 FROM prev${i}.usage_records p WHERE p.request_id = u.request_id)`;
+        });
+        const seenBefore = prev.length ? `(${prev.join(' OR ')})` : '0';
+        // One read transaction: every query sees the same snapshot, whatever the gateway commits meanwhile.
         db.exec('BEGIN');
         try {
-          for (;;) {
-            if (o.signal?.aborted) throw new Interrupted();
-            const rows = page.all(last) as Record<string, unknown>[];
-            for (const r of rows) {
-              row.o = r;
-              onRow(row, Number(r.id));
-            }
-            read += rows.length;
-            o.onRows?.(read);
-            if (rows.length < PAGE) break;
-            last = Number(rows[rows.length - 1]!.id);
-            // Let Ctrl-C and the progress line through between pages.
-            await new Promise<void>((r) => setImmediate(r));
+          if (o.signal?.aborted) throw new Interrupted();
+          // Sums per model, status, tenant and UTC day: one pass over the covering index
+          // usage_records_bill (already in that order, so no sort), a few hundred records a month.
+          const sums = db.prepare(
+            `SELECT min(ts) AS ts, max(ts) AS ts_end, NULL AS request_id, tenant_id, NULL AS model_asked, model,
+               sum(input_tokens) AS input_tokens, sum(cached_tokens) AS cached_tokens, sum(output_tokens) AS output_tokens, status, count(*) AS requests
+             FROM usage_records u WHERE ${VALID} AND NOT ${seenBefore}
+             GROUP BY model, status, tenant_id, ts / 86400000`,
+          ).all() as Record<string, unknown>[];
+          const row = new DbRow();
+          for (const r of sums) {
+            row.o = r;
+            onRow(row, 0);
           }
+          // Rows that cannot be summed as they are (rare): one by one, in id order, so messages name the row.
+          const badIds = db.prepare(`SELECT id FROM usage_records u WHERE NOT ${VALID} AND NOT ${seenBefore}`).all() as { id: number }[];
+          if (badIds.length) {
+            const cols = READ_COLUMNS.map((c) => (c === 'requests' ? '1 AS requests' : c === 'ts_end' ? 'NULL AS ts_end' : c)).join(', ');
+            const one = db.prepare(`SELECT id, ${cols} FROM usage_records WHERE id = ?`);
+            for (const id of badIds.map((b) => Number(b.id)).sort((a, b) => a - b)) {
+              row.o = one.get(id) as Record<string, unknown>;
+              onRow(row, id);
+            }
+          }
+          let duplicates = 0;
+          let examples: { id: string; row: number }[] = [];
+          if (prev.length) {
+            duplicates = Number((db.prepare(`SELECT count(*) AS n FROM usage_records u WHERE ${seenBefore}`).get() as { n: number }).n);
+            examples = (db.prepare(`SELECT id, request_id FROM usage_records u WHERE ${seenBefore} ORDER BY id LIMIT 5`).all() as { id: number; request_id: string }[]).map((r) => ({ id: String(r.request_id), row: Number(r.id) }));
+          }
+          return { duplicates, examples };
         } finally {
           db.exec('COMMIT');
         }
@@ -122,7 +161,9 @@ export function openLedgerFile(name: string, path: string): LedgerFile {
   }
 }
 
-function cannotRead(name: string, e: unknown): UsageError {
+function cannotRead(name: string, e: unknown): HolyError {
+  // No SQLite driver on this Node: that is holy's problem, not the file's.
+  if (e instanceof HolyError) return e;
   const code = sqliteCode(e);
   const msg = String((e as Error)?.message ?? e).split('\n')[0];
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {

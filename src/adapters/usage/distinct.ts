@@ -1,14 +1,16 @@
 /**
  * The same usage file given twice doubles every figure without a word; so does a copy of it under
  * another name. Inputs are made distinct before anything is read: by resolved path, then by content
- * (SHA-256, computed only for files whose sizes collide, so the usual run reads nothing twice).
+ * (SHA-256, computed only for files whose sizes collide, so the usual run reads nothing twice);
+ * SQLite ledgers by their ledger id, while they are read.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Ctx } from '../../context.js';
 import { UsageError } from '../../errors.js';
+import { isSqliteHeader } from '../sqlite.js';
 
 export interface DistinctInputs {
   /** The inputs to read, each once, in the order given. */
@@ -48,6 +50,9 @@ export async function distinctInputs(ctx: Ctx, files: string[]): Promise<Distinc
     if (group.length < 2) continue;
     const byHash = new Map<string, string>();
     for (const s of group) {
+      // Gateway ledgers are told apart by their ledger id and request ids instead (adapters/usage/read.ts):
+      // SQLite files often share a size (whole pages), and a copy of a live ledger differs in bytes anyway.
+      if (await isSqliteFile(s.path)) continue;
       const hash = await sha256(s.path);
       const first = byHash.get(hash);
       if (first === undefined) byHash.set(hash, s.file);
@@ -58,6 +63,18 @@ export async function distinctInputs(ctx: Ctx, files: string[]): Promise<Distinc
     }
   }
   return { files: kept.filter((f) => !dropped.has(f)), notes };
+}
+
+async function isSqliteFile(path: string): Promise<boolean> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return false;
+  try {
+    const b = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(b, 0, 16, 0);
+    return isSqliteHeader(b.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
 }
 
 function sha256(path: string): Promise<string> {

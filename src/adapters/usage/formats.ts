@@ -5,9 +5,9 @@ import { columnsFound, notCsvGuess } from './header-text.js';
 /** What roi reads from a row. */
 export type Field =
   | 'model' | 'input' | 'cached' | 'output' | 'requests' | 'time' | 'end' | 'batch' | 'id'
-  | 'tenant' | 'project' | 'api_key' | 'amount' | 'currency' | 'line_item';
+  | 'tenant' | 'project' | 'api_key' | 'amount' | 'currency' | 'line_item' | 'status';
 
-export type FormatId = 'openai-activity' | 'openai-cost' | 'ledger' | 'litellm' | 'canonical' | 'custom';
+export type FormatId = 'openai-activity' | 'openai-cost' | 'holy-ledger' | 'ledger' | 'litellm' | 'canonical' | 'custom';
 
 interface FormatSpec {
   id: FormatId;
@@ -61,6 +61,19 @@ const SPECS: FormatSpec[] = [
     },
   },
   {
+    // holy gateway's ledger (docs/ledger.md): read from the .db itself, or from a CSV dump of usage_records.
+    id: 'holy-ledger',
+    label: 'holy gateway ledger',
+    signature: ['ts', 'request_id', 'tenant_id', 'model_asked', 'cached_tokens', 'status'],
+    required: ['model', 'input', 'cached', 'output', 'time', 'id', 'tenant', 'status'],
+    cols: {
+      model: ['model'], input: ['input_tokens'], cached: ['cached_tokens'], output: ['output_tokens'], time: ['ts'], id: ['request_id'],
+      tenant: ['tenant_id'], status: ['status'],
+      // Only in the records read from a .db, where SQLite has summed rows: how many, and the last time.
+      requests: ['requests'], end: ['ts_end'],
+    },
+  },
+  {
     id: 'ledger',
     label: 'per-request ledger',
     signature: ['request_id', 'input_tokens', 'output_tokens'],
@@ -106,7 +119,7 @@ export function parseColumnsFlag(value: string): Partial<Record<Field, string>> 
 }
 
 function emptyIdx(): Record<Field, number> {
-  return Object.fromEntries([...COLUMN_KEYS, 'amount', 'currency', 'line_item'].map((k) => [k, -1])) as Record<Field, number>;
+  return Object.fromEntries([...COLUMN_KEYS, 'amount', 'currency', 'line_item', 'status'].map((k) => [k, -1])) as Record<Field, number>;
 }
 
 /** Resolve a header row to a layout: the --columns mapping when given, else the format the header matches. */

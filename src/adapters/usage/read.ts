@@ -9,6 +9,7 @@ import { detectLayout, type Field, type FormatId } from './formats.js';
 import { scanRecords, type CsvRecord } from './records.js';
 import { openSource } from './source.js';
 import { stripControls } from '../../core/untrusted.js';
+import { openLedgerFile } from '../ledger/read.js';
 
 /** What --by can group on. */
 export type By = 'model' | 'tenant' | 'project' | 'api_key' | 'day' | 'month';
@@ -31,6 +32,10 @@ interface FileSummary {
   badRows: number;
   gzip: boolean;
   timeKind: TimeKind | null;
+  /** A gateway ledger (.db): its id (copies of one ledger share it). */
+  ledgerId?: string;
+  /** Ledger rows the gateway refused before calling a provider (status rate_limited, refused, queue_timeout): not billed, left out. */
+  unbilled?: number;
 }
 
 export interface ReadResult {
@@ -40,19 +45,30 @@ export interface ReadResult {
   badRows: { count: number; examples: string[] };
   /** True when any file carried money only (OpenAI cost export). */
   money: boolean;
+  /** Sentences for stderr about how inputs were combined (e.g. two copies of one ledger). */
+  notes: string[];
 }
+
+/** Ledger statuses of requests that never reached a provider: nothing was billed for them. */
+export const UNBILLED_STATUSES: readonly string[] = ['rate_limited', 'refused', 'queue_timeout'];
+const UNBILLED = new Set(UNBILLED_STATUSES);
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 /** Timestamps holy accepts: 1970-01-01 to 9999-12-31 (a 17-digit "epoch" is a typo, not a date). */
 const MAX_TIME_MS = 253402300799999;
 const BATCH_TRUE = new Set(['true', '1', 'yes', 't', 'y']);
 
-/** Read every file into one Aggregator; request ids are deduplicated across files. */
+/**
+ * Read every file into one Aggregator; request ids are deduplicated across files. Gateway ledgers
+ * (.db) keep request ids unique per ledger, not across replicas, so each ledger id has its own id
+ * set: replicas' rows are all counted, a copy of the same ledger counts each row once.
+ */
 export async function readUsage(ctx: Ctx, files: string[], o: ReadOpts): Promise<ReadResult> {
   const agg = new Aggregator();
   const ids = new IdSet();
-  const res: ReadResult = { agg, files: [], duplicates: { count: 0, examples: [] }, badRows: { count: 0, examples: [] }, money: false };
-  for (const file of files) res.files.push(await readOne(ctx, file, o, agg, ids, res));
+  const ledgers: Ledgers = new Map();
+  const res: ReadResult = { agg, files: [], duplicates: { count: 0, examples: [] }, badRows: { count: 0, examples: [] }, money: false, notes: [] };
+  for (const file of files) res.files.push(await readOne(ctx, file, o, agg, ids, res, ledgers));
   return res;
 }
 
@@ -70,6 +86,8 @@ interface FileRead {
   hasIds: boolean;
   /** Model and tenant names reach terminals and reports: control characters stripped once per distinct name. */
   names: Map<string, string>;
+  /** A gateway ledger: its records stand for `requests` ledger rows each, and rows are counted so. */
+  ledger?: boolean;
 }
 
 /** A name from the file (model, tenant, project) without escape sequences or control characters (a line break stays: renderers keep it in one cell). */
@@ -218,10 +236,15 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
   const { name, agg, ids, res, t0p, t1p } = st;
   const sum = st.sum!;
   const { count, time, dimOf, need } = c;
-  const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd } = L.idx;
+  const { model: iModel, input: iIn, cached: iCached, output: iOut, requests: iReq, batch: iBatch, id: iId, time: iTime, end: iEnd, status: iStatus } = L.idx;
   return (f, line) => {
     if (f.length <= need) return badRow(st, `${name}:${line}: has ${f.length} fields but the header has ${header.length}; fix the row.`);
     if (f.length > header.length && longRow(st, f, line, header.length)) return;
+    // A gateway ledger's refused requests (never sent to a provider): counted apart, not billed.
+    if (iStatus >= 0 && UNBILLED.has(f.intern(iStatus))) {
+      sum.unbilled = (sum.unbilled ?? 0) + (iReq >= 0 ? Math.max(0, f.count(iReq)) : 1);
+      return;
+    }
     const model = f.intern(iModel);
     if (model === '') return badRow(st, `${name}:${line}: ${c.h(iModel)} is empty; every row needs a model.`);
     const input = count(f, iIn, line);
@@ -245,15 +268,19 @@ function usageRows(st: FileRead, L: Layout, header: string[], c: Cells): RowFn {
     }
     const batch = iBatch >= 0 && BATCH_TRUE.has(f.text(iBatch).trim().toLowerCase());
     agg.add(safeName(st, model.trim()), batch, dimOf(f, t0), requests, input, cached, output, t0, t1);
-    sum.rows++;
+    sum.rows += st.ledger ? requests : 1;
   };
 }
 
+type Ledgers = Map<string, { file: string; paths: string[] }>;
+
 /** One file: stream its records, the first as the header, into the shared Aggregator and id set. */
-async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult): Promise<FileSummary> {
+async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids: IdSet, res: ReadResult, ledgers: Ledgers): Promise<FileSummary> {
   const src = await openSource(ctx, file);
   const name = src.name;
   const st: FileRead = { name, o, agg, ids, res, t0p: new TimeParser(), t1p: new TimeParser(), hasIds: false, names: new Map() };
+  // --columns maps CSV headers; a ledger's columns are known.
+  if (src.sqlite !== undefined) return readLedger(ctx, { ...st, o: { ...o, columns: undefined }, ledger: true }, src.sqlite, ledgers);
   let onRow: RowFn | undefined;
   let reserved = false;
   try {
@@ -286,9 +313,54 @@ async function readOne(ctx: Ctx, file: string, o: ReadOpts, agg: Aggregator, ids
   } finally {
     src.close();
   }
-  const sum = st.sum;
+  return finish(st);
+}
+
+function finish(st: FileRead): FileSummary {
+  const { name, sum } = st;
   if (!sum) throw new UsageError(`${name} is empty; expected a header row and usage rows (the formats are listed by holy roi --help and in the README).`);
+  if (sum.ledgerId !== undefined && sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) {
+    throw new UsageError(`${name} is a holy gateway ledger with no billed requests yet${sum.unbilled ? ` (${sum.unbilled} refused before reaching a provider)` : ''}; read it once the gateway has served traffic.`);
+  }
   if (sum.rows === 0 && sum.badRows === 0 && sum.duplicates === 0) throw new UsageError(`${name} has a header but no rows; export a period with usage.`);
   sum.timeKind = st.t0p.kind ?? null;
   return sum;
+}
+
+/**
+ * A gateway ledger (.db): its records — sums per model, status, tenant and day made by SQLite,
+ * plus any row it could not sum on its own — go through the same onHeader →
+ * usageRows path as a CSV's rows. Request ids are unique within a ledger (the schema says so) and not
+ * across replicas, so only earlier copies of the same ledger (same ledger id) are checked for them.
+ */
+async function readLedger(ctx: Ctx, st: FileRead, path: string, ledgers: Ledgers): Promise<FileSummary> {
+  const lf = openLedgerFile(st.name, path);
+  try {
+    const seen = ledgers.get(lf.ledgerId);
+    if (seen) {
+      st.res.notes.push(`${st.name} is the same ledger as ${seen.file} (ledger id ${lf.ledgerId.slice(0, 12)}…): a copy or another snapshot of it; each request in them is counted once (by request id).`);
+    }
+    let onRow: RowFn | undefined;
+    const scan = await lf.scan(
+      (f, line) => {
+        if (onRow) onRow(f, line);
+        else {
+          onRow = onHeader(st, f, false, line);
+          st.sum!.ledgerId = lf.ledgerId;
+          st.sum!.unbilled = 0;
+        }
+      },
+      { previous: seen?.paths ?? [], signal: ctx.signal },
+    );
+    if (seen) seen.paths.push(path);
+    else ledgers.set(lf.ledgerId, { file: st.name, paths: [path] });
+    const sum = st.sum!;
+    sum.duplicates += scan.duplicates;
+    st.res.duplicates.count += scan.duplicates;
+    for (const ex of scan.examples) if (st.res.duplicates.examples.length < 5) st.res.duplicates.examples.push({ id: ex.id, at: `${st.name}:${ex.row}` });
+    st.o.onProgress?.(st.name, 0, st.agg.rows, undefined);
+  } finally {
+    lf.close();
+  }
+  return finish(st);
 }

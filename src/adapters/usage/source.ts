@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../../context.js';
 import { UsageError } from '../../errors.js';
+import { isSqliteHeader } from '../sqlite.js';
 
 export interface Source {
   /** As the user wrote it ("-" is shown as "stdin"). */
@@ -19,6 +20,8 @@ export interface Source {
   /** Compressed bytes consumed so far (gzip), to estimate the row count from the file size. */
   diskBytes?: () => number;
   gzip: boolean;
+  /** An SQLite database (detected by its header bytes): its absolute path; `stream` is empty, the ledger reader opens it. */
+  sqlite?: string;
 }
 
 /** Big reads: parsing speed is bound by per-chunk overhead with the default 64 KB. */
@@ -29,20 +32,24 @@ export async function openSource(ctx: Ctx, file: string): Promise<Source> {
   if (file === '-') {
     if (ctx.stdin.isTTY) throw new UsageError('"-" reads usage from stdin, but stdin is a terminal; pipe a file in (e.g. zcat usage.csv.gz | holy roi -) or pass the file name.');
     const first = await peek(ctx.stdin);
+    if (first !== null && isSqliteHeader(first)) {
+      throw new UsageError('stdin holds an SQLite database; SQLite files cannot be read from a pipe — pass the ledger by its file name (holy roi holy-ledger.db).');
+    }
     const gzip = first !== null && first[0] === 0x1f && first[1] === 0x8b;
     const stream: Readable = gzip ? ctx.stdin.pipe(createGunzip({ chunkSize: CHUNK })) : ctx.stdin;
     return { name: 'stdin', stream, close: () => stream.destroy(), gzip };
   }
   const path = resolve(ctx.cwd, file);
   let size: number;
-  let magic = Buffer.alloc(2);
+  // 16 bytes: gzip's 2-byte magic, or SQLite's "SQLite format 3\0".
+  let magic = Buffer.alloc(16);
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new UsageError(`${file} is a directory; pass the usage CSV files inside it.`);
     size = st.size;
     const fh = await open(path, 'r');
     try {
-      const { bytesRead } = await fh.read(magic, 0, 2, 0);
+      const { bytesRead } = await fh.read(magic, 0, 16, 0);
       magic = magic.subarray(0, bytesRead);
     } finally {
       await fh.close();
@@ -54,7 +61,8 @@ export async function openSource(ctx: Ctx, file: string): Promise<Source> {
       code === 'ENOENT' ? `${file} does not exist; check the path (use "-" to read stdin).` : `${file} cannot be read (${code ?? (e as Error).message}); check its permissions.`,
     );
   }
-  const gzip = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  if (isSqliteHeader(magic)) return { name: file, stream: (async function* () {})(), close: () => {}, size, gzip: false, sqlite: path };
+  const gzip = magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b;
   if (gzip) {
     const gunzip = createGunzip({ chunkSize: CHUNK });
     const stream = createReadStream(path, { highWaterMark: CHUNK }).pipe(gunzip);

@@ -11,10 +11,10 @@ export function register(program: Command, ctx: Ctx): void {
     .description(
       'Price usage at official list prices and at the relay, and show the savings per model and group, the monthly and ' +
         'annual run-rate, and the migration ROI and payback. Reads OpenAI activity and cost exports, per-request ledgers, ' +
-        "LiteLLM spend logs and holy's canonical CSV (detected from the header), .gz files and \"-\" for stdin.\n" +
+        "LiteLLM spend logs and holy's canonical CSV (detected from the header), holy gateway ledgers (.db, SQLite), .gz files and \"-\" for stdin.\n" +
         'Money is exact (decimal arithmetic on summed integer token counts); display rounds to 0.01.',
     )
-    .argument('[files...]', 'usage CSV files ("-" = stdin, .gz read transparently)')
+    .argument('[files...]', 'usage CSV files or holy gateway ledgers (.db) ("-" = stdin, .gz read transparently)')
     .option('--by <group>', 'group the second table by tenant, project, api_key, model, day or month', 'model')
     .option('--top <n>', 'keep the N groups with the largest savings, the rest summed as "(other)"')
     .option('--prices <file>', 'official price list (holy or LiteLLM JSON) laid over the built-in table')
@@ -43,6 +43,8 @@ export function register(program: Command, ctx: Ctx): void {
         'holy roi usage.csv',
         'holy roi fixtures/usage/openai-activity.csv --by project --top 5',
         'holy roi ledger-*.csv.gz --by tenant --json',
+        'holy roi holy-ledger.db --by tenant',
+        'holy roi ledgers/*.db --by tenant --currency USD',
         'zcat spend.csv.gz | holy roi - --by month --md > roi.md',
         'holy roi export.csv --columns model=Model,input=Prompt,output=Completion,time=Date',
         'holy roi usage.csv --migration-hours 40 --hourly-rate 150 --rate-currency USD',

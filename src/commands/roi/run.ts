@@ -4,7 +4,7 @@ import type { Invocation } from '../kit.js';
 import type { Out } from '../../ui/output.js';
 import { startProgress, type Progress } from '../../ui/progress.js';
 import { loadPriceTable } from '../../adapters/prices.js';
-import { readUsage, type ReadResult } from '../../adapters/usage/read.js';
+import { readUsage, UNBILLED_STATUSES, type ReadResult } from '../../adapters/usage/read.js';
 import { distinctInputs } from '../../adapters/usage/distinct.js';
 import { priceGroups, type PricedData } from '../../core/roi/price.js';
 import { periodOf, spanNote } from '../../core/roi/period.js';
@@ -44,7 +44,11 @@ export async function run(o: RoiOptions, ctx: Ctx, out: Out): Promise<RoiResult>
   const read = await readWithProgress(ctx, out, { ...o, files: inputs.files });
   for (const f of read.files) {
     out.info(`read ${f.file}${f.gzip ? ' (gzip)' : ''} as ${f.label}, ${groupDigits(String(f.rows))} rows${f.timeKind ? ` (timestamps: ${TIME_KIND_LABEL[f.timeKind]})` : ''}`);
+    if (f.unbilled) {
+      out.info(`${f.file}: left out ${groupDigits(String(f.unbilled))} request${f.unbilled === 1 ? '' : 's'} the gateway refused before calling a provider (status ${UNBILLED_STATUSES.join(', ')}): nothing was billed for them.`);
+    }
   }
+  for (const note of read.notes) out.warn(note);
   if (read.duplicates.count) {
     const ex = read.duplicates.examples.map((d) => `${d.id} at ${d.at}`).join(', ');
     out.warn(`${groupDigits(String(read.duplicates.count))} duplicate row${read.duplicates.count === 1 ? '' : 's'} (request_id already seen) left out, each request counted once; e.g. ${ex}.`);
