@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { openDatabase, type Db } from './sqlite.js';
+import { HolyError, UsageError } from '../errors.js';
 
 export const KEY_PREFIX = 'hk-';
 const BODY_CHARS = 36;
@@ -51,6 +52,12 @@ export class KeyIndex {
       list.push({ hash: r.hash, tenant: r.tenant });
     }
   }
+  /** Tenants that hold at least one key. */
+  tenants(): Set<string> {
+    const t = new Set<string>();
+    for (const l of this.byPrefix.values()) for (const c of l) t.add(c.tenant);
+    return t;
+  }
   get size(): number {
     let n = 0;
     for (const l of this.byPrefix.values()) n += l.length;
@@ -79,9 +86,15 @@ export interface KeyStore {
   close(): void;
 }
 
-/** Open (creating) the state file's key table. */
+/** Open (creating) the state file's key table; a file that cannot be opened is a usage error naming it. */
 export function openKeyStore(path: string, o: { readonly?: boolean } = {}): KeyStore {
-  const db: Db = openDatabase(path, o);
+  let db: Db;
+  try {
+    db = openDatabase(path, o);
+  } catch (e) {
+    if (e instanceof HolyError) throw e;
+    throw new UsageError(`the gateway state file ${path} cannot be opened (${(e as Error).message}); fix "state" in the gateway section (its folder must exist and be writable).`);
+  }
   if (!o.readonly) {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`CREATE TABLE IF NOT EXISTS tenant_keys (

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { HOLY_BIN, runHoly } from '../helpers/ctx.js';
 import { defaultGateway, harness, runGateway, until, type Harness } from './helpers.js';
@@ -245,5 +245,28 @@ test('ledger loss: requests are still served when every row is lost', async () =
     assert.ok(lines.some((l) => l.includes('"event":"request"')), 'requests are still logged');
   } finally {
     await gw.close(1000);
+  }
+});
+
+test('state file: listing creates none, an unusable path is a usage error naming "state", keys of a removed tenant are warned about', async () => {
+  const h = await h0();
+  const list = await runHoly(['--config', h.cfgPath, 'gateway', 'keys', 'list'], { env: h.env, cwd: h.dir });
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(!existsSync(h.dir + '/holy-gateway.db'), 'keys list made no state file');
+  h.writeConfig({ ...defaultGateway(), state: 'no/such/folder/state.db' });
+  const bad = await runHoly(['--config', h.cfgPath, 'gateway', 'keys', 'add', 'acme'], { env: h.env, cwd: h.dir });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /state file .*no\/such\/folder\/state\.db cannot be opened.*fix "state"/);
+  h.writeConfig();
+  await h.keyFor('globex');
+  const g = defaultGateway();
+  delete (g.tenants as Record<string, unknown>).globex;
+  h.writeConfig(g);
+  const gw = await runGateway(h);
+  try {
+    const w = gw.logs().find((l) => l.event === 'keys_without_tenant');
+    assert.deepEqual(w?.tenants, ['globex']);
+  } finally {
+    await gw.stop();
   }
 });

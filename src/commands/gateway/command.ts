@@ -28,7 +28,7 @@ export function register(program: Command, ctx: Ctx): void {
         'holy gateway keys list',
         'holy gateway keys revoke acme               # or a key prefix: keys revoke hk-AbC12x',
         '# reload plans, tenants, route and keys without dropping a connection: kill -HUP <pid>',
-        '# the ledger is roi\'s input, the monthly bill per tenant: holy roi holy-ledger.db --by tenant',
+        'holy roi holy-ledger.db --by tenant          # the ledger is roi\'s input: the monthly bill per tenant',
       ]),
     )
     .addHelpText('after', reference('gateway'))

@@ -1,4 +1,5 @@
 /** `holy gateway keys add|list|revoke`: tenant keys in the state file (only their SHA-256 is stored). */
+import { existsSync } from 'node:fs';
 import type { Ctx } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import type { GlobalOpts, Out } from '../../ui/output.js';
@@ -35,12 +36,15 @@ export async function addKey(tenant: string, ctx: Ctx, g: GlobalOpts, out: Out):
 
 export async function listKeys(ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRow[]> {
   const l = await loadGatewayConfig(ctx, g);
-  const store = openKeyStore(l.statePath);
-  let rows: KeyRow[];
-  try {
-    rows = store.list();
-  } finally {
-    store.close();
+  let rows: KeyRow[] = [];
+  // No state file yet: no keys (listing does not create one).
+  if (existsSync(l.statePath)) {
+    const store = openKeyStore(l.statePath);
+    try {
+      rows = store.list();
+    } finally {
+      store.close();
+    }
   }
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (out.mode === 'json') out.json(rows.map((r) => ({ tenant: r.tenant, prefix: r.prefix, created: iso(r.created) })));

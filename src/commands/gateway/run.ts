@@ -123,6 +123,12 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
     store: store.kind,
   });
   hooks.started?.(gw);
+  const orphans = (s: typeof setup) => [...s.keys.tenants()].filter((t) => !Object.hasOwn(s.config.tenants, t));
+  const warnOrphans = (s: typeof setup) => {
+    const o = orphans(s);
+    if (o.length) log('warn', 'keys_without_tenant', { tenants: o, message: 'these tenants have keys but are not in gateway.tenants: their keys are refused (401) until they are added back or the keys revoked' });
+  };
+  warnOrphans(setup);
 
   let reloading = Promise.resolve();
   const reload = () => {
@@ -130,6 +136,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
       try {
         const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
         gw.reload(next.setup);
+        warnOrphans(next.setup);
         log('info', 'reloaded', { config: next.loaded.label, tenants: Object.keys(next.setup.config.tenants).length, keys: next.setup.keys.size, primary: next.setup.config.route.primary });
       } catch (e) {
         log('error', 'reload_failed', { error: (e as Error).message, hint: (e as { hint?: string }).hint, kept: 'the previous configuration' });
