@@ -575,6 +575,10 @@ export class Client {
   close(): Promise<void> {
     return this.pool.close().catch(() => undefined);
   }
+  /** Drop everything still queued or in flight (after a drain deadline). */
+  destroy(): Promise<void> {
+    return this.pool.destroy().catch(() => undefined);
+  }
 }
 
 export interface LoopOpts {
@@ -612,6 +616,13 @@ export function openLoop(client: Client, o: LoopOpts): Promise<LoopResult> {
       if (over) return;
       over = true;
       clearTimeout(drain);
+      // Still unanswered (queued in the pool, never dispatched, so nothing to abort): errors too.
+      const missing = total - skip - r.n;
+      if (missing > 0) {
+        r.n += missing;
+        r.errors += missing;
+        r.firstError ??= `no answer within ${o.drainMs ?? 10_000} ms of the last send`;
+      }
       // Served per second from the first kept request's due time to the last answer: below the
       // offered rate when the target could not keep up (its latency is then mostly queueing).
       const spanMs = lastEnd - (t0 + skip * interval);
@@ -626,6 +637,7 @@ export function openLoop(client: Client, o: LoopOpts): Promise<LoopResult> {
         pending++;
         i++;
         client.send(body, stream, sched, (s) => {
+          if (over) return; // answered after the drain deadline: already counted as an error
           pending--;
           if (s.end > lastEnd) lastEnd = s.end;
           if (keep) {

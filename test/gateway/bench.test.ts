@@ -64,6 +64,24 @@ test('openLoop sends on schedule and counts latency from the scheduled time (no 
   }
 });
 
+test('openLoop counts every request it scheduled: unanswered ones by the drain deadline are errors, even those never dispatched', async () => {
+  const srv = createServer((req) => void req.resume()); // never answers
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const c = new Client({ name: 'hang', origin: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, key: 'x' }, 1);
+  try {
+    const r = await openLoop(c, { rate: 50, durationMs: 200, drainMs: 300 });
+    assert.equal(r.n, 10);
+    assert.equal(r.ok, 0);
+    assert.equal(r.errors, 10);
+    assert.match(r.firstError ?? '', /no answer within 300 ms/);
+    assert.equal(r.lat.length, 0);
+  } finally {
+    await c.destroy();
+    srv.closeAllConnections();
+    srv.close();
+  }
+});
+
 test('openLoop streams: TTFT is seen at the first content chunk, after the upstream set its delay', async () => {
   const up = await startUpstream();
   const c = new Client({ name: 'direct', origin: up.origin, key: UP_KEY }, 4);
