@@ -215,11 +215,36 @@ export async function startUpstream(): Promise<Upstream> {
     close: () => stop(child, 3000, true),
   };
 }
-/** The bare Node proxy (gateway-floor.ts) in front of `upstream`. */
-export async function startFloor(upstream: string): Promise<{ origin: string; child: ChildProcess; close(): Promise<void> }> {
-  const child = track(fork(fileURLToPath(new URL('./gateway-floor.js', import.meta.url)), [upstream], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { PATH: process.env.PATH, GWBENCH_UP_KEY: UP_KEY } }));
+export interface Eld {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  n: number;
+  rssBytes: number;
+  heapBytes: number;
+}
+/** The event-loop monitor preloaded into a child (gateway-eld.ts), driven over its IPC channel. */
+function eldOf(child: ChildProcess): { eldStart(): Promise<void>; eld(): Promise<Eld> } {
+  return {
+    eldStart: async () => {
+      const p = nextMessage(child, (m) => m?.gwbench === 'eld-started', 5000, 'event-loop monitor start');
+      child.send({ gwbench: 'eld-start' });
+      await p;
+    },
+    eld: async () => {
+      const p = nextMessage<Eld>(child, (m) => m?.gwbench === 'eld', 5000, 'event-loop monitor');
+      child.send({ gwbench: 'eld' });
+      return p;
+    },
+  };
+}
+const ELD_PRELOAD = () => pathToFileURL(fileURLToPath(new URL('./gateway-eld.js', import.meta.url))).href;
+
+/** The bare Node proxy (gateway-floor.ts) in front of `upstream`, with the event-loop monitor preloaded like the gateway. */
+export async function startFloor(upstream: string): Promise<{ origin: string; child: ChildProcess; close(): Promise<void>; eldStart(): Promise<void>; eld(): Promise<Eld> }> {
+  const child = track(fork(fileURLToPath(new URL('./gateway-floor.js', import.meta.url)), [upstream], { execArgv: ['--import', ELD_PRELOAD()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { PATH: process.env.PATH, GWBENCH_UP_KEY: UP_KEY } }));
   const { port } = await nextMessage<{ port: number }>(child, (m) => typeof m?.port === 'number', 10_000, 'floor proxy start');
-  return { origin: `http://127.0.0.1:${port}`, child, close: () => stop(child, 3000, true) };
+  return { origin: `http://127.0.0.1:${port}`, child, close: () => stop(child, 3000, true), ...eldOf(child) };
 }
 
 // ------------------------------------------------------------------------------------------ redis-server
@@ -296,7 +321,7 @@ export interface Gateway {
   ledgerFile: string;
   logFile: string;
   eldStart(): Promise<void>;
-  eld(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; n: number; rssBytes: number; heapBytes: number }>;
+  eld(): Promise<Eld>;
   /** GET /metrics text, or undefined when the gateway serves none. */
   metrics(): Promise<string | undefined>;
   logTail(lines?: number): string;
@@ -360,8 +385,7 @@ export async function startGateway(spec: GatewaySpec): Promise<Gateway> {
   if (made.code !== 0 || !key) throw new Error(`holy gateway keys add exited ${made.code}: ${(made.err || made.out).trim().slice(0, 400)}`);
   const logFile = join(spec.dir, 'gateway.log');
   const logFd = openSync(logFile, 'a');
-  const eld = pathToFileURL(fileURLToPath(new URL('./gateway-eld.js', import.meta.url))).href;
-  const child = track(spawn(process.execPath, ['--import', eld, BIN, 'gateway', '--port', '0', '--drain', '2'], { cwd: spec.dir, env, stdio: ['ignore', 'pipe', logFd, 'ipc'] }));
+  const child = track(spawn(process.execPath, ['--import', ELD_PRELOAD(), BIN, 'gateway', '--port', '0', '--drain', '2'], { cwd: spec.dir, env, stdio: ['ignore', 'pipe', logFd, 'ipc'] }));
   closeSync(logFd);
   const logTail = (n = 8) => {
     try {
@@ -402,16 +426,7 @@ export async function startGateway(spec: GatewaySpec): Promise<Gateway> {
     key,
     ledgerFile: join(spec.dir, 'ledger.db'),
     logFile,
-    eldStart: async () => {
-      const p = nextMessage(child, (m) => m?.gwbench === 'eld-started', 5000, 'event-loop monitor start');
-      child.send({ gwbench: 'eld-start' });
-      await p;
-    },
-    eld: async () => {
-      const p = nextMessage<any>(child, (m) => m?.gwbench === 'eld', 5000, 'event-loop monitor');
-      child.send({ gwbench: 'eld' });
-      return p;
-    },
+    ...eldOf(child),
     metrics: async () => {
       try {
         let r = await get(false);

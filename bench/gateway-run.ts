@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import {
   cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, metric, metricSum, openLoop, quantiles, Reporter, rssMB, signed,
   startFloor, startGateway, startRedis, startUpstream, UP_KEY,
-  type BenchReport, type Gateway, type LoopResult, type Target, type Upstream,
+  type BenchReport, type Eld, type Gateway, type LoopResult, type Target, type Upstream,
 } from './gateway-lib.js';
 
 export const TARGETS = {
@@ -130,7 +130,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
     await part('latency', () => latency(rep, S, direct, floorT, gwT, gwWhy));
     await part('ttft', () => ttft(rep, S, up, direct, floorT, gwT, gwWhy));
     await part('throughput', () => throughput(rep, S, direct, floorT, gwT, gwWhy));
-    await part('eld', () => eventLoop(rep, S, gw, gwWhy));
+    await part('eld', () => eventLoop(rep, S, floor, floorT, gw, gwWhy));
     await part('rss', () => memory(rep, S, up, floorT, gw, gwWhy));
     await part('redis', () => redis(rep, S, o, dir, up, direct, gw, gwWhy));
     await part('shadow', () => shadow(rep, S, dir, up, direct, gw, gwWhy));
@@ -271,9 +271,21 @@ async function rowsSoFar(gw: Gateway): Promise<{ n?: number; from: string }> {
   return n === undefined ? { from: 'nowhere (no ledger counter in /metrics, no readable ledger file)' } : { n, from: 'the ledger file' };
 }
 
-async function eventLoop(rep: Reporter, S: Scale, gw: Gateway | undefined, gwWhy: string): Promise<void> {
+async function eventLoop(rep: Reporter, S: Scale, floor: { eldStart(): Promise<void>; eld(): Promise<Eld> }, floorT: Target, gw: Gateway | undefined, gwWhy: string): Promise<void> {
   rep.heading(`4. Event-loop delay in the gateway at ${S.eldRate} req/s for ${S.eldMs / 1000} s (${S.eldRate} ledger rows/s)`);
   const target = `≤ ${TARGETS.eldP99Ms} ms`;
+  // The reference: the bare Node proxy's own loop under the same offered load.
+  const fc = new Client(floorT, 64);
+  try {
+    await openLoop(fc, { rate: S.eldRate, durationMs: Math.min(500, S.eldMs) });
+    await floor.eldStart();
+    const fr = await openLoop(fc, { rate: S.eldRate, durationMs: S.eldMs });
+    const fe = await floor.eld();
+    rep.note(`floor (bare Node proxy), same load: event-loop delay p50 ${f3(fe.p50Ms)} p99 ${f3(fe.p99Ms)} max ${f3(fe.maxMs)} ms, served ${fr.achievedRps.toFixed(0)} req/s${fr.errors ? `, ${fr.errors} error(s)` : ''}`);
+    rep.figure('eld.floor.p99', fe.p99Ms);
+  } finally {
+    await fc.destroy();
+  }
   if (!gw) return rep.skip('eld.p99', `gateway event-loop delay p99 at ${S.eldRate} rows/s`, target, gwWhy);
   const c = new Client({ name: 'gateway', origin: gw.origin, key: gw.key }, 64);
   try {
