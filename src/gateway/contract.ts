@@ -5,7 +5,7 @@
  * Redis store (several replicas) are the same code above that line.
  */
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { TenantLimits } from '../core/gateway/types.js';
+import type { RouteConfig, TenantLimits } from '../core/gateway/types.js';
 
 export type * from '../core/gateway/types.js';
 
@@ -102,6 +102,12 @@ export interface Served {
   e2eMs: number;
   /** Wall clock of the request start. */
   startedAt: number;
+  /**
+   * Upstream attempts that failed before the one that served (a canary or primary that failed before
+   * its first byte and fell back). Optional (added by gw-cutover): the canary guard counts a canary
+   * failure the client never saw only through this.
+   */
+  tried?: Array<{ provider: string; httpStatus: number; error?: string; ms: number }>;
 }
 export interface RoutePlan {
   provider: string;
@@ -116,5 +122,7 @@ export interface Cutover {
   served(s: Served): void;
   /** GET/POST /admin/route: null when the path is not an admin path. */
   admin?(method: string, path: string, body: unknown, authorized: boolean): Promise<{ status: number; body: unknown } | null>;
+  /** SIGHUP read a new config: take its route (canary share, shadow) without a restart. Optional (added by gw-cutover). */
+  reconfigure?(route: RouteConfig): Promise<void>;
   close(): Promise<void>;
 }

@@ -74,6 +74,8 @@ interface Exchange {
   quotaHeaders: Record<string, string>;
   /** With fallback: the provider that failed (or was skipped) first. */
   fallbackFrom?: string;
+  /** Attempts that failed before the one that served (the cutover's guard counts a canary failure the client never saw). */
+  tried?: NonNullable<Served['tried']>;
 }
 
 /** An attempt that failed with nothing sent to the client: it may go to the fallback (fallback.ts decides). */
@@ -358,6 +360,8 @@ export async function proxy(
       if (!allowed) {
         p.log('debug', 'breaker_open_skip', { requestId: ex.rid, provider: arm.provider });
         failedFrom ??= arm.provider;
+        // A planned provider that could not be tried failed this request too (the canary guard counts it).
+        (ex.tried ??= []).push({ provider: arm.provider, httpStatus: 0, error: 'circuit_open', ms: 0 });
         continue;
       }
       ex.provider = arm.provider;
@@ -377,6 +381,7 @@ export async function proxy(
         throw e;
       }
       let outcome: Outcome;
+      const at = p.clock();
       try {
         outcome = await attempt(p, ex, up, body, res, (f) => (inflight = f));
       } finally {
@@ -385,6 +390,7 @@ export async function proxy(
       if (ex.clientClosed && outcome.kind === 'sent' && outcome.cls === undefined) return; // nothing learnt about the provider
       await report(live.breakers, arm.provider, outcome.cls);
       if (outcome.kind === 'sent') return;
+      (ex.tried ??= []).push({ provider: arm.provider, httpStatus: outcome.status, error: outcome.cls, ms: p.clock() - at });
       last = outcome;
       failedFrom = arm.provider;
       const decision = fallbackDecision({ cls: outcome.cls, beforeHeaders: outcome.beforeHeaders, clientBytes: false });
@@ -520,6 +526,7 @@ function done(live: Live, p: Parts, ex: Exchange): void {
           ...(ex.ttftMs !== undefined ? { ttftMs: ex.ttftMs } : {}),
           e2eMs: latencyMs,
           startedAt: ex.startedAt,
+          ...(ex.tried ? { tried: ex.tried } : {}),
         };
         p.cutover.served(s);
       }

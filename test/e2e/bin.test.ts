@@ -31,7 +31,11 @@ test('the tour runs end to end offline and leaves the env file byte for byte', a
   const doc = JSON.parse(r.stdout) as { ok: boolean; simulated: boolean; steps: Array<{ step: string; exitCode: number; expected: boolean }> };
   assert.equal(doc.ok, true);
   assert.equal(doc.simulated, true);
-  assert.deepEqual([...new Set(doc.steps.map((s) => s.step))], ['verify', 'models', 'bench', 'traffic', 'roi', 'migrate', 'gateway']);
+  assert.deepEqual([...new Set(doc.steps.map((s) => s.step))], ['verify', 'models', 'bench', 'traffic', 'roi', 'migrate', 'gateway', 'cutover']);
+  // The cutover step: the guard rolled the failing relay back with no client error, and the promotion served.
+  const rollback = (doc.steps as unknown as Array<{ step: string; argv: string[]; result?: any }>).find((s) => s.argv[0] === '(relay fails: automatic rollback)');
+  assert.equal(rollback?.result.rolledBack, true);
+  assert.equal(rollback?.result.clientErrors, 0);
   // The traffic step: 200 stored completions pulled, 40 sampled, and bench says what population they stand for.
   const traffic = (doc.steps as unknown as Array<{ step: string; result?: any }>).filter((s) => s.step === 'traffic');
   assert.equal(traffic[0]!.result.inFile, 200);

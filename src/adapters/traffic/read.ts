@@ -27,10 +27,10 @@ async function sniff(path: string, gzip: boolean, shown: string): Promise<Traffi
 }
 
 /** Stream items from every file (formats auto-detected per file, mixable); problems collected in stats; with strict, the first problem throws a UsageError "file:line: reason". Batch output files are joined to batch input items on custom_id. Memory: streams line by line (a 100k-line file must not be held as one string). */
-export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; keepRecorded?: boolean; untrusted?: Untrusted }): { items: AsyncIterable<TrafficItem>; stats: TrafficStats } {
+export function readTraffic(ctx: Ctx, files: string[], opts: { strict: boolean; keepRecorded?: boolean; keepRecordedNew?: boolean; untrusted?: Untrusted }): { items: AsyncIterable<TrafficItem>; stats: TrafficStats } {
   // Batch output responses wait in memory until their input line streams past; a reader that
   // never uses them (the scan, a run without --old recorded) keeps only the ids for the join.
-  const rd: Reader = { stats: { files: [], skippedEndpoints: {}, problems: [], meta: [] }, strict: opts.strict, keepRecorded: opts.keepRecorded ?? true, u: opts.untrusted ?? new Untrusted() };
+  const rd: Reader = { stats: { files: [], skippedEndpoints: {}, problems: [], meta: [] }, strict: opts.strict, keepRecorded: opts.keepRecorded ?? true, ...(opts.keepRecordedNew ? { keepRecordedNew: true } : {}), u: opts.untrusted ?? new Untrusted() };
   if (files.length === 0) throw new UsageError('No traffic files given; pass one or more JSONL or HAR files.');
   // Missing files, directories and empty files fail before anything is read or sent.
   const checked = files.map((shown) => {

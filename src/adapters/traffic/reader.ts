@@ -23,6 +23,8 @@ export interface Reader {
   stats: TrafficStats;
   strict: boolean;
   keepRecorded: boolean;
+  /** Pair each old line with the new line of the same id (bench --new recorded). */
+  keepRecordedNew?: boolean;
   u: Untrusted;
 }
 
@@ -104,6 +106,10 @@ export async function* harItems(rd: Reader, src: Source): AsyncGenerator<Traffic
 // holy's own results have one line per request per provider: the old line's response is the
 // baseline; a request seen only on the new side is replayed without one.
 export async function* resultItems(rd: Reader, src: Source): AsyncGenerator<TrafficItem> {
+  if (rd.keepRecordedNew) {
+    yield* resultPairs(rd, src);
+    return;
+  }
   const done = new Set<string>();
   const newOnly = new Map<string, TrafficItem>();
   for await (const { line, obj } of records(rd, src)) {
@@ -125,4 +131,49 @@ export async function* resultItems(rd: Reader, src: Source): AsyncGenerator<Traf
     src.stat.items++;
     yield item;
   }
+}
+
+/** Requests waiting for their other line at most (bench --out and the gateway's shadow write a pair's two lines together). */
+const PAIR_WINDOW = 1000;
+
+/**
+ * `--old recorded --new recorded`: each request's old and new lines joined on the id, in the order the
+ * old lines came. A request still missing its other line after PAIR_WINDOW later requests (or at the
+ * end) is yielded with what it has; bench counts the missing side as not_recorded.
+ */
+async function* resultPairs(rd: Reader, src: Source): AsyncGenerator<TrafficItem> {
+  const pending = new Map<string, { item: TrafficItem; old: boolean; new: boolean }>();
+  const done = new Set<string>();
+  const ready = function* (all: boolean): Generator<TrafficItem> {
+    for (const [id, p] of pending) {
+      if (!all && !(p.old && p.new) && pending.size <= PAIR_WINDOW) return;
+      pending.delete(id);
+      done.add(id);
+      src.stat.items++;
+      yield p.item;
+    }
+  };
+  for await (const { line, obj } of records(rd, src)) {
+    const r = use(rd, src, line, holyResult(obj));
+    if (!r) continue;
+    const id = r.id ?? `${src.shown}:${line}`;
+    if (done.has(id)) continue;
+    const side = r.side === 'new' ? 'new' : 'old';
+    let p = pending.get(id);
+    if (!p) {
+      p = { item: { id: oneLine(id), file: src.shown, line, format: 'holy-results', body: r.body, recordedBy: {} }, old: false, new: false };
+      pending.set(id, p);
+    }
+    if (p[side]) continue;
+    p[side] = true;
+    const provider = typeof obj.provider === 'string' ? oneLine(obj.provider).slice(0, 100) : undefined;
+    if (provider) p.item.recordedBy![side] = provider;
+    if (side === 'old') {
+      // The old line's request and time are the replayed ones (as without --new recorded).
+      Object.assign(p.item, { line, body: r.body, ...(r.at !== undefined ? { recordedAt: r.at } : {}) });
+      if (r.recorded) p.item.recorded = cleanRecorded(rd.u, r.recorded)!;
+    } else if (r.recorded) p.item.recordedNew = cleanRecorded(rd.u, r.recorded)!;
+    yield* ready(false);
+  }
+  yield* ready(true);
 }

@@ -30,6 +30,10 @@ export interface TrafficItem {
   /** Epoch ms (HAR startedDateTime, holy results), for --replay-timing. */
   recordedAt?: number;
   recorded?: RecordedResponse;
+  /** holy results read with keepRecordedNew (bench --new recorded): the new line's response of the same request. */
+  recordedNew?: RecordedResponse;
+  /** With recordedNew: the providers the two lines name (bench's side names). */
+  recordedBy?: { old?: string; new?: string };
 }
 
 /** A line that could not be used, and why. */

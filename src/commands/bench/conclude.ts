@@ -21,7 +21,8 @@ export interface ConcludeInput {
   summary: BenchSummary;
   table: PriceTable;
   oldP?: Profile;
-  newP: Profile;
+  /** undefined with --new recorded. */
+  newP?: Profile;
   /** Sides whose GET /models came from holy mock. */
   listedSimulated: { old: boolean; new: boolean };
   files: TrafficStats['files'];
@@ -44,11 +45,11 @@ export function conclude(i: ConcludeInput): Conclusion {
   if (cn) cost.new = cn;
   // holy mock says so in its GET /models header; a recording made against it, in its fingerprint.
   const simulated = { old: i.listedSimulated.old || s.old.simulatedResponses > 0, new: i.listedSimulated.new || s.new.simulatedResponses > 0 };
-  const sameEndpoint = !!i.oldP && base(i.oldP.baseURL) === base(i.newP.baseURL);
+  const sameEndpoint = !!i.oldP && !!i.newP && base(i.oldP.baseURL) === base(i.newP.baseURL);
   const verdict = decide({ summary: s, cost, simulated, sameEndpoint, interrupted: i.interrupted, items: i.items, ...(i.embeddings ? { embeddings: i.embeddings } : {}) });
   const run: RunHeader = {
     old: { name: s.old.name, host: i.oldP ? hostOf(i.oldP.baseURL) : null, simulated: simulated.old },
-    new: { name: s.new.name, host: hostOf(i.newP.baseURL), simulated: simulated.new },
+    new: { name: s.new.name, host: i.newP ? hostOf(i.newP.baseURL) : null, simulated: simulated.new },
     load: i.o.load, loadText: loadText(i.o.load), seed: i.o.seed, warmup: i.o.warmup, stream: i.o.stream,
     traffic: i.files.map((f) => ({ file: f.file, format: f.format, items: f.items })), pairs: s.pairs,
     startedAt: new Date(i.startedAt).toISOString(), endedAt: new Date(i.endedAt).toISOString(), holyVersion: VERSION, simulated: verdict.simulated,

@@ -106,7 +106,7 @@ function sendSide(r: RunState, side: Side, job: Job, intendedAt: number | undefi
   const model = side.role === 'new' ? cfg.mapModel(job.item.body.model) : job.item.body.model;
   const body = prepareBody(job.item.body, model, cfg.stream);
   const promptLocal = cfg.promptLocal[job.itemIdx] ?? 0;
-  if (!side.live) return Promise.resolve(fromRecorded(ctx, body, job.item.recorded, promptLocal, job.item.recordedAt));
+  if (!side.live) return Promise.resolve(fromRecorded(ctx, body, side.role === 'new' ? job.item.recordedNew : job.item.recorded, promptLocal, job.item.recordedAt));
   const opts: Parameters<typeof sendLive>[3] = { estTokens: promptLocal + (cfg.outputEst[job.itemIdx] ?? 0), retries: cfg.retries, promptLocal, signal: r.runAbort.signal, remainingMs: r.remainingMs };
   if (cfg.warn) opts.warn = cfg.warn;
   if (intendedAt !== undefined) opts.intendedAt = intendedAt;

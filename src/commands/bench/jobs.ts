@@ -13,7 +13,7 @@ export async function* jobs(ctx: Ctx, o: BenchOptions, total: number, budget?: {
   let spent = 0;
   while (index < total) {
     let itemIdx = 0;
-    for await (const item of readTraffic(ctx, o.files, { strict: o.strict, keepRecorded: o.oldRecorded, ...(untrusted ? { untrusted } : {}) }).items) {
+    for await (const item of readTraffic(ctx, o.files, { strict: o.strict, keepRecorded: o.oldRecorded, keepRecordedNew: o.newRecorded, ...(untrusted ? { untrusted } : {}) }).items) {
       if (index >= total) return;
       if (budget) {
         spent += budget.cost[itemIdx] ?? 0;

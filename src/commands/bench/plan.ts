@@ -18,7 +18,7 @@ export interface BenchPlan {
   /** True when --duration without -n: the figures are for one pass over the traffic. */
   perPass: boolean;
   old: ProviderPlan | { name: string; recorded: true };
-  new: ProviderPlan;
+  new: ProviderPlan | { name: string; recorded: true };
   totalCostUSD: string;
   maxCostUSD: number;
   mapping: MappingEntry[];
@@ -43,14 +43,15 @@ export interface Pricing {
  * Price the run once per distinct mapping (the old side once): the guard, --dry-run and the run's
  * own plan share these prices, so the plan after listing usually costs no pricing at all.
  */
-export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName: string | undefined, newName: string, extras: Pick<BenchPlan, 'population' | 'embeddings'> = {}): Pricing {
+export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName: string | undefined, newName: string | undefined, extras: Pick<BenchPlan, 'population' | 'embeddings'> = {}): Pricing {
   const items = sc.prompt.length;
   const perPass = o.requests === undefined && o.durationMs !== undefined;
   const sends = o.warmup + (o.requests ?? items);
   const uses = scaleUses(sc, sends);
   const oldPlan = oldName ? providerPlan(oldName, uses, table, (m) => m) : { name: 'recorded', recorded: true as const };
   const priced = new Map<string, ProviderPlan>();
-  const newPlan = (mapping: MappingEntry[]): ProviderPlan => {
+  const newPlan = (mapping: MappingEntry[]): BenchPlan['new'] => {
+    if (newName === undefined) return { name: 'recorded', recorded: true };
     const key = JSON.stringify(mapping.map((m) => [m.from, m.to]));
     let p = priced.get(key);
     if (!p) {
@@ -62,7 +63,7 @@ export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName
   const planFor = (mapping: MappingEntry[], note?: string): BenchPlan => {
     const np = newPlan(mapping);
     const e = extras.embeddings;
-    const total = new Decimal(np.costUSD).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0).plus(e?.newCostUSD ?? 0).plus(e?.oldCostUSD ?? 0);
+    const total = new Decimal('costUSD' in np ? np.costUSD : 0).plus('costUSD' in oldPlan ? oldPlan.costUSD : 0).plus(e?.newCostUSD ?? 0).plus(e?.oldCostUSD ?? 0);
     return {
       files: sc.stats.files, skippedEndpoints: sc.stats.skippedEndpoints, problems: sc.stats.problems, items, sends, warmup: o.warmup, perPass,
       old: oldPlan, new: np, totalCostUSD: total.toString(), maxCostUSD: o.maxCostUSD, mapping, ...(note ? { mappingNote: note } : {}), load: o.load,
@@ -76,7 +77,7 @@ export function priceBench(o: BenchOptions, sc: Scan, table: PriceTable, oldName
   return {
     before,
     guardUSD: Decimal.max(before.totalCostUSD, withSuggested.totalCostUSD),
-    after: (served) => planFor(resolveMapping(sc.models, o.modelMap, served), served ? undefined : `could not list ${newName}'s models, so only --model-map rewrites models`),
+    after: (served) => planFor(resolveMapping(sc.models, o.modelMap, served), served || newName === undefined ? undefined : `could not list ${newName}'s models, so only --model-map rewrites models`),
   };
 }
 

@@ -21,6 +21,14 @@ export function checkRecorded(sc: Scan, o: BenchOptions, out: Out): void {
     );
   }
   if (sc.recorded < items) out.warn(`--old recorded: ${items - sc.recorded} of ${items} request(s) have no recorded response; on the old side they count as not_recorded errors.`);
+  if (!o.newRecorded) return;
+  const n = sc.recordedNew ?? 0;
+  if (n === 0) {
+    throw new UsageError(
+      `--new recorded: none of the ${items} request(s) in ${files} has a recorded new response (a holy results line with "role": "new" and the same id), so there is nothing to compare; use a gateway shadow recording or a bench --out file, or name a provider with --new.`,
+    );
+  }
+  if (n < items) out.warn(`--new recorded: ${items - n} of ${items} request(s) have no recorded new response; on the new side they count as not_recorded errors.`);
 }
 
 export interface SideList {

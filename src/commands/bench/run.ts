@@ -57,10 +57,11 @@ export interface BenchResult {
 
 /** One streaming pass (in a worker) to count items and estimate tokens, before anything is sent. */
 async function scan(ctx: Ctx, o: BenchOptions, table: PriceTable): Promise<{ sc: Scan; emb: Prepared['emb'] }> {
-  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay', keepRecorded: o.oldRecorded });
+  const sc = await scanTraffic(ctx, { files: o.files, strict: o.strict, needTimestamps: o.load.kind === 'replay', keepRecorded: o.oldRecorded, ...(o.newRecorded ? { keepRecordedNew: true } : {}) });
   // The chat reader counts /embeddings requests as skipped endpoints: only then are the files read again for them.
   const hasEmbeddings = Object.keys(sc.stats.skippedEndpoints).some((k) => /^POST \S*\/embeddings\b/.test(k));
-  const emb = hasEmbeddings ? await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m) : { items: [], tokens: [], plan: undefined };
+  // --new recorded compares chat pairs only: a recording keeps no embedding vectors to compare.
+  const emb = hasEmbeddings && !o.newRecorded ? await planEmbeddings(ctx, o.files, table, { old: !o.oldRecorded }, (m) => o.modelMap.get(m) ?? m) : { items: [], tokens: [], plan: undefined };
   if (sc.prompt.length === 0 && emb.items.length === 0) {
     const p = sc.stats.problems;
     const why = p.length ? ` (${p.length} bad line(s), first: ${p[0]!.file}:${p[0]!.line}: ${p[0]!.reason})` : '';
@@ -87,7 +88,8 @@ function makeSide(role: 'old' | 'new', name: string, o: BenchOptions, live: Side
 interface Prepared {
   prov: Providers;
   oldP?: Profile;
-  newP: Profile;
+  /** undefined with --new recorded. */
+  newP?: Profile;
   table: PriceTable;
   sc: Scan;
   pricing: Pricing;
@@ -98,8 +100,8 @@ interface Prepared {
 async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Promise<Prepared> {
   const prov = await loadProviders(ctx, g);
   const oldP = o.oldRecorded ? undefined : pickProfile(prov, o.old ?? prov.old, '--old');
-  const newP = pickProfile(prov, o.new ?? prov.new, '--new');
-  if (oldP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
+  const newP = o.newRecorded ? undefined : pickProfile(prov, o.new ?? prov.new, '--new');
+  if (oldP && newP && oldP.name === newP.name) throw new UsageError(`--old and --new both name ${newP.name}; compare two different providers (or --old recorded).`);
   const table = await loadPriceTable(ctx, o.prices);
   const { sc, emb } = await scan(ctx, o, table);
   checkRecorded(sc, o, out);
@@ -110,7 +112,7 @@ async function prepare(o: BenchOptions, ctx: Ctx, g: GlobalOpts, out: Out): Prom
   }
   const population = populationOf(sc.stats.meta);
   const extras = { ...(population ? { population } : {}), ...(emb.plan && emb.items.length ? { embeddings: emb.plan } : {}) };
-  return { prov, ...(oldP ? { oldP } : {}), newP, table, sc, emb, pricing: priceBench(o, sc, table, oldP?.name, newP.name, extras) };
+  return { prov, ...(oldP ? { oldP } : {}), ...(newP ? { newP } : {}), table, sc, emb, pricing: priceBench(o, sc, table, oldP?.name, newP?.name, extras) };
 }
 
 /** Both sides connected, the model mapping decided from the new provider's list, and the run's plan. */
@@ -124,27 +126,37 @@ interface Opened {
   close(): Promise<void>;
 }
 
+/** Side names for --old recorded --new recorded: "official (recorded)", or old/new when a line names no provider (or both name the same). */
+function recordedNames(by: { old?: string; new?: string }): { old: string; new: string } {
+  const same = !by.old || !by.new || by.old === by.new;
+  return { old: `${same ? 'old' : by.old} (recorded)`, new: `${same ? 'new' : by.new} (recorded)` };
+}
+
 async function openSides(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared): Promise<Opened> {
   const { prov, oldP, newP } = p;
   const timeout = (pr: Profile) => o.timeoutMs ?? pr.timeoutMs;
   // Both keys are checked before any connection is opened: a refused key sends nothing anywhere.
   const keyOld = oldP ? await liveKey(prov, oldP, o.force, '--old') : undefined;
-  const keyNew = await liveKey(prov, newP, o.force, '--new');
+  const keyNew = newP ? await liveKey(prov, newP, o.force, '--new') : undefined;
   const conn = o.load.kind === 'closed' ? o.load.concurrency + 2 : 64;
   const mk = (pr: Profile, key: string) => ({ baseURL: pr.baseURL.trim(), key, headers: pr.headers, http: makeHttp(ctx, conn ? { connections: conn } : {}), timeoutMs: timeout(pr), untrusted: prov.untrusted, ...(pr.maxResponseBytes ? { maxBytes: pr.maxResponseBytes } : {}) });
-  const liveNew = mk(newP, keyNew);
+  const liveNew = newP ? mk(newP, keyNew!) : null;
   const liveOld = oldP ? mk(oldP, keyOld!) : null;
   const close = async () => {
     await liveOld?.http.close();
-    await liveNew.http.close();
+    await liveNew?.http.close();
   };
-  const listed = await listSides(ctx, out, [...(oldP && liveOld ? [{ role: 'old' as const, profile: oldP, live: liveOld }] : []), { role: 'new' as const, profile: newP, live: liveNew }], prov.untrusted);
+  const listed = await listSides(ctx, out, [...(oldP && liveOld ? [{ role: 'old' as const, profile: oldP, live: liveOld }] : []), ...(newP && liveNew ? [{ role: 'new' as const, profile: newP, live: liveNew }] : [])], prov.untrusted);
   const plan = p.pricing.after(listed.served);
   const mapTo = new Map(plan.mapping.map((m) => [m.from, m.to]));
-  for (const u of [...plan.new.unpriced, ...('unpriced' in plan.old ? plan.old.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
-  for (const m of plan.mapping) out.info(`model map: ${m.from} → ${m.to} on ${newP.name} (${m.why === 'flag' ? '--model-map' : `${newP.name} does not list ${m.from}`})`);
-  const oldSide = makeSide('old', oldP?.name ?? 'recorded', o, liveOld);
-  const newSide = makeSide('new', newP.name, o, liveNew);
+  for (const u of [...('unpriced' in plan.new ? plan.new.unpriced : []), ...('unpriced' in plan.old ? plan.old.unpriced : [])]) out.warn(`no price for model ${u}: its cost is not in the estimate (add it with --prices FILE).`);
+  const newName = newP?.name ?? 'recorded';
+  for (const m of plan.mapping) out.info(`model map: ${m.from} → ${m.to} on ${newName} (${m.why === 'flag' ? '--model-map' : `${newName} does not list ${m.from}`})`);
+  // --new recorded: each side is named after the provider its lines name, so the summary says who was compared.
+  const by = o.newRecorded ? p.sc.recordedBy : undefined;
+  const names = by ? recordedNames(by) : undefined;
+  const oldSide = makeSide('old', names?.old ?? oldP?.name ?? 'recorded', o, liveOld);
+  const newSide = makeSide('new', names?.new ?? newName, o, liveNew);
   // Known before the first send, so every results line of a simulated side carries the marker.
   oldSide.simulated = listed.simulated.old;
   newSide.simulated = listed.simulated.new;
@@ -172,7 +184,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
     const t0 = ctx.clock();
     const startedAt = ctx.now();
     // Only an open-ended --duration run can spend more than the plan that was checked.
-    const budget = plan.perPass && !o.yes ? { cost: perItemCostUSD(p.sc, p.table, p.oldP ? [(m: string) => m, mapModel] : [mapModel]), max: o.maxCostUSD, out } : undefined;
+    const budget = plan.perPass && !o.yes ? { cost: perItemCostUSD(p.sc, p.table, [...(p.oldP ? [(m: string) => m] : []), ...(p.newP ? [mapModel] : [])]), max: o.maxCostUSD, out } : undefined;
     const res = await runEngine(ctx, jobs(ctx, o, o.warmup + measured, budget, p.prov.untrusted), oldSide, newSide, {
       load: o.load, warmup: o.warmup, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}), retries: o.retries, slo: o.slo, stream: o.stream, mapModel,
       promptLocal: p.sc.prompt, outputEst: p.sc.output, showWorst: o.showWorst, ...(outFile ? { out: outFile } : {}), ...(csvFile ? { csv: csvFile } : {}),
@@ -203,7 +215,7 @@ async function measure(o: BenchOptions, ctx: Ctx, out: Out, p: Prepared, s: Open
       abortedAfter: { ...(oldSide.breaker.open ? { old: oldSide.breaker.openedAfter } : {}), ...(newSide.breaker.open ? { new: newSide.breaker.openedAfter } : {}) },
       gates: { ...(o.p99GateMs !== undefined ? { p99Ms: o.p99GateMs } : {}), ...(o.maxRegressionPct !== undefined ? { maxRegressionPct: o.maxRegressionPct } : {}) },
     });
-    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), newP: p.newP, listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted || ctx.signal.aborted, ...(embeddings ? { embeddings } : {}), startedAt, endedAt: ctx.now() });
+    const c = conclude({ o, summary, table: p.table, ...(p.oldP ? { oldP: p.oldP } : {}), ...(p.newP ? { newP: p.newP } : {}), listedSimulated: s.simulated, files: p.sc.stats.files, items: plan.items, interrupted: res.interrupted || ctx.signal.aborted, ...(embeddings ? { embeddings } : {}), startedAt, endedAt: ctx.now() });
     const result: BenchResult = { verdict: c.verdict, run: c.run, plan, summary, cost: c.cost, worst: res.worst, ...(judge ? { judge: judge.tally } : {}), interrupted: res.interrupted || ctx.signal.aborted, dropped: res.dropped, written, ...(embeddings ? { embeddings } : {}) };
     if (o.html) {
       await writeReport(ctx, o.html, result, oldSide, newSide, o.p99First);

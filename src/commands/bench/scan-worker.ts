@@ -27,7 +27,7 @@ const ctx: Ctx = {
 };
 
 async function main(): Promise<ScanReply> {
-  const { items, stats } = readTraffic(ctx, req.files, { strict: req.strict, keepRecorded: !!req.keepRecorded });
+  const { items, stats } = readTraffic(ctx, req.files, { strict: req.strict, keepRecorded: !!req.keepRecorded, keepRecordedNew: !!req.keepRecordedNew });
   const models: string[] = [];
   const index = new Map<string, number>();
   let cap = 1024;
@@ -37,6 +37,8 @@ async function main(): Promise<ScanReply> {
   let n = 0;
   let streamed = 0;
   let recorded = 0;
+  let recordedNew = 0;
+  const recordedBy: { old?: string; new?: string } = {};
   for await (const it of items) {
     if (it.body.stream === true) streamed++;
     if (req.needTimestamps && it.recordedAt === undefined) {
@@ -56,12 +58,15 @@ async function main(): Promise<ScanReply> {
       index.set(it.body.model, mi);
     }
     if (it.recorded) recorded++;
+    if (it.recordedNew) recordedNew++;
+    recordedBy.old ??= it.recordedBy?.old;
+    recordedBy.new ??= it.recordedBy?.new;
     modelIdx[n] = mi;
     prompt[n] = countRequestTokens(it.body);
     output[n] = outputEstimate(it.body);
     n++;
   }
-  return { stats, models, modelIdx: modelIdx.slice(0, n), prompt: prompt.slice(0, n), output: output.slice(0, n), streamed, recorded };
+  return { stats, models, modelIdx: modelIdx.slice(0, n), prompt: prompt.slice(0, n), output: output.slice(0, n), streamed, recorded, ...(req.keepRecordedNew ? { recordedNew, recordedBy } : {}) };
 }
 
 main().then(

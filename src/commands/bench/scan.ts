@@ -11,10 +11,12 @@ export interface ScanRequest {
   needTimestamps: boolean;
   /** --old recorded: keep (and count) the recorded responses. */
   keepRecorded?: boolean;
+  /** --new recorded: pair each request's old and new lines, count the new responses, and name both sides. */
+  keepRecordedNew?: boolean;
 }
 
 export type ScanReply =
-  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array; streamed: number; recorded: number }
+  | { stats: TrafficStats; models: string[]; modelIdx: Uint32Array; prompt: Float64Array; output: Float64Array; streamed: number; recorded: number; recordedNew?: number; recordedBy?: { old?: string; new?: string } }
   | { error: { usage: boolean; message: string } };
 
 export interface Scan {
@@ -28,6 +30,10 @@ export interface Scan {
   streamed: number;
   /** Items with a recorded response (counted only with keepRecorded). */
   recorded: number;
+  /** Items with a recorded new response (--new recorded only). */
+  recordedNew?: number;
+  /** The providers the first paired lines name (--new recorded only): the sides' names. */
+  recordedBy?: { old?: string; new?: string };
 }
 
 /** Scan in a worker (its tokenizer memory is returned when it exits); errors come back as ours. */

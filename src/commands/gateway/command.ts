@@ -1,7 +1,8 @@
 /** `holy gateway`: the multi-tenant gateway (tenant keys, plans, quotas, fair scheduling, fallback, ledger) and its `keys` subcommands. */
 import type { Command } from 'commander';
 import type { Ctx } from '../../context.js';
-import { examples, lazyAction, reference } from '../kit.js';
+import { collect, examples, lazyAction, reference } from '../kit.js';
+import { registerRoute } from './route-command.js';
 import type { GatewayFlags } from './run.js';
 
 export function register(program: Command, ctx: Ctx): void {
@@ -19,6 +20,12 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--drain <s>', 'on Ctrl-C/SIGTERM, seconds to let requests in flight finish', '10')
     .option('--max-body <size>', 'largest request body accepted (413 beyond), e.g. 4MiB (default), 512KiB')
     .option('--client-timeout <s>', 'seconds a client has to send its request headers (slow clients are cut off with 408); the whole request gets 6× that', '10')
+    .option('--record <file>', 'write served chat requests with answers and timings as holy results JSONL (0600; off by default: prompts are sensitive), for holy bench FILE --old recorded')
+    .option('--record-sample <share>', 'with --record: share of requests written, 0-1 (default 1)')
+    .option('--record-redact <regex>', 'with --record (and the shadow recording): mask matches in prompts and answers before they touch the disk; repeatable', collect)
+    .option('--record-max-mb <n>', 'with --record: rotate the file at this size (FILE.1, FILE.2, …; default 100)')
+    .option('--record-keep <n>', 'with --record: rotated files kept (default 5)')
+    .option('--notify <url>', 'POST a canary rollback to this webhook (Slack-compatible, as migrate --notify)')
     .addHelpText(
       'after',
       examples([
@@ -33,6 +40,8 @@ export function register(program: Command, ctx: Ctx): void {
     )
     .addHelpText('after', reference('gateway'))
     .action(lazyAction<GatewayFlags>(ctx, () => import('./run.js')));
+
+  registerRoute(gw, ctx);
 
   const keys = gw
     .command('keys')

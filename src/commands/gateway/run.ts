@@ -15,8 +15,9 @@ import { makeLog, type Log } from '../../gateway/log.js';
 import type { Cutover, GatewayStore } from '../../gateway/contract.js';
 import type { GatewayConfig } from '../../core/gateway/types.js';
 import { loadSetup } from './setup.js';
+import { checkCutoverFlags, gatewayCutover, type CutoverFlags, type GatewayCutoverHandle } from './route-cutover.js';
 
-export interface GatewayFlags {
+export interface GatewayFlags extends CutoverFlags {
   port: string;
   host: string;
   drain: string;
@@ -65,6 +66,7 @@ export function gatewayOptions(flags: GatewayFlags): { port: number; host: strin
 export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out, hooks: GatewayHooks = {}): Promise<GatewaySummary> {
   const o = gatewayOptions(flags);
   if (!o.host) throw new UsageError('--host is empty; give an address to bind, e.g. --host 127.0.0.1.');
+  checkCutoverFlags(ctx, flags);
   const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now);
   const { loaded, setup } = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
   const metrics = createMetrics({ tenants: Object.keys(loaded.config.tenants) });
@@ -76,7 +78,14 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   });
   if (!hooks.store && loaded.config.store) log('warn', 'store_not_available', { store: loaded.config.store.replace(/\/\/[^@/]*@/, '//***@'), message: 'this build has no shared store: quotas and breakers are kept in this process only' });
   const store = hooks.store ? await hooks.store(loaded.config, log) : embeddedStore(ctx.now);
-  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : undefined;
+  // The cutover (canary, shadow, --record, /admin/route): gateway/cutover, docs/cutover.md.
+  let cut: GatewayCutoverHandle | undefined;
+  const cutover = hooks.cutover ? await hooks.cutover(loaded.config, log) : (cut = await gatewayCutover({ ctx, flags, configPath: loaded.path, setup, store, log, metrics, prices: builtinPriceTable() }).catch(async (e: unknown) => {
+        // A recording that cannot be opened: nothing started yet but the ledger and the store.
+        await ledger.close();
+        await store.close();
+        throw e;
+      })).cutover;
   const http = makeHttp(ctx, { keepAliveTimeoutMs: 10_000 });
   const env = ctx.env as Record<string, string | undefined>;
   let gw: Gateway;
@@ -102,6 +111,8 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   } catch (e) {
     await ledger.close();
     await http.close();
+    await cutover?.close().catch(() => undefined);
+    await cut?.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UsageError(`--port ${o.port}: the port is already in use on ${o.host}; pick another (--port 0 takes a free one).`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`--host ${o.host}: this machine has no such address; use 127.0.0.1 (default) or one of its own addresses.`);
@@ -137,6 +148,8 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
         const next = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
         gw.reload(next.setup);
         warnOrphans(next.setup);
+        cut?.setSetup(next.setup);
+        await cutover?.reconfigure?.(next.setup.config.route);
         log('info', 'reloaded', { config: next.loaded.label, tenants: Object.keys(next.setup.config.tenants).length, keys: next.setup.keys.size, primary: next.setup.config.route.primary });
       } catch (e) {
         log('error', 'reload_failed', { error: (e as Error).message, hint: (e as { hint?: string }).hint, kept: 'the previous configuration' });
@@ -154,6 +167,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   await reloading;
   const r = await gw.close(o.drainMs);
   await http.dispatcher.destroy();
+  await cut?.close();
   await store.close();
   const summary: GatewaySummary = { url: gw.url, drained: r.drained, cut: r.cut, ledger: { written: ledger.written(), lost: ledger.lost() } };
   log(r.drained ? 'info' : 'warn', 'stopped', { drained: r.drained, cut: r.cut, ledgerWritten: summary.ledger.written, ledgerLost: summary.ledger.lost });

@@ -16,7 +16,7 @@ export function register(program: Command, ctx: Ctx, main: RunHoly): void {
     .command('tour')
     .description('Offline tour: two local simulators stand in for "official" and "holysheep"; runs every command on the samples in fixtures/ (no key, no network)')
     .option('--keep', 'keep the temporary workspace (config, results, report, env files) and print its path')
-    .option('--only <steps>', 'run only these steps (comma-separated: verify,models,bench,traffic,roi,migrate,gateway)')
+    .option('--only <steps>', 'run only these steps (comma-separated: verify,models,bench,traffic,roi,migrate,gateway,cutover)')
     .addHelpText(
       'after',
       examples([

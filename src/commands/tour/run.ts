@@ -13,6 +13,7 @@ import { TOUR_STEPS, substitute, type TourStep } from './steps.js';
 import type { RunHoly, TourOpts } from './command.js';
 import type { Out } from '../../ui/output.js';
 import { maskKey } from '../../core/redact.js';
+import { cutoverStep } from './cutover.js';
 
 /** fixtures/ ships with the package: find it above this module, whether it runs from dist/src or the bundle. */
 function findFixtures(): string {
@@ -77,7 +78,7 @@ async function tour({ ctx, out, g, opts }: Invocation<TourOpts>, main: RunHoly):
       if (ctx.signal.aborted) throw new Interrupted();
       if (out.mode !== 'json') out.line(`\n${out.c.bold.cyan(`━━ ${i + 1}/${steps.length}  ${step.title}`)}`);
       const se: StepEnv = { ctx, env, work, main, json: out.mode === 'json', passThrough: g };
-      results.push(...(step.id === 'gateway' ? await gatewayStep(se, out) : await runStep(step, se)));
+      results.push(...(step.id === 'gateway' ? await gatewayStep(se, out) : step.id === 'cutover' ? await cutoverStep({ ...se, relayKey: NEW_KEY }, out) : await runStep(step, se)));
       if (step.id === 'migrate' && existsSync(join(work, 'app.env'))) {
         const same = (await readFile(join(work, 'app.env'))).equals(await readFile(join(FIXTURES, 'env', 'sample.env')));
         if (out.mode !== 'json') out.line(same ? out.c.green('✓ after migrate → rollback, app.env is byte-for-byte the original') : out.c.red('✗ app.env differs from the original after rollback'));

@@ -1,7 +1,7 @@
 /** The tour's script: which holy commands run, in order, and what each one shows. Pure data. */
 
 export interface TourStep {
-  id: 'verify' | 'models' | 'bench' | 'traffic' | 'roi' | 'migrate' | 'gateway';
+  id: 'verify' | 'models' | 'bench' | 'traffic' | 'roi' | 'migrate' | 'gateway' | 'cutover';
   title: string;
   /** Each entry is one holy invocation (argv without "holy"); {fixtures} and {work} are substituted. */
   runs: string[][];
@@ -64,6 +64,13 @@ export const TOUR_STEPS: TourStep[] = [
     // Runs live (run.ts, gatewayStep): a tenant key, the gateway in front of both simulators, two requests through it, a drain.
     id: 'gateway',
     title: 'holy gateway — one OpenAI-compatible endpoint for every team: tenant keys, plans, fallback, a billing ledger',
+    runs: [],
+    expect: [],
+  },
+  {
+    // Runs live (cutover.ts): shadow → bench the shadow recording → canary 5 % → 25 % → the relay fails, automatic rollback → 25 % → promote.
+    id: 'cutover',
+    title: 'holy gateway — cut over on live traffic: shadow, bench the shadow, canary, automatic rollback, promote',
     runs: [],
     expect: [],
   },

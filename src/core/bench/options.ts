@@ -48,6 +48,8 @@ export interface BenchOptions {
   new?: string;
   /** --old recorded: the recorded responses are the baseline; no old calls. */
   oldRecorded: boolean;
+  /** --new recorded (with --old recorded): holy results pairs (bench --out, the gateway's shadow) compared without sending anything. */
+  newRecorded: boolean;
   load: LoadMode;
   seed: number;
   requests?: number;
@@ -140,13 +142,15 @@ export function parseBenchOptions(files: string[], f: BenchFlags): BenchOptions 
     judge = { provider: m[1]!, model: m[2]! };
   }
   const oldRecorded = f.old === 'recorded';
-  if (f.new === 'recorded') throw new UsageError('--new recorded is not possible: the recorded responses can only be the baseline (--old recorded).');
+  const newRecorded = f.new === 'recorded';
+  if (newRecorded && !oldRecorded) throw new UsageError('--new recorded needs --old recorded too: it compares the two sides of recorded pairs (holy results lines with role old and new, e.g. a gateway shadow recording); name a provider with --new to replay against it instead.');
   const opt = (k: string, v: string | undefined, o: NumberRule) => numberFlag(v, k, o);
   return {
     files,
     old: oldRecorded ? undefined : f.old,
-    new: f.new,
+    new: newRecorded ? undefined : f.new,
     oldRecorded,
+    newRecorded,
     load,
     seed,
     requests: opt('--requests', f.requests, { int: true, positive: true, example: '200' }),

@@ -112,13 +112,22 @@ function parseTenant(f: Fields, name: string, raw: unknown, plans: Record<string
 
 function parseShadow(f: Fields, raw: unknown, providers: readonly string[]): ShadowConfig {
   const s = f.obj(raw, 'route.shadow', '{"provider": "holysheep", "percent": 5}');
-  f.only(s, 'route.shadow', ['provider', 'percent', 'maxInFlight', 'maxCostUSDPerDay']);
+  f.only(s, 'route.shadow', ['provider', 'percent', 'maxInFlight', 'maxCostUSDPerDay', 'record']);
   return {
     provider: f.provider(s.provider, 'route.shadow.provider', providers),
     percent: f.num(s.percent, 'route.shadow.percent', 5, 0, 100),
     maxInFlight: s.maxInFlight === undefined ? GATEWAY_DEFAULTS.shadowMaxInFlight : f.int(s.maxInFlight, 'route.shadow.maxInFlight', 8),
     ...(s.maxCostUSDPerDay !== undefined ? { maxCostUSDPerDay: f.num(s.maxCostUSDPerDay, 'route.shadow.maxCostUSDPerDay', 10, 0, 1e9) } : {}),
+    ...(s.record !== undefined ? { record: f.str(s.record, 'route.shadow.record', 'holy-shadow.jsonl') } : {}),
   };
+}
+
+/** "5m", "30s", "1h", "1500ms" or a number of ms → ms (the canary guard's window). */
+function durationMs(f: Fields, v: unknown, field: string): number {
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/i.exec(v) : null;
+  const ms = typeof v === 'number' ? v : m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2]!.toLowerCase() as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!Number.isFinite(ms) || ms < 1000 || ms > 86_400_000) f.bad(field, `must be a duration from 1s to 24h such as "5m", "30s" or "1h"; got ${JSON.stringify(v)}`);
+  return Math.round(ms);
 }
 
 function parseCanary(f: Fields, raw: unknown, providers: readonly string[]): CanaryConfig {
@@ -126,7 +135,8 @@ function parseCanary(f: Fields, raw: unknown, providers: readonly string[]): Can
   f.only(c, 'route.canary', ['provider', 'percent', 'sticky', 'guard']);
   if (c.sticky !== undefined && c.sticky !== 'tenant' && c.sticky !== 'user' && c.sticky !== 'none') f.bad('route.canary.sticky', `must be "tenant", "user" or "none"; got ${JSON.stringify(c.sticky)}`);
   const g = c.guard === undefined ? {} : f.obj(c.guard, 'route.canary.guard', '{"maxErrorRate": 0.05, "maxP99Ms": 10000}');
-  f.only(g, 'route.canary.guard', ['maxErrorRate', 'maxP99Ms', 'windowMs', 'minRequests']);
+  f.only(g, 'route.canary.guard', ['maxErrorRate', 'maxP99Ms', 'window', 'windowMs', 'minRequests']);
+  if (g.window !== undefined && g.windowMs !== undefined) f.bad('route.canary.guard.window', 'and windowMs both set the window; keep one, e.g. "window": "5m"');
   return {
     provider: f.provider(c.provider, 'route.canary.provider', providers),
     percent: f.num(c.percent, 'route.canary.percent', 10, 0, 100),
@@ -134,7 +144,7 @@ function parseCanary(f: Fields, raw: unknown, providers: readonly string[]): Can
     guard: {
       maxErrorRate: g.maxErrorRate === undefined ? 0.05 : f.num(g.maxErrorRate, 'route.canary.guard.maxErrorRate', 0.05, 0, 1),
       maxP99Ms: g.maxP99Ms === undefined ? 10_000 : f.num(g.maxP99Ms, 'route.canary.guard.maxP99Ms', 10000, 1, 3_600_000),
-      windowMs: g.windowMs === undefined ? 60_000 : f.int(g.windowMs, 'route.canary.guard.windowMs', 60000),
+      windowMs: g.window !== undefined ? durationMs(f, g.window, 'route.canary.guard.window') : g.windowMs === undefined ? 60_000 : f.int(g.windowMs, 'route.canary.guard.windowMs', 60000),
       minRequests: g.minRequests === undefined ? 20 : f.int(g.minRequests, 'route.canary.guard.minRequests', 20),
     },
   };

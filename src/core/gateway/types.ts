@@ -24,6 +24,8 @@ export interface ShadowConfig {
   percent: number;
   maxInFlight: number;
   maxCostUSDPerDay?: number;
+  /** Where the shadowed pairs are written (holy results JSONL, 0600), relative to the config file's folder; default "holy-shadow.jsonl". Optional (added by gw-cutover). */
+  record?: string;
 }
 export interface CanaryGuard {
   maxErrorRate: number;
