@@ -1,0 +1,29 @@
+/**
+ * Preloaded into the gateway process by bench/gateway (`node --import gateway-eld.js bin/holy.js
+ * gateway …`) so the event-loop delay is measured inside the gateway's own loop, independently of
+ * what its /metrics reports and at a finer resolution than prom-client's default 10 ms sampling.
+ * Idle until asked: {gwbench:'eld-start'} starts a 1 ms-resolution monitor (replacing any earlier
+ * one), {gwbench:'eld'} answers {gwbench:'eld', p50Ms, p99Ms, maxMs, n, rssBytes, heapBytes} with
+ * the monitor's resolution subtracted (Node records the whole timer interval), so 0 = no delay.
+ * The IPC channel is unref'd: it never keeps the gateway alive after it decided to exit.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+const RES_MS = 1;
+if (process.send) {
+  let h: IntervalHistogram | undefined;
+  const ms = (ns: number) => Math.max(0, ns / 1e6 - RES_MS);
+  process.on('message', (m: { gwbench?: string }) => {
+    if (m?.gwbench === 'eld-start') {
+      h?.disable();
+      h = monitorEventLoopDelay({ resolution: RES_MS });
+      h.enable();
+      process.send!({ gwbench: 'eld-started' });
+    } else if (m?.gwbench === 'eld') {
+      const mem = process.memoryUsage();
+      const q = h && h.count > 0 ? { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), n: h.count } : { p50Ms: NaN, p99Ms: NaN, maxMs: NaN, n: 0 };
+      process.send!({ gwbench: 'eld', ...q, rssBytes: mem.rss, heapBytes: mem.heapUsed });
+    }
+  });
+  process.channel?.unref();
+}

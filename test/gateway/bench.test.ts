@@ -1,0 +1,127 @@
+/**
+ * bench/gateway's measurement parts on a tiny load: the open-loop client counts from the scheduled
+ * time, the Prometheus reader, and the whole run's report structure (every target line present,
+ * PASS/FAIL/SKIP, the anchors printed). Speed is never asserted: that is the benchmark's job.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, metric, metricSum, openLoop, pct, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
+import { ANCHORS, LEDGER_ROWS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
+
+test('pct and quantiles: nearest rank on a sorted copy', () => {
+  const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted
+  const q = quantiles(xs);
+  assert.equal(q.n, 100);
+  assert.equal(q.p50, 50);
+  assert.equal(q.p99, 99);
+  assert.equal(q.max, 100);
+  assert.equal(q.mean, 50.5);
+  assert.ok(Number.isNaN(pct([], 50)));
+});
+
+test('metric and metricSum read Prometheus text', () => {
+  const text = [
+    '# HELP nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.',
+    '# TYPE nodejs_eventloop_lag_p99_seconds gauge',
+    'nodejs_eventloop_lag_p99_seconds 0.010412',
+    'holy_gateway_ledger_rows_written_total{provider="up"} 7',
+    'holy_gateway_ledger_rows_written_total{provider="other"} 5',
+  ].join('\n');
+  assert.equal(metric(text, 'nodejs_eventloop_lag_p99_seconds'), 0.010412);
+  assert.equal(metric(text, 'process_resident_memory_bytes'), undefined);
+  assert.deepEqual(metricSum(text, /ledger.*written/), { name: 'holy_gateway_ledger_rows_written_total', value: 12 });
+  // The ledger's written rows, never its lost ones, whichever comes first.
+  const gw = 'holy_gateway_ledger_lost_rows_total 3\nholy_gateway_ledger_rows_total 40\n';
+  assert.deepEqual(metricSum(gw, LEDGER_ROWS), { name: 'holy_gateway_ledger_rows_total', value: 40 });
+});
+
+test('openLoop sends on schedule and counts latency from the scheduled time (no coordinated omission)', async () => {
+  // One connection; the 5th request stalls 300 ms. A closed-loop client would record one slow
+  // request; an open-loop one records every request that was due during the stall as late.
+  let seen = 0;
+  const srv = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const stall = ++seen === 5 ? 300 : 0;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}'), stall);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const c = new Client({ name: 'stall', origin: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, key: 'x' }, 1);
+  try {
+    const r = await openLoop(c, { rate: 100, durationMs: 1000 });
+    assert.equal(r.n, 100);
+    assert.equal(r.ok, 100);
+    assert.equal(seen, 100);
+    // Due during the 300 ms stall: ~30 requests, each late by what remained of it; at least 5 by over 100 ms.
+    assert.ok(r.lat.filter((ms) => ms > 100).length >= 5, `late requests: ${r.lat.filter((ms) => ms > 100).length}`);
+    assert.equal(r.lag.length, 100);
+  } finally {
+    await c.close();
+    srv.close();
+  }
+});
+
+test('openLoop counts every request it scheduled: unanswered ones by the drain deadline are errors, even those never dispatched', async () => {
+  const srv = createServer((req) => void req.resume()); // never answers
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const c = new Client({ name: 'hang', origin: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, key: 'x' }, 1);
+  try {
+    const r = await openLoop(c, { rate: 50, durationMs: 200, drainMs: 300 });
+    assert.equal(r.n, 10);
+    assert.equal(r.ok, 0);
+    assert.equal(r.errors, 10);
+    assert.match(r.firstError ?? '', /no answer within 300 ms/);
+    assert.equal(r.lat.length, 0);
+  } finally {
+    await c.destroy();
+    srv.closeAllConnections();
+    srv.close();
+  }
+});
+
+test('openLoop streams: TTFT is seen at the first content chunk, after the upstream set its delay', async () => {
+  const up = await startUpstream();
+  const c = new Client({ name: 'direct', origin: up.origin, key: UP_KEY }, 4);
+  try {
+    await up.set({ ttftMs: 30, gapMs: 1, chunks: 3 });
+    const r = await openLoop(c, { rate: 50, durationMs: 200, stream: true });
+    assert.equal(r.ok, r.n);
+    assert.equal(r.ttft.length, r.n);
+    assert.ok(Math.min(...r.ttft) >= 29, `TTFT below the injected 30 ms: ${Math.min(...r.ttft)}`); // never early
+    assert.equal((await up.stats()).streams, r.n);
+  } finally {
+    await c.close();
+    await up.close();
+  }
+});
+
+test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and anchors in one report', async () => {
+  let printed = '';
+  const r = await runGatewayBench({ scale: 'tiny', out: (s) => void (printed += s) });
+  const ids = r.lines.map((l) => l.id);
+  for (const id of ['added.p50', 'added.p99', 'ttft.added.p50', 'throughput.share', 'eld.p99', 'rss.streams', 'redis.added.p50', 'shadow.added.p50', 'shadow.added.p99']) {
+    assert.ok(ids.includes(id), `no line ${id} in ${ids.join(', ')}\n${printed}`);
+  }
+  assert.deepEqual(ids.filter((id) => id.endsWith('.error')), [], `a part of the run failed:\n${printed}`);
+  for (const l of r.lines) {
+    assert.ok([true, false, null].includes(l.pass));
+    assert.match(l.target, /^[≤≥] /);
+    assert.ok(printed.includes(l.name), `${l.name} not printed`);
+  }
+  assert.match(printed, /target ≤ 0\.5 ms\s+(PASS|FAIL|SKIP)/);
+  for (const a of ANCHORS) assert.ok(printed.includes(a), `anchor not printed: ${a}`);
+  // The same-run references are always measured, with or without a gateway.
+  for (const f of ['direct.p50', 'direct.p99', 'floor.added.p50', 'noise.p50', 'direct.rps', 'floor.rps']) assert.ok(Number.isFinite(r.figures[f]), `figure ${f}: ${r.figures[f]}`);
+  assert.ok(r.figures['direct.rps']! > 0);
+  assert.equal(r.failed, r.lines.some((l) => l.pass === false));
+  assert.equal(r.machine.cpus > 0, true);
+  // A skipped line says why on the next line.
+  for (const l of r.lines.filter((x) => x.pass === null)) assert.match(printed, new RegExp(`${l.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*SKIP\\n  skipped: \\S`));
+  // Where the gateway ran, its figures are numbers against the issue's targets.
+  const added = r.lines.find((l) => l.id === 'added.p50')!;
+  if (added.pass !== null) assert.ok(Number.isFinite(added.value));
+  if (added.pass) assert.ok(added.value! <= TARGETS.addedP50Ms);
+});
