@@ -39,18 +39,20 @@ export async function addKey(tenant: string, ctx: Ctx, g: GlobalOpts, out: Out):
 export async function listKeys(ctx: Ctx, g: GlobalOpts, out: Out): Promise<KeyRow[]> {
   const l = await loadGatewayConfig(ctx, g);
   let rows: KeyRow[] = [];
+  let where = l.statePath;
   // No shared store and no state file yet: no keys (listing does not create one).
   if (l.config.store !== undefined || existsSync(l.statePath)) {
     const store = await openTenantKeys(l.config, l.statePath);
     try {
       rows = await store.list();
+      where = store.where ?? where;
     } finally {
       await store.close();
     }
   }
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (out.mode === 'json') out.json(rows.map((r) => ({ tenant: r.tenant, prefix: r.prefix, created: iso(r.created) })));
-  else if (rows.length === 0) out.info(`holy gateway: no tenant keys in ${store.where ?? l.statePath}; make one with holy gateway keys add TENANT.`);
+  else if (rows.length === 0) out.info(`holy gateway: no tenant keys in ${where}; make one with holy gateway keys add TENANT.`);
   else
     ctx.stdout.write(
       formatTable(
