@@ -87,3 +87,23 @@ test('ledger and state files sit beside the config file, wherever holy runs', as
   assert.ok(existsSync(join(dir, 'etc', 'state', 'keys.db')));
   assert.ok(!existsSync(join(dir, 'state')));
 });
+
+test('${HOSTNAME} in the state (and ledger) path becomes the host name, so one config serves every replica', async () => {
+  const dir = tempDir('holy-gw-cfg-');
+  writeFileSync(join(dir, 'holy.config.json'), JSON.stringify({ providers: { a: { baseURL: 'http://127.0.0.1:9/v1' } }, gateway: { ...base, route: { primary: 'a' }, state: 'keys-${HOSTNAME}.db' } }));
+  const r = await runHoly(['gateway', 'keys', 'add', 'acme'], { cwd: dir, env: { HOSTNAME: 'replica-b' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'keys-replica-b.db')), 'the key went to keys-replica-b.db');
+});
+
+test('--store: a URL that is not redis:// is a usage error naming the flag; "embedded" overrides a configured Redis', async () => {
+  const dir = tempDir('holy-gw-cfg-');
+  writeFileSync(join(dir, 'holy.config.json'), JSON.stringify({ providers: { a: { baseURL: 'http://127.0.0.1:9/v1' } }, gateway: { ...base, route: { primary: 'a' }, store: 'redis://127.0.0.1:9/0' } }));
+  const bad = await runHoly(['gateway', '--store', 'http://127.0.0.1:6379', 'keys', 'list'], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--store "http:\/\/127\.0\.0\.1:6379": not a store URL; give redis:\/\//);
+  // Without the flag the configured Redis (nothing listens on port 9) is refused; with --store embedded the state file is used.
+  const ok = await runHoly(['gateway', '--store', 'embedded', 'keys', 'add', 'acme'], { cwd: dir });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(existsSync(join(dir, 'holy-gateway.db')));
+});

@@ -25,6 +25,7 @@ export function register(program: Command, ctx: Ctx): void {
     .option('--record-redact <regex>', 'with --record (and the shadow recording): mask matches in prompts and answers before they touch the disk; repeatable', collect)
     .option('--record-max-mb <n>', 'with --record: rotate the file at this size (FILE.1, FILE.2, …; default 100)')
     .option('--record-keep <n>', 'with --record: rotated files kept (default 5)')
+    .option('--store <url>', 'shared store for quotas, breakers, canary state and tenant keys across replicas: redis://HOST:PORT/DB, or "embedded" (overrides gateway.store; give the same to keys add/list/revoke)')
     .option('--notify <url>', 'POST a canary rollback to this webhook (Slack-compatible, as migrate --notify)')
     .addHelpText(
       'after',

@@ -1,4 +1,5 @@
 /** Loading what the gateway runs on: the `gateway` section of holy.config.json, the providers it routes to (with keys), the tenant keys. */
+import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
@@ -43,8 +44,18 @@ export async function loadGatewayConfig(ctx: Ctx, g: GlobalOpts): Promise<Loaded
   const providers = await loadProviders(ctx, { ...g, config: path });
   const doc = JSON.parse(await readFile(path, 'utf8')) as unknown; // loadProviders has read and parsed it already
   const config = parseGatewayConfig(doc, label, [...providers.providers.keys()]);
+  const flag = (g as GlobalOpts & { store?: string }).store;
+  if (flag !== undefined) {
+    const url = flag.trim();
+    if (url === 'embedded') delete config.store;
+    else if (/^rediss?:\/\/\S+$/i.test(url)) config.store = url;
+    else throw new UsageError(`--store ${JSON.stringify(flag)}: not a store URL; give redis://HOST:PORT/DB (or rediss://…), or "embedded" for this process's own memory.`);
+  }
   const dir = dirname(path);
-  return { label, path, config, ledgerPath: resolve(dir, config.ledger), statePath: resolve(dir, config.state), providers };
+  // One config file for every replica: ${HOSTNAME} in a ledger/state path becomes this machine's name.
+  const host = (ctx.env.HOSTNAME ?? '').trim() || hostname();
+  const local = (p: string) => resolve(dir, p.replaceAll('${HOSTNAME}', host.replace(/[^A-Za-z0-9._-]/g, '_')));
+  return { label, path, config, ledgerPath: local(config.ledger), statePath: local(config.state), providers };
 }
 
 /** Every provider the route may send to. */
