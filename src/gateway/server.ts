@@ -152,6 +152,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   });
   const modelCache = new Map<string, { at: number; ids: string[] }>();
   let active = 0;
+  const handling = new Set<Promise<void>>();
   let closing = false;
   const idleWaiters: (() => void)[] = [];
   const adminHash = o.adminKey ? createHash('sha256').update(o.adminKey).digest() : undefined;
@@ -281,11 +282,15 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         active--;
         if (active === 0) for (const w of idleWaiters.splice(0)) w();
       });
-      handle(req, res).catch((err: unknown) => {
+      const h = handle(req, res).catch((err: unknown) => {
         o.log('error', 'handler_failed', { error: (err as Error)?.message ?? String(err) });
         if (!res.headersSent) sendError(res, E.internal());
         else if (!res.writableEnded) res.end();
       });
+      // A handler may still be settling after its response closed (a store call timing out): its
+      // bookkeeping (the ledger row) is scheduled when it returns, so close() waits for it.
+      handling.add(h);
+      void h.finally(() => handling.delete(h));
     },
   );
   const sockets = new Set<Socket>();
@@ -348,7 +353,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const cut = active;
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
-      // Bookkeeping runs on setImmediate after each answer: let the last rows reach the ledger.
+      // Handlers still settling (bounded: the store's own timeout is 1 s), then their bookkeeping, which
+      // runs on setImmediate after each answer: let the last rows reach the ledger.
+      if (handling.size) await Promise.race([Promise.allSettled([...handling]), new Promise((r) => setTimeout(r, Math.max(2_000, drainMs)).unref())]);
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
       if (parts.cutover) await parts.cutover.close().catch(() => {});
