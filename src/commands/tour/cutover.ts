@@ -160,9 +160,14 @@ export async function cutoverStep(s: CutoverStepEnv, out: Out): Promise<Result[]
     await reload();
     await holy(['gateway', 'route', '--url', adminURL, '--percent', '25', '--why', 'relay fixed']);
     await holy(['gateway', 'route', '--url', adminURL, '--promote', '--why', 'clean at 25 %']);
-    const after = await ask(9999);
+    // Every replica sees a route change within a second (the canary state is cached ≤ 1 s): ask until then.
+    let after = await ask(9999);
+    for (let i = 0; i < 30 && !(after.status === 200 && after.provider === 'holysheep'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await ask(9999);
+    }
     const promoted = after.status === 200 && after.provider === 'holysheep';
-    say(`${promoted ? out.c.green('✓') : out.c.red('✗')} promoted: the next request is served by ${after.provider}`);
+    say(`${promoted ? out.c.green('✓') : out.c.red('✗')} promoted: requests are served by ${after.provider} (a route change reaches every replica within a second)`);
     results.push({ step: 'cutover', argv: ['(promoted: the candidate serves)'], exitCode: promoted ? 0 : 3, expected: promoted });
     const code = await stop();
     stop = undefined;
