@@ -16,13 +16,14 @@ import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { StoreUnavailable, type GatewayConfig, type GatewayStore } from '../contract.js';
 import { embeddedStore } from './embedded.js';
-import { redisStore, type RedisGatewayStore, type StoreEvent } from './redis.js';
+import { redisStore, type RedisGatewayStore, type RedisStoreOptions, type StoreEvent } from './redis.js';
 
 export { embeddedStore } from './embedded.js';
 export { redisStore, maskRedisUrl, checkRedisUrl, type RedisGatewayStore, type StoreEvent } from './redis.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
-export interface OpenStoreOptions {
+/** The Redis store's own options (onDown/onUp, prefix, timeouts), plus what the policy wrapper needs. */
+export interface OpenStoreOptions extends RedisStoreOptions {
   /** Overrides cfg.replicas. */
   replicas?: number;
   clock?: () => number;
@@ -30,13 +31,6 @@ export interface OpenStoreOptions {
   metrics?: { count(name: string, labels?: Record<string, string>, by?: number): void; gauge(name: string, value: number, labels?: Record<string, string>): void };
   /** One structured log line (the server's Log: level, event name, fields with a human `message`). */
   log?: (level: LogLevel, event: string, fields?: Record<string, unknown>) => void;
-  onDown?(e: StoreEvent): void;
-  onUp?(e: StoreEvent): void;
-  /** Redis key prefix; default "holy:". */
-  prefix?: string;
-  connectTimeoutMs?: number;
-  commandTimeoutMs?: number;
-  maxReconnectDelayMs?: number;
   /** How often a replica tells Redis it is alive (the live replica count); default 5000 ms. 0 = never (tests call heartbeat()). */
   heartbeatMs?: number;
   /** This replica's name in the heartbeat set; default HOSTNAME:PID:random. */
