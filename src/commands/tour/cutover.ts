@@ -39,6 +39,13 @@ const sink = (on: (t: string) => void): Ctx['stdout'] => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const GUARD = { maxErrorRate: 0.05, maxP99Ms: 4000, window: '1m', minRequests: 10 };
+/**
+ * The guard acts by its 10th failed canary answer at the latest (minRequests); with the default breaker
+ * (5 failures, 30 s cool-down) a run whose random 25 % drew few healthy canary requests also opened
+ * holysheep's breaker, and the promotion below was then served by official for 30 s. The tour shows the
+ * guard, so its breaker needs more failures than the guard can take.
+ */
+const TOUR_BREAKER = { failures: GUARD.minRequests + 1, coolDownMs: 30_000 };
 
 export async function cutoverStep(s: CutoverStepEnv, out: Out): Promise<Result[]> {
   const results: Result[] = [];
@@ -48,7 +55,7 @@ export async function cutoverStep(s: CutoverStepEnv, out: Out): Promise<Result[]
   const doc = JSON.parse(original) as { providers: Record<string, { baseURL: string }>; gateway: Record<string, unknown> };
   const healthyURL = doc.providers.holysheep!.baseURL;
   const writeRoute = (route: Record<string, unknown>, relayURL = healthyURL) =>
-    writeFile(cfgPath, JSON.stringify({ ...doc, providers: { ...doc.providers, holysheep: { baseURL: relayURL } }, gateway: { ...doc.gateway, route: { maxInFlight: 16, ...route } } }, null, 2) + '\n');
+    writeFile(cfgPath, JSON.stringify({ ...doc, providers: { ...doc.providers, holysheep: { baseURL: relayURL } }, gateway: { ...doc.gateway, route: { maxInFlight: 16, breaker: TOUR_BREAKER, ...route } } }, null, 2) + '\n');
   const adminKey = randomBytes(18).toString('hex');
   const env = { ...s.env, HOLY_GATEWAY_ADMIN_KEY: adminKey };
   const base = { ...s.ctx, env, cwd: s.work };
@@ -151,7 +158,7 @@ export async function cutoverStep(s: CutoverStepEnv, out: Out): Promise<Result[]
     st = await status();
     const rolled = st.canary?.state === 'rolled-back';
     const b = st.canary?.breach as { reason?: string; reactionMs?: number; failuresSeen?: number } | undefined;
-    say(`${rolled ? out.c.green('✓') : out.c.red('✗')} the guard rolled the canary back after ${b?.failuresSeen ?? '?'} failed holysheep answers (${b?.reactionMs?.toFixed(0) ?? '?'} ms after the first); ${sent} requests sent meanwhile, ${clientErrors} reached a client as an error (each failed canary request was served by official)`);
+    say(`${rolled ? out.c.green('✓') : out.c.red('✗')} the guard rolled the canary back after ${b?.failuresSeen ?? '?'} failed holysheep answer${b?.failuresSeen === 1 ? '' : 's'} (${b?.reactionMs?.toFixed(0) ?? '?'} ms after the first); ${sent} requests sent meanwhile, ${clientErrors} reached a client as an error (each failed canary request was served by official)`);
     results.push({ step: 'cutover', argv: ['(relay fails: automatic rollback)'], exitCode: rolled && clientErrors === 0 ? 0 : 3, expected: rolled && clientErrors === 0, result: { rolledBack: rolled, clientErrors, requests: sent, breach: b } });
     await holy(['gateway', 'route', '--url', adminURL]);
 
