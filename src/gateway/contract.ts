@@ -26,6 +26,26 @@ export interface GatewayStore {
   /** Healthy right now (Redis reachable); the embedded store always is. */
   healthy(): boolean;
   close(): Promise<void>;
+  /**
+   * Optional (the Redis store and its "open" wrapper have it): several fixed windows — rate-limiter-flexible's
+   * semantics and keys (`<prefix>rl:<keyPrefix>:<key>`) — read or consumed in ONE atomic step. "consume" counts
+   * every item's points only if no item would pass its limit (a refusal counts nothing); "read" counts nothing.
+   * When absent, quotas use limiter().
+   */
+  windows?(o: WindowsCall): Promise<WindowsAnswer>;
+  /** Optional, with windows(): add `by` (> 0: a new window if none is open) or give back -by (< 0: never below 0, nothing when no window is open). */
+  adjustWindow?(o: { keyPrefix: string; key: string; by: number; durationS: number }): Promise<void>;
+}
+export interface WindowsCall {
+  mode: 'consume' | 'read';
+  durationS: number;
+  items: Array<{ keyPrefix: string; key: string; points: number; limit: number }>;
+}
+export interface WindowsAnswer {
+  /** Every item within its limit (always true for "read"). */
+  ok: boolean;
+  /** Per item: its window's count after this call, ms until it ends (≤ 0: no window open), and whether this item refused. */
+  items: Array<{ consumed: number; msLeft: number; refused: boolean }>;
 }
 /**
  * The shared store cannot answer (Redis down, a command timed out) and the policy is `storeDown: "closed"`:

@@ -189,26 +189,41 @@ describe('Redis store: every method on a real redis-server', { skip }, () => {
     await l.consume('warm'); // the first call may load the script (EVALSHA miss, then EVAL)
     await a.incr('ops/warm', 1, 1000);
     const mon = await raw.monitor();
-    const seen: Array<{ cmd: string; lua: boolean }> = [];
+    const seen: Array<{ cmd: string; lua: boolean; fence: boolean }> = [];
     mon.on('monitor', (_t: string, args: string[], source: string) => {
-      if (args[1]?.startsWith('ops') || args.some((x) => String(x).includes('ops'))) seen.push({ cmd: String(args[0]).toLowerCase(), lua: source === 'lua' });
+      if (args.some((x) => String(x).includes('ops'))) seen.push({ cmd: String(args[0]).toLowerCase(), lua: source === 'lua', fence: args.some((x) => String(x).includes('ops/fence')) });
     });
     const per = async (f: () => Promise<unknown>) => {
       seen.length = 0;
       await f();
-      await a.get('ops/fence'); // MONITOR is in order: once the fence shows, f's commands have too
-      await until(() => seen.some((x) => x.cmd === 'get' && !x.lua), 'the fence');
-      const trips = seen.filter((x) => !x.lua).length - 1;
-      return { trips, inner: seen.filter((x) => x.lua).map((x) => x.cmd).join(' ') };
+      await raw.get('ops/fence'); // MONITOR is in order: once the fence shows, f's commands have too
+      await until(() => seen.some((x) => x.fence), 'the fence');
+      const mine = seen.filter((x) => !x.fence);
+      return { trips: mine.filter((x) => !x.lua).length, inner: mine.filter((x) => x.lua).map((x) => x.cmd).join(' ') };
     };
     try {
       const c = await per(() => l.consume('acme'));
-      assert.deepEqual(c, { trips: 1, inner: 'set incrby pttl' }, 'consume = one EVALSHA running SET NX, INCRBY, PTTL');
+      assert.deepEqual(c, { trips: 1, inner: 'set incrby pttl' }, 'a rate-limiter-flexible consume = one EVALSHA running SET NX, INCRBY, PTTL');
       assert.equal((await per(() => l.reward('acme', 1))).trips, 1);
       assert.deepEqual(await per(() => a.incr('ops/k', 1, 1000)), { trips: 1, inner: 'exists incrby pexpire' });
       assert.deepEqual(await per(() => a.incr('ops/k', 1, 1000)), { trips: 1, inner: 'exists incrby' }, 'an existing key keeps its ttl');
-      assert.deepEqual(await per(() => a.get('ops/k')), { trips: 1, inner: '' });
-      assert.deepEqual(await per(() => a.setIfAbsent('ops/nx', 'v', 1000)), { trips: 1, inner: '' });
+      assert.deepEqual(await per(() => a.get('ops/k')), { trips: 1, inner: 'get' });
+      assert.deepEqual(await per(() => a.setIfAbsent('ops/nx', 'v', 1000)), { trips: 1, inner: 'set' });
+      // Calls made in the same turn of the event loop go to Redis as ONE script, run in call order.
+      const batched = await per(() => Promise.all([a.get('ops/k'), a.incr('ops/k', 2, 1000), a.get('ops/k'), a.del('ops/nx')]));
+      assert.deepEqual(batched, { trips: 1, inner: 'get exists incrby get del' });
+      // Both quota windows in one step: read both, count both (a first window: SET NX EX, INCRBY, PTTL each).
+      const w = { mode: 'consume' as const, durationS: 60, items: [{ keyPrefix: 'ops:rpm', key: 't', points: 1, limit: 2 }, { keyPrefix: 'ops:tpm', key: 't', points: 10, limit: 100 }] };
+      assert.deepEqual(await per(() => a.windows!(w)), { trips: 1, inner: 'get pttl get pttl set incrby pttl set incrby pttl' });
+      await a.windows!(w);
+      // A refusal counts nothing: a read of both windows, no write at all.
+      let refused: Awaited<ReturnType<NonNullable<typeof a.windows>>> | undefined;
+      assert.deepEqual(await per(async () => (refused = await a.windows!(w))), { trips: 1, inner: 'get pttl get pttl' });
+      assert.equal(refused!.ok, false);
+      assert.deepEqual(refused!.items.map((i) => [i.consumed, i.refused]), [[2, true], [20, false]]);
+      // A settle: one step (give back never below zero).
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 't', by: -5, durationS: 60 })), { trips: 1, inner: 'get pttl decrby' });
+      assert.equal(await raw.get('holy:rl:ops:tpm:t'), '15', "rate-limiter-flexible's key and value");
     } finally {
       mon.disconnect();
     }

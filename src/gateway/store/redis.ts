@@ -1,8 +1,16 @@
 /**
  * The Redis store: the gateway's shared state for several replicas (docs/scaling.md). ioredis for the
- * connection, rate-limiter-flexible's RateLimiterRedis for the RPM/TPM windows (its own atomic Lua),
- * plain commands for the rest: GET, SET PX, SET NX PX, DEL, and one small Lua script for incr (INCRBY and
- * PEXPIRE of a new key in one atomic step). Every key starts with `holy:` (or the configured prefix).
+ * connection; every call (get, set, setIfAbsent, incr, del, and the quota windows) is an operation of ONE
+ * Lua script, BATCH_LUA, and the operations called during one turn of the event loop go to Redis together
+ * as one EVALSHA (flushed by setImmediate): a request's quota admission and its breaker read are one round
+ * trip, the bookkeeping after an answer another, and under load the calls of many requests share one.
+ * The script runs its operations in call order and atomically (nothing of another client in between).
+ *
+ * The RPM/TPM windows (windows(), adjustWindow()) are rate-limiter-flexible's fixed windows, same keys and
+ * values, implemented in the script: rate-limiter-flexible's RateLimiterRedis costs one script per limiter
+ * and per give-back (a refused request: 2 consumes + 2 rewards; a settle: a MULTI read + a reward), where
+ * here both windows are checked and counted together and a refusal counts nothing. limiter() (a
+ * RateLimiterRedis) stays for callers that want one. Every key starts with `holy:` (or the configured prefix).
  *
  * Failure behaviour: commands never queue while Redis is away (no offline queue, no resend of
  * unanswered commands, a command timeout), so a request is never held by a dead store; every failure
@@ -80,14 +88,108 @@ export function checkRedisUrl(url: string, field = 'gateway.store'): void {
   }
 }
 
-/** INCRBY, and a TTL for a key this call created: one atomic step (a key that existed keeps its TTL). */
-const INCR_LUA = `
-local existed = redis.call('EXISTS', KEYS[1])
-local n = redis.call('INCRBY', KEYS[1], ARGV[1])
-if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return n`;
+/**
+ * One batch of store operations, run in order, atomically. ARGV: per operation its name, its number of keys
+ * and of arguments, then the arguments; KEYS: the operations' keys in the same order. Returns one reply per
+ * operation (false for a missing value).
+ *
+ *   get K                 → the value or false
+ *   set K V PX            → 1 (PX 0: no expiry)
+ *   setnx K V PX          → 1 when this call set it, 0 otherwise
+ *   incr K BY PX          → the new value (a key this call created gets PX when PX > 0)
+ *   del K                 → 1
+ *   win K1..Kn MODE DUR P1 L1 .. Pn Ln
+ *                         → {ok, c1, t1, r1, .., cn, tn, rn}: rate-limiter-flexible's fixed windows (value =
+ *                           count, TTL = the window); MODE "c" counts every Pi only when each Ci + Pi ≤ Li
+ *                           (ri = 1 for an item that would pass its limit), "r" only reads; ci the count
+ *                           after, ti the window's PTTL (-2: none)
+ *   adj K BY DUR          → BY > 0: count BY (a new window of DUR s when none); BY < 0: give back up to -BY,
+ *                           never below 0, nothing when no window is open
+ */
+const BATCH_LUA = `
+local out = {}
+local ki = 1
+local ai = 1
+local n = #ARGV
+local function window(k, pts, dur)
+  redis.call('SET', k, 0, 'EX', dur, 'NX')
+  local c = redis.call('INCRBY', k, pts)
+  local t = redis.call('PTTL', k)
+  if t == -1 then redis.call('EXPIRE', k, dur); t = 1000 * dur end
+  return c, t
+end
+while ai <= n do
+  local op = ARGV[ai]
+  local nk = tonumber(ARGV[ai + 1])
+  local na = tonumber(ARGV[ai + 2])
+  local a = ai + 3
+  local k = KEYS[ki]
+  local r
+  if op == 'get' then
+    r = redis.call('GET', k)
+  elseif op == 'set' then
+    if tonumber(ARGV[a + 1]) > 0 then redis.call('SET', k, ARGV[a], 'PX', ARGV[a + 1]) else redis.call('SET', k, ARGV[a]) end
+    r = 1
+  elseif op == 'setnx' then
+    r = redis.call('SET', k, ARGV[a], 'PX', ARGV[a + 1], 'NX') and 1 or 0
+  elseif op == 'incr' then
+    local existed = redis.call('EXISTS', k)
+    r = redis.call('INCRBY', k, ARGV[a])
+    if existed == 0 and tonumber(ARGV[a + 1]) > 0 then redis.call('PEXPIRE', k, ARGV[a + 1]) end
+  elseif op == 'del' then
+    redis.call('DEL', k)
+    r = 1
+  elseif op == 'win' then
+    local consume = ARGV[a] == 'c'
+    local dur = tonumber(ARGV[a + 1])
+    local ok = 1
+    local cur, ttl, refused = {}, {}, {}
+    for i = 0, nk - 1 do
+      local key = KEYS[ki + i]
+      local pts = tonumber(ARGV[a + 2 + 2 * i])
+      local lim = tonumber(ARGV[a + 3 + 2 * i])
+      cur[i] = tonumber(redis.call('GET', key) or '0') or 0
+      ttl[i] = redis.call('PTTL', key)
+      refused[i] = 0
+      if consume and pts > 0 and cur[i] + pts > lim then refused[i] = 1; ok = 0 end
+    end
+    if consume and ok == 1 then
+      for i = 0, nk - 1 do
+        local pts = tonumber(ARGV[a + 2 + 2 * i])
+        if pts > 0 then cur[i], ttl[i] = window(KEYS[ki + i], pts, dur) end
+      end
+    end
+    r = {ok}
+    for i = 0, nk - 1 do
+      r[#r + 1] = cur[i]
+      r[#r + 1] = ttl[i]
+      r[#r + 1] = refused[i]
+    end
+  elseif op == 'adj' then
+    local by = tonumber(ARGV[a])
+    local dur = tonumber(ARGV[a + 1])
+    if by > 0 then
+      r = window(k, by, dur)
+    else
+      local c = tonumber(redis.call('GET', k) or '0') or 0
+      local t = redis.call('PTTL', k)
+      local back = math.min(-by, c)
+      if c > 0 and t > 0 and back > 0 then redis.call('DECRBY', k, back) end
+      r = 1
+    end
+  else
+    return redis.error_reply('holy batch: unknown operation ' .. tostring(op))
+  end
+  out[#out + 1] = r
+  ki = ki + nk
+  ai = a + na
+end
+return out`;
 
-type HolyRedis = Redis & { holyIncr(key: string, by: string, ttlMs: string): Promise<number> };
+/** At most this many operations in one script (a long script holds Redis for every other client). */
+const MAX_BATCH = 256;
+
+type HolyRedis = Redis & { holyBatch(...args: Array<string | number>): Promise<unknown[]> };
 
 function why(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown } | undefined;
@@ -147,7 +249,8 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
     // in the gateway; Redis killed mid-run showed it. Each command is its own write.
     enableAutoPipelining: false,
   }) as HolyRedis;
-  client.defineCommand('holyIncr', { numberOfKeys: 1, lua: INCR_LUA });
+  // No numberOfKeys: the number of keys is the first argument (a batch has as many as its operations).
+  client.defineCommand('holyBatch', { lua: BATCH_LUA });
   client.on('error', (err: unknown) => {
     lastError = why(err);
   });
@@ -180,13 +283,52 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
   started = true;
 
   const k = (key: string) => prefix + key;
-  const run = async <T>(p: () => Promise<T>): Promise<T> => {
-    try {
-      return await p();
-    } catch (err) {
-      throw err instanceof StoreUnavailable ? err : new StoreUnavailable(why(err));
+  interface Op {
+    name: string;
+    keys: string[];
+    args: Array<string | number>;
+    resolve(v: unknown): void;
+    reject(e: unknown): void;
+  }
+  let queue: Op[] = [];
+  let scheduled = false;
+  /** Send what was called during this turn of the event loop as one script; each caller gets its own reply. */
+  const flush = () => {
+    scheduled = false;
+    while (queue.length > 0) {
+      const ops = queue.length > MAX_BATCH ? queue.splice(0, MAX_BATCH) : queue;
+      if (ops === queue) queue = [];
+      const keys: string[] = [];
+      const argv: Array<string | number> = [];
+      for (const op of ops) {
+        for (const key of op.keys) keys.push(key);
+        argv.push(op.name, op.keys.length, op.args.length);
+        for (const a of op.args) argv.push(a);
+      }
+      client.holyBatch(keys.length, ...keys, ...argv).then(
+        (replies) => {
+          for (let i = 0; i < ops.length; i++) ops[i]!.resolve(replies[i]);
+        },
+        (err: unknown) => {
+          const e = new StoreUnavailable(why(err));
+          for (const op of ops) op.reject(e);
+        },
+      );
     }
   };
+  const call = (name: string, keys: string[], args: Array<string | number>): Promise<unknown> => {
+    // Redis away: fail at once, as a single command would (no offline queue).
+    if (client.status !== 'ready') return Promise.reject(new StoreUnavailable(lastError || `Redis connection is ${client.status}`));
+    return new Promise((resolve, reject) => {
+      queue.push({ name, keys, args, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  };
+  const px = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs));
+  const wkey = (keyPrefix: string, key: string) => `${prefix}rl:${keyPrefix}:${key}`;
 
   return {
     kind: 'redis',
@@ -206,18 +348,34 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
         },
         o.onInsured,
       ),
-    get: (key) => run(async () => (await client.get(k(key))) ?? undefined),
-    set: (key, value, ttlMs) =>
-      run(async () => {
-        if (ttlMs === undefined) await client.set(k(key), value);
-        else await client.set(k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
-      }),
-    setIfAbsent: (key, value, ttlMs) => run(async () => (await client.set(k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK'),
+    get: async (key) => {
+      const v = await call('get', [k(key)], []);
+      return v === null || v === undefined || v === false ? undefined : String(v);
+    },
+    set: async (key, value, ttlMs) => void (await call('set', [k(key)], [value, ttlMs === undefined ? 0 : px(ttlMs)])),
+    setIfAbsent: async (key, value, ttlMs) => Number(await call('setnx', [k(key)], [value, px(ttlMs)])) === 1,
     incr: (key, by, ttlMs) => {
       if (!Number.isSafeInteger(by)) return Promise.reject(new TypeError(`incr("${key}", ${by}): by must be an integer`));
-      return run(async () => Number(await client.holyIncr(k(key), String(by), String(ttlMs === undefined ? 0 : Math.max(1, Math.ceil(ttlMs))))));
+      return call('incr', [k(key)], [by, ttlMs === undefined ? 0 : px(ttlMs)]).then(Number);
     },
-    del: (key) => run(async () => void (await client.del(k(key)))),
+    del: async (key) => void (await call('del', [k(key)], [])),
+    windows: async (w) => {
+      const args: Array<string | number> = [w.mode === 'consume' ? 'c' : 'r', Math.max(1, Math.floor(w.durationS))];
+      for (const it of w.items) {
+        if (!Number.isSafeInteger(it.points) || it.points < 0) throw new TypeError(`windows: points must be a whole number ≥ 0, got ${it.points}`);
+        args.push(it.points, Math.floor(it.limit));
+      }
+      const r = (await call('win', w.items.map((it) => wkey(it.keyPrefix, it.key)), args)) as number[];
+      return {
+        ok: Number(r[0]) === 1,
+        items: w.items.map((_, i) => ({ consumed: Number(r[1 + 3 * i]), msLeft: Number(r[2 + 3 * i]), refused: Number(r[3 + 3 * i]) === 1 })),
+      };
+    },
+    adjustWindow: async (a) => {
+      if (!Number.isSafeInteger(a.by)) throw new TypeError(`adjustWindow: by must be an integer, got ${a.by}`);
+      if (a.by === 0) return;
+      await call('adj', [wkey(a.keyPrefix, a.key)], [a.by, Math.max(1, Math.floor(a.durationS))]);
+    },
     healthy: () => client.status === 'ready',
     close: async () => {
       closing = true;
