@@ -26,6 +26,8 @@ export interface GatewayStore {
   /** Healthy right now (Redis reachable); the embedded store always is. */
   healthy(): boolean;
   close(): Promise<void>;
+  /** Optional (the Redis store: one MGET): several keys read in one step; without it, callers get() each. */
+  getMany?(keys: string[]): Promise<Array<string | undefined>>;
   /**
    * Optional (the Redis store and its "open" wrapper have it): several fixed windows — rate-limiter-flexible's
    * semantics and keys (`<prefix>rl:<keyPrefix>:<key>`) — read or consumed in ONE atomic step. "consume" counts
@@ -99,9 +101,23 @@ export interface Scheduler {
 
 // ---------------------------------------------------------------- circuit breaker (gateway/breaker.ts)
 export type BreakerState = 'closed' | 'open' | 'half-open';
+/** A breaker's stored state as read() found it (for allow() later in the same request). */
+export interface BreakerRead {
+  provider: string;
+  /** When the cool-down ends (absent: closed). */
+  until?: number;
+  /** A failure count is pending. */
+  fails: boolean;
+}
 export interface Breakers {
-  /** May a request go to this provider now? In half-open, true for exactly one probe. */
-  allow(provider: string): Promise<boolean>;
+  /**
+   * May a request go to this provider now? In half-open, true for exactly one probe. `seen` (optional): this
+   * request's own read() of the same provider, made at its admission; allow() then reads nothing more
+   * unless the breaker is half-open (the probe's lease).
+   */
+  allow(provider: string, seen?: BreakerRead): Promise<boolean>;
+  /** Optional: read the state now without taking anything (no probe lease), for allow(provider, seen). */
+  read?(provider: string): Promise<BreakerRead>;
   success(provider: string): Promise<void>;
   failure(provider: string): Promise<void>;
   state(provider: string): Promise<BreakerState>;

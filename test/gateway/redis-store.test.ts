@@ -212,18 +212,32 @@ describe('Redis store: every method on a real redis-server', { skip }, () => {
       // Calls made in the same turn of the event loop go to Redis as ONE script, run in call order.
       const batched = await per(() => Promise.all([a.get('ops/k'), a.incr('ops/k', 2, 1000), a.get('ops/k'), a.del('ops/nx')]));
       assert.deepEqual(batched, { trips: 1, inner: 'get exists incrby get del' });
-      // Both quota windows in one step: read both, count both (a first window: SET NX EX, INCRBY, PTTL each).
+      assert.deepEqual(await per(() => a.getMany!(['ops/k', 'ops/none'])), { trips: 1, inner: 'mget' });
+      // Both quota windows in one step: count both (a first window: INCRBY, PTTL, EXPIRE each; then INCRBY, PTTL).
       const w = { mode: 'consume' as const, durationS: 60, items: [{ keyPrefix: 'ops:rpm', key: 't', points: 1, limit: 2 }, { keyPrefix: 'ops:tpm', key: 't', points: 10, limit: 100 }] };
-      assert.deepEqual(await per(() => a.windows!(w)), { trips: 1, inner: 'get pttl get pttl set incrby pttl set incrby pttl' });
-      await a.windows!(w);
-      // A refusal counts nothing: a read of both windows, no write at all.
+      assert.deepEqual(await per(() => a.windows!(w)), { trips: 1, inner: 'incrby pttl expire incrby pttl expire' });
+      assert.deepEqual(await per(() => a.windows!(w)), { trips: 1, inner: 'incrby pttl incrby pttl' });
+      // A refusal counts nothing: what it counted is taken back in the same step.
       let refused: Awaited<ReturnType<NonNullable<typeof a.windows>>> | undefined;
-      assert.deepEqual(await per(async () => (refused = await a.windows!(w))), { trips: 1, inner: 'get pttl get pttl' });
+      assert.deepEqual(await per(async () => (refused = await a.windows!(w))), { trips: 1, inner: 'incrby pttl incrby pttl decrby decrby' });
       assert.equal(refused!.ok, false);
       assert.deepEqual(refused!.items.map((i) => [i.consumed, i.refused]), [[2, true], [20, false]]);
+      assert.deepEqual([await raw.get('holy:rl:ops:rpm:t'), await raw.get('holy:rl:ops:tpm:t')], ['2', '20']);
+      // A refusal that opened a window leaves none.
+      await a.windows!({ mode: 'consume', durationS: 60, items: [{ keyPrefix: 'ops:rpm', key: 'u', points: 1, limit: 5 }, { keyPrefix: 'ops:tpm', key: 'u', points: 10, limit: 5 }] });
+      assert.equal(await raw.exists('holy:rl:ops:rpm:u', 'holy:rl:ops:tpm:u'), 0);
       // A settle: one step (give back never below zero).
-      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 't', by: -5, durationS: 60 })), { trips: 1, inner: 'get pttl decrby' });
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 't', by: -5, durationS: 60 })), { trips: 1, inner: 'decrby' });
       assert.equal(await raw.get('holy:rl:ops:tpm:t'), '15', "rate-limiter-flexible's key and value");
+      await a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 't', by: -500, durationS: 60 });
+      assert.equal(await raw.get('holy:rl:ops:tpm:t'), '0', 'never below zero');
+      assert.ok((await raw.pttl('holy:rl:ops:tpm:t')) > 0, 'the window keeps its end');
+      await a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 'none', by: -5, durationS: 60 });
+      assert.equal(await raw.exists('holy:rl:ops:tpm:none'), 0, 'no window: nothing to give back, no key left');
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 'new', by: 7, durationS: 60 })), { trips: 1, inner: 'incrby pttl expire' });
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 'new', by: 7, durationS: 60 })), { trips: 1, inner: 'incrby' });
+      assert.equal(await raw.get('holy:rl:ops:tpm:new'), '14');
+      assert.ok((await raw.pttl('holy:rl:ops:tpm:new')) > 0, 'a window opened by a settle ends');
     } finally {
       mon.disconnect();
     }

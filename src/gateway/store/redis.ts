@@ -98,13 +98,17 @@ export function checkRedisUrl(url: string, field = 'gateway.store'): void {
  *   setnx K V PX          → 1 when this call set it, 0 otherwise
  *   incr K BY PX          → the new value (a key this call created gets PX when PX > 0)
  *   del K                 → 1
+ *   mget K1..Kn           → their values (false for a missing one)
  *   win K1..Kn MODE DUR P1 L1 .. Pn Ln
  *                         → {ok, c1, t1, r1, .., cn, tn, rn}: rate-limiter-flexible's fixed windows (value =
- *                           count, TTL = the window); MODE "c" counts every Pi only when each Ci + Pi ≤ Li
- *                           (ri = 1 for an item that would pass its limit), "r" only reads; ci the count
- *                           after, ti the window's PTTL (-2: none)
+ *                           count, TTL = the window, opened by the first count); MODE "c" counts Pi on every
+ *                           item and, when one passes its limit Li (ri = 1), takes every count back (a window
+ *                           this call opened is deleted): a refusal counts nothing. "r" only reads. ci is the
+ *                           count after, ti the window's PTTL (-2: none). Commands: INCRBY + PTTL per counted
+ *                           item (+EXPIRE when it opens a window), GET + PTTL per read one.
  *   adj K BY DUR          → BY > 0: count BY (a new window of DUR s when none); BY < 0: give back up to -BY,
- *                           never below 0, nothing when no window is open
+ *                           never below 0, nothing when no window is open (one INCRBY or DECRBY; PTTL and
+ *                           EXPIRE, DEL or INCRBY only when it opened a window or went below 0)
  */
 const BATCH_LUA = `
 local out = {}
@@ -112,10 +116,9 @@ local ki = 1
 local ai = 1
 local n = #ARGV
 local function window(k, pts, dur)
-  redis.call('SET', k, 0, 'EX', dur, 'NX')
   local c = redis.call('INCRBY', k, pts)
   local t = redis.call('PTTL', k)
-  if t == -1 then redis.call('EXPIRE', k, dur); t = 1000 * dur end
+  if t < 0 then redis.call('EXPIRE', k, dur); t = 1000 * dur end
   return c, t
 end
 while ai <= n do
@@ -139,24 +142,33 @@ while ai <= n do
   elseif op == 'del' then
     redis.call('DEL', k)
     r = 1
+  elseif op == 'mget' then
+    r = redis.call('MGET', unpack(KEYS, ki, ki + nk - 1))
   elseif op == 'win' then
     local consume = ARGV[a] == 'c'
     local dur = tonumber(ARGV[a + 1])
     local ok = 1
-    local cur, ttl, refused = {}, {}, {}
+    local cur, ttl, pts, refused = {}, {}, {}, {}
     for i = 0, nk - 1 do
       local key = KEYS[ki + i]
-      local pts = tonumber(ARGV[a + 2 + 2 * i])
-      local lim = tonumber(ARGV[a + 3 + 2 * i])
-      cur[i] = tonumber(redis.call('GET', key) or '0') or 0
-      ttl[i] = redis.call('PTTL', key)
+      pts[i] = consume and tonumber(ARGV[a + 2 + 2 * i]) or 0
       refused[i] = 0
-      if consume and pts > 0 and cur[i] + pts > lim then refused[i] = 1; ok = 0 end
+      if pts[i] > 0 then
+        cur[i], ttl[i] = window(key, pts[i], dur)
+        if cur[i] > tonumber(ARGV[a + 3 + 2 * i]) then refused[i] = 1; ok = 0 end
+      else
+        cur[i] = tonumber(redis.call('GET', key) or '0') or 0
+        ttl[i] = redis.call('PTTL', key)
+      end
     end
-    if consume and ok == 1 then
+    if ok == 0 then
+      -- a refusal counts nothing: take back what this call counted (and the window it opened, if any)
       for i = 0, nk - 1 do
-        local pts = tonumber(ARGV[a + 2 + 2 * i])
-        if pts > 0 then cur[i], ttl[i] = window(KEYS[ki + i], pts, dur) end
+        if pts[i] > 0 then
+          cur[i] = cur[i] - pts[i]
+          if cur[i] <= 0 and ttl[i] == 1000 * dur then redis.call('DEL', KEYS[ki + i]); ttl[i] = -2
+          else redis.call('DECRBY', KEYS[ki + i], pts[i]) end
+        end
       end
     end
     r = {ok}
@@ -168,14 +180,17 @@ while ai <= n do
   elseif op == 'adj' then
     local by = tonumber(ARGV[a])
     local dur = tonumber(ARGV[a + 1])
+    r = 0
     if by > 0 then
-      r = window(k, by, dur)
+      -- one INCRBY; the window's end is looked at only when this count may have opened it
+      local c = redis.call('INCRBY', k, by)
+      if c == by and redis.call('PTTL', k) < 0 then redis.call('EXPIRE', k, dur) end
     else
-      local c = tonumber(redis.call('GET', k) or '0') or 0
-      local t = redis.call('PTTL', k)
-      local back = math.min(-by, c)
-      if c > 0 and t > 0 and back > 0 then redis.call('DECRBY', k, back) end
-      r = 1
+      -- one DECRBY; below zero, it either created the key (no window: delete it) or passed 0 (back to 0)
+      local c = redis.call('DECRBY', k, -by)
+      if c < 0 then
+        if redis.call('PTTL', k) < 0 then redis.call('DEL', k) else redis.call('INCRBY', k, -c) end
+      end
     end
   else
     return redis.error_reply('holy batch: unknown operation ' .. tostring(op))
@@ -359,6 +374,11 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
       return call('incr', [k(key)], [by, ttlMs === undefined ? 0 : px(ttlMs)]).then(Number);
     },
     del: async (key) => void (await call('del', [k(key)], [])),
+    getMany: async (keys) => {
+      if (keys.length === 0) return [];
+      const r = (await call('mget', keys.map(k), [])) as Array<string | null | false>;
+      return keys.map((_, i) => (r[i] === null || r[i] === undefined || r[i] === false ? undefined : String(r[i])));
+    },
     windows: async (w) => {
       const args: Array<string | number> = [w.mode === 'consume' ? 'c' : 'r', Math.max(1, Math.floor(w.durationS))];
       for (const it of w.items) {
