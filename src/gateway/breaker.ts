@@ -68,15 +68,15 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
   };
   const readUntil = async (p: string): Promise<number | undefined> => num(await store.get(keys(p).until));
   /** Both keys in one step when the store can (Redis: one MGET). */
-  const readBoth = async (p: string): Promise<BreakerRead> => {
+  const readBoth = async (p: string, later?: boolean): Promise<BreakerRead> => {
     const k = keys(p);
-    const [until, fails] = store.getMany ? await store.getMany([k.until, k.fails]) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+    const [until, fails] = store.getMany ? await store.getMany([k.until, k.fails], later ? { later } : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
     return { provider: p, until: num(until), fails: fails !== undefined };
   };
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
 
   return {
-    read: readBoth,
+    read: (p) => readBoth(p),
 
     async allow(p, seen) {
       const until = seen && seen.provider === p ? seen.until : await readUntil(p);
@@ -110,7 +110,9 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
 
   async function settleSuccess(p: string): Promise<void> {
     const k = keys(p);
-    const { until, fails } = await readBoth(p);
+    // `later`: a success changes something only after failures or a trip; on Redis its read may wait a few
+    // ms to share the round trip of other bookkeeping or the next admission.
+    const { until, fails } = await readBoth(p, true);
     if (until === undefined) {
       if (fails) await store.del(k.fails);
       return;

@@ -26,8 +26,11 @@ export interface GatewayStore {
   /** Healthy right now (Redis reachable); the embedded store always is. */
   healthy(): boolean;
   close(): Promise<void>;
-  /** Optional (the Redis store: one MGET): several keys read in one step; without it, callers get() each. */
-  getMany?(keys: string[]): Promise<Array<string | undefined>>;
+  /**
+   * Optional (the Redis store: one MGET): several keys read in one step; without it, callers get() each.
+   * `later`: bookkeeping after an answer, which may wait a few ms to share a round trip (here and in adjustWindow).
+   */
+  getMany?(keys: string[], o?: { later?: boolean }): Promise<Array<string | undefined>>;
   /**
    * Optional (the Redis store and its "open" wrapper have it): several fixed windows — rate-limiter-flexible's
    * semantics and keys (`<prefix>rl:<keyPrefix>:<key>`) — read or consumed in ONE atomic step. "consume" counts
@@ -36,7 +39,7 @@ export interface GatewayStore {
    */
   windows?(o: WindowsCall): Promise<WindowsAnswer>;
   /** Optional, with windows(): add `by` (> 0: a new window if none is open) or give back -by (< 0: never below 0, nothing when no window is open). */
-  adjustWindow?(o: { keyPrefix: string; key: string; by: number; durationS: number }): Promise<void>;
+  adjustWindow?(o: { keyPrefix: string; key: string; by: number; durationS: number; later?: boolean }): Promise<void>;
 }
 export interface WindowsCall {
   mode: 'consume' | 'read';

@@ -234,7 +234,8 @@ export function createQuotas(store: GatewayStore): Quotas {
       const diff = Math.max(0, Math.ceil(actualTokens)) - Math.max(0, Math.ceil(estTokens));
       if (diff === 0) return;
       // One step on Redis: charge the rest, or give back (never below zero, nothing once the window ended).
-      if (adjustWindow) return adjustWindow({ keyPrefix: TOK_PREFIX, key: t.tenant, by: diff, durationS: WINDOW_S });
+      // `later`: it runs after the answer and may wait a few ms to share a round trip.
+      if (adjustWindow) return adjustWindow({ keyPrefix: TOK_PREFIX, key: t.tenant, by: diff, durationS: WINDOW_S, later: true });
       const tok = limit(t.tenant, 'tok', t.tpm);
       await tok.ready;
       if (diff > 0) {

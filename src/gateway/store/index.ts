@@ -182,7 +182,7 @@ export function fallbackStore(
     setIfAbsent: (key, v, ttlMs) => either('setIfAbsent', () => redis.setIfAbsent(key, v, ttlMs), () => local.setIfAbsent(key, v, ttlMs)),
     incr: (key, by, ttlMs) => either('incr', () => redis.incr(key, by, ttlMs), () => local.incr(key, by, ttlMs)),
     del: (key) => either('del', () => redis.del(key), () => local.del(key)),
-    getMany: (keys) => either('get', () => redis.getMany!(keys), () => Promise.all(keys.map((key) => local.get(key)))),
+    getMany: (keys, o) => either('get', () => redis.getMany!(keys, o), () => Promise.all(keys.map((key) => local.get(key)))),
     // Counted as "limiter" in store_fallback, like the rate-limiter-flexible limiters they replace.
     windows: (w) => either('limiter', () => redis.windows!(w), () => localWindows.windows(w)),
     adjustWindow: (a) => either('limiter', () => redis.adjustWindow!(a), () => localWindows.adjustWindow(a)),

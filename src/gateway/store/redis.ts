@@ -3,7 +3,8 @@
  * connection; every call (get, set, setIfAbsent, incr, del, and the quota windows) is an operation of ONE
  * Lua script, BATCH_LUA, and the operations called during one turn of the event loop go to Redis together
  * as one EVALSHA (flushed by setImmediate): a request's quota admission and its breaker read are one round
- * trip, the bookkeeping after an answer another, and under load the calls of many requests share one.
+ * trip, the bookkeeping after an answer another (marked `later`: it waits up to LATER_MS = 5 ms to ride
+ * with the next flush instead), and under load the calls of many requests share one.
  * The script runs its operations in call order and atomically (nothing of another client in between).
  *
  * The RPM/TPM windows (windows(), adjustWindow()) are rate-limiter-flexible's fixed windows, same keys and
@@ -201,6 +202,9 @@ while ai <= n do
 end
 return out`;
 
+/** The longest bookkeeping after an answer (getMany/adjustWindow with `later`) waits to share another round trip. */
+const LATER_MS = 5;
+
 /** At most this many operations in one script (a long script holds Redis for every other client). */
 const MAX_BATCH = 256;
 
@@ -307,9 +311,12 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
   }
   let queue: Op[] = [];
   let scheduled = false;
-  /** Send what was called during this turn of the event loop as one script; each caller gets its own reply. */
+  let timer: NodeJS.Timeout | undefined;
+  /** Send what was called during this turn of the event loop (and the bookkeeping waiting) as one script; each caller gets its own reply. */
   const flush = () => {
     scheduled = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     while (queue.length > 0) {
       const ops = queue.length > MAX_BATCH ? queue.splice(0, MAX_BATCH) : queue;
       if (ops === queue) queue = [];
@@ -331,15 +338,20 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
       );
     }
   };
-  const call = (name: string, keys: string[], args: Array<string | number>): Promise<unknown> => {
+  /**
+   * Queue one operation. `later` (bookkeeping after an answer): it may wait up to LATER_MS for another flush
+   * (the next request's admission, under load) instead of a round trip of its own.
+   */
+  const call = (name: string, keys: string[], args: Array<string | number>, later = false): Promise<unknown> => {
     // Redis away: fail at once, as a single command would (no offline queue).
     if (client.status !== 'ready') return Promise.reject(new StoreUnavailable(lastError || `Redis connection is ${client.status}`));
     return new Promise((resolve, reject) => {
       queue.push({ name, keys, args, resolve, reject });
-      if (!scheduled) {
+      if (scheduled) return;
+      if (!later) {
         scheduled = true;
         setImmediate(flush);
-      }
+      } else if (!timer) timer = setTimeout(flush, LATER_MS);
     });
   };
   const px = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs));
@@ -374,9 +386,9 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
       return call('incr', [k(key)], [by, ttlMs === undefined ? 0 : px(ttlMs)]).then(Number);
     },
     del: async (key) => void (await call('del', [k(key)], [])),
-    getMany: async (keys) => {
+    getMany: async (keys, o) => {
       if (keys.length === 0) return [];
-      const r = (await call('mget', keys.map(k), [])) as Array<string | null | false>;
+      const r = (await call('mget', keys.map(k), [], o?.later)) as Array<string | null | false>;
       return keys.map((_, i) => (r[i] === null || r[i] === undefined || r[i] === false ? undefined : String(r[i])));
     },
     windows: async (w) => {
@@ -394,11 +406,12 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
     adjustWindow: async (a) => {
       if (!Number.isSafeInteger(a.by)) throw new TypeError(`adjustWindow: by must be an integer, got ${a.by}`);
       if (a.by === 0) return;
-      await call('adj', [wkey(a.keyPrefix, a.key)], [a.by, Math.max(1, Math.floor(a.durationS))]);
+      await call('adj', [wkey(a.keyPrefix, a.key)], [a.by, Math.max(1, Math.floor(a.durationS))], a.later);
     },
     healthy: () => client.status === 'ready',
     close: async () => {
       closing = true;
+      if (timer) flush();
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     },
