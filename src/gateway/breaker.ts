@@ -8,7 +8,7 @@
  * ALL state lives in the GatewayStore, read on every call: no in-process cache, so a breaker tripped
  * by one replica is open on every other replica from their next allow() (Redis store: the next
  * request). read() lets a request read the state while its quota is being checked (on Redis, one
- * script for both: the proxy starts both in the same turn of the event loop) and hand it to allow():
+ * script for both: the proxy calls both in the same tick) and hand it to allow():
  * the state is then the one read at that request's admission, never a copy kept between requests.
  * Keys, for provider P:
  *   breaker:P:fails            consecutive failures while closed (incr; deleted on a success or a trip)

@@ -209,7 +209,7 @@ describe('Redis store: every method on a real redis-server', { skip }, () => {
       assert.deepEqual(await per(() => a.incr('ops/k', 1, 1000)), { trips: 1, inner: 'exists incrby' }, 'an existing key keeps its ttl');
       assert.deepEqual(await per(() => a.get('ops/k')), { trips: 1, inner: 'get' });
       assert.deepEqual(await per(() => a.setIfAbsent('ops/nx', 'v', 1000)), { trips: 1, inner: 'set' });
-      // Calls made in the same turn of the event loop go to Redis as ONE script, run in call order.
+      // Calls made in the same tick go to Redis as ONE script, run in call order.
       const batched = await per(() => Promise.all([a.get('ops/k'), a.incr('ops/k', 2, 1000), a.get('ops/k'), a.del('ops/nx')]));
       assert.deepEqual(batched, { trips: 1, inner: 'get exists incrby get del' });
       assert.deepEqual(await per(() => a.getMany!(['ops/k', 'ops/none'])), { trips: 1, inner: 'mget' });

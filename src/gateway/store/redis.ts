@@ -1,10 +1,10 @@
 /**
  * The Redis store: the gateway's shared state for several replicas (docs/scaling.md). ioredis for the
  * connection; every call (get, set, setIfAbsent, incr, del, and the quota windows) is an operation of ONE
- * Lua script, BATCH_LUA, and the operations called during one turn of the event loop go to Redis together
- * as one EVALSHA (flushed by setImmediate): a request's quota admission and its breaker read are one round
- * trip, the bookkeeping after an answer another (marked `later`: it waits up to LATER_MS = 5 ms to ride
- * with the next flush instead), and under load the calls of many requests share one.
+ * Lua script, BATCH_LUA, and the operations called in one tick go to Redis together as one EVALSHA (flushed
+ * by process.nextTick, so nothing waits for the rest of the event loop's turn): a request's quota admission
+ * and its breaker reads are one round trip; the bookkeeping after an answer (marked `later`) waits up to
+ * LATER_MS = 5 ms to ride with the next flush (under load, the next request's admission) or goes alone.
  * The script runs its operations in call order and atomically (nothing of another client in between).
  *
  * The RPM/TPM windows (windows(), adjustWindow()) are rate-limiter-flexible's fixed windows, same keys and
@@ -312,7 +312,7 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
   let queue: Op[] = [];
   let scheduled = false;
   let timer: NodeJS.Timeout | undefined;
-  /** Send what was called during this turn of the event loop (and the bookkeeping waiting) as one script; each caller gets its own reply. */
+  /** Send what was called in this tick (and the bookkeeping waiting) as one script; each caller gets its own reply. */
   const flush = () => {
     scheduled = false;
     if (timer) clearTimeout(timer);
@@ -350,7 +350,7 @@ export async function redisStore(url: string, o: RedisStoreOptions & { onInsured
       if (scheduled) return;
       if (!later) {
         scheduled = true;
-        setImmediate(flush);
+        process.nextTick(flush);
       } else if (!timer) timer = setTimeout(flush, LATER_MS);
     });
   };
