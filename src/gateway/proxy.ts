@@ -12,7 +12,7 @@ import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
-import { QueueTimeout, StoreUnavailable, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
+import { QueueTimeout, StoreUnavailable, type BreakerRead, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
 import { E, errorBody, sendError, type ApiError } from './errors.js';
@@ -322,11 +322,17 @@ export async function proxy(
     const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
     if (refusal) return refuse(refusal, 'refused');
     ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
-    // The route and its first provider's breaker state are read while the quota is checked: started in the
-    // same turn, on the Redis store the three are one script, one round trip (docs/scaling.md).
+    // The breakers the route can start with (its primary, a canary's candidate) are read while the quota is
+    // checked: called in the same tick, on the Redis store they are one script, one round trip (docs/scaling.md).
+    const seen = new Map<string, Promise<BreakerRead | undefined>>();
+    for (const pv of [live.config.route.primary, live.config.route.canary?.provider]) {
+      if (pv === undefined || seen.has(pv) || !live.breakers.read) continue;
+      const r = live.breakers.read(pv);
+      r.catch(() => {}); // awaited below, or dropped with a refusal
+      seen.set(pv, r);
+    }
     const routed = route(live, p, ex);
-    const seen = routed.then((a) => live.breakers.read?.(a[0]!.provider));
-    seen.catch(() => {}); // awaited below, or dropped with a refusal
+    routed.catch(() => {}); // awaited below, or dropped with a refusal
     let q: QuotaDecision | undefined;
     try {
       // The store applies storeDown itself (gateway/store/index.ts, docs/scaling.md): "open" answers from this
@@ -360,7 +366,7 @@ export async function proxy(
       // An open breaker skips the provider (circuit_open: fail fast; the fallback, if any, serves instead).
       let allowed: boolean;
       try {
-        allowed = await live.breakers.allow(arm.provider, i === 0 ? await seen : undefined);
+        allowed = await live.breakers.allow(arm.provider, i === 0 ? await seen.get(arm.provider) : undefined);
       } catch (err) {
         // The breaker's store is unreachable: storeDown decides, as for quotas.
         p.log('error', 'breaker_failed', { requestId: ex.rid, provider: arm.provider, error: (err as Error).message.slice(0, 200) });
