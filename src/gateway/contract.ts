@@ -70,6 +70,11 @@ export class QueueTimeout extends Error {
 export interface Scheduler {
   /** Resolves with a slot on `provider`; queued per tenant and released by weight; rejects QueueTimeout or the signal's reason. */
   acquire(provider: string, tenant: string, weight: number, signal?: AbortSignal): Promise<Release>;
+  /**
+   * A slot at once when one is free and nobody waits (the common case), else undefined and the caller
+   * queues with acquire(): the hot path then needs no promise and no AbortSignal.
+   */
+  tryAcquire?(provider: string, tenant: string): Release | undefined;
   /** Queued requests right now, per provider (for /metrics). */
   queued(provider: string): number;
   inFlight(provider: string): number;

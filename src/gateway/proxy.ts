@@ -301,12 +301,13 @@ export async function proxy(
     clientClosed: false,
     quotaHeaders: {},
   };
-  const ac = new AbortController();
+  // Made only when a request has to queue for a slot (the scheduler's fast path needs no signal).
+  let ac: AbortController | undefined;
   let inflight: InFlight | undefined;
   res.once('close', () => {
     if (res.writableFinished) return;
     ex.clientClosed = true;
-    ac.abort(new Error('client closed'));
+    ac?.abort(new Error('client closed'));
     inflight?.abort(new Error('client closed'));
   });
   const refuse = (e: ApiError, status: LedgerStatus) => {
@@ -371,9 +372,12 @@ export async function proxy(
       ex.arm = arm.arm;
       ex.fallback = i > 0;
       if (ex.fallback) ex.fallbackFrom = failedFrom ?? arms[0]!.provider;
-      let release: (() => void) | undefined;
+      let release: (() => void) | undefined = live.scheduler.tryAcquire?.(arm.provider, ex.tenant);
       try {
-        release = await live.scheduler.acquire(arm.provider, ex.tenant, o.limits.weight, ac.signal);
+        if (!release) {
+          if (ex.clientClosed) throw new Error('client closed');
+          release = await live.scheduler.acquire(arm.provider, ex.tenant, o.limits.weight, (ac ??= new AbortController()).signal);
+        }
       } catch (e) {
         if (ex.clientClosed) {
           ex.status = 'client_closed';
