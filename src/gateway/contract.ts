@@ -137,6 +137,11 @@ export interface Cutover {
   plan(req: { tenant: string; user?: string }): Promise<RoutePlan>;
   /** Every served request, after the client has its answer: canary guard, shadow mirror, recording. Never throws, never awaited on the client's path. */
   served(s: Served): void;
+  /**
+   * Whether served() uses the answer's text (a shadow compares it, a recorder writes it); without one the
+   * gateway does not parse a non-streamed answer for it. Optional: absent means true.
+   */
+  wantsText?(): boolean;
   /** GET/POST /admin/route: null when the path is not an admin path. */
   admin?(method: string, path: string, body: unknown, authorized: boolean): Promise<{ status: number; body: unknown } | null>;
   /** SIGHUP read a new config: take its route (canary share, shadow) without a restart. Optional (added by gw-cutover). */

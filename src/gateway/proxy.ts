@@ -128,7 +128,15 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
       onInFlight(undefined);
       resolve(o);
     };
-    const headers = (): Record<string, string> => ({ ...ex.quotaHeaders, 'x-request-id': ex.rid, 'x-holy-provider': up.name });
+    // The answer's headers in one object (quota headers, ids, then the content's): no spread of a spread.
+    const headers = (ctypeValue: string, k: 'cache-control' | 'content-length', v: string | number): Record<string, string | number> => {
+      const h: Record<string, string | number> = Object.assign({}, ex.quotaHeaders);
+      h['x-request-id'] = ex.rid;
+      h['x-holy-provider'] = up.name;
+      h['content-type'] = ctypeValue;
+      h[k] = v;
+      return h;
+    };
     const f = forward(p.dispatcher, up, 'POST', ex.endpoint === 'chat' ? '/chat/completions' : '/embeddings', body, ex.stream, {
       onStart(s, h) {
         status = s;
@@ -141,7 +149,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
           if (ex.clientClosed) return;
           const stripUsage = (ex.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true;
           ex.relay = new SseRelay(stripUsage, true);
-          res.writeHead(s, { ...headers(), 'content-type': ctype, 'cache-control': 'no-cache' });
+          res.writeHead(s, headers(ctype, 'cache-control', 'no-cache'));
           res.flushHeaders();
         } else mode = 'buffer';
       },
@@ -197,7 +205,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
         ex.status = status < 400 ? 'ok' : 'error';
         if (status < 400) ex.answer = text;
         else ex.error = up.untrusted.line(text, 500);
-        res.writeHead(status, { ...headers(), 'content-type': ctype || 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.writeHead(status, headers(ctype || 'application/json', 'content-length', Buffer.byteLength(text)));
         res.end(text);
         settle(status < 400 ? { kind: 'sent' } : { kind: 'sent', cls: statusClass(status, undefined) });
       },
@@ -446,7 +454,7 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       let estimated = false;
       const served = ex.status === 'ok' || ex.status === 'client_closed' || ex.status === 'upstream_error';
       let parsed: Record<string, unknown> | undefined;
-      const wantText = !!p.cutover && ex.endpoint === 'chat';
+      const wantText = !!p.cutover && ex.endpoint === 'chat' && (p.cutover.wantsText?.() ?? true);
       if (!usage && ex.answer !== undefined) {
         // The usage object sits at the end of an answer: read it alone rather than parse megabytes of embeddings.
         usage = usageAtEnd(ex.answer);
