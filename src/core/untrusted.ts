@@ -83,17 +83,20 @@ export class Untrusted {
     if (this.empty || s.length < 6) return s;
     let out = s;
     for (const k of this.shortKeys) if (out.includes(k)) out = out.split(k).join(REDACTED);
-    if (out.length < KEY_PIECE || !this.anchors.some((a) => out.includes(a))) return out;
+    if (out.length < KEY_PIECE) return out;
     // Mark every position covered by a 12-character piece of a key, then replace each covered run once.
-    const covered = new Uint8Array(out.length);
-    let any = false;
-    for (let i = 0; i + KEY_PIECE <= out.length; i++) {
-      if (this.pieces.has(out.slice(i, i + KEY_PIECE))) {
-        covered.fill(1, i, i + KEY_PIECE);
-        any = true;
+    // A piece holds a whole anchor at offset 0–6, so only the 7 windows starting 6 before each place an
+    // anchor occurs can be pieces: a text is searched once per anchor, not sliced at every position.
+    let covered: Uint8Array | undefined;
+    const last = out.length - KEY_PIECE;
+    for (const a of this.anchors) {
+      for (let j = out.indexOf(a); j >= 0; j = out.indexOf(a, j + 1)) {
+        for (let i = Math.max(0, j - (KEY_PIECE - 6)); i <= j && i <= last; i++) {
+          if (this.pieces.has(out.slice(i, i + KEY_PIECE))) (covered ??= new Uint8Array(out.length)).fill(1, i, i + KEY_PIECE);
+        }
       }
     }
-    if (!any) return out;
+    if (!covered) return out;
     let res = '';
     for (let i = 0; i < out.length; ) {
       if (!covered[i]) {
