@@ -76,7 +76,8 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
 
   return {
-    read: (p) => readBoth(p),
+    // Without getMany (the embedded store) a read of `until` alone is what allow() needs.
+    read: (p) => (store.getMany ? readBoth(p) : readUntil(p).then((until) => ({ provider: p, until }))),
 
     async allow(p, seen) {
       const until = seen && seen.provider === p ? seen.until : await readUntil(p);

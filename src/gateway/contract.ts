@@ -114,8 +114,8 @@ export interface BreakerRead {
   provider: string;
   /** When the cool-down ends (absent: closed). */
   until?: number;
-  /** A failure count is pending. */
-  fails: boolean;
+  /** A failure count is pending (when the read included it: the Redis store's). */
+  fails?: boolean;
 }
 export interface Breakers {
   /**

@@ -175,3 +175,19 @@ describe('quotas on the Redis store (one windows script per admit)', { skip: red
     return s;
   });
 });
+
+test('storeDown "open" with Redis away: the windows are answered locally, each limit ÷ the replica count', async () => {
+  const { fallbackStore } = await import('../../src/gateway/store/index.js');
+  const away = { healthy: () => false } as unknown as RedisGatewayStore;
+  const fell: string[] = [];
+  const q = createQuotas(fallbackStore(away, { replicas: () => 3, onFallback: (op) => fell.push(op) }));
+  const t = tenant('acme', 30, 1_000_000);
+  const ds: QuotaDecision[] = [];
+  for (let i = 0; i < 15; i++) ds.push(await q.admit(t, 10));
+  assert.equal(ds.filter((d) => d.ok).length, 10, '30 rpm on 3 replicas: 10 here');
+  assert.equal(ds[14]!.limit, 'requests');
+  assert.equal(fell.length, 15);
+  assert.ok(fell.every((op) => op === 'limiter'));
+  await q.settle(t, 10, 4);
+  assert.equal((await q.admit(tenant('acme', 30, 1_000_000), 0)).headers['x-ratelimit-remaining-tokens'], String(1_000_000 - 94), 'settle gave 6 back locally');
+});
