@@ -333,7 +333,7 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
       } finally {
         mon.disconnect();
       }
-      const mine = trips.filter((t) => !t.key.endsWith('keys:v') && !t.key.endsWith('replicas') && !(t.cmd === 'evalsha' && t.ops.length === 0));
+      const mine = trips.filter((t) => !t.key.endsWith('keys:v') && !t.key.endsWith('replicas'));
       const byCmd: Record<string, number> = {};
       for (const t of mine) byCmd[t.cmd] = (byCmd[t.cmd] ?? 0) + 1;
       const shapes: Record<string, number> = {};
@@ -343,14 +343,18 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
       // Every call is an operation of the batch script: no other command.
       assert.deepEqual(Object.keys(byCmd), ['evalsha'], `only the batch script: ${JSON.stringify(byCmd)}`);
       // Before the upstream: ONE script holding both quota windows and the breaker's read.
-      const admits = mine.filter((t) => t.ops.includes('win'));
-      assert.equal(admits.length, n, 'one admission per request');
-      for (const t of admits) assert.deepEqual([...t.ops].sort(), ['mget', 'win'], 'the quota windows and the breaker read in one script');
-      // After the answer: ONE script for the breaker's success and the quota's settle.
-      const after = mine.filter((t) => !t.ops.includes('win'));
-      assert.equal(after.length, n, `one bookkeeping script per request: ${JSON.stringify(shapes)}`);
-      for (const t of after) assert.ok(t.ops[0] === 'mget' && t.ops.every((o) => o === 'mget' || o === 'adj'), `bookkeeping: ${t.ops.join('+')}`);
-      assert.equal(mine.length / n, 2, 'two round trips per request: one before the upstream, one after the answer');
+      const count = (op: string) => mine.reduce((k, t) => k + t.ops.filter((o) => o === op).length, 0);
+      assert.equal(count('win'), n, 'one admission per request');
+      for (const t of mine.filter((x) => x.ops.includes('win'))) {
+        assert.equal(t.ops.filter((o) => o === 'win').length, 1);
+        assert.ok(t.ops.includes('mget'), `the quota windows and the breaker read in one script: ${t.ops.join('+')}`);
+      }
+      // After the answer: the breaker's success (a read) and the quota's settle, nothing else; in ONE script of
+      // their own (or, when the loop is slow, riding with the next admission): at most 2 scripts per request.
+      assert.equal(count('mget'), 2 * n, `${JSON.stringify(shapes)}`);
+      assert.ok(count('adj') <= n);
+      assert.deepEqual([...new Set(mine.flatMap((t) => t.ops))].sort(), count('adj') > 0 ? ['adj', 'mget', 'win'] : ['mget', 'win']);
+      assert.ok(mine.length <= 2 * n, `round trips per request ${mine.length / n}: one before the upstream, at most one after the answer`);
       assert.ok(commands <= 9, `commands per request ${commands}`);
     } finally {
       raw.disconnect();
