@@ -51,6 +51,7 @@ export class Untrusted {
   private anchors: string[] = [];
   /** Keys too short to have 12-character pieces: redacted whole. */
   private readonly shortKeys = new Set<string>();
+  private plain = true;
 
   constructor(keys: Iterable<string | undefined> = []) {
     for (const k of keys) this.add(k);
@@ -59,6 +60,7 @@ export class Untrusted {
   /** Add a key (as stored or cleaned: its trimmed form and its body without a known prefix are covered). */
   add(key: string | undefined): void {
     if (!key) return;
+    if (JSON.stringify(key.trim()) !== `"${key.trim()}"`) this.plain = false;
     // Trimmed: whitespace around a key as stored is not part of it (and would redact the space before it).
     for (const v of new Set([key.trim(), key.trim().replace(PREFIX, '')])) {
       if (v.length < KEY_PIECE) {
@@ -78,22 +80,36 @@ export class Untrusted {
     return this.pieces.size === 0 && this.shortKeys.size === 0;
   }
 
+  /**
+   * Does every key held appear verbatim inside a JSON string (no quote, backslash, control character
+   * or lone surrogate)? Then a JSON text in which redact() finds nothing holds no key in any of its
+   * strings, and a serialised value can be checked in one pass instead of string by string.
+   */
+  get jsonPlain(): boolean {
+    return this.plain;
+  }
+
   /** Keys (or pieces of 12+ characters of them) replaced by REDACTED. */
   redact(s: string): string {
     if (this.empty || s.length < 6) return s;
     let out = s;
     for (const k of this.shortKeys) if (out.includes(k)) out = out.split(k).join(REDACTED);
-    if (out.length < KEY_PIECE || !this.anchors.some((a) => out.includes(a))) return out;
+    if (out.length < KEY_PIECE) return out;
     // Mark every position covered by a 12-character piece of a key, then replace each covered run once.
-    const covered = new Uint8Array(out.length);
-    let any = false;
-    for (let i = 0; i + KEY_PIECE <= out.length; i++) {
-      if (this.pieces.has(out.slice(i, i + KEY_PIECE))) {
-        covered.fill(1, i, i + KEY_PIECE);
-        any = true;
+    // A piece holds one of its key's aligned 6-character anchors within its first six characters, so
+    // only the windows just before an anchor's occurrences can start one: a long text with no anchor
+    // costs one indexOf per anchor, and one with a stray match a few lookups, not one per character.
+    let covered: Uint8Array | undefined;
+    for (const a of this.anchors) {
+      for (let j = out.indexOf(a); j >= 0; j = out.indexOf(a, j + 1)) {
+        for (let i = Math.max(0, j - 6); i <= j && i + KEY_PIECE <= out.length; i++) {
+          if (this.pieces.has(out.slice(i, i + KEY_PIECE))) {
+            (covered ??= new Uint8Array(out.length)).fill(1, i, i + KEY_PIECE);
+          }
+        }
       }
     }
-    if (!any) return out;
+    if (!covered) return out;
     let res = '';
     for (let i = 0; i < out.length; ) {
       if (!covered[i]) {
