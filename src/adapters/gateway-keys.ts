@@ -7,7 +7,7 @@
  * 6 characters after "hk-" are kept in clear as the key's prefix (for `keys list` and `keys revoke`);
  * the 178 bits left are still far beyond guessing.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { openDatabase, type Db } from './sqlite.js';
 import { HolyError, UsageError } from '../errors.js';
 
@@ -34,7 +34,8 @@ export function keyPrefix(key: string): string {
 
 /** The stored form of a key: its SHA-256 (the state file and the Redis store keep the same). */
 export function keyHash(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  // The one-shot form (Node ≥ 20.12): no Hash object per request.
+  return hash('sha256', key, 'buffer');
 }
 const digest = keyHash;
 

@@ -70,14 +70,30 @@ interface TokenCounts {
  * Batch rows use the batch prices when the row has them.
  */
 export function costUSD(row: PriceRow, t: TokenCounts, batch = false): Decimal {
+  const [inP, cachedP, outP] = rates(row, batch);
+  const cached = t.cached.toString();
+  const zeroCached = cached === '0';
+  const input = new Decimal(t.input.toString());
+  let sum = (zeroCached ? input : input.minus(cached)).times(inP);
+  if (!zeroCached) sum = sum.plus(cachedP.times(cached));
+  return sum.plus(outP.times(t.output.toString())).div(1_000_000);
+}
+
+/** A row's three per-1M prices as Decimals, parsed once per row (the gateway prices every request). */
+const parsedRates = new WeakMap<PriceRow, { plain?: readonly [Decimal, Decimal, Decimal]; batch?: readonly [Decimal, Decimal, Decimal] }>();
+function rates(row: PriceRow, batch: boolean): readonly [Decimal, Decimal, Decimal] {
+  let e = parsedRates.get(row);
+  if (!e) parsedRates.set(row, (e = {}));
+  const have = batch ? e.batch : e.plain;
+  if (have) return have;
   const inP = new Decimal(batch ? (row.batchInput ?? row.input) : row.input);
   // No cached-input price means cached tokens are billed as ordinary input.
   const cachedP = new Decimal((batch ? (row.batchCachedInput ?? row.cachedInput) : row.cachedInput) ?? inP.toString());
   const outP = new Decimal(batch ? (row.batchOutput ?? row.output) : row.output);
-  const input = new Decimal(t.input.toString());
-  const cached = new Decimal(t.cached.toString());
-  const output = new Decimal(t.output.toString());
-  return input.minus(cached).times(inP).plus(cached.times(cachedP)).plus(output.times(outP)).div(1_000_000);
+  const r = [inP, cachedP, outP] as const;
+  if (batch) e.batch = r;
+  else e.plain = r;
+  return r;
 }
 
 function price(v: unknown, at: string): string {

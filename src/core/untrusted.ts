@@ -96,16 +96,14 @@ export class Untrusted {
     for (const k of this.shortKeys) if (out.includes(k)) out = out.split(k).join(REDACTED);
     if (out.length < KEY_PIECE) return out;
     // Mark every position covered by a 12-character piece of a key, then replace each covered run once.
-    // A piece holds one of its key's aligned 6-character anchors within its first six characters, so
-    // only the windows just before an anchor's occurrences can start one: a long text with no anchor
-    // costs one indexOf per anchor, and one with a stray match a few lookups, not one per character.
+    // A piece holds a whole anchor at offset 0–6, so only the 7 windows starting 6 before each place an
+    // anchor occurs can be pieces: a text is searched once per anchor, not sliced at every position.
     let covered: Uint8Array | undefined;
+    const last = out.length - KEY_PIECE;
     for (const a of this.anchors) {
       for (let j = out.indexOf(a); j >= 0; j = out.indexOf(a, j + 1)) {
-        for (let i = Math.max(0, j - 6); i <= j && i + KEY_PIECE <= out.length; i++) {
-          if (this.pieces.has(out.slice(i, i + KEY_PIECE))) {
-            (covered ??= new Uint8Array(out.length)).fill(1, i, i + KEY_PIECE);
-          }
+        for (let i = Math.max(0, j - (KEY_PIECE - 6)); i <= j && i <= last; i++) {
+          if (this.pieces.has(out.slice(i, i + KEY_PIECE))) (covered ??= new Uint8Array(out.length)).fill(1, i, i + KEY_PIECE);
         }
       }
     }

@@ -70,6 +70,11 @@ export class QueueTimeout extends Error {
 export interface Scheduler {
   /** Resolves with a slot on `provider`; queued per tenant and released by weight; rejects QueueTimeout or the signal's reason. */
   acquire(provider: string, tenant: string, weight: number, signal?: AbortSignal): Promise<Release>;
+  /**
+   * A slot at once when one is free and nobody waits (the common case), else undefined and the caller
+   * queues with acquire(): the hot path then needs no promise and no AbortSignal.
+   */
+  tryAcquire?(provider: string, tenant: string): Release | undefined;
   /** Queued requests right now, per provider (for /metrics). */
   queued(provider: string): number;
   inFlight(provider: string): number;
@@ -132,6 +137,11 @@ export interface Cutover {
   plan(req: { tenant: string; user?: string }): Promise<RoutePlan>;
   /** Every served request, after the client has its answer: canary guard, shadow mirror, recording. Never throws, never awaited on the client's path. */
   served(s: Served): void;
+  /**
+   * Whether served() uses the answer's text (a shadow compares it, a recorder writes it); without one the
+   * gateway does not parse a non-streamed answer for it. Optional: absent means true.
+   */
+  wantsText?(): boolean;
   /** GET/POST /admin/route: null when the path is not an admin path. */
   admin?(method: string, path: string, body: unknown, authorized: boolean): Promise<{ status: number; body: unknown } | null>;
   /** SIGHUP read a new config: take its route (canary share, shadow) without a restart. Optional (added by gw-cutover). */

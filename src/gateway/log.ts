@@ -5,19 +5,53 @@ const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 export interface Log {
   (level: Level, event: string, fields?: Record<string, unknown>): void;
   readonly level: Level;
+  /** Write out lines still held (batched mode); a no-op otherwise. */
+  flush(): void;
 }
 
-/** A logger writing to `write` (stderr) at `level` and above; `now` is the wall clock. */
-export function makeLog(write: (line: string) => void, level: Level = 'info', now: () => number = Date.now): Log {
+/**
+ * A logger writing to `write` (stderr) at `level` and above; `now` is the wall clock.
+ * With `batch`, debug and info lines (one per request) are held and written together once per turn of
+ * the event loop (setImmediate) — one write for many requests instead of one each; a warn or an error
+ * writes at once, after the lines held before it, so the order stays as logged.
+ */
+export function makeLog(write: (line: string) => void, level: Level = 'info', now: () => number = Date.now, o: { batch?: boolean } = {}): Log {
   const min = RANK[level];
-  const log = ((lv: Level, event: string, fields: Record<string, unknown> = {}) => {
-    if (RANK[lv] < min) return;
+  let held = '';
+  let scheduled = false;
+  const out = (text: string) => {
     try {
-      write(JSON.stringify({ ts: new Date(now()).toISOString(), level: lv, event, ...fields }) + '\n');
+      write(text);
     } catch {
       // a closed stderr must not take a request down
     }
+  };
+  const flush = () => {
+    scheduled = false;
+    if (!held) return;
+    const text = held;
+    held = '';
+    out(text);
+  };
+  const log = ((lv: Level, event: string, fields: Record<string, unknown> = {}) => {
+    if (RANK[lv] < min) return;
+    let line: string;
+    try {
+      line = JSON.stringify({ ts: new Date(now()).toISOString(), level: lv, event, ...fields }) + '\n';
+    } catch {
+      return;
+    }
+    if (!o.batch || RANK[lv] >= RANK.warn) {
+      if (held) flush();
+      return out(line);
+    }
+    held += line;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   }) as Log;
   Object.defineProperty(log, 'level', { value: level });
+  Object.defineProperty(log, 'flush', { value: flush });
   return log;
 }

@@ -128,7 +128,15 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
       onInFlight(undefined);
       resolve(o);
     };
-    const headers = (): Record<string, string> => ({ ...ex.quotaHeaders, 'x-request-id': ex.rid, 'x-holy-provider': up.name });
+    // The answer's headers in one object (quota headers, ids, then the content's): no spread of a spread.
+    const headers = (ctypeValue: string, k: 'cache-control' | 'content-length', v: string | number): Record<string, string | number> => {
+      const h: Record<string, string | number> = Object.assign({}, ex.quotaHeaders);
+      h['x-request-id'] = ex.rid;
+      h['x-holy-provider'] = up.name;
+      h['content-type'] = ctypeValue;
+      h[k] = v;
+      return h;
+    };
     const f = forward(p.dispatcher, up, 'POST', ex.endpoint === 'chat' ? '/chat/completions' : '/embeddings', body, ex.stream, {
       onStart(s, h) {
         status = s;
@@ -141,7 +149,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
           if (ex.clientClosed) return;
           const stripUsage = (ex.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true;
           ex.relay = new SseRelay(stripUsage, true);
-          res.writeHead(s, { ...headers(), 'content-type': ctype, 'cache-control': 'no-cache' });
+          res.writeHead(s, headers(ctype, 'cache-control', 'no-cache'));
           res.flushHeaders();
         } else mode = 'buffer';
       },
@@ -197,7 +205,7 @@ function attempt(p: Parts, ex: Exchange, up: Upstream, body: string, res: Server
         ex.status = status < 400 ? 'ok' : 'error';
         if (status < 400) ex.answer = text;
         else ex.error = up.untrusted.line(text, 500);
-        res.writeHead(status, { ...headers(), 'content-type': ctype || 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.writeHead(status, headers(ctype || 'application/json', 'content-length', Buffer.byteLength(text)));
         res.end(text);
         settle(status < 400 ? { kind: 'sent' } : { kind: 'sent', cls: statusClass(status, undefined) });
       },
@@ -301,12 +309,13 @@ export async function proxy(
     clientClosed: false,
     quotaHeaders: {},
   };
-  const ac = new AbortController();
+  // Made only when a request has to queue for a slot (the scheduler's fast path needs no signal).
+  let ac: AbortController | undefined;
   let inflight: InFlight | undefined;
   res.once('close', () => {
     if (res.writableFinished) return;
     ex.clientClosed = true;
-    ac.abort(new Error('client closed'));
+    ac?.abort(new Error('client closed'));
     inflight?.abort(new Error('client closed'));
   });
   const refuse = (e: ApiError, status: LedgerStatus) => {
@@ -371,9 +380,12 @@ export async function proxy(
       ex.arm = arm.arm;
       ex.fallback = i > 0;
       if (ex.fallback) ex.fallbackFrom = failedFrom ?? arms[0]!.provider;
-      let release: (() => void) | undefined;
+      let release: (() => void) | undefined = live.scheduler.tryAcquire?.(arm.provider, ex.tenant);
       try {
-        release = await live.scheduler.acquire(arm.provider, ex.tenant, o.limits.weight, ac.signal);
+        if (!release) {
+          if (ex.clientClosed) throw new Error('client closed');
+          release = await live.scheduler.acquire(arm.provider, ex.tenant, o.limits.weight, (ac ??= new AbortController()).signal);
+        }
       } catch (e) {
         if (ex.clientClosed) {
           ex.status = 'client_closed';
@@ -442,7 +454,7 @@ function done(live: Live, p: Parts, ex: Exchange): void {
       let estimated = false;
       const served = ex.status === 'ok' || ex.status === 'client_closed' || ex.status === 'upstream_error';
       let parsed: Record<string, unknown> | undefined;
-      const wantText = !!p.cutover && ex.endpoint === 'chat';
+      const wantText = !!p.cutover && ex.endpoint === 'chat' && (p.cutover.wantsText?.() ?? true);
       if (!usage && ex.answer !== undefined) {
         // The usage object sits at the end of an answer: read it alone rather than parse megabytes of embeddings.
         usage = usageAtEnd(ex.answer);

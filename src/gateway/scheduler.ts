@@ -260,6 +260,12 @@ export function createScheduler(o: SchedulerOptions): FairScheduler {
         arm();
       });
     },
+    tryAcquire(provider: string): Release | undefined {
+      const l = lane(provider);
+      if (l.inFlight >= maxInFlight || l.queued > 0) return undefined;
+      l.inFlight++;
+      return releaser(l);
+    },
     queued: (provider) => lanes.get(provider)?.queued ?? 0,
     inFlight: (provider) => lanes.get(provider)?.inFlight ?? 0,
     resize(n: number, timeoutMs?: number): void {

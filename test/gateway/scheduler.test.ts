@@ -236,3 +236,22 @@ test('random arrivals, service times, aborts and timeouts (seeded): limits hold,
     for (const [tenant, seq] of servedOrder) assert.deepEqual(seq, [...seq].sort((a, b) => a - b), `${tenant} served in arrival order`);
   }
 });
+
+test('tryAcquire: a slot at once while one is free; undefined when full, and a freed slot goes to the waiter, not to a later tryAcquire', async () => {
+  const vt = new VirtualTime();
+  const s = createScheduler({ maxInFlight: 2, queueTimeoutMs: 60_000, clock: vt.clock, timers: vt.timers });
+  const a = s.tryAcquire!('p', 'acme');
+  const b = s.tryAcquire!('p', 'acme');
+  assert.ok(a && b, 'two free slots');
+  assert.equal(s.tryAcquire!('p', 'acme'), undefined, 'full');
+  const waiting = track(s.acquire('p', 'acme', 1));
+  a();
+  await settle();
+  assert.ok(waiting.release, 'the freed slot went to the waiter');
+  b();
+  assert.equal(s.queued('p'), 0);
+  const c = s.tryAcquire!('p', 'acme');
+  assert.ok(c, 'free again');
+  assert.equal(s.inFlight('p'), 2);
+  assert.equal(s.tryAcquire!('q', 'acme') !== undefined, true, 'another provider has its own slots');
+});

@@ -137,6 +137,23 @@ test('a cutover plans the route (canary arm) and sees every served request after
   assert.ok(served[1]!.ttftMs! <= served[1]!.e2eMs);
 });
 
+test('a cutover that wants no text (no shadow, no recorder) gets served requests without the answer parsed for it', async () => {
+  const h = await h0();
+  const served: Served[] = [];
+  const cutover: Cutover = {
+    plan: async () => ({ provider: 'a', arm: 'primary' }),
+    served: (s) => void served.push(s),
+    wantsText: () => false,
+    close: async () => {},
+  };
+  const x = await d(h, { cutover });
+  await x.client('acme').chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 4 });
+  await until(() => served.length >= 1);
+  assert.equal(served[0]!.ok, true, 'the guard still sees the outcome');
+  assert.equal(served[0]!.usage?.outputTokens !== undefined, true, 'and the usage (read from the answer’s end)');
+  assert.equal(served[0]!.text, undefined, 'no text: the answer was not parsed for it');
+});
+
 test('no usage from upstream: tokens are counted locally and the row is marked estimated', async () => {
   const h = await h0({ a: { ignoreIncludeUsage: true } });
   const rows: LedgerRow[] = [];

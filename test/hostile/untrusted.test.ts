@@ -23,6 +23,44 @@ test('the whole key, its prefix-less body and any 12-character piece are redacte
   assert.equal(u.redact('nothing here at all'), 'nothing here at all');
 });
 
+test('redact marks exactly what a scan of every 12-character window marks (it searches only around anchors)', () => {
+  // A key with no known prefix (one set of anchors, so the search windows are tight). The reference:
+  // every window of the text that is a piece of the key, each covered run replaced once.
+  const SECRET = 'Qw3rTy8uIoP1aSdFgH2jKlZx7cVbNm4LkJhG';
+  const pieces = new Set<string>();
+  for (let i = 0; i + 12 <= SECRET.length; i++) pieces.add(SECRET.slice(i, i + 12));
+  const slow = (t: string) => {
+    const cov = new Uint8Array(t.length);
+    for (let i = 0; i + 12 <= t.length; i++) if (pieces.has(t.slice(i, i + 12))) cov.fill(1, i, i + 12);
+    let r = '';
+    for (let i = 0; i < t.length; ) {
+      if (!cov[i]) r += t[i++];
+      else {
+        while (i < t.length && cov[i]) i++;
+        r += REDACTED;
+      }
+    }
+    return r;
+  };
+  const only = new Untrusted([SECRET]);
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  let redacted = 0;
+  for (let round = 0; round < 2000; round++) {
+    // Random filler around random slices of the key (some shorter than 12, some overlapping its ends).
+    let t = '';
+    for (let k = rnd(4); k >= 0; k--) {
+      t += 'xyz {}"'.repeat(rnd(3)).slice(0, rnd(9));
+      const a = rnd(SECRET.length);
+      t += SECRET.slice(a, a + 4 + rnd(30));
+    }
+    const want = slow(t);
+    assert.equal(only.redact(t), want, JSON.stringify(t));
+    if (want !== t) redacted++;
+  }
+  assert.ok(redacted > 500, `the random texts hold pieces of the key (${redacted} of 2000 redacted)`);
+});
+
 test('controls: ESC sequences, C1, DEL, bidi overrides are stripped; CR becomes LF; tab and LF stay', () => {
   assert.equal(stripControls('a\u001b]0;title\u0007b\u001b[2J\u001b[Hc'), 'abc');
   assert.equal(stripControls('x\u009b31my\u202ez\u2066w\u007f'), 'xyzw');

@@ -68,7 +68,8 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   const o = gatewayOptions(flags);
   if (!o.host) throw new UsageError('--host is empty; give an address to bind, e.g. --host 127.0.0.1.');
   checkCutoverFlags(ctx, flags);
-  const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now);
+  // Batched: the per-request info lines go out once per event-loop turn, not one write each (log.ts).
+  const log = makeLog((s) => void ctx.stderr.write(s), g.quiet ? 'warn' : g.verbose ? 'debug' : 'info', ctx.now, { batch: true });
   const { loaded, setup } = await loadSetup(ctx, g, (m) => log('warn', 'provider_without_key', { message: m }));
   const metrics = createMetrics({ tenants: Object.keys(loaded.config.tenants) });
   const ledger = await openLedger(loaded.ledgerPath, {
@@ -190,6 +191,7 @@ export async function run(flags: GatewayFlags, ctx: Ctx, g: GlobalOpts, out: Out
   await store.close();
   const summary: GatewaySummary = { url: gw.url, drained: r.drained, cut: r.cut, ledger: { written: ledger.written(), lost: ledger.lost() } };
   log(r.drained ? 'info' : 'warn', 'stopped', { drained: r.drained, cut: r.cut, ledgerWritten: summary.ledger.written, ledgerLost: summary.ledger.lost });
+  log.flush();
   return summary;
 }
 

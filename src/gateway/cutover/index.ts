@@ -99,6 +99,7 @@ export async function createCutover(o: CutoverOptions): Promise<GatewayCutover> 
       return recorder;
     },
     plan: (req): Promise<RoutePlan> => canary.plan(req),
+    wantsText: () => !!shadow || !!recorder,
     served(s: Served): void {
       // After the client's answer; each part swallows its own errors, and this one too.
       try {

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeLog } from '../../src/gateway/log.js';
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('batched log: info lines of one event-loop turn go out in one write; a warn goes out at once, after them', async () => {
+  const writes: string[] = [];
+  const log = makeLog((s) => void writes.push(s), 'info', () => 0, { batch: true });
+  for (let i = 0; i < 50; i++) log('info', 'request', { n: i });
+  log('debug', 'hidden');
+  assert.equal(writes.length, 0, 'held until the turn ends');
+  await turn();
+  assert.equal(writes.length, 1, 'fifty request lines, one write');
+  assert.equal(writes[0]!.split('\n').filter(Boolean).length, 50);
+  log('info', 'a');
+  log('error', 'b');
+  assert.equal(writes.length, 3, 'the error flushed the held line first, then itself');
+  assert.deepEqual(writes.slice(1).map((w) => JSON.parse(w).event), ['a', 'b']);
+  log('info', 'c');
+  log.flush();
+  assert.equal(JSON.parse(writes[3]!).event, 'c', 'flush() writes what is held (at stop)');
+  await turn();
+  assert.equal(writes.length, 4, 'nothing written twice');
+});
+
+test('unbatched log (the default): one write per line, as logged', () => {
+  const writes: string[] = [];
+  const log = makeLog((s) => void writes.push(s), 'info', () => 0);
+  log('info', 'x');
+  log('info', 'y');
+  assert.equal(writes.length, 2);
+});
