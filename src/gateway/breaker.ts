@@ -7,16 +7,20 @@
  *
  * ALL state lives in the GatewayStore, read on every call: no in-process cache, so a breaker tripped
  * by one replica is open on every other replica from their next allow() (Redis store: the next
- * request). Keys, for provider P:
+ * request). read() lets a request read the state while its quota is being checked (on Redis, one
+ * script for both: the proxy calls both in the same tick) and hand it to allow():
+ * the state is then the one read at that request's admission, never a copy kept between requests.
+ * Keys, for provider P:
  *   breaker:P:fails            consecutive failures while closed (incr; deleted on a success or a trip)
  *   breaker:P:until            ms timestamp (the injected clock) when the cool-down ends; absent = closed.
  *                              now < until: open; now ≥ until: half-open.
  *   breaker:P:probe:<until>    the half-open probe's lease (setIfAbsent): one per cool-down, so the
  *                              first caller after the cool-down wins and a re-open starts a new lease.
- * Store operations per request on a closed breaker: allow() 1 GET, success() 2 GETs (in parallel;
- * a DEL only when a failure count was pending), failure() 1 GET + 1 INCR.
+ * Store operations per request on a closed breaker: read() (or allow() alone) 1 read of both keys
+ * (getMany: one MGET on Redis), allow(p, read) none; success() 1 read of both keys (a DEL only when a
+ * failure count was pending); failure() 1 GET + 1 INCR.
  */
-import type { BreakerState, Breakers, GatewayStore } from './contract.js';
+import type { BreakerRead, BreakerState, Breakers, GatewayStore } from './contract.js';
 
 export interface BreakerOptions {
   /** Consecutive failures that open a closed breaker (≥ 1). */
@@ -57,17 +61,26 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
       // a logger's or metric's bug must not break the request path
     }
   };
-  const readUntil = async (p: string): Promise<number | undefined> => {
-    const v = await store.get(keys(p).until);
+  const num = (v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
     return Number.isFinite(n) ? n : undefined;
   };
+  const readUntil = async (p: string): Promise<number | undefined> => num(await store.get(keys(p).until));
+  /** Both keys in one step when the store can (Redis: one MGET). */
+  const readBoth = async (p: string, later?: boolean): Promise<BreakerRead> => {
+    const k = keys(p);
+    const [until, fails] = store.getMany ? await store.getMany([k.until, k.fails], later ? { later } : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+    return { provider: p, until: num(until), fails: fails !== undefined };
+  };
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
 
   return {
-    async allow(p) {
-      const until = await readUntil(p);
+    // Without getMany (the embedded store) a read of `until` alone is what allow() needs.
+    read: (p) => (store.getMany ? readBoth(p) : readUntil(p).then((until) => ({ provider: p, until }))),
+
+    async allow(p, seen) {
+      const until = seen && seen.provider === p ? seen.until : await readUntil(p);
       if (until === undefined) return true;
       if (now() < until) return false;
       // half-open: the first caller to take this cool-down's lease is the probe, everyone else waits
@@ -98,9 +111,11 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
 
   async function settleSuccess(p: string): Promise<void> {
     const k = keys(p);
-    const [until, fails] = await Promise.all([readUntil(p), store.get(k.fails)]);
+    // `later`: a success changes something only after failures or a trip; on Redis its read may wait a few
+    // ms to share the round trip of other bookkeeping or the next admission.
+    const { until, fails } = await readBoth(p, true);
     if (until === undefined) {
-      if (fails !== undefined) await store.del(k.fails);
+      if (fails) await store.del(k.fails);
       return;
     }
     // open: a request let through before the trip finished late; it proves nothing about now

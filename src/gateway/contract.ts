@@ -26,6 +26,31 @@ export interface GatewayStore {
   /** Healthy right now (Redis reachable); the embedded store always is. */
   healthy(): boolean;
   close(): Promise<void>;
+  /**
+   * Optional (the Redis store: one MGET): several keys read in one step; without it, callers get() each.
+   * `later`: bookkeeping after an answer, which may wait a few ms to share a round trip (here and in adjustWindow).
+   */
+  getMany?(keys: string[], o?: { later?: boolean }): Promise<Array<string | undefined>>;
+  /**
+   * Optional (the Redis store and its "open" wrapper have it): several fixed windows — rate-limiter-flexible's
+   * semantics and keys (`<prefix>rl:<keyPrefix>:<key>`) — read or consumed in ONE atomic step. "consume" counts
+   * every item's points only if no item would pass its limit (a refusal counts nothing); "read" counts nothing.
+   * When absent, quotas use limiter().
+   */
+  windows?(o: WindowsCall): Promise<WindowsAnswer>;
+  /** Optional, with windows(): add `by` (> 0: a new window if none is open) or give back -by (< 0: never below 0, nothing when no window is open). */
+  adjustWindow?(o: { keyPrefix: string; key: string; by: number; durationS: number; later?: boolean }): Promise<void>;
+}
+export interface WindowsCall {
+  mode: 'consume' | 'read';
+  durationS: number;
+  items: Array<{ keyPrefix: string; key: string; points: number; limit: number }>;
+}
+export interface WindowsAnswer {
+  /** Every item within its limit (always true for "read"). */
+  ok: boolean;
+  /** Per item: its window's count after this call, ms until it ends (≤ 0: no window open), and whether this item refused. */
+  items: Array<{ consumed: number; msLeft: number; refused: boolean }>;
 }
 /**
  * The shared store cannot answer (Redis down, a command timed out) and the policy is `storeDown: "closed"`:
@@ -84,9 +109,23 @@ export interface Scheduler {
 
 // ---------------------------------------------------------------- circuit breaker (gateway/breaker.ts)
 export type BreakerState = 'closed' | 'open' | 'half-open';
+/** A breaker's stored state as read() found it (for allow() later in the same request). */
+export interface BreakerRead {
+  provider: string;
+  /** When the cool-down ends (absent: closed). */
+  until?: number;
+  /** A failure count is pending (when the read included it: the Redis store's). */
+  fails?: boolean;
+}
 export interface Breakers {
-  /** May a request go to this provider now? In half-open, true for exactly one probe. */
-  allow(provider: string): Promise<boolean>;
+  /**
+   * May a request go to this provider now? In half-open, true for exactly one probe. `seen` (optional): this
+   * request's own read() of the same provider, made at its admission; allow() then reads nothing more
+   * unless the breaker is half-open (the probe's lease).
+   */
+  allow(provider: string, seen?: BreakerRead): Promise<boolean>;
+  /** Optional: read the state now without taking anything (no probe lease), for allow(provider, seen). */
+  read?(provider: string): Promise<BreakerRead>;
   success(provider: string): Promise<void>;
   failure(provider: string): Promise<void>;
   state(provider: string): Promise<BreakerState>;

@@ -12,7 +12,7 @@ import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
-import { QueueTimeout, StoreUnavailable, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
+import { QueueTimeout, StoreUnavailable, type BreakerRead, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
 import { E, errorBody, sendError, type ApiError } from './errors.js';
@@ -74,6 +74,8 @@ interface Exchange {
   quotaHeaders: Record<string, string>;
   /** With fallback: the provider that failed (or was skipped) first. */
   fallbackFrom?: string;
+  /** What the attempt that answered the client says about its provider, reported to the breaker after the answer. */
+  verdict?: { provider: string; cls: ErrorClass | undefined };
   /** Attempts that failed before the one that served (the cutover's guard counts a canary failure the client never saw). */
   tried?: NonNullable<Served['tried']>;
 }
@@ -329,6 +331,17 @@ export async function proxy(
     const refusal = planRefusal(o.limits, o.endpoint, o.body, ex.modelAsked, ex.modelServed);
     if (refusal) return refuse(refusal, 'refused');
     ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
+    // The breakers the route can start with (its primary, a canary's candidate) are read while the quota is
+    // checked: called in the same tick, on the Redis store they are one script, one round trip (docs/scaling.md).
+    const seen = new Map<string, Promise<BreakerRead | undefined>>();
+    for (const pv of [live.config.route.primary, live.config.route.canary?.provider]) {
+      if (pv === undefined || seen.has(pv) || !live.breakers.read) continue;
+      const r = live.breakers.read(pv);
+      r.catch(() => {}); // awaited below, or dropped with a refusal
+      seen.set(pv, r);
+    }
+    const routed = route(live, p, ex);
+    routed.catch(() => {}); // awaited below, or dropped with a refusal
     let q: QuotaDecision | undefined;
     try {
       // The store applies storeDown itself (gateway/store/index.ts, docs/scaling.md): "open" answers from this
@@ -351,7 +364,7 @@ export async function proxy(
         return refuse(E.rateLimited(q.limit, q.retryAfterS), 'rate_limited');
       }
     }
-    const arms = await route(live, p, ex);
+    const arms = await routed;
     const body = upstreamBody(ex);
     let last: Failed | undefined;
     let failedFrom: string | undefined;
@@ -362,7 +375,7 @@ export async function proxy(
       // An open breaker skips the provider (circuit_open: fail fast; the fallback, if any, serves instead).
       let allowed: boolean;
       try {
-        allowed = await live.breakers.allow(arm.provider);
+        allowed = await live.breakers.allow(arm.provider, i === 0 ? await seen.get(arm.provider) : undefined);
       } catch (err) {
         // The breaker's store is unreachable: storeDown decides, as for quotas.
         p.log('error', 'breaker_failed', { requestId: ex.rid, provider: arm.provider, error: (err as Error).message.slice(0, 200) });
@@ -403,8 +416,12 @@ export async function proxy(
         release();
       }
       if (ex.clientClosed && outcome.kind === 'sent' && outcome.cls === undefined) return; // nothing learnt about the provider
+      if (outcome.kind === 'sent') {
+        // The client has its answer: the breaker hears it with the rest of the bookkeeping (done()).
+        ex.verdict = { provider: arm.provider, cls: outcome.cls };
+        return;
+      }
       await report(live.breakers, arm.provider, outcome.cls);
-      if (outcome.kind === 'sent') return;
       (ex.tried ??= []).push({ provider: arm.provider, httpStatus: outcome.status, error: outcome.cls, ms: p.clock() - at });
       last = outcome;
       failedFrom = arm.provider;
@@ -449,6 +466,8 @@ export async function proxy(
 function done(live: Live, p: Parts, ex: Exchange): void {
   const latencyMs = p.clock() - ex.t0;
   setImmediate(() => {
+    // First, so that on Redis the breaker's report, the quota's settle and the canary's counts go out together.
+    if (ex.verdict) report(live.breakers, ex.verdict.provider, ex.verdict.cls).catch(() => {});
     try {
       let usage = ex.usage;
       let estimated = false;

@@ -10,9 +10,13 @@
  * - Windows are rate-limiter-flexible's: fixed, 60 s from the first request of a window (not sliding).
  * - A reload that changes a tenant's rpm/tpm builds a new limiter for the new value on the same key:
  *   what the tenant consumed in the current window still counts against the new limit.
+ *
+ * A store with windows() (the Redis store) is asked through it instead: the same fixed windows, keys and
+ * headers, but both limits checked and counted in one atomic step — one round trip, nothing counted on
+ * a refusal, so nothing to give back — and settle() one adjustWindow() instead of a read and a reward.
  */
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import type { GatewayStore, QuotaDecision, Quotas, TenantLimits } from './contract.js';
+import type { GatewayStore, QuotaDecision, Quotas, TenantLimits, WindowsCall } from './contract.js';
 
 const WINDOW_S = 60;
 const REQ_PREFIX = 'holy:q:rpm';
@@ -125,8 +129,69 @@ export function createQuotas(store: GatewayStore): Quotas {
     return (await l.limiter.get(key)) ?? undefined;
   }
 
+  const windows = store.windows?.bind(store);
+  const adjustWindow = store.adjustWindow?.bind(store);
+
+  /** The 429 (or "can never pass") decision, from what each window holds. */
+  function refusal(t: TenantLimits, tokens: number, refused: Array<{ limit: 'requests' | 'tokens'; ms: number }>, rRes?: RateLimiterRes, kRes?: RateLimiterRes): QuotaDecision {
+    const key = t.tenant;
+    const ms = Math.max(...refused.map((r) => r.ms), 0);
+    const retryAfterS = Math.max(1, Math.ceil(ms / 1000));
+    const which = refused[0]!.limit;
+    const h = headers(t.rpm, t.tpm, rRes, kRes);
+    h['retry-after'] = String(retryAfterS);
+    h['retry-after-ms'] = String(Math.max(1, Math.ceil(ms)));
+    return {
+      ok: false,
+      code: 'rate_limit_exceeded',
+      limit: which,
+      retryAfterS,
+      message:
+        which === 'requests'
+          ? `Rate limit reached for tenant ${key} (plan ${t.plan}) on requests per min (RPM): limit ${Math.floor(t.rpm)}. Try again in ${resetText(ms)}.`
+          : `Rate limit reached for tenant ${key} (plan ${t.plan}) on tokens per min (TPM): limit ${Math.floor(t.tpm)}, used ${Math.max(0, kRes?.consumedPoints ?? 0)}, requested ${tokens}. Try again in ${resetText(ms)}.`,
+      headers: h,
+    };
+  }
+
+  function neverPasses(t: TenantLimits, tokens: number, r?: RateLimiterRes, k?: RateLimiterRes): QuotaDecision {
+    return {
+      ok: false,
+      code: 'rate_limit_exceeded',
+      limit: 'tokens',
+      message: `Request too large for tenant ${t.tenant} (plan ${t.plan}) on tokens per min (TPM): limit ${Math.floor(t.tpm)}, requested ${tokens} (the prompt's estimate plus max_tokens, or the plan's default when absent). Lower max_tokens or shorten the prompt; this request can never pass.`,
+      headers: { ...headers(t.rpm, t.tpm, r, k), 'x-should-retry': 'false' },
+    };
+  }
+
+  /** admit() on a store with windows(): one call, both limits. */
+  async function admitByWindows(w: NonNullable<GatewayStore['windows']>, t: TenantLimits, tokens: number): Promise<QuotaDecision> {
+    const rpm = limited(t.rpm);
+    const tpm = limited(t.tpm);
+    if (!rpm && !tpm) return { ok: true, headers: {} };
+    const never = tpm && tokens > Math.floor(t.tpm);
+    const items: WindowsCall['items'] = [];
+    if (rpm) items.push({ keyPrefix: REQ_PREFIX, key: t.tenant, points: never ? 0 : 1, limit: Math.floor(t.rpm) });
+    if (tpm) items.push({ keyPrefix: TOK_PREFIX, key: t.tenant, points: never ? 0 : tokens, limit: Math.floor(t.tpm) });
+    const a = await w({ mode: never ? 'read' : 'consume', durationS: WINDOW_S, items });
+    const res = (i: number) => {
+      const it = a.items[i]!;
+      return it.msLeft > 0 || it.consumed > 0 ? ({ consumedPoints: it.consumed, msBeforeNext: Math.max(0, it.msLeft) } as RateLimiterRes) : undefined;
+    };
+    const rRes = rpm ? res(0) : undefined;
+    const kRes = tpm ? res(rpm ? 1 : 0) : undefined;
+    if (never) return neverPasses(t, tokens, rRes, kRes);
+    if (a.ok) return { ok: true, headers: headers(t.rpm, t.tpm, rRes, kRes) };
+    const refused: Array<{ limit: 'requests' | 'tokens'; ms: number }> = [];
+    const full = WINDOW_S * 1000;
+    if (rpm && a.items[0]!.refused) refused.push({ limit: 'requests', ms: a.items[0]!.msLeft > 0 ? a.items[0]!.msLeft : full });
+    if (tpm && a.items[rpm ? 1 : 0]!.refused) refused.push({ limit: 'tokens', ms: a.items[rpm ? 1 : 0]!.msLeft > 0 ? a.items[rpm ? 1 : 0]!.msLeft : full });
+    return refusal(t, tokens, refused, rRes, kRes);
+  }
+
   return {
     async admit(t: TenantLimits, estTokens: number): Promise<QuotaDecision> {
+      if (windows) return admitByWindows(windows, t, Math.max(0, Math.ceil(estTokens)));
       const key = t.tenant;
       const tokens = Math.max(0, Math.ceil(estTokens));
       const req = limited(t.rpm) ? limit(key, 'req', t.rpm) : undefined;
@@ -135,13 +200,7 @@ export function createQuotas(store: GatewayStore): Quotas {
       if (tok && tokens > Math.floor(t.tpm)) {
         // Can never pass: refuse without counting anything, and tell the SDK not to retry.
         const [r, k] = await Promise.all([current(req, key), current(tok, key)]);
-        return {
-          ok: false,
-          code: 'rate_limit_exceeded',
-          limit: 'tokens',
-          message: `Request too large for tenant ${key} (plan ${t.plan}) on tokens per min (TPM): limit ${Math.floor(t.tpm)}, requested ${tokens} (the prompt's estimate plus max_tokens, or the plan's default when absent). Lower max_tokens or shorten the prompt; this request can never pass.`,
-          headers: { ...headers(t.rpm, t.tpm, r, k), 'x-should-retry': 'false' },
-        };
+        return neverPasses(t, tokens, r, k);
       }
 
       // Both limiters at once: one round trip's latency on Redis instead of two.
@@ -165,23 +224,7 @@ export function createQuotas(store: GatewayStore): Quotas {
         const refused: Array<{ limit: 'requests' | 'tokens'; ms: number }> = [];
         if (!reqOk && ro && 'res' in ro) refused.push({ limit: 'requests', ms: ro.res.msBeforeNext });
         if (!tokOk && ko && 'res' in ko) refused.push({ limit: 'tokens', ms: ko.res.msBeforeNext });
-        const ms = Math.max(...refused.map((r) => r.ms), 0);
-        const retryAfterS = Math.max(1, Math.ceil(ms / 1000));
-        const which = refused[0]!.limit;
-        const h = headers(t.rpm, t.tpm, rRes, kRes);
-        h['retry-after'] = String(retryAfterS);
-        h['retry-after-ms'] = String(Math.max(1, Math.ceil(ms)));
-        return {
-          ok: false,
-          code: 'rate_limit_exceeded',
-          limit: which,
-          retryAfterS,
-          message:
-            which === 'requests'
-              ? `Rate limit reached for tenant ${key} (plan ${t.plan}) on requests per min (RPM): limit ${Math.floor(t.rpm)}. Try again in ${resetText(ms)}.`
-              : `Rate limit reached for tenant ${key} (plan ${t.plan}) on tokens per min (TPM): limit ${Math.floor(t.tpm)}, used ${Math.max(0, (kRes?.consumedPoints ?? 0))}, requested ${tokens}. Try again in ${resetText(ms)}.`,
-          headers: h,
-        };
+        return refusal(t, tokens, refused, rRes, kRes);
       }
       return { ok: true, headers: headers(t.rpm, t.tpm, rRes, kRes) };
     },
@@ -190,6 +233,9 @@ export function createQuotas(store: GatewayStore): Quotas {
       if (!limited(t.tpm)) return;
       const diff = Math.max(0, Math.ceil(actualTokens)) - Math.max(0, Math.ceil(estTokens));
       if (diff === 0) return;
+      // One step on Redis: charge the rest, or give back (never below zero, nothing once the window ended).
+      // `later`: it runs after the answer and may wait a few ms to share a round trip.
+      if (adjustWindow) return adjustWindow({ keyPrefix: TOK_PREFIX, key: t.tenant, by: diff, durationS: WINDOW_S, later: true });
       const tok = limit(t.tenant, 'tok', t.tpm);
       await tok.ready;
       if (diff > 0) {

@@ -203,3 +203,44 @@ test('a store error: success()/failure() never reject (onError hears it), allow(
   await assert.rejects(b.allow('relay'), /store unavailable/);
   await assert.rejects(b.state('relay'), /store unavailable/);
 });
+
+test('read() at admission, allow(p, seen) after: no second read unless half-open; a read of another provider is not used', async () => {
+  const clock = fakeClock();
+  const { store, ops } = countingStore(embeddedStore(clock.now));
+  const b = createBreakers(store, { failures: 1, coolDownMs: 1000, now: clock.now });
+  const closed = await b.read!('relay');
+  assert.deepEqual(ops, ['get breaker:relay:until'], 'read() takes nothing (no probe lease)');
+  ops.length = 0;
+  assert.equal(await b.allow('relay', closed), true);
+  assert.deepEqual(ops, [], 'allow() decides from the read');
+  // Tripped after the read: this request was admitted before the trip; the next request's read sees it.
+  await b.failure('relay');
+  assert.equal(await b.allow('relay', await b.read!('relay')), false);
+  // A read of another provider is ignored: allow() reads its own.
+  ops.length = 0;
+  assert.equal(await b.allow('relay', { provider: 'other' }), false);
+  assert.deepEqual(ops, ['get breaker:relay:until']);
+  // Half-open: the read says so, allow() takes the one probe lease; a second caller with the same read gets none.
+  clock.advance(1000);
+  const half = await b.read!('relay');
+  ops.length = 0;
+  assert.equal(await b.allow('relay', half), true);
+  assert.equal(await b.allow('relay', half), false);
+  assert.deepEqual((ops as string[]).map((o) => o.split(' ')[0]), ['setIfAbsent', 'setIfAbsent']);
+});
+
+test('a store with getMany: read() and success() read until and fails in one call each', async () => {
+  const clock = fakeClock();
+  const { store, ops } = countingStore(embeddedStore(clock.now));
+  const many: GatewayStore = { ...store, getMany: (keys) => (ops.push(`getMany ${keys.join(',')}`), Promise.all(keys.map((k) => store.get(k)))) };
+  const b = createBreakers(many, { failures: 3, coolDownMs: 1000, now: clock.now });
+  ops.length = 0;
+  assert.deepEqual(await b.read!('relay'), { provider: 'relay', until: undefined, fails: false });
+  await b.success('relay');
+  assert.deepEqual(ops.filter((o) => o.startsWith('getMany')), ['getMany breaker:relay:until,breaker:relay:fails', 'getMany breaker:relay:until,breaker:relay:fails']);
+  await b.failure('relay');
+  assert.equal((await b.read!('relay')).fails, true);
+  ops.length = 0;
+  await b.success('relay');
+  assert.ok(ops.includes('del breaker:relay:fails'), 'a success after a failure resets the count');
+});

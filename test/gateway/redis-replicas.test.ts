@@ -299,25 +299,63 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
       await send(c); // warm: scripts loaded, canary/route state read
       const mon = await raw.monitor();
       mon.on('error', () => {});
-      const seen: Array<{ cmd: string; lua: boolean; key: string }> = [];
-      mon.on('monitor', (_t: string, args: string[], source: string) => seen.push({ cmd: String(args[0]).toLowerCase(), lua: source === 'lua', key: String(args[1] ?? '') }));
+      // One entry per command the client sent (a "trip"), with the commands its script ran inside Redis.
+      const trips: Array<{ cmd: string; ops: string[]; inner: string[]; key: string }> = [];
+      let inner = 0;
+      mon.on('monitor', (_t: string, args: string[], source: string) => {
+        const cmd = String(args[0]).toLowerCase();
+        if (source === 'lua') {
+          inner++;
+          trips.at(-1)?.inner.push(cmd);
+          return;
+        }
+        // EVALSHA sha numkeys k1..kn then per operation: name, #keys, #args, args (store/redis.ts BATCH_LUA).
+        const ops: string[] = [];
+        if (cmd === 'evalsha') {
+          const nk = Number(args[2]);
+          for (let i = 3 + nk; i < args.length; ) {
+            ops.push(String(args[i]));
+            i += 3 + Number(args[i + 2]);
+          }
+        }
+        trips.push({ cmd, ops, inner: [], key: String(args[1] ?? '') + String(args[3] ?? '') });
+      });
       await sleep(50);
-      seen.length = 0;
+      trips.length = 0;
+      inner = 0;
       const n = 20;
       try {
-        for (let i = 0; i < n; i++) assert.equal((await send(c)).status, 200);
-        await sleep(300); // settle and the guard's counters run after the answer
+        for (let i = 0; i < n; i++) {
+          assert.equal((await send(c)).status, 200);
+          await sleep(30); // the bookkeeping after the answer (breaker, settle) goes out before the next request
+        }
+        await sleep(300);
       } finally {
         mon.disconnect();
       }
-      const trips = seen.filter((s) => !s.lua && !s.key.endsWith('keys:v') && !s.key.endsWith('replicas'));
-      const per = trips.length / n;
+      const mine = trips.filter((t) => !t.key.endsWith('keys:v') && !t.key.endsWith('replicas'));
       const byCmd: Record<string, number> = {};
-      for (const t of trips) byCmd[t.cmd] = (byCmd[t.cmd] ?? 0) + 1;
-      const inner = seen.filter((s) => s.lua).length / n;
-      console.log(`# redis round trips per request: ${per} (${Object.entries(byCmd).map(([k, v]) => `${k} ${v / n}`).join(', ')}); commands run inside scripts: ${inner}`);
-      assert.ok(per >= 3 && per <= 12, `round trips per request: ${per}`);
-      assert.ok((byCmd.evalsha ?? 0) / n >= 2, 'the RPM and TPM consumes are scripts');
+      for (const t of mine) byCmd[t.cmd] = (byCmd[t.cmd] ?? 0) + 1;
+      const shapes: Record<string, number> = {};
+      for (const t of mine) shapes[t.ops.join('+') || t.cmd] = (shapes[t.ops.join('+') || t.cmd] ?? 0) + 1;
+      const commands = (mine.length + mine.reduce((s, t) => s + t.inner.length, 0)) / n;
+      console.log(`# redis round trips per request: ${mine.length / n} (${Object.entries(shapes).map(([k, v]) => `${k} ×${v / n}`).join(', ')}); commands counted by Redis (the trips and what their scripts ran): ${commands}`);
+      // Every call is an operation of the batch script: no other command.
+      assert.deepEqual(Object.keys(byCmd), ['evalsha'], `only the batch script: ${JSON.stringify(byCmd)}`);
+      // Before the upstream: ONE script holding both quota windows and the breaker's read.
+      const count = (op: string) => mine.reduce((k, t) => k + t.ops.filter((o) => o === op).length, 0);
+      assert.equal(count('win'), n, 'one admission per request');
+      for (const t of mine.filter((x) => x.ops.includes('win'))) {
+        assert.equal(t.ops.filter((o) => o === 'win').length, 1);
+        assert.ok(t.ops.includes('mget'), `the quota windows and the breaker read in one script: ${t.ops.join('+')}`);
+      }
+      // After the answer: the breaker's success (a read) and the quota's settle, nothing else; in ONE script of
+      // their own (or, when the loop is slow, riding with the next admission): at most 2 scripts per request.
+      assert.equal(count('mget'), 2 * n, `${JSON.stringify(shapes)}`);
+      assert.ok(count('adj') <= n);
+      assert.deepEqual([...new Set(mine.flatMap((t) => t.ops))].sort(), count('adj') > 0 ? ['adj', 'mget', 'win'] : ['mget', 'win']);
+      assert.ok(mine.length <= 2 * n, `round trips per request ${mine.length / n}: one before the upstream, at most one after the answer`);
+      assert.ok(commands <= 9, `commands per request ${commands}`);
     } finally {
       raw.disconnect();
       await p.stop();

@@ -189,26 +189,55 @@ describe('Redis store: every method on a real redis-server', { skip }, () => {
     await l.consume('warm'); // the first call may load the script (EVALSHA miss, then EVAL)
     await a.incr('ops/warm', 1, 1000);
     const mon = await raw.monitor();
-    const seen: Array<{ cmd: string; lua: boolean }> = [];
+    const seen: Array<{ cmd: string; lua: boolean; fence: boolean }> = [];
     mon.on('monitor', (_t: string, args: string[], source: string) => {
-      if (args[1]?.startsWith('ops') || args.some((x) => String(x).includes('ops'))) seen.push({ cmd: String(args[0]).toLowerCase(), lua: source === 'lua' });
+      if (args.some((x) => String(x).includes('ops'))) seen.push({ cmd: String(args[0]).toLowerCase(), lua: source === 'lua', fence: args.some((x) => String(x).includes('ops/fence')) });
     });
     const per = async (f: () => Promise<unknown>) => {
       seen.length = 0;
       await f();
-      await a.get('ops/fence'); // MONITOR is in order: once the fence shows, f's commands have too
-      await until(() => seen.some((x) => x.cmd === 'get' && !x.lua), 'the fence');
-      const trips = seen.filter((x) => !x.lua).length - 1;
-      return { trips, inner: seen.filter((x) => x.lua).map((x) => x.cmd).join(' ') };
+      await raw.get('ops/fence'); // MONITOR is in order: once the fence shows, f's commands have too
+      await until(() => seen.some((x) => x.fence), 'the fence');
+      const mine = seen.filter((x) => !x.fence);
+      return { trips: mine.filter((x) => !x.lua).length, inner: mine.filter((x) => x.lua).map((x) => x.cmd).join(' ') };
     };
     try {
       const c = await per(() => l.consume('acme'));
-      assert.deepEqual(c, { trips: 1, inner: 'set incrby pttl' }, 'consume = one EVALSHA running SET NX, INCRBY, PTTL');
+      assert.deepEqual(c, { trips: 1, inner: 'set incrby pttl' }, 'a rate-limiter-flexible consume = one EVALSHA running SET NX, INCRBY, PTTL');
       assert.equal((await per(() => l.reward('acme', 1))).trips, 1);
       assert.deepEqual(await per(() => a.incr('ops/k', 1, 1000)), { trips: 1, inner: 'exists incrby pexpire' });
       assert.deepEqual(await per(() => a.incr('ops/k', 1, 1000)), { trips: 1, inner: 'exists incrby' }, 'an existing key keeps its ttl');
-      assert.deepEqual(await per(() => a.get('ops/k')), { trips: 1, inner: '' });
-      assert.deepEqual(await per(() => a.setIfAbsent('ops/nx', 'v', 1000)), { trips: 1, inner: '' });
+      assert.deepEqual(await per(() => a.get('ops/k')), { trips: 1, inner: 'get' });
+      assert.deepEqual(await per(() => a.setIfAbsent('ops/nx', 'v', 1000)), { trips: 1, inner: 'set' });
+      // Calls made in the same tick go to Redis as ONE script, run in call order.
+      const batched = await per(() => Promise.all([a.get('ops/k'), a.incr('ops/k', 2, 1000), a.get('ops/k'), a.del('ops/nx')]));
+      assert.deepEqual(batched, { trips: 1, inner: 'get exists incrby get del' });
+      assert.deepEqual(await per(() => a.getMany!(['ops/k', 'ops/none'])), { trips: 1, inner: 'mget' });
+      // Both quota windows in one step: count both (a first window: INCRBY, PTTL, EXPIRE each; then INCRBY, PTTL).
+      const w = { mode: 'consume' as const, durationS: 60, items: [{ keyPrefix: 'ops:rpm', key: 't', points: 1, limit: 2 }, { keyPrefix: 'ops:tpm', key: 't', points: 10, limit: 100 }] };
+      assert.deepEqual(await per(() => a.windows!(w)), { trips: 1, inner: 'incrby pttl expire incrby pttl expire' });
+      assert.deepEqual(await per(() => a.windows!(w)), { trips: 1, inner: 'incrby pttl incrby pttl' });
+      // A refusal counts nothing: what it counted is taken back in the same step.
+      let refused: Awaited<ReturnType<NonNullable<typeof a.windows>>> | undefined;
+      assert.deepEqual(await per(async () => (refused = await a.windows!(w))), { trips: 1, inner: 'incrby pttl incrby pttl decrby decrby' });
+      assert.equal(refused!.ok, false);
+      assert.deepEqual(refused!.items.map((i) => [i.consumed, i.refused]), [[2, true], [20, false]]);
+      assert.deepEqual([await raw.get('holy:rl:ops:rpm:t'), await raw.get('holy:rl:ops:tpm:t')], ['2', '20']);
+      // A refusal that opened a window leaves none.
+      await a.windows!({ mode: 'consume', durationS: 60, items: [{ keyPrefix: 'ops:rpm', key: 'u', points: 1, limit: 5 }, { keyPrefix: 'ops:tpm', key: 'u', points: 10, limit: 5 }] });
+      assert.equal(await raw.exists('holy:rl:ops:rpm:u', 'holy:rl:ops:tpm:u'), 0);
+      // A settle: one step (give back never below zero).
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 't', by: -5, durationS: 60 })), { trips: 1, inner: 'decrby' });
+      assert.equal(await raw.get('holy:rl:ops:tpm:t'), '15', "rate-limiter-flexible's key and value");
+      await a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 't', by: -500, durationS: 60 });
+      assert.equal(await raw.get('holy:rl:ops:tpm:t'), '0', 'never below zero');
+      assert.ok((await raw.pttl('holy:rl:ops:tpm:t')) > 0, 'the window keeps its end');
+      await a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 'none', by: -5, durationS: 60 });
+      assert.equal(await raw.exists('holy:rl:ops:tpm:none'), 0, 'no window: nothing to give back, no key left');
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 'new', by: 7, durationS: 60 })), { trips: 1, inner: 'incrby pttl expire' });
+      assert.deepEqual(await per(() => a.adjustWindow!({ keyPrefix: 'ops:tpm', key: 'new', by: 7, durationS: 60 })), { trips: 1, inner: 'incrby' });
+      assert.equal(await raw.get('holy:rl:ops:tpm:new'), '14');
+      assert.ok((await raw.pttl('holy:rl:ops:tpm:new')) > 0, 'a window opened by a settle ends');
     } finally {
       mon.disconnect();
     }

@@ -33,3 +33,42 @@ export function embeddedStore(clock: () => number = Date.now): GatewayStore {
     close: async () => kv.clear(),
   };
 }
+
+/**
+ * windows()/adjustWindow() in this process's memory: the same fixed windows as the Redis store's script
+ * (a window opens with the first count and lasts durationS; a refusal counts nothing). The "open" policy's
+ * local fallback uses it, with `scale` turning each limit into this replica's share.
+ */
+export function memoryWindows(clock: () => number = Date.now, scale: (limit: number) => number = (l) => l): Required<Pick<GatewayStore, 'windows' | 'adjustWindow'>> {
+  const w = new Map<string, { n: number; until: number }>();
+  const live = (key: string) => {
+    const e = w.get(key);
+    if (e && e.until <= clock()) {
+      w.delete(key);
+      return undefined;
+    }
+    return e;
+  };
+  const count = (key: string, by: number, durationS: number) => {
+    const e = live(key) ?? { n: 0, until: clock() + Math.max(1, Math.floor(durationS)) * 1000 };
+    e.n += by;
+    w.set(key, e);
+    return e;
+  };
+  return {
+    windows: async (o) => {
+      const keys = o.items.map((it) => `${it.keyPrefix}:${it.key}`);
+      const now = keys.map((k) => live(k));
+      const refused = o.items.map((it, i) => o.mode === 'consume' && it.points > 0 && (now[i]?.n ?? 0) + it.points > scale(it.limit));
+      const ok = !refused.includes(true);
+      if (ok && o.mode === 'consume') o.items.forEach((it, i) => it.points > 0 && (now[i] = count(keys[i]!, it.points, o.durationS)));
+      return { ok, items: o.items.map((_, i) => ({ consumed: now[i]?.n ?? 0, msLeft: now[i] ? now[i]!.until - clock() : -2, refused: refused[i]! })) };
+    },
+    adjustWindow: async (a) => {
+      const key = `${a.keyPrefix}:${a.key}`;
+      if (a.by > 0) return void count(key, a.by, a.durationS);
+      const e = live(key);
+      if (e && e.n > 0) e.n -= Math.min(-a.by, e.n);
+    },
+  };
+}

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { StoreUnavailable, type GatewayConfig, type GatewayStore } from '../contract.js';
-import { embeddedStore } from './embedded.js';
+import { embeddedStore, memoryWindows } from './embedded.js';
 import { redisStore, type RedisGatewayStore, type RedisStoreOptions, type StoreEvent } from './redis.js';
 
 export { embeddedStore } from './embedded.js';
@@ -161,6 +161,8 @@ export function fallbackStore(
   o: { replicas: () => number; clock?: () => number; onFallback?: (op: string) => void },
 ): GatewayStore {
   const local = embeddedStore(o.clock ?? Date.now);
+  // The quota windows answered here while Redis is away: each limit ÷ the replica count (at least 1), as scaledLimiter.
+  const localWindows = memoryWindows(o.clock ?? Date.now, (limit) => Math.max(1, Math.floor(limit / Math.max(1, o.replicas()))));
   const either = async <T>(op: string, remote: () => Promise<T>, here: () => Promise<T>): Promise<T> => {
     if (redis.healthy()) {
       try {
@@ -180,6 +182,10 @@ export function fallbackStore(
     setIfAbsent: (key, v, ttlMs) => either('setIfAbsent', () => redis.setIfAbsent(key, v, ttlMs), () => local.setIfAbsent(key, v, ttlMs)),
     incr: (key, by, ttlMs) => either('incr', () => redis.incr(key, by, ttlMs), () => local.incr(key, by, ttlMs)),
     del: (key) => either('del', () => redis.del(key), () => local.del(key)),
+    getMany: (keys, o) => either('get', () => redis.getMany!(keys, o), () => Promise.all(keys.map((key) => local.get(key)))),
+    // Counted as "limiter" in store_fallback, like the rate-limiter-flexible limiters they replace.
+    windows: (w) => either('limiter', () => redis.windows!(w), () => localWindows.windows(w)),
+    adjustWindow: (a) => either('limiter', () => redis.adjustWindow!(a), () => localWindows.adjustWindow(a)),
     healthy: () => redis.healthy(),
     close: async () => {
       await redis.close();
