@@ -51,6 +51,7 @@ export class Untrusted {
   private anchors: string[] = [];
   /** Keys too short to have 12-character pieces: redacted whole. */
   private readonly shortKeys = new Set<string>();
+  private plain = true;
 
   constructor(keys: Iterable<string | undefined> = []) {
     for (const k of keys) this.add(k);
@@ -59,6 +60,7 @@ export class Untrusted {
   /** Add a key (as stored or cleaned: its trimmed form and its body without a known prefix are covered). */
   add(key: string | undefined): void {
     if (!key) return;
+    if (JSON.stringify(key.trim()) !== `"${key.trim()}"`) this.plain = false;
     // Trimmed: whitespace around a key as stored is not part of it (and would redact the space before it).
     for (const v of new Set([key.trim(), key.trim().replace(PREFIX, '')])) {
       if (v.length < KEY_PIECE) {
@@ -76,6 +78,15 @@ export class Untrusted {
   /** Number of distinct keys' pieces held (tests, and to skip work when there are none). */
   get empty(): boolean {
     return this.pieces.size === 0 && this.shortKeys.size === 0;
+  }
+
+  /**
+   * Does every key held appear verbatim inside a JSON string (no quote, backslash, control character
+   * or lone surrogate)? Then a JSON text in which redact() finds nothing holds no key in any of its
+   * strings, and a serialised value can be checked in one pass instead of string by string.
+   */
+  get jsonPlain(): boolean {
+    return this.plain;
   }
 
   /** Keys (or pieces of 12+ characters of them) replaced by REDACTED. */

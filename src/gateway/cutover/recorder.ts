@@ -12,7 +12,7 @@ import { classifyStatus } from '../../core/bench/classify.js';
 import { resultLine, type ResultLine } from '../../core/bench/record.js';
 import { numberFlag } from '../../core/flags.js';
 import { redact as redactKeys } from '../../core/redact.js';
-import type { Untrusted } from '../../core/untrusted.js';
+import { jsonTextDepth, MAX_DEPTH, type Untrusted } from '../../core/untrusted.js';
 import { UsageError } from '../../errors.js';
 import type { Served } from '../contract.js';
 import type { CutoverLog, CutoverMetrics } from './types.js';
@@ -178,10 +178,13 @@ export class RotatingFile {
   private size = 0;
   private queue: string[] = [];
   private queuedBytes = 0;
+  private queuedLines = 0;
   private flushing: Promise<void> | undefined;
   private failed: string | undefined;
   written = 0;
   dropped = 0;
+  /** Writes made to the file (each a batch of lines). */
+  writes = 0;
   rotations = 0;
 
   private constructor(readonly path: string, private readonly maxBytes: number, private readonly keep: number, private readonly onDrop: (reason: string) => void, private readonly maxQueueBytes: number) {}
@@ -204,19 +207,23 @@ export class RotatingFile {
     this.fh = fh;
   }
 
-  /** Queue one line; false when it was dropped (queue full, or the file failed). */
-  write(line: string): boolean {
-    if (this.failed || !this.fh) return this.drop(this.failed ? 'write_error' : 'closed');
+  /**
+   * Queue one line (or `lines` lines joined by "\n"); false when it was dropped (queue full, or the
+   * file failed). What is queued in one turn of the event loop goes out in one write.
+   */
+  write(line: string, lines = 1): boolean {
+    if (this.failed || !this.fh) return this.drop(this.failed ? 'write_error' : 'closed', lines);
     const text = line + '\n';
-    if (this.queuedBytes + text.length > this.maxQueueBytes) return this.drop('backlog');
+    if (this.queuedBytes + text.length > this.maxQueueBytes) return this.drop('backlog', lines);
     this.queue.push(text);
+    this.queuedLines += lines;
     this.queuedBytes += text.length;
-    this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+    this.flushing ??= new Promise<void>((ok) => setImmediate(ok)).then(() => this.flush()).finally(() => (this.flushing = undefined));
     return true;
   }
 
-  private drop(reason: string): boolean {
-    this.dropped++;
+  private drop(reason: string, lines = 1): boolean {
+    this.dropped += lines;
     this.onDrop(reason);
     return false;
   }
@@ -224,12 +231,14 @@ export class RotatingFile {
   private async flush(): Promise<void> {
     while (this.queue.length && this.fh) {
       const batch = this.queue.join('');
-      const lines = this.queue.length;
+      const lines = this.queuedLines;
       this.queue = [];
       this.queuedBytes = 0;
+      this.queuedLines = 0;
       const buf = Buffer.from(batch);
       try {
         if (this.size > 0 && this.size + buf.length > this.maxBytes) await this.rotate();
+        this.writes++;
         await this.fh.write(buf);
         this.size += buf.length;
         this.written += lines;
@@ -279,10 +288,27 @@ export interface RecorderOptions extends RecordOptions {
   random?: () => number;
 }
 
-/** Clean a line before it is written: patterns masked, then every known key and key-shaped text. */
+// What stripControls() would remove, as it shows in JSON text: C0 controls are escaped (\b \f \r \u00XX;
+// tab and newline are kept by the policy), DEL, C1 and the bidi marks stay raw.
+const JSON_CONTROL = /\\u00[01][0-9a-fA-F]|\\[bfr]|[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u061c]/;
+
+/** Could the JSON text nest `depth` deep? Not when it holds fewer opening brackets than that (counted natively); else measured. */
+function mayNest(text: string, depth: number): boolean {
+  let n = 0;
+  for (const c of ['{', '[']) for (let i = text.indexOf(c); i >= 0 && n < depth; i = text.indexOf(c, i + 1)) n++;
+  return n >= depth && jsonTextDepth(text) >= depth;
+}
+
+/**
+ * Clean a line before it is written: patterns masked, then every known key and key-shaped text, and
+ * control characters stripped. The line is serialised first and its text checked in one pass; only a
+ * text that holds a key, a control character or a nesting near the cap is cleaned string by string
+ * (Untrusted.value), so a clean line (nearly all of them) costs one JSON.stringify and a few scans.
+ */
 export function cleanLine(l: ResultLine, res: RegExp[], u: Untrusted | undefined): string {
   const masked = redactLine(l, res);
-  const text = JSON.stringify(u ? u.value(masked) : masked);
+  let text = JSON.stringify(masked);
+  if (u && (!u.jsonPlain || JSON_CONTROL.test(text) || u.redact(text) !== text || mayNest(text, MAX_DEPTH))) text = JSON.stringify(u.value(masked));
   return redactKeys(text);
 }
 

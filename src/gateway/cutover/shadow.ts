@@ -10,24 +10,22 @@
  * is dropped and counted (`shadow_dropped{reason}`), never queued.
  */
 import { sendChat } from '../../adapters/provider/index.js';
-import type { CallResult } from '../../core/chat.js';
 import { Decimal } from '../../core/decimal.js';
-import { costUSD, lookupPrice, type PriceTable } from '../../core/prices.js';
+import { lookupPrice, type PriceTable } from '../../core/prices.js';
 import type { Untrusted } from '../../core/untrusted.js';
 import type { GatewayStore, Served, ShadowConfig } from '../contract.js';
-import { callLine, cleanLine, servedLine, type RotatingFile } from './recorder.js';
+import type { RotatingFile } from './recorder.js';
+import { PICO, runCopy, type CopyJob, type ShadowSend } from './shadow-copy.js';
 import type { CutoverLog, CutoverMetrics, Upstreams } from './types.js';
 
-/** Spend is counted in the store as whole pico-dollars (1e-12 USD): exact for list prices with up to six decimals per 1M tokens. */
-const PICO = new Decimal('1e12');
+export type { ShadowSend } from './shadow-copy.js';
+
+const DAY_MS = 86_400_000;
 
 /** The UTC day of a wall-clock time: the cost cap's period. */
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
-
-/** How a shadow copy is sent (wire.ts by default; tests may replace it). */
-export type ShadowSend = (provider: string, body: Record<string, unknown>, signal: AbortSignal) => Promise<CallResult>;
 
 export interface ShadowOptions {
   config: ShadowConfig;
@@ -55,6 +53,10 @@ export class Shadow {
   private readonly ac = new AbortController();
   private readonly pending = new Set<Promise<void>>();
   private cfg: ShadowConfig;
+  /** Spend not yet added to the store (one INCR per key per turn of the loop, not one per copy). */
+  private readonly spendQueued = new Map<string, number>();
+  private day: { from: number; provider: string; key: string } | undefined;
+  private sender: ShadowSend | undefined;
   /** Counters for GET /admin/route and tests. */
   readonly counts = { sampled: 0, sent: 0, ok: 0, failed: 0, dropped: {} as Partial<Record<DropReason, number>> };
 
@@ -91,9 +93,7 @@ export class Shadow {
       if (this.inFlightN >= c.maxInFlight) return this.drop('in_flight');
       this.inFlightN++;
       this.o.metrics.gauge('shadow_in_flight', this.inFlightN);
-      // A later turn of the loop: nothing of the copy runs before the caller's own code continues.
-      const p = new Promise<void>((ok) => setImmediate(ok))
-        .then(() => this.copy(s, c))
+      const p = this.copy(s, c)
         .catch((e) => this.o.log('warn', 'shadow_error', { error: (e as Error).message }))
         .finally(() => {
           this.inFlightN--;
@@ -106,44 +106,54 @@ export class Shadow {
     }
   }
 
+  /** The store key of today's spend (the day's bounds kept, so a copy does not format a date). */
   private costKey(): string {
-    return `cutover:shadow:cost:${this.cfg.provider}:${utcDay(this.o.now())}`;
+    const now = this.o.now();
+    const provider = this.cfg.provider;
+    const k = this.day;
+    if (k && now >= k.from && now < k.from + DAY_MS && k.provider === provider) return k.key;
+    this.day = { from: Math.floor(now / DAY_MS) * DAY_MS, provider, key: `cutover:shadow:cost:${provider}:${utcDay(now)}` };
+    return this.day.key;
   }
 
   private async copy(s: Served, c: ShadowConfig): Promise<void> {
-    const row = lookupPrice(this.o.prices, s.modelServed) ?? lookupPrice(this.o.prices, String(s.request.model ?? ''));
     if (c.maxCostUSDPerDay !== undefined) {
-      if (!row) return this.drop('unpriced');
-      const spent = Number((await this.o.store.get(this.costKey())) ?? '0');
+      if (!(lookupPrice(this.o.prices, s.modelServed) ?? lookupPrice(this.o.prices, String(s.request.model ?? '')))) return this.drop('unpriced');
+      const key = this.costKey();
+      const spent = Number((await this.o.store.get(key)) ?? '0') + (this.spendQueued.get(key) ?? 0);
       if (new Decimal(spent).div(PICO).gte(new Decimal(c.maxCostUSDPerDay))) return this.drop('cost_cap');
     }
-    const send = this.o.send ?? this.wireSend();
+    const send = this.o.send ?? (this.sender ??= this.wireSend());
     if (!send) return this.drop('no_upstream');
-    const body: Record<string, unknown> = { ...s.request };
-    if (body.stream === true) body.stream_options = { ...(typeof body.stream_options === 'object' && body.stream_options ? (body.stream_options as object) : {}), include_usage: true };
-    const startedAt = this.o.now();
+    // A later turn of the loop: nothing of the copy runs before the caller's own code continues.
+    await new Promise<void>((ok) => setImmediate(ok));
+    const job: CopyJob = { served: s, provider: c.provider, seq: this.o.file ? ++this.seq : 0 };
     this.counts.sent++;
-    const r = await send(c.provider, body, this.ac.signal);
+    const r = await runCopy(job, { send, signal: this.ac.signal, now: this.o.now, prices: this.o.prices, redact: this.o.redact ?? [], ...(this.o.untrusted ? { untrusted: this.o.untrusted } : {}) });
     // Cut off by close(): not a measurement of the shadow, so neither counted as its failure nor written.
-    if (this.ac.signal.aborted) return this.drop('closing');
+    if (r.aborted || this.ac.signal.aborted) return this.drop('closing');
     if (r.ok) this.counts.ok++;
     else this.counts.failed++;
     this.o.metrics.count('shadow_requests', { provider: c.provider, ok: String(r.ok) });
-    if (row && r.usage) {
-      const cached = (r.usage as { prompt_tokens_details?: { cached_tokens?: number } }).prompt_tokens_details?.cached_tokens ?? 0;
-      const usd = costUSD(row, { input: r.usage.prompt_tokens ?? 0, cached, output: r.usage.completion_tokens ?? 0 });
-      const pico = usd.times(PICO).ceil().toNumber();
-      if (pico > 0) await this.o.store.incr(this.costKey(), pico, 2 * 24 * 3600_000);
-    }
-    if (this.o.file) {
-      const n = ++this.seq;
-      const src = { file: 'gateway-shadow', line: n };
-      const model = typeof s.request.model === 'string' ? s.request.model : s.modelServed;
-      const res = this.o.redact ?? [];
-      // Both halves of the pair, one after the other: bench joins them on the request id.
-      this.o.file.write(cleanLine(servedLine(s, 'old', src), res, this.o.untrusted));
-      this.o.file.write(cleanLine(callLine(r, body, { id: s.requestId, provider: c.provider, startedAt, model, ...src }), res, this.o.untrusted));
-    }
+    if (r.pico > 0) this.addSpend(r.pico);
+    if (r.lines !== undefined) this.o.file?.write(r.lines, 2);
+  }
+
+  /** Spend is added to the store once per key per turn of the loop, however many copies ended in it. */
+  private addSpend(pico: number): void {
+    const key = this.costKey();
+    const first = this.spendQueued.size === 0;
+    this.spendQueued.set(key, (this.spendQueued.get(key) ?? 0) + pico);
+    if (!first) return;
+    const p: Promise<void> = new Promise<void>((ok) => setImmediate(ok))
+      .then(async () => {
+        const batch = [...this.spendQueued];
+        this.spendQueued.clear();
+        for (const [k, n] of batch) await this.o.store.incr(k, n, 2 * 24 * 3600_000);
+      })
+      .catch((e) => this.o.log('warn', 'shadow_error', { error: (e as Error).message }))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
   }
 
   /** The default sender: wire.ts with the shadow provider's own key and dispatcher (never the client's headers). */
