@@ -329,7 +329,11 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
           assert.equal((await send(c)).status, 200);
           await sleep(30); // the bookkeeping after the answer (breaker, settle) goes out before the next request
         }
-        await sleep(300);
+        // The last answer's bookkeeping rides out up to 5 ms later, after its event-loop turn: on a loaded
+        // machine that can take a while. Wait for it (bounded) rather than a fixed time.
+        const mgets = () => trips.reduce((k, t) => k + t.ops.filter((o) => o === 'mget').length, 0);
+        for (let w = 0; w < 100 && mgets() < 2 * n; w++) await sleep(50);
+        await sleep(100);
       } finally {
         mon.disconnect();
       }
@@ -338,7 +342,11 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
       for (const t of mine) byCmd[t.cmd] = (byCmd[t.cmd] ?? 0) + 1;
       const shapes: Record<string, number> = {};
       for (const t of mine) shapes[t.ops.join('+') || t.cmd] = (shapes[t.ops.join('+') || t.cmd] ?? 0) + 1;
-      const commands = (mine.length + mine.reduce((s, t) => s + t.inner.length, 0)) / n;
+      // A window opened during the run (the tenant's 60 s window ended: an earlier test in this file opened it)
+      // costs an EXPIRE, or a DEL, once a minute per window, not per request: counted apart.
+      const perWindow = (c: string) => c === 'expire' || c === 'pexpire' || c === 'del';
+      const opened = mine.reduce((s, t) => s + t.inner.filter(perWindow).length, 0);
+      const commands = (mine.length + mine.reduce((s, t) => s + t.inner.filter((c) => !perWindow(c)).length, 0)) / n;
       console.log(`# redis round trips per request: ${mine.length / n} (${Object.entries(shapes).map(([k, v]) => `${k} ×${v / n}`).join(', ')}); commands counted by Redis (the trips and what their scripts ran): ${commands}`);
       // Every call is an operation of the batch script: no other command.
       assert.deepEqual(Object.keys(byCmd), ['evalsha'], `only the batch script: ${JSON.stringify(byCmd)}`);
@@ -356,6 +364,7 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
       assert.deepEqual([...new Set(mine.flatMap((t) => t.ops))].sort(), count('adj') > 0 ? ['adj', 'mget', 'win'] : ['mget', 'win']);
       assert.ok(mine.length <= 2 * n, `round trips per request ${mine.length / n}: one before the upstream, at most one after the answer`);
       assert.ok(commands <= 9, `commands per request ${commands}`);
+      assert.ok(opened <= 4, `window openings during the run: ${opened} (RPM and TPM, at most twice each)`);
     } finally {
       raw.disconnect();
       await p.stop();
