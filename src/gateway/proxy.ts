@@ -458,12 +458,12 @@ export async function proxy(
     ex.httpStatus = 500;
     sendError(res, E.internal(), { 'x-request-id': ex.rid });
   } finally {
-    done(live, p, ex);
+    done(live, p, ex, res);
   }
 }
 
 /** After the client has its answer: usage (estimated off the hot path when upstream sent none), quota settle, ledger, metrics, cutover. */
-function done(live: Live, p: Parts, ex: Exchange): void {
+function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
   const latencyMs = p.clock() - ex.t0;
   setImmediate(() => {
     // First, so that on Redis the breaker's report, the quota's settle and the canary's counts go out together.
@@ -569,7 +569,11 @@ function done(live: Live, p: Parts, ex: Exchange): void {
           startedAt: ex.startedAt,
           ...(ex.tried ? { tried: ex.tried } : {}),
         };
-        p.cutover.served(s);
+        // A shadow copy (or a recording) starts once the client's answer has left entirely: a large answer to a
+        // slow reader may still be in Node's buffers here.
+        const cut = p.cutover;
+        if (res.writableFinished || res.destroyed) cut.served(s);
+        else res.once('close', () => cut.served(s));
       }
     } catch (err) {
       p.log('error', 'bookkeeping_failed', { requestId: ex.rid, error: (err as Error).message });
