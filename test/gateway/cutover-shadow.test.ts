@@ -13,16 +13,10 @@ import { builtinPriceTable, costUSD, lookupPrice } from '../../src/core/prices.j
 import { Decimal } from '../../src/core/decimal.js';
 import type { CallResult } from '../../src/core/chat.js';
 import type { Served, ShadowConfig } from '../../src/gateway/contract.js';
+import { servedAt } from './served-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 28, 23, 59, 0);
-let seq = 0;
-function served(o: Partial<Served> = {}): Served {
-  return {
-    requestId: `req-${++seq}`, tenant: 'acme', endpoint: 'chat', request: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'Say hello' }] },
-    provider: 'official', arm: 'primary', modelServed: 'gpt-4.1', ok: true, httpStatus: 200, text: 'Hello!', finishReason: 'stop',
-    usage: { inputTokens: 9, cachedTokens: 0, outputTokens: 3, estimated: false }, ttftMs: 80, e2eMs: 120, startedAt: T0, ...o,
-  };
-}
+const served = (o: Partial<Served> = {}): Served => servedAt(T0, o);
 
 function setup(cfg: Partial<ShadowConfig> = {}, o: { send?: ShadowSend; file?: RotatingFile; now?: () => number; random?: () => number } = {}) {
   const counts: Record<string, number> = {};

@@ -19,16 +19,10 @@ import { KEY_PIECE, REDACTED, Untrusted } from '../../src/core/untrusted.js';
 import type { CallResult } from '../../src/core/chat.js';
 import type { GatewayStore, Served } from '../../src/gateway/contract.js';
 import type { ResultLine } from '../../src/core/bench/record.js';
+import { servedAt } from './served-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
-let seq = 0;
-function served(o: Partial<Served> = {}): Served {
-  return {
-    requestId: `req-${++seq}`, tenant: 'acme', endpoint: 'chat', request: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'Say hello' }] },
-    provider: 'official', arm: 'primary', modelServed: 'gpt-4.1', ok: true, httpStatus: 200, text: 'Hello!', finishReason: 'stop',
-    usage: { inputTokens: 9, cachedTokens: 0, outputTokens: 3, estimated: false }, ttftMs: 80, e2eMs: 120, startedAt: T0, ...o,
-  };
-}
+const served = (o: Partial<Served> = {}): Served => servedAt(T0, o);
 const usage = { prompt_tokens: 1000, completion_tokens: 500 };
 const okCall = (): CallResult => ({ ok: true, status: 200, stream: false, itl: [], usageSeen: false, e2eMs: 5, usage, completion: { id: 'x', object: 'chat.completion', model: 'gpt-4.1', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage } as never });
 
