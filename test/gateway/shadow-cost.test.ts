@@ -15,7 +15,7 @@ import { picoCost, shadowBody, PICO } from '../../src/gateway/cutover/shadow-cop
 import { RotatingFile, cleanLine, redactLine, servedLine } from '../../src/gateway/cutover/recorder.js';
 import { builtinPriceTable, costUSD, type PriceRow } from '../../src/core/prices.js';
 import { redact as redactKeys } from '../../src/core/redact.js';
-import { KEY_PIECE, REDACTED, Untrusted } from '../../src/core/untrusted.js';
+import { KEY_PIECE, Untrusted } from '../../src/core/untrusted.js';
 import type { CallResult } from '../../src/core/chat.js';
 import type { GatewayStore, Served } from '../../src/gateway/contract.js';
 import type { ResultLine } from '../../src/core/bench/record.js';
@@ -174,39 +174,5 @@ test('cleanLine equals the string-by-string cleaning on many lines (keys, pieces
       const res = rnd(3) === 0 ? patterns : [];
       assert.equal(cleanLine(l, res, us), reference(l, res, us), `line ${n}`);
     }
-  }
-});
-
-test('Untrusted.redact finds exactly the pieces the position-by-position scan finds', () => {
-  let x = 5;
-  const rnd = (n: number) => (x = (x * 48271) % 2147483647) % n;
-  const alphabet = 'abcdefgh-_0123';
-  const keys = Array.from({ length: 4 }, () => 'sk-' + Array.from({ length: 14 + rnd(30) }, () => alphabet[rnd(alphabet.length)]).join(''));
-  const u = new Untrusted(keys);
-  const pieces = new Set<string>();
-  for (const k of keys) for (const v of [k, k.replace(/^sk-/, '')]) for (let i = 0; i + KEY_PIECE <= v.length; i++) pieces.add(v.slice(i, i + KEY_PIECE));
-  const naive = (s: string): string => {
-    const covered = new Uint8Array(s.length);
-    let any = false;
-    for (let i = 0; i + KEY_PIECE <= s.length; i++) if (pieces.has(s.slice(i, i + KEY_PIECE))) (covered.fill(1, i, i + KEY_PIECE), (any = true));
-    if (!any) return s;
-    let out = '';
-    for (let i = 0; i < s.length; ) {
-      if (!covered[i]) out += s[i++];
-      else {
-        while (i < s.length && covered[i]) i++;
-        out += REDACTED;
-      }
-    }
-    return out;
-  };
-  for (let n = 0; n < 2000; n++) {
-    let s = '';
-    for (let p = rnd(6); p >= 0; p--) {
-      const k = keys[rnd(keys.length)]!;
-      const a = rnd(k.length);
-      s += rnd(3) ? Array.from({ length: rnd(20) }, () => alphabet[rnd(alphabet.length)]).join('') : k.slice(a, a + KEY_PIECE + rnd(10));
-    }
-    assert.equal(u.redact(s), naive(s), JSON.stringify(s));
   }
 });

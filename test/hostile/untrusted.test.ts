@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { depthOf, jsonTextDepth, oneLine, REDACTED, stripControls, Untrusted } from '../../src/core/untrusted.js';
+import { depthOf, jsonTextDepth, KEY_PIECE, oneLine, REDACTED, stripControls, Untrusted } from '../../src/core/untrusted.js';
 import { csvCell, neutralise } from '../../src/core/csv.js';
 import { fsRefusal } from '../../src/errors.js';
 import { runHoly, ROOT } from '../helpers/ctx.js';
@@ -23,25 +23,30 @@ test('the whole key, its prefix-less body and any 12-character piece are redacte
   assert.equal(u.redact('nothing here at all'), 'nothing here at all');
 });
 
-test('redact marks exactly what a scan of every 12-character window marks (it searches only around anchors)', () => {
-  // A key with no known prefix (one set of anchors, so the search windows are tight). The reference:
-  // every window of the text that is a piece of the key, each covered run replaced once.
-  const SECRET = 'Qw3rTy8uIoP1aSdFgH2jKlZx7cVbNm4LkJhG';
-  const pieces = new Set<string>();
-  for (let i = 0; i + 12 <= SECRET.length; i++) pieces.add(SECRET.slice(i, i + 12));
-  const slow = (t: string) => {
-    const cov = new Uint8Array(t.length);
-    for (let i = 0; i + 12 <= t.length; i++) if (pieces.has(t.slice(i, i + 12))) cov.fill(1, i, i + 12);
-    let r = '';
-    for (let i = 0; i < t.length; ) {
-      if (!cov[i]) r += t[i++];
-      else {
-        while (i < t.length && cov[i]) i++;
-        r += REDACTED;
-      }
+/** The reference redact(): every 12-character window of the text that is a piece of a key, each covered run replaced once. */
+function scanRedact(pieces: Set<string>, t: string): string {
+  const cov = new Uint8Array(t.length);
+  for (let i = 0; i + KEY_PIECE <= t.length; i++) if (pieces.has(t.slice(i, i + KEY_PIECE))) cov.fill(1, i, i + KEY_PIECE);
+  let r = '';
+  for (let i = 0; i < t.length; ) {
+    if (!cov[i]) r += t[i++];
+    else {
+      while (i < t.length && cov[i]) i++;
+      r += REDACTED;
     }
-    return r;
-  };
+  }
+  return r;
+}
+function piecesOf(keys: string[]): Set<string> {
+  const pieces = new Set<string>();
+  for (const v of keys) for (let i = 0; i + KEY_PIECE <= v.length; i++) pieces.add(v.slice(i, i + KEY_PIECE));
+  return pieces;
+}
+
+test('redact marks exactly what a scan of every 12-character window marks (it searches only around anchors)', () => {
+  // A key with no known prefix (one set of anchors, so the search windows are tight).
+  const SECRET = 'Qw3rTy8uIoP1aSdFgH2jKlZx7cVbNm4LkJhG';
+  const pieces = piecesOf([SECRET]);
   const only = new Untrusted([SECRET]);
   let seed = 7;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -54,11 +59,29 @@ test('redact marks exactly what a scan of every 12-character window marks (it se
       const a = rnd(SECRET.length);
       t += SECRET.slice(a, a + 4 + rnd(30));
     }
-    const want = slow(t);
+    const want = scanRedact(pieces, t);
     assert.equal(only.redact(t), want, JSON.stringify(t));
     if (want !== t) redacted++;
   }
   assert.ok(redacted > 500, `the random texts hold pieces of the key (${redacted} of 2000 redacted)`);
+});
+
+test('redact matches the scan with several prefixed keys held at once (their bodies too)', () => {
+  let x = 5;
+  const rnd = (n: number) => (x = (x * 48271) % 2147483647) % n;
+  const alphabet = 'abcdefgh-_0123';
+  const keys = Array.from({ length: 4 }, () => 'sk-' + Array.from({ length: 14 + rnd(30) }, () => alphabet[rnd(alphabet.length)]).join(''));
+  const u2 = new Untrusted(keys);
+  const pieces = piecesOf(keys.flatMap((k) => [k, k.replace(/^sk-/, '')]));
+  for (let n = 0; n < 2000; n++) {
+    let s = '';
+    for (let p = rnd(6); p >= 0; p--) {
+      const k = keys[rnd(keys.length)]!;
+      const a = rnd(k.length);
+      s += rnd(3) ? Array.from({ length: rnd(20) }, () => alphabet[rnd(alphabet.length)]).join('') : k.slice(a, a + KEY_PIECE + rnd(10));
+    }
+    assert.equal(u2.redact(s), scanRedact(pieces, s), JSON.stringify(s));
+  }
 });
 
 test('controls: ESC sequences, C1, DEL, bidi overrides are stripped; CR becomes LF; tab and LF stay', () => {
