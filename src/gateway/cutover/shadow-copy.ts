@@ -3,9 +3,8 @@
  * list-price cost in pico-dollars and the pair of results lines, cleaned and serialised as one string
  * (one write). Everything here runs on the gateway's event loop after the client has its answer, so
  * each step is kept to what it must do: the primary's request object is sent as is (a copy only when a
- * stream must ask for usage), the price is exact integer arithmetic on the table's decimals, and the
- * lines are checked for keys and control characters on their JSON text (the walk over every string of
- * the line runs only when that text holds something to clean).
+ * stream must ask for usage), and the lines are checked for keys and control characters on their JSON
+ * text (the walk over every string of the line runs only when that text holds something to clean).
  */
 import type { CallResult } from '../../core/chat.js';
 import { Decimal } from '../../core/decimal.js';
@@ -20,7 +19,7 @@ export const PICO = new Decimal('1e12');
 /** How a shadow copy is sent (wire.ts by default; tests may replace it). */
 export type ShadowSend = (provider: string, body: Record<string, unknown>, signal: AbortSignal) => Promise<CallResult>;
 
-/** What the gateway's thread hands over for one copy. */
+/** One copy to make. */
 export interface CopyJob {
   served: Served;
   provider: string;
@@ -28,7 +27,7 @@ export interface CopyJob {
   seq: number;
 }
 
-/** What comes back: counted and written by the gateway's thread. */
+/** What one copy gave: counted and written by the Shadow. */
 export interface CopyResult {
   /** Cut off by close(): neither counted as the shadow's failure nor written. */
   aborted: boolean;
@@ -56,31 +55,8 @@ export function shadowBody(request: Record<string, unknown>): Record<string, unk
   return { ...request, stream_options: { ...(so && typeof so === 'object' ? (so as object) : {}), include_usage: true } };
 }
 
-/** A price (USD per 1M tokens, a decimal string) in micro-dollars per 1M tokens = pico-dollars per token; undefined past six decimals. */
-function picoPerToken(price: string): number | undefined {
-  const m = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(price);
-  return m ? Number(m[1]) * 1_000_000 + Number((m[2] ?? '').padEnd(6, '0')) : undefined;
-}
-const perToken = new WeakMap<PriceRow, { input: number; cached: number; output: number } | null>();
-
-/**
- * The list-price cost of a copy in whole pico-dollars, rounded up: what costUSD(row, t) × 1e12 is,
- * in integer arithmetic when the row's prices have at most six decimals (every built-in row) and the
- * products stay exact in a double; through Decimal otherwise.
- */
+/** The list-price cost of a copy in whole pico-dollars, rounded up: costUSD(row, t) × 1e12 (prices' Decimals are parsed once per row). */
 export function picoCost(row: PriceRow, t: { input: number; cached: number; output: number }): number {
-  let p = perToken.get(row);
-  if (p === undefined) {
-    const input = picoPerToken(row.input);
-    const cached = picoPerToken(row.cachedInput ?? row.input);
-    const output = picoPerToken(row.output);
-    p = input !== undefined && cached !== undefined && output !== undefined ? { input, cached, output } : null;
-    perToken.set(row, p);
-  }
-  if (p && Number.isSafeInteger(t.input) && Number.isSafeInteger(t.cached) && Number.isSafeInteger(t.output)) {
-    const n = (t.input - t.cached) * p.input + t.cached * p.cached + t.output * p.output;
-    if (Number.isSafeInteger(n) && Math.abs(t.input * p.input) + Math.abs(t.cached * p.cached) + Math.abs(t.output * p.output) < Number.MAX_SAFE_INTEGER) return n;
-  }
   return costUSD(row, t).times(PICO).ceil().toNumber();
 }
 
