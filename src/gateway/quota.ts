@@ -178,14 +178,16 @@ export function createQuotas(store: GatewayStore): Quotas {
       const it = a.items[i]!;
       return it.msLeft > 0 || it.consumed > 0 ? ({ consumedPoints: it.consumed, msBeforeNext: Math.max(0, it.msLeft) } as RateLimiterRes) : undefined;
     };
+    // The items in the order pushed above: the RPM window first when there is one.
+    const ti = rpm ? 1 : 0;
     const rRes = rpm ? res(0) : undefined;
-    const kRes = tpm ? res(rpm ? 1 : 0) : undefined;
+    const kRes = tpm ? res(ti) : undefined;
     if (never) return neverPasses(t, tokens, rRes, kRes);
     if (a.ok) return { ok: true, headers: headers(t.rpm, t.tpm, rRes, kRes) };
     const refused: Array<{ limit: 'requests' | 'tokens'; ms: number }> = [];
-    const full = WINDOW_S * 1000;
-    if (rpm && a.items[0]!.refused) refused.push({ limit: 'requests', ms: a.items[0]!.msLeft > 0 ? a.items[0]!.msLeft : full });
-    if (tpm && a.items[rpm ? 1 : 0]!.refused) refused.push({ limit: 'tokens', ms: a.items[rpm ? 1 : 0]!.msLeft > 0 ? a.items[rpm ? 1 : 0]!.msLeft : full });
+    const left = (i: number) => (a.items[i]!.msLeft > 0 ? a.items[i]!.msLeft : WINDOW_S * 1000);
+    if (rpm && a.items[0]!.refused) refused.push({ limit: 'requests', ms: left(0) });
+    if (tpm && a.items[ti]!.refused) refused.push({ limit: 'tokens', ms: left(ti) });
     return refusal(t, tokens, refused, rRes, kRes);
   }
 

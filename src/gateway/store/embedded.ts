@@ -2,16 +2,21 @@
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { GatewayStore } from '../contract.js';
 
-export function embeddedStore(clock: () => number = Date.now): GatewayStore {
-  const kv = new Map<string, { v: string; until: number }>();
-  const live = (key: string) => {
-    const e = kv.get(key);
+/** A lookup in a map of expiring entries: an entry past its `until` is deleted and reads as absent. */
+function liveIn<E extends { until: number }>(m: Map<string, E>, clock: () => number): (key: string) => E | undefined {
+  return (key) => {
+    const e = m.get(key);
     if (e && e.until <= clock()) {
-      kv.delete(key);
+      m.delete(key);
       return undefined;
     }
     return e;
   };
+}
+
+export function embeddedStore(clock: () => number = Date.now): GatewayStore {
+  const kv = new Map<string, { v: string; until: number }>();
+  const live = liveIn(kv, clock);
   return {
     kind: 'embedded',
     limiter: (o): RateLimiterAbstract => new RateLimiterMemory({ keyPrefix: o.keyPrefix, points: o.points, duration: o.durationS }),
@@ -41,14 +46,7 @@ export function embeddedStore(clock: () => number = Date.now): GatewayStore {
  */
 export function memoryWindows(clock: () => number = Date.now, scale: (limit: number) => number = (l) => l): Required<Pick<GatewayStore, 'windows' | 'adjustWindow'>> {
   const w = new Map<string, { n: number; until: number }>();
-  const live = (key: string) => {
-    const e = w.get(key);
-    if (e && e.until <= clock()) {
-      w.delete(key);
-      return undefined;
-    }
-    return e;
-  };
+  const live = liveIn(w, clock);
   const count = (key: string, by: number, durationS: number) => {
     const e = live(key) ?? { n: 0, until: clock() + Math.max(1, Math.floor(durationS)) * 1000 };
     e.n += by;
