@@ -13,6 +13,8 @@ import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.js';
 import { openStore, redisStore, maskRedisUrl, type OpenedStore, type StoreEvent } from '../../src/gateway/store/index.js';
 import { StoreUnavailable } from '../../src/gateway/contract.js';
 import { UsageError } from '../../src/errors.js';
+import { redisKeyStore } from '../../src/gateway/store/keys.js';
+import type { KeyIndex } from '../../src/adapters/gateway-keys.js';
 
 const skip = redisSkip();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -464,6 +466,37 @@ describe('the redis-server helper: skip locally, fail in CI', () => {
       const r = probe(env);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /CI requires it/);
+    }
+  });
+});
+
+describe('tenant keys when Redis comes back without its data', { skip }, () => {
+  test('the replicas write the keys they hold back (an empty Redis does not refuse every tenant); a key added afterwards is picked up', async () => {
+    const srv = await startRedis();
+    const store = await redisStore(srv.url);
+    const keys = redisKeyStore(store.client, store.prefix, store.url);
+    const indexes: KeyIndex[] = [];
+    let stop: (() => void) | undefined;
+    try {
+      const first = await keys.add('acme', 1);
+      let current = await keys.index();
+      assert.equal(current.tenantOf(first.key), 'acme');
+      stop = keys.watch((ix) => void (indexes.push(ix), (current = ix)), 20);
+      await new Promise((r) => setTimeout(r, 60)); // the watch has seen the version
+      await srv.restart(); // same port, nothing persisted: holy:keys and holy:keys:v are gone
+      for (let i = 0; i < 200 && store.client.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200)); // several polls against the empty Redis
+      assert.equal(current.tenantOf(first.key), 'acme', 'the key in force still authenticates');
+      assert.deepEqual((await keys.list()).map((r) => r.tenant), ['acme'], 'its hash was written back into Redis');
+      const second = await keys.add('globex', 2); // a version again
+      for (let i = 0; i < 200 && current.tenantOf(second.key) !== 'globex'; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(current.tenantOf(second.key), 'globex', 'a key added after the restart reaches the index');
+      assert.equal(current.tenantOf(first.key), 'acme', 'and the written-back one is still in it');
+      assert.ok(indexes.every((ix) => ix.tenantOf(first.key) === 'acme'), 'no index without acme was ever applied');
+    } finally {
+      stop?.();
+      await store.close();
+      await srv.stop();
     }
   });
 });

@@ -9,7 +9,9 @@
  *
  * A replica keeps the whole index in memory (a request's key check never touches Redis) and polls
  * holy:keys:v (one GET per pollMs, default 1 s): a change reloads the index (one HGETALL). Redis
- * away: the last index stays in force, so tenants keep authenticating through an outage.
+ * away: the last index stays in force, so tenants keep authenticating through an outage. Redis back
+ * without its data (the version key gone: a restart with no persistence): the replicas write the key
+ * hashes they hold back into it.
  */
 import { Redis } from 'ioredis';
 import { KeyIndex, keyHash, keyPrefix, newTenantKey, openKeyStore, revokeMatches, type KeyRow, type TenantKeys } from '../../adapters/gateway-keys.js';
@@ -76,13 +78,29 @@ export function redisKeyStore(client: Redis, prefix = 'holy:', where = 'Redis'):
     index: async () => new KeyIndex(await rows()),
     watch(onChange, pollMs = 1000) {
       let last: string | null | undefined;
+      /** The rows of the index in force (this replica's copy), to put back into a Redis that lost them. */
+      let known: Array<KeyRow & { hash: Buffer }> = [];
       let busy = false;
       const tick = async () => {
         if (busy) return;
         busy = true;
         try {
           const v = await client.get(V);
-          if (last !== undefined && v !== last) onChange(new KeyIndex(await rows()));
+          if (v === null && typeof last === 'string' && known.length > 0) {
+            // The version gone after it was seen (every add and revoke INCRs it, nothing deletes it): Redis came
+            // back without its data (a restart with no persistence). The keys in force are written back from this
+            // replica's copy (every replica writes the same hashes), so no tenant is refused and `keys list` and
+            // the other replicas see them again; the version is set anew, and the next tick reloads as usual.
+            const m = client.multi();
+            for (const r of known) m.hset(H, r.hash.toString('hex'), JSON.stringify({ tenant: r.tenant, prefix: r.prefix, created: r.created } satisfies Stored));
+            await wrap(m.incr(V).exec());
+            return;
+          }
+          if (last === undefined || v !== last) {
+            const fresh = await rows();
+            if (last !== undefined) onChange(new KeyIndex(fresh));
+            known = fresh;
+          }
           last = v;
         } catch {
           // Redis away: keep the index in force; the next tick after it returns compares again.
