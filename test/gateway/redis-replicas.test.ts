@@ -16,9 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.js';
+import { monitorRedis, redisSkip, startRedis, type RedisServer } from '../helpers/redis.js';
 import { runHoly } from '../helpers/ctx.js';
 import { defaultGateway, harness, parseFaultSpec, runGateway, type Harness, type Running } from './helpers.js';
 
@@ -292,17 +291,13 @@ describe('Redis killed mid-run: the policy, no crash, recovery, no lost ledger r
 describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
   test('a successful non-streamed chat request through a replica: counted with MONITOR', async () => {
     const p = await pair({});
-    const raw = new Redis(p.srv.url);
-    raw.on('error', () => {});
     try {
       const c = p.r[0].client(p.key);
       await send(c); // warm: scripts loaded, canary/route state read
-      const mon = await raw.monitor();
-      mon.on('error', () => {});
       // One entry per command the client sent (a "trip"), with the commands its script ran inside Redis.
       const trips: Array<{ cmd: string; ops: string[]; inner: string[]; key: string }> = [];
       let inner = 0;
-      mon.on('monitor', (_t: string, args: string[], source: string) => {
+      const mon = await monitorRedis(p.srv.port, ({ args, source }) => {
         const cmd = String(args[0]).toLowerCase();
         if (source === 'lua') {
           inner++;
@@ -335,7 +330,7 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
         for (let w = 0; w < 100 && mgets() < 2 * n; w++) await sleep(50);
         await sleep(100);
       } finally {
-        mon.disconnect();
+        mon.stop();
       }
       const mine = trips.filter((t) => !t.key.endsWith('keys:v') && !t.key.endsWith('replicas'));
       const byCmd: Record<string, number> = {};
@@ -366,7 +361,6 @@ describe('Redis round trips per request (docs/scaling.md)', { skip }, () => {
       assert.ok(commands <= 9, `commands per request ${commands}`);
       assert.ok(opened <= 4, `window openings during the run: ${opened} (RPM and TPM, at most twice each)`);
     } finally {
-      raw.disconnect();
       await p.stop();
     }
   });

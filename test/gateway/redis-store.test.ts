@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { Redis } from 'ioredis';
-import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.js';
+import { monitorRedis, redisSkip, startRedis, type RedisServer } from '../helpers/redis.js';
 import { openStore, redisStore, maskRedisUrl, type OpenedStore, type StoreEvent } from '../../src/gateway/store/index.js';
 import { StoreUnavailable } from '../../src/gateway/contract.js';
 import { UsageError } from '../../src/errors.js';
@@ -190,9 +190,8 @@ describe('Redis store: every method on a real redis-server', { skip }, () => {
     const l = a.limiter({ keyPrefix: 'ops', points: 1000, durationS: 60 });
     await l.consume('warm'); // the first call may load the script (EVALSHA miss, then EVAL)
     await a.incr('ops/warm', 1, 1000);
-    const mon = await raw.monitor();
     const seen: Array<{ cmd: string; lua: boolean; fence: boolean }> = [];
-    mon.on('monitor', (_t: string, args: string[], source: string) => {
+    const mon = await monitorRedis(srv.port, ({ args, source }) => {
       if (args.some((x) => String(x).includes('ops'))) seen.push({ cmd: String(args[0]).toLowerCase(), lua: source === 'lua', fence: args.some((x) => String(x).includes('ops/fence')) });
     });
     const per = async (f: () => Promise<unknown>) => {
@@ -241,7 +240,7 @@ describe('Redis store: every method on a real redis-server', { skip }, () => {
       assert.equal(await raw.get('holy:rl:ops:tpm:new'), '14');
       assert.ok((await raw.pttl('holy:rl:ops:tpm:new')) > 0, 'a window opened by a settle ends');
     } finally {
-      mon.disconnect();
+      mon.stop();
     }
   });
 });

@@ -142,3 +142,65 @@ export async function startRedis(o: RedisServerOptions = {}): Promise<RedisServe
     stop: () => end('SIGTERM'),
   };
 }
+
+/** One command as MONITOR shows it: its arguments (the command first) and its source ("lua" inside a script). */
+export interface Monitored {
+  args: string[];
+  source: string;
+}
+
+/** The quoted arguments of a MONITOR line (`"GET" "k\x01"`), unescaped as Redis's sdscatrepr wrote them. */
+function monitorArgs(s: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] !== '"') continue;
+    let a = '';
+    for (i++; i < s.length && s[i] !== '"'; i++) {
+      if (s[i] !== '\\') {
+        a += s[i];
+        continue;
+      }
+      const c = s[++i];
+      if (c === 'x') {
+        a += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else a += ({ n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' } as Record<string, string>)[c!] ?? c;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * MONITOR on its own plain socket: `on` sees every command the server runs from the moment this resolves.
+ * Not ioredis's monitor(): its client can take a monitor line arriving in the same read as MONITOR's +OK for
+ * a reply to nothing ("Command queue state error", thrown out of its socket handler), and is then left
+ * reconnecting without an error listener once the server stops, which kept a test process alive.
+ */
+export function monitorRedis(port: number, on: (c: Monitored) => void): Promise<{ stop(): void }> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    let ready = false;
+    const stop = () => void sock.destroy();
+    sock.setEncoding('latin1');
+    sock.on('error', (err) => (ready ? undefined : reject(err)));
+    sock.on('connect', () => sock.write('MONITOR\r\n'));
+    sock.on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\r\n'); nl >= 0; nl = buf.indexOf('\r\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 2);
+        if (!ready) {
+          if (line !== '+OK') return (stop(), reject(new Error(`MONITOR answered ${line}`)));
+          ready = true;
+          resolve({ stop });
+          continue;
+        }
+        // +1700000000.123456 [0 127.0.0.1:5555] "GET" "k"   or   [0 lua] for a command run by a script
+        const m = /^\+\S+ \[\d+ (\S+)\] (.*)$/.exec(line);
+        if (m) on({ source: m[1]!, args: monitorArgs(m[2]!) });
+      }
+    });
+  });
+}
