@@ -47,11 +47,15 @@ export interface Scale {
   streams: number;
   /** Warm-up per arm before the first block (dropped). */
   warmMs: number;
+  /** Warm-up of each server before any part: autocannon runs of this many seconds at c=connections… */
+  steadyS: number;
+  /** …until two runs in a row cost within 10% CPU per request of each other, at most this many runs. */
+  steadyRuns: number;
 }
 export const SCALES: Record<'full' | 'quick' | 'tiny', Scale> = {
-  full: { rate: 500, blocks: 6, blockMs: 2000, streamRate: 100, streamBlocks: 5, streamBlockMs: 2000, cannonS: 4, cannonOrder: 'dgffgd', connections: 64, eldRate: 2000, eldMs: 5000, streams: 2000, warmMs: 1000 },
-  quick: { rate: 500, blocks: 2, blockMs: 1000, streamRate: 100, streamBlocks: 2, streamBlockMs: 1000, cannonS: 2, cannonOrder: 'dgf', connections: 64, eldRate: 2000, eldMs: 2000, streams: 2000, warmMs: 500 },
-  tiny: { rate: 100, blocks: 1, blockMs: 300, streamRate: 50, streamBlocks: 1, streamBlockMs: 300, cannonS: 1, cannonOrder: 'dgf', connections: 8, eldRate: 200, eldMs: 300, streams: 20, warmMs: 100 },
+  full: { rate: 500, blocks: 6, blockMs: 2000, streamRate: 100, streamBlocks: 5, streamBlockMs: 2000, cannonS: 4, cannonOrder: 'dgffgd', connections: 64, eldRate: 2000, eldMs: 5000, streams: 2000, warmMs: 1000, steadyS: 2, steadyRuns: 8 },
+  quick: { rate: 500, blocks: 2, blockMs: 1000, streamRate: 100, streamBlocks: 2, streamBlockMs: 1000, cannonS: 2, cannonOrder: 'dgf', connections: 64, eldRate: 2000, eldMs: 2000, streams: 2000, warmMs: 500, steadyS: 1, steadyRuns: 6 },
+  tiny: { rate: 100, blocks: 1, blockMs: 300, streamRate: 50, streamBlocks: 1, streamBlockMs: 300, cannonS: 1, cannonOrder: 'dgf', connections: 8, eldRate: 200, eldMs: 300, streams: 20, warmMs: 100, steadyS: 0.3, steadyRuns: 2 },
 };
 
 export interface RunOpts {
@@ -118,8 +122,8 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
     const gwT: Target | undefined = gw && { name: 'gateway', origin: gw.origin, key: gw.key, pid: gw.pid };
 
     // One part failing (a crash, a timeout) is a FAIL line for that part; the others still run.
-    const part = async (name: string, f: () => Promise<void>) => {
-      if (!want(name)) return;
+    const part = async (name: string, f: () => Promise<void>, wanted = want(name)) => {
+      if (!wanted) return;
       try {
         await f();
       } catch (e) {
@@ -127,6 +131,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
         rep.note(`${name} failed: ${(e as Error).message.split('\n')[0]}${gw ? ` · gateway log: ${gw.logTail(2).replace(/\n/g, ' | ').slice(0, 300)}` : ''}`);
       }
     };
+    await part('warm', () => steady(rep, S, 'the servers', [direct, floorT, ...(gwT ? [gwT] : [])]), ['latency', 'ttft', 'throughput', 'eld'].some(want));
     await part('latency', () => latency(rep, S, direct, floorT, gwT, gwWhy));
     await part('ttft', () => ttft(rep, S, up, direct, floorT, gwT, gwWhy));
     await part('throughput', () => throughput(rep, S, direct, floorT, gwT, gwWhy));
@@ -145,6 +150,33 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
   const judged = r.lines.filter((l) => l.pass !== null);
   out(`\n${judged.filter((l) => l.pass).length}/${judged.length} targets met, ${r.lines.length - judged.length} skipped${r.machine.busy ? ' — busy machine: rerun on an idle one before reading the absolute figures' : ''}\n`);
   return r;
+}
+
+/**
+ * Warm each server to its steady state before it is measured: a long-running gateway's cost is what is
+ * judged, not its first seconds (V8 compiles the hot paths as they run: in the first seconds a request costs
+ * the gateway two to three times the CPU it costs later, and the floor and the upstream warm the same way).
+ * Autocannon runs until two in a row cost within 10% CPU per request of each other (bounded); the first
+ * run's and the last run's cost are printed, so the cold start is on record too.
+ */
+async function steady(rep: Reporter, S: Scale, what: string, targets: Target[]): Promise<void> {
+  const how = `autocannon c=${S.connections}, ${S.steadyS} s runs until the CPU per request is steady (at most ${S.steadyRuns} runs each; dropped)`;
+  if (what) rep.heading(`0. Warm-up of ${what}: ${how}`);
+  else rep.note(`warm-up: ${how}`);
+  for (const t of targets) {
+    const us: number[] = [];
+    let rps = NaN;
+    for (let i = 0; i < S.steadyRuns; i++) {
+      const r = await cannon(t, S.connections, S.steadyS);
+      us.push(r.cpuUsPerReq);
+      rps = r.rps;
+      const [a, b] = us.slice(-2);
+      if (us.length >= 2 && Math.abs(a! - b!) <= 0.1 * Math.max(a!, b!)) break;
+    }
+    const fin = us.length >= 2 && Math.abs(us.at(-1)! - us.at(-2)!) <= 0.1 * Math.max(us.at(-1)!, us.at(-2)!);
+    rep.note(`${t.name.padEnd(9)} ${us.length} run(s): CPU per request ${us.map((x) => x.toFixed(0)).join(' → ')} µs${t.pid ? '' : ' (pid unknown: not measured)'}, last run ${rps.toFixed(0)} req/s${fin ? '' : ' · not steady within the runs allowed'}`);
+    if (t.name !== 'direct') rep.figure(`warm.cold.cpuUsPerReq.${t.name}`, us[0]!);
+  }
 }
 
 async function latency(rep: Reporter, S: Scale, direct: Target, floorT: Target, gwT: Target | undefined, gwWhy: string): Promise<void> {
@@ -359,8 +391,9 @@ async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstr
     } catch (e) {
       return rep.skip('redis.added.p50', name, target, `the gateway did not start with store ${srv.url} (merge gw-redis): ${(e as Error).message}`);
     }
-    const emb: Target = { name: 'embedded', origin: gw.origin, key: gw.key };
-    const red: Target = { name: 'redis', origin: gr.origin, key: gr.key };
+    const emb: Target = { name: 'embedded', origin: gw.origin, key: gw.key, pid: gw.pid };
+    const red: Target = { name: 'redis', origin: gr.origin, key: gr.key, pid: gr.pid };
+    await steady(rep, S, '', [red]);
     clients.push(new Client(direct, 32), new Client(emb, 32), new Client(red, 32));
     const c0 = await srv.commands();
     const cpu0 = [cpuMs(gw.pid), cpuMs(gr.pid), cpuMs(srv.pid)];
@@ -422,6 +455,7 @@ async function shadow(rep: Reporter, S: Scale, dir: string, up: Upstream, direct
     } catch (e) {
       return skip(`the gateway did not start with route.shadow (merge gw-cutover): ${(e as Error).message}`);
     }
+    await steady(rep, S, '', [{ name: 'shadow-on', origin: gs.origin, key: gs.key, pid: gs.pid }]);
     clients.push(new Client(direct, 32), new Client({ name: 'shadow-off', origin: gw.origin, key: gw.key }, 32), new Client({ name: 'shadow-on', origin: gs.origin, key: gs.key }, 32));
     await up2.stats();
     const cpu0 = [cpuMs(gw.pid), cpuMs(gs.pid)];

@@ -116,6 +116,10 @@ test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and 
   // The same-run references are always measured, with or without a gateway.
   for (const f of ['direct.p50', 'direct.p99', 'floor.added.p50', 'noise.p50', 'direct.rps', 'floor.rps']) assert.ok(Number.isFinite(r.figures[f]), `figure ${f}: ${r.figures[f]}`);
   assert.ok(r.figures['direct.rps']! > 0);
+  // Every server is warmed before it is measured, and its cold cost is on record.
+  assert.match(printed, /0\. Warm-up of the servers: autocannon c=8/);
+  assert.ok(r.figures['warm.cold.cpuUsPerReq.floor']! > 0, `cold floor cost: ${r.figures['warm.cold.cpuUsPerReq.floor']}`);
+  assert.match(printed, /floor\s+[12] run\(s\): CPU per request \d+/);
   assert.equal(r.failed, r.lines.some((l) => l.pass === false));
   assert.equal(r.machine.cpus > 0, true);
   // A skipped line says why on the next line.
