@@ -176,6 +176,62 @@ test('shadow: a stalled, erroring or absent shadow changes nothing the client se
   }
 });
 
+test('shadow: the copy starts only once the client has read the whole answer (a slow reader of a large answer is not raced by its copy)', async () => {
+  // The primary answers 24 MB at once: more than the loopback socket buffers hold, so while the client does
+  // not read, the rest waits in the gateway's own buffers. The shadow counts what reaches it.
+  const content = 'x'.repeat(24 * 1024 * 1024);
+  const answer = JSON.stringify({ id: 'chatcmpl-big', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } });
+  let copies = 0;
+  const servers = [
+    createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer));
+    }),
+    createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if ((req.url ?? '').endsWith('/chat/completions')) copies++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'small' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } }));
+      });
+    }),
+  ];
+  for (const srv of servers) await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const url = (i: number) => `http://127.0.0.1:${(servers[i]!.address() as AddressInfo).port}/v1`;
+  const h = await harness();
+  h.writeConfig(withRoute({ shadow: { provider: 'b', percent: 100, maxInFlight: 2 } }), { a: { baseURL: url(0) }, b: { baseURL: url(1) } });
+  const key = await h.keyFor('acme');
+  const gw = await runGateway(h);
+  try {
+    const u = new URL(`${gw.url}/chat/completions`);
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'big' }] });
+    let received = 0;
+    let ended!: () => void;
+    const end = new Promise<void>((ok) => (ended = ok));
+    const res = await new Promise<import('node:http').IncomingMessage>((ok, fail) => {
+      const rq = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, ok);
+      rq.on('error', fail);
+      rq.end(body);
+    });
+    res.pause(); // a slow reader: nothing more is read until resume()
+    res.on('data', (c: Buffer) => (received += c.length));
+    res.on('end', () => ended());
+    assert.equal(res.statusCode, 200);
+    // The gateway has finished with the request (its log line is written just before the copy would start)…
+    await until(() => gw.logs().some((l) => l.event === 'request' && l.http === 200), 1000);
+    await new Promise((r) => setTimeout(r, 150));
+    // …but the answer has not all left: no copy yet.
+    assert.equal(copies, 0, 'the shadow copy waited for the client to read the answer');
+    res.resume();
+    await end;
+    assert.equal(received, Buffer.byteLength(answer), 'the whole answer arrived');
+    await until(() => copies === 1, 1000);
+  } finally {
+    await gw.stop();
+    await h.close();
+    for (const srv of servers) await new Promise<void>((ok) => srv.close(() => ok()));
+  }
+});
+
 test('--record: served requests written 0600 with redaction; holy bench replays the recording against the other provider', async () => {
   const h = await harness();
   const key = await h.keyFor('acme');
