@@ -40,8 +40,22 @@ const env = { ...process.env, PATH: [dirname(process.execPath), process.env.PATH
 // spec on every version: Node 20 and 22 print TAP when stdout is not a terminal, 23+ print spec.
 const defaults = ['--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec'];
 const own = defaults.filter((d) => !flags.some((f) => f.split('=')[0] === d.split('=')[0]));
+// A test file that leaves a handle open (a client reconnecting forever) never exits, and the runner waits
+// for it: without a bound that is a CI run hanging until its job is killed, with no word of why. The whole
+// run is bounded instead (HOLY_TEST_TIMEOUT_S, default 540 s: the full suite takes about half of it).
+const limitS = Number(process.env.HOLY_TEST_TIMEOUT_S ?? 540);
+if (!(limitS > 0)) {
+  console.error(`holy tests: HOLY_TEST_TIMEOUT_S must be a number of seconds above 0, got ${process.env.HOLY_TEST_TIMEOUT_S}`);
+  process.exit(2);
+}
 const r = spawnSync(process.execPath, ['--test', ...own, ...flags, ...files.map((f) => relative(process.cwd(), f) || f)], {
   stdio: 'inherit',
   env,
+  timeout: limitS * 1000,
+  killSignal: 'SIGTERM',
 });
+if (r.error && /ETIMEDOUT/.test(String(r.error.code ?? r.error.message))) {
+  console.error(`holy tests: stopped after ${limitS} s: a test file did not finish or did not exit (a test waiting forever, or a handle left open such as a client reconnecting); the last files started are above. Raise HOLY_TEST_TIMEOUT_S only for a slower machine.`);
+  process.exit(1);
+}
 process.exit(r.status ?? (r.signal === 'SIGINT' ? 130 : 1));
