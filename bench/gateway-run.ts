@@ -55,7 +55,7 @@ export interface Scale {
 export const SCALES: Record<'full' | 'quick' | 'tiny', Scale> = {
   full: { rate: 500, blocks: 6, blockMs: 2000, streamRate: 100, streamBlocks: 5, streamBlockMs: 2000, cannonS: 4, cannonOrder: 'dgffgd', connections: 64, eldRate: 2000, eldMs: 5000, streams: 2000, warmMs: 1000, steadyS: 2, steadyRuns: 10 },
   quick: { rate: 500, blocks: 2, blockMs: 1000, streamRate: 100, streamBlocks: 2, streamBlockMs: 1000, cannonS: 2, cannonOrder: 'dgf', connections: 64, eldRate: 2000, eldMs: 2000, streams: 2000, warmMs: 500, steadyS: 1, steadyRuns: 8 },
-  tiny: { rate: 100, blocks: 1, blockMs: 300, streamRate: 50, streamBlocks: 1, streamBlockMs: 300, cannonS: 1, cannonOrder: 'dgf', connections: 8, eldRate: 200, eldMs: 300, streams: 20, warmMs: 100, steadyS: 0.3, steadyRuns: 2 },
+  tiny: { rate: 100, blocks: 1, blockMs: 300, streamRate: 50, streamBlocks: 1, streamBlockMs: 300, cannonS: 1, cannonOrder: 'dgf', connections: 8, eldRate: 200, eldMs: 300, streams: 20, warmMs: 100, steadyS: 0.3, steadyRuns: 1 },
 };
 
 export interface RunOpts {
