@@ -16,10 +16,11 @@ import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { StoreUnavailable, type GatewayConfig, type GatewayStore } from '../contract.js';
 import { embeddedStore, memoryWindows } from './embedded.js';
-import { redisStore, type RedisGatewayStore, type RedisStoreOptions, type StoreEvent } from './redis.js';
+// Type-only: ./redis.js (and ioredis with it) is loaded when a store URL is configured, not by every gateway.
+import type { RedisGatewayStore, RedisStoreOptions, StoreEvent } from './redis.js';
 
 export { embeddedStore } from './embedded.js';
-export { redisStore, maskRedisUrl, checkRedisUrl, type RedisGatewayStore, type StoreEvent } from './redis.js';
+export type { RedisGatewayStore, StoreEvent } from './redis.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 /** The Redis store's own options (onDown/onUp, prefix, timeouts), plus what the policy wrapper needs. */
@@ -82,6 +83,7 @@ export async function openStore(cfg: Pick<GatewayConfig, 'store' | 'storeDown' |
       });
     }
   };
+  const { redisStore } = await import('./redis.js');
   const redis: RedisGatewayStore = await redisStore(cfg.store, {
     prefix: o.prefix,
     connectTimeoutMs: o.connectTimeoutMs,

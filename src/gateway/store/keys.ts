@@ -13,10 +13,9 @@
  * without its data (the version key gone: a restart with no persistence): the replicas write the key
  * hashes they hold back into it.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { KeyIndex, keyHash, keyPrefix, newTenantKey, openKeyStore, revokeMatches, type KeyRow, type TenantKeys } from '../../adapters/gateway-keys.js';
 import { StoreUnavailable, type GatewayConfig } from '../contract.js';
-import { redisStore } from './redis.js';
 
 interface Stored {
   tenant: string;
@@ -123,6 +122,7 @@ export function redisKeyStore(client: Redis, prefix = 'holy:', where = 'Redis'):
  */
 export async function openTenantKeys(cfg: Pick<GatewayConfig, 'store'>, statePath: string): Promise<TenantKeys> {
   if (cfg.store === undefined) return Object.assign(openKeyStore(statePath), { where: statePath });
+  const { redisStore } = await import('./redis.js'); // ioredis only when a store URL is set
   const store = await redisStore(cfg.store, { commandTimeoutMs: 5000 });
   const keys = redisKeyStore(store.client, store.prefix, store.url);
   return { ...keys, close: () => store.close() };
