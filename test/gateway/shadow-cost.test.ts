@@ -2,7 +2,7 @@
  * What a shadow copy costs the gateway's event loop, pinned by counting (bench/gateway's `shadow` part
  * measures the time): the primary's request object is what the copy sends, the pair is one write and
  * a turn's pairs share it, a turn's spend is one store INCR, a clean line is serialised once and never
- * walked string by string, and the price is integer arithmetic that equals the Decimal one exactly.
+ * walked string by string, and the price in pico-dollars is costUSD's, rounded up.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

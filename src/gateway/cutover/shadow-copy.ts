@@ -55,6 +55,11 @@ export function shadowBody(request: Record<string, unknown>): Record<string, unk
   return { ...request, stream_options: { ...(so && typeof so === 'object' ? (so as object) : {}), include_usage: true } };
 }
 
+/** The price row for a copy: the model that served the primary, else the model the client asked for. */
+export function copyPrice(prices: PriceTable, s: Served): PriceRow | undefined {
+  return lookupPrice(prices, s.modelServed) ?? lookupPrice(prices, String(s.request.model ?? ''));
+}
+
 /** The list-price cost of a copy in whole pico-dollars, rounded up: costUSD(row, t) × 1e12 (prices' Decimals are parsed once per row). */
 export function picoCost(row: PriceRow, t: { input: number; cached: number; output: number }): number {
   return costUSD(row, t).times(PICO).ceil().toNumber();
@@ -68,7 +73,7 @@ export async function runCopy(j: CopyJob, env: CopyEnv): Promise<CopyResult> {
   if (env.signal.aborted) return { aborted: true, ok: false, pico: 0 };
   let pico = 0;
   if (r.usage) {
-    const row = lookupPrice(env.prices, s.modelServed) ?? lookupPrice(env.prices, String(s.request.model ?? ''));
+    const row = copyPrice(env.prices, s);
     if (row) {
       const cached = (r.usage as { prompt_tokens_details?: { cached_tokens?: number } }).prompt_tokens_details?.cached_tokens ?? 0;
       pico = picoCost(row, { input: r.usage.prompt_tokens ?? 0, cached, output: r.usage.completion_tokens ?? 0 });

@@ -11,11 +11,11 @@
  */
 import { sendChat } from '../../adapters/provider/index.js';
 import { Decimal } from '../../core/decimal.js';
-import { lookupPrice, type PriceTable } from '../../core/prices.js';
+import type { PriceTable } from '../../core/prices.js';
 import type { Untrusted } from '../../core/untrusted.js';
 import type { GatewayStore, Served, ShadowConfig } from '../contract.js';
 import type { RotatingFile } from './recorder.js';
-import { PICO, runCopy, type CopyJob, type ShadowSend } from './shadow-copy.js';
+import { copyPrice, PICO, runCopy, type CopyJob, type ShadowSend } from './shadow-copy.js';
 import type { CutoverLog, CutoverMetrics, Upstreams } from './types.js';
 
 export type { ShadowSend } from './shadow-copy.js';
@@ -118,7 +118,7 @@ export class Shadow {
 
   private async copy(s: Served, c: ShadowConfig): Promise<void> {
     if (c.maxCostUSDPerDay !== undefined) {
-      if (!(lookupPrice(this.o.prices, s.modelServed) ?? lookupPrice(this.o.prices, String(s.request.model ?? '')))) return this.drop('unpriced');
+      if (!copyPrice(this.o.prices, s)) return this.drop('unpriced');
       const key = this.costKey();
       const spent = Number((await this.o.store.get(key)) ?? '0') + (this.spendQueued.get(key) ?? 0);
       if (new Decimal(spent).div(PICO).gte(new Decimal(c.maxCostUSDPerDay))) return this.drop('cost_cap');
