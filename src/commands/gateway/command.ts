@@ -46,7 +46,7 @@ export function register(program: Command, ctx: Ctx): void {
 
   const keys = gw
     .command('keys')
-    .description('Manage tenant keys (stored as SHA-256 hashes in the gateway state file, gateway.state).')
+    .description('Manage tenant keys (stored as SHA-256 hashes in the gateway state file, gateway.state, or in Redis when gateway.store is set).')
     .addHelpText('after', reference('gateway'));
   keys
     .command('add')
@@ -62,7 +62,7 @@ export function register(program: Command, ctx: Ctx): void {
   keys
     .command('revoke')
     .argument('<tenant|prefix>', 'a tenant (all its keys) or a key prefix as keys list shows it')
-    .description('Revoke every key of a tenant, or the key with this prefix; a running gateway drops it on SIGHUP.')
+    .description('Revoke every key of a tenant, or the key with this prefix; a running gateway drops it on SIGHUP (with gateway.store, every replica within a second).')
     .addHelpText('after', examples(['holy gateway keys revoke acme                # every key of tenant acme', '# one key, by the prefix keys list shows: holy gateway keys revoke hk-AbC12x']) + reference('gateway'))
     .action(lazyAction(ctx, () => import('./keys.js')));
 }
