@@ -53,7 +53,17 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
   if (!(o.coolDownMs > 0)) throw new RangeError(`breaker coolDownMs must be > 0, got ${o.coolDownMs}`);
   const now = o.now ?? Date.now;
   const probeTtlMs = o.probeTtlMs ?? o.coolDownMs;
-  const keys = (p: string) => ({ fails: `breaker:${p}:fails`, until: `breaker:${p}:until`, probe: (until: number) => `breaker:${p}:probe:${until}` });
+  // Built once per provider (a handful, from the config): every request reads them.
+  const keyCache = new Map<string, { fails: string; until: string; both: string[]; probe(until: number): string }>();
+  const keys = (p: string) => {
+    let k = keyCache.get(p);
+    if (!k) {
+      const until = `breaker:${p}:until`;
+      const fails = `breaker:${p}:fails`;
+      keyCache.set(p, (k = { fails, until, both: [until, fails], probe: (u: number) => `breaker:${p}:probe:${u}` }));
+    }
+    return k;
+  };
   const changed = (p: string, from: BreakerState, to: BreakerState) => {
     try {
       o.onChange?.(p, from, to);
@@ -70,13 +80,13 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
   /** Both keys in one step when the store can (Redis: one MGET). */
   const readBoth = async (p: string, later?: boolean): Promise<BreakerRead> => {
     const k = keys(p);
-    const [until, fails] = store.getMany ? await store.getMany([k.until, k.fails], later ? { later } : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+    const [until, fails] = store.getMany ? await store.getMany(k.both, later ? { later } : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
     return { provider: p, until: num(until), fails: fails !== undefined };
   };
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
 
   return {
-    // Without getMany (the embedded store) a read of `until` alone is what allow() needs.
+    // Without getMany (a store that has none) a read of `until` alone is what allow() needs.
     read: (p) => (store.getMany ? readBoth(p) : readUntil(p).then((until) => ({ provider: p, until }))),
 
     async allow(p, seen) {

@@ -33,11 +33,27 @@ export function makeLog(write: (line: string) => void, level: Level = 'info', no
     held = '';
     out(text);
   };
-  const log = ((lv: Level, event: string, fields: Record<string, unknown> = {}) => {
+  // The line's head, `{"ts":"…","level":"…","event":…`, is built by hand and the fields serialised on their
+  // own: the same bytes as stringifying {ts, level, event, ...fields} without copying the fields into a new
+  // object (one line per request), and the timestamp's text is reused within the same millisecond.
+  let lastMs = NaN;
+  let lastTs = '';
+  const ts = (ms: number): string => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTs = new Date(ms).toISOString();
+    }
+    return lastTs;
+  };
+  const log = ((lv: Level, event: string, fields?: Record<string, unknown>) => {
     if (RANK[lv] < min) return;
     let line: string;
     try {
-      line = JSON.stringify({ ts: new Date(now()).toISOString(), level: lv, event, ...fields }) + '\n';
+      const head = `{"ts":"${ts(now())}","level":"${lv}","event":${JSON.stringify(event)}`;
+      const rest = fields === undefined || 'ts' in fields || 'level' in fields || 'event' in fields ? undefined : JSON.stringify(fields);
+      // No fields: the head alone. Fields that are not a plain object's JSON, or that name ts/level/event: as before.
+      if (rest === undefined || rest.charCodeAt(0) !== 123) line = fields === undefined ? `${head}}\n` : JSON.stringify({ ts: ts(now()), level: lv, event, ...fields }) + '\n';
+      else line = rest.length === 2 ? `${head}}\n` : `${head},${rest.slice(1)}\n`;
     } catch {
       return;
     }

@@ -10,11 +10,12 @@ function fakeClock(start = 1_000_000) {
   return { now: () => t, advance: (ms: number) => void (t += ms) };
 }
 
-/** A store that counts what the breaker asks of it, to prove it keeps no state of its own. */
+/** A store that counts what the breaker asks of it, to prove it keeps no state of its own (one key per read: no getMany). */
 function countingStore(inner: GatewayStore) {
   const ops: string[] = [];
   const s: GatewayStore = {
     ...inner,
+    getMany: undefined,
     get: (k) => (ops.push(`get ${k}`), inner.get(k)),
     set: (k, v, ttl) => (ops.push(`set ${k}`), inner.set(k, v, ttl)),
     setIfAbsent: (k, v, ttl) => (ops.push(`setIfAbsent ${k}`), inner.setIfAbsent(k, v, ttl)),
@@ -193,6 +194,7 @@ test('a store error: success()/failure() never reject (onError hears it), allow(
   const broken: GatewayStore = {
     ...embeddedStore(),
     get: async () => Promise.reject(down),
+    getMany: async () => Promise.reject(down),
     incr: async () => Promise.reject(down),
   };
   const errors: string[] = [];
@@ -243,4 +245,18 @@ test('a store with getMany: read() and success() read until and fails in one cal
   ops.length = 0;
   await b.success('relay');
   assert.ok(ops.includes('del breaker:relay:fails'), 'a success after a failure resets the count');
+});
+
+test('the embedded store reads several keys in one call (what the breakers ask on every request), expiry included', async () => {
+  const clock = fakeClock();
+  const store = embeddedStore(clock.now);
+  await store.set('a', '1', 100);
+  await store.set('b', '2');
+  assert.deepEqual(await store.getMany!(['a', 'b', 'c']), ['1', '2', undefined]);
+  clock.advance(100);
+  assert.deepEqual(await store.getMany!(['a', 'b']), [undefined, '2'], 'an expired key reads as absent');
+  // The breakers use it: with get() broken, a closed breaker still reads and settles through getMany alone.
+  const b = createBreakers({ ...store, get: () => Promise.reject(new Error('get() used')) }, { failures: 2, coolDownMs: 1000, now: clock.now });
+  assert.deepEqual(await b.read!('relay'), { provider: 'relay', until: undefined, fails: false });
+  await b.success('relay');
 });

@@ -31,3 +31,27 @@ test('unbatched log (the default): one write per line, as logged', () => {
   log('info', 'y');
   assert.equal(writes.length, 2);
 });
+
+test('a log line is byte for byte JSON.stringify({ts, level, event, ...fields}), whatever the fields', () => {
+  const writes: string[] = [];
+  let t = Date.UTC(2026, 10, 29, 1, 2, 3, 4);
+  const log = makeLog((s) => void writes.push(s), 'debug', () => t);
+  const cases: Array<Record<string, unknown> | undefined> = [
+    undefined,
+    {},
+    { requestId: 'req_1', tenant: 'acme', ms: 1.25, tokens: { input: 9, cached: 0, output: 1, estimated: false } },
+    { provider: undefined, arm: 'primary', fallback: false, note: 'quote " backslash \\ newline \n é 🐑' },
+    { event: 'overrides', level: 'x' }, // a field named like the head's keys: the spread's result, as before
+    { ts: 'mine' },
+    { list: [1, 'two', null], nested: { deep: { deeper: true } } },
+  ];
+  for (const f of cases) {
+    t += 0.4; // the same millisecond twice, then the next: the cached timestamp must follow the clock
+    log('info', 'request "x"', f);
+    const want = JSON.stringify({ ts: new Date(t).toISOString(), level: 'info', event: 'request "x"', ...(f ?? {}) }) + '\n';
+    assert.equal(writes.at(-1), want, JSON.stringify(f));
+  }
+  const n = writes.length;
+  log('info', 'bigint', { n: 1n });
+  assert.equal(writes.length, n, 'a field that cannot be serialised drops the line, never throws');
+});

@@ -21,6 +21,8 @@ export function embeddedStore(clock: () => number = Date.now): GatewayStore {
     kind: 'embedded',
     limiter: (o): RateLimiterAbstract => new RateLimiterMemory({ keyPrefix: o.keyPrefix, points: o.points, duration: o.durationS }),
     get: async (key) => live(key)?.v,
+    // One promise for several keys (the breakers read two on every request).
+    getMany: async (keys) => keys.map((k) => live(k)?.v),
     set: async (key, v, ttlMs) => void kv.set(key, { v, until: ttlMs === undefined ? Infinity : clock() + ttlMs }),
     setIfAbsent: async (key, v, ttlMs) => {
       if (live(key)) return false;
