@@ -5,13 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { Decimal } from '../core/decimal.js';
-import { costUSD, lookupPrice, type PriceTable } from '../core/prices.js';
+import { lookupPrice, type PriceTable } from '../core/prices.js';
 import { cnyRate } from '../core/gateway/config.js';
 import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
-import type { GatewayConfig, LedgerRow, LedgerStatus, TenantLimits } from '../core/gateway/types.js';
+import type { GatewayConfig, LedgerStatus, TenantLimits, UnpricedRow } from '../core/gateway/types.js';
 import { QueueTimeout, StoreUnavailable, type BreakerRead, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
@@ -498,9 +497,9 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
       }
       const u = usage ?? { inputTokens: 0, cachedTokens: 0, outputTokens: 0 };
       if (ex.est > 0) void p.quotas.settle(ex.limits, ex.est, u.inputTokens + u.outputTokens).catch(() => {});
+      // The ledger prices the row on its writer thread (core/gateway/ledger-cost.ts): no decimal arithmetic here.
       const price = lookupPrice(p.prices, ex.modelServed);
-      const usd = price ? costUSD(price, { input: u.inputTokens, cached: u.cachedTokens, output: u.outputTokens }) : new Decimal(0);
-      const row: LedgerRow = {
+      const row: UnpricedRow = {
         ts: ex.startedAt,
         requestId: ex.rid,
         tenant: ex.tenant,
@@ -513,8 +512,8 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
         cachedTokens: u.cachedTokens,
         outputTokens: u.outputTokens,
         estimated,
-        costUSD: usd.toFixed(),
-        costCNY: usd.times(cnyRate(live.config, ex.provider)).toFixed(),
+        price: price ? { input: price.input, cachedInput: price.cachedInput, output: price.output } : null,
+        cnyRate: cnyRate(live.config, ex.provider),
         status: ex.status,
         httpStatus: ex.httpStatus,
         latencyMs: Math.round(latencyMs * 1000) / 1000,

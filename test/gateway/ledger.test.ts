@@ -13,6 +13,9 @@ import { UsageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ROOT } from '../helpers/ctx.js';
 import { ledgerRow, until } from './ledger-rows.js';
+import { pricedRow } from '../../src/core/gateway/ledger-cost.js';
+import { builtinPriceTable, costUSD } from '../../src/core/prices.js';
+import type { UnpricedRow } from '../../src/core/gateway/types.js';
 
 const HOUR = 3_600_000;
 
@@ -255,6 +258,52 @@ describe('ledger: off the event loop', () => {
     const ratio = addMs / writeMs;
     assert.ok(ratio < 1, `add() total ${addMs.toFixed(1)} ms vs the writer's ${writeMs.toFixed(1)} ms in transactions`);
     tc.diagnostic(`add() ${addMs.toFixed(1)} ms, writer ${writeMs.toFixed(1)} ms, ratio ${ratio.toFixed(3)}, longest event-loop gap ${lagMax.toFixed(1)} ms`);
+  });
+});
+
+describe('ledger: pricing on the writer thread', () => {
+  /** An entry as the gateway hands it over: prices and the CNY rate instead of the two costs. */
+  const unpriced = (i: number, price: UnpricedRow['price'], cnyRate = '7.3'): UnpricedRow => {
+    const { costUSD: _u, costCNY: _c, ...rest } = ledgerRow(i);
+    return { ...rest, price, cnyRate };
+  };
+  test('the writer prices what the gateway hands it: exact list price in USD, CNY at the row’s rate; no price → 0; a bad price loses that row only', async () => {
+    const p = join(tempDir('holy-ledger-'), 'l.db');
+    const seen = losses();
+    const l = await openLedger(p, { onLoss: seen.onLoss });
+    const gpt4o = { input: '2.50', cachedInput: '1.25', output: '10.00' };
+    l.add(unpriced(1, gpt4o)); // 800 × 2.5 + 200 × 1.25 + 100 × 10, per 1M
+    l.add(unpriced(2, { ...gpt4o, cachedInput: null }, '1')); // no cached discount: 1000 × 2.5 + 100 × 10
+    l.add(unpriced(3, null)); // a model holy has no price for
+    l.add(unpriced(4, { ...gpt4o, output: 'ten' }));
+    l.add(ledgerRow(5)); // already priced (an import): written as it is
+    await l.close();
+    assert.equal(l.written(), 4);
+    assert.equal(l.lost(), 1);
+    assert.match(seen.seen.map((s) => s.why).join(' '), /1 row refused \(its cost could not be computed: .*\)/);
+    const db = openDatabase(p, { readonly: true });
+    const got = db.prepare('SELECT request_id, cost_usd, cost_cny FROM usage_records ORDER BY id').all();
+    db.close();
+    assert.deepEqual(got.map((r) => ({ ...(r as object) })), [
+      { request_id: 'req-1', cost_usd: '0.00325', cost_cny: '0.023725' },
+      { request_id: 'req-2', cost_usd: '0.0035', cost_cny: '0.0035' },
+      { request_id: 'req-3', cost_usd: '0', cost_cny: '0' },
+      { request_id: 'req-5', cost_usd: '0.00325', cost_cny: '0.023725' },
+    ]);
+  });
+  test('pricedRow leaves no pricing fields behind and agrees with costUSD over random token counts', () => {
+    const row = builtinPriceTable().rows.get('gpt-4o')!;
+    for (let k = 0; k < 200; k++) {
+      const input = Math.floor(Math.random() * 2_000_000);
+      const cached = Math.floor(Math.random() * (input + 1));
+      const output = Math.floor(Math.random() * 100_000);
+      const e = { ...unpriced(k, { input: row.input, cachedInput: row.cachedInput, output: row.output }, '7.1'), inputTokens: input, cachedTokens: cached, outputTokens: output };
+      const r = pricedRow(e);
+      const usd = costUSD(row, { input, cached, output });
+      assert.equal(r.costUSD, usd.toFixed());
+      assert.equal(r.costCNY, usd.times('7.1').toFixed());
+      assert.ok(!('price' in r) && !('cnyRate' in r), 'the written row has only LedgerRow fields');
+    }
   });
 });
 

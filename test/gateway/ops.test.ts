@@ -18,6 +18,7 @@ import { Untrusted } from '../../src/core/untrusted.js';
 import { Agent } from 'undici';
 import { createHash } from 'node:crypto';
 import type { Ledger, LedgerRow } from '../../src/core/gateway/types.js';
+import { pricedRow } from '../../src/core/gateway/ledger-cost.js';
 
 const msgs = [{ role: 'user' as const, content: 'hello' }];
 const hs: Harness[] = [];
@@ -208,8 +209,9 @@ test('ledger loss: requests are still served when every row is lost', async () =
   const h = await h0();
   const k = newTenantKey();
   const lost: LedgerRow[] = [];
-  const ledger: Ledger = { add: (r) => void lost.push(r), written: () => 0, lost: () => lost.length, close: async () => {} };
-  const broken: Ledger = { ...ledger, add: (r) => { lost.push(r); throw new Error('disk full'); } };
+  // Priced as the real ledger's writer prices what the gateway hands it (core/gateway/ledger-cost.ts).
+  const ledger: Ledger = { add: (r) => void lost.push(pricedRow(r)), written: () => 0, lost: () => lost.length, close: async () => {} };
+  const broken: Ledger = { ...ledger, add: (r) => { lost.push(pricedRow(r)); throw new Error('disk full'); } };
   const lines: string[] = [];
   const config = parseGatewayConfig({ gateway: defaultGateway() }, 'test.json', ['a', 'b']);
   const u = new Untrusted();

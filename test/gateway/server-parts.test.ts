@@ -7,6 +7,7 @@ import { QueueTimeout, StoreUnavailable, type Breakers, type Cutover, type Gatew
 import { embeddedStore } from '../../src/gateway/store/embedded.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { LedgerRow } from '../../src/core/gateway/types.js';
+import { pricedRow } from '../../src/core/gateway/ledger-cost.js';
 
 const msgs = [{ role: 'user' as const, content: 'hello' }];
 const hs: Harness[] = [];
@@ -157,7 +158,7 @@ test('a cutover that wants no text (no shadow, no recorder) gets served requests
 test('no usage from upstream: tokens are counted locally and the row is marked estimated', async () => {
   const h = await h0({ a: { ignoreIncludeUsage: true } });
   const rows: LedgerRow[] = [];
-  const x = await d(h, { ledger: { add: (r) => void rows.push(r), written: () => rows.length, lost: () => 0, close: async () => {} } });
+  const x = await d(h, { ledger: { add: (r) => void rows.push(pricedRow(r)), written: () => rows.length, lost: () => 0, close: async () => {} } });
   const s = await x.client('acme').chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 8, stream: true, stream_options: { include_usage: true } });
   let usageSeen = false;
   for await (const c of s) if (c.usage) usageSeen = true;

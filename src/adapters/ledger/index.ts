@@ -9,7 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { RuntimeError, UsageError } from '../../errors.js';
-import type { Ledger, LedgerRow } from '../../core/gateway/types.js';
+import type { Ledger, LedgerEntry } from '../../core/gateway/types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './ledger-worker.js';
 
 export interface LedgerOptions {
@@ -76,7 +76,7 @@ export async function openLedger(path: string, o: LedgerOptions = {}): Promise<L
     worker.once('exit', onExit);
   });
 
-  let batch: LedgerRow[] = [];
+  let batch: LedgerEntry[] = [];
   /** Rows posted to the writer and not yet reported back. */
   let inFlight = 0;
   let written = 0;
@@ -185,7 +185,7 @@ export async function openLedger(path: string, o: LedgerOptions = {}): Promise<L
   refresh();
 
   return {
-    add(row: LedgerRow): void {
+    add(row: LedgerEntry): void {
       try {
         if (isClosing) return drop('the ledger is closed');
         if (dead) return drop(dead);

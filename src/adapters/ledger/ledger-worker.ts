@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { openDatabase, sqliteBackend, sqliteCode, type Db } from '../sqlite.js';
 import { INSERT_SQL, LEDGER_VERSION, createLedger, ledgerShape, rowValues } from './schema.js';
-import type { LedgerRow } from '../../core/gateway/types.js';
+import type { LedgerEntry } from '../../core/gateway/types.js';
+import { pricedRow } from '../../core/gateway/ledger-cost.js';
 
 export interface WorkerInit {
   path: string;
@@ -16,7 +17,7 @@ export interface WorkerInit {
   maxPageCount?: number;
   busyTimeoutMs: number;
 }
-export type ToWorker = { t: 'rows'; rows: LedgerRow[] } | { t: 'close' };
+export type ToWorker = { t: 'rows'; rows: LedgerEntry[] } | { t: 'close' };
 export type FromWorker =
   | { t: 'ready'; backend: string; ledgerId: string; created: boolean }
   | { t: 'fatal'; usage: boolean; message: string }
@@ -97,7 +98,7 @@ function rowOnly(e: unknown): boolean {
   return (sqliteCode(e) ?? '').startsWith('SQLITE_CONSTRAINT') || e instanceof TypeError || e instanceof RangeError;
 }
 
-function write(rows: LedgerRow[]): FromWorker {
+function write(rows: LedgerEntry[]): FromWorker {
   const t0 = performance.now();
   if (!opened) return { t: 'done', n: rows.length, written: 0, lost: rows.length, why: fatalWhy ?? 'the ledger is not open', ms: 0 };
   const { db, insert } = opened;
@@ -108,8 +109,17 @@ function write(rows: LedgerRow[]): FromWorker {
   try {
     db.exec('BEGIN IMMEDIATE');
     for (const r of rows) {
+      let values: unknown[];
       try {
-        const res = insert.run(...rowValues(r)) as { changes?: number | bigint };
+        // Priced here, off the gateway's event loop; a price that is not a number loses this row only.
+        values = rowValues(pricedRow(r));
+      } catch (e) {
+        bad++;
+        badWhy ||= `its cost could not be computed: ${describe(e)}`;
+        continue;
+      }
+      try {
+        const res = insert.run(...values) as { changes?: number | bigint };
         if (Number(res.changes) === 1) written++;
         else dup++;
       } catch (e) {

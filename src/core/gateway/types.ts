@@ -110,9 +110,21 @@ export interface LedgerRow {
   /** Which route arm served: primary, fallback, canary. */
   arm: 'primary' | 'fallback' | 'canary';
 }
+/**
+ * A row as the gateway hands it over: the ledger prices it (core/gateway/ledger-cost.ts) where it writes,
+ * on its writer thread, so no decimal arithmetic runs on the gateway's event loop.
+ */
+export interface UnpricedRow extends Omit<LedgerRow, 'costUSD' | 'costCNY'> {
+  /** The served model's list prices, USD per 1M tokens (cachedInput null: cached tokens billed as input); null: not in the table (cost 0). */
+  price: { input: string; cachedInput: string | null; output: string } | null;
+  /** CNY per USD for the provider that served (gateway.rates). */
+  cnyRate: string;
+}
+/** What Ledger.add takes: a row still to be priced, or one already priced (imports, tests). */
+export type LedgerEntry = UnpricedRow | LedgerRow;
 export interface Ledger {
-  /** Never blocks, never throws: a row that cannot be written is counted in lost(). */
-  add(row: LedgerRow): void;
+  /** Never blocks, never throws: a row that cannot be written (or priced) is counted in lost(). */
+  add(row: LedgerEntry): void;
   written(): number;
   lost(): number;
   /** Write what is queued and close the file. */
