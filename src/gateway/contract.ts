@@ -176,6 +176,8 @@ export interface Cutover {
   plan(req: { tenant: string; user?: string }): Promise<RoutePlan>;
   /** Every served request, after the client has its answer: canary guard, shadow mirror, recording. Never throws, never awaited on the client's path. */
   served(s: Served): void;
+  /** Whether served() does anything now (a canary's guard, a shadow, a recording); absent means true. Without one the gateway builds no Served. */
+  wantsServed?(): boolean;
   /**
    * Whether served() uses the answer's text (a shadow compares it, a recorder writes it); without one the
    * gateway does not parse a non-streamed answer for it. Optional: absent means true.

@@ -550,7 +550,7 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
           ttftMs: row.ttftMs,
           tokens: { input: u.inputTokens, cached: u.cachedTokens, output: u.outputTokens, estimated },
         });
-      if (p.cutover && ex.provider && ex.status !== 'refused' && ex.status !== 'rate_limited' && ex.status !== 'queue_timeout') {
+      if (p.cutover && (p.cutover.wantsServed?.() ?? true) && ex.provider && ex.status !== 'refused' && ex.status !== 'rate_limited' && ex.status !== 'queue_timeout') {
         const s: Served = {
           requestId: ex.rid,
           tenant: ex.tenant,

@@ -316,3 +316,18 @@ test('admin endpoint without a canary in the config: GET shows the primary, POST
   assert.deepEqual(g?.body, { primary: 'official', canary: null });
   assert.equal((await routeAdmin(w.canary, 'POST', '/admin/route', { percent: 5 }, true, true))?.status, 409);
 });
+
+test('without a canary the plan is the primary (with its fallback) and nothing is observed; a reload that adds one turns both on', async () => {
+  const bare: RouteConfig = { primary: 'official', fallback: 'holysheep', maxInFlight: 64, queueTimeoutMs: 1000 };
+  const w = world(bare);
+  await w.canary.init();
+  assert.equal(w.canary.observing, false, 'the gateway builds no Served for a canary that is not there');
+  assert.deepEqual(await w.canary.plan({ tenant: 'acme' }), { provider: 'official', arm: 'primary', fallback: 'holysheep' });
+  await w.canary.reconfigure(route({ percent: 100 }));
+  assert.equal(w.canary.observing, true);
+  assert.deepEqual(await w.canary.plan({ tenant: 'acme' }), { provider: 'holysheep', arm: 'canary', fallback: 'official' });
+  await w.canary.reconfigure({ ...bare, primary: 'holysheep', fallback: 'official' });
+  assert.equal(w.canary.observing, false);
+  assert.deepEqual(await w.canary.plan({ tenant: 'acme' }), { provider: 'holysheep', arm: 'primary', fallback: 'official' }, 'the primary plan follows the reloaded route');
+  await w.canary.close();
+});

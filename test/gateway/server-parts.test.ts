@@ -155,6 +155,28 @@ test('a cutover that wants no text (no shadow, no recorder) gets served requests
   assert.equal(served[0]!.text, undefined, 'no text: the answer was not parsed for it');
 });
 
+test('a cutover with nothing to do (no canary guard, shadow or recording) is handed no Served; the request is billed as before', async () => {
+  const h = await h0();
+  const served: Served[] = [];
+  let wants = false;
+  const rows: LedgerRow[] = [];
+  const cutover: Cutover = {
+    plan: async () => ({ provider: 'a', arm: 'primary' }),
+    served: (s) => void served.push(s),
+    wantsServed: () => wants,
+    close: async () => {},
+  };
+  const x = await d(h, { cutover, ledger: { add: (r) => void rows.push(pricedRow(r)), written: () => rows.length, lost: () => 0, close: async () => {} } });
+  await x.client('acme').chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 4 });
+  await until(() => rows.length >= 1);
+  assert.equal(served.length, 0, 'no Served built or handed over');
+  assert.equal(rows[0]!.status, 'ok');
+  wants = true; // a canary configured on reload: asked per request
+  await x.client('acme').chat.completions.create({ model: 'gpt-4o', messages: msgs, max_tokens: 4 });
+  await until(() => served.length >= 1);
+  assert.equal(served[0]!.provider, 'a');
+});
+
 test('no usage from upstream: tokens are counted locally and the row is marked estimated', async () => {
   const h = await h0({ a: { ignoreIncludeUsage: true } });
   const rows: LedgerRow[] = [];

@@ -177,6 +177,9 @@ export class Canary {
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
 
+  /** The plan of a request the candidate does not serve: built once per route, read by every request (never changed). */
+  private primaryPlan!: Readonly<RoutePlan>;
+
   constructor(private readonly o: CanaryOptions) {
     this.route = o.route;
     this.setConfig(o.route);
@@ -185,6 +188,7 @@ export class Canary {
   private setConfig(route: RouteConfig): void {
     this.route = route;
     this.cfg = route.canary;
+    this.primaryPlan = { provider: route.primary, arm: 'primary', ...(route.fallback ? { fallback: route.fallback } : {}) };
     this.window = this.cfg ? new GuardWindow(this.o.store, this.key(), this.cfg.guard, this.o.now) : undefined;
     this.cache = undefined;
   }
@@ -196,6 +200,11 @@ export class Canary {
 
   get configured(): boolean {
     return !!this.cfg;
+  }
+
+  /** Whether observe() does anything: a configured canary that is not closed (else the gateway need not build what it observes). */
+  get observing(): boolean {
+    return !!this.cfg && !this.closed;
   }
 
   /** First start: the config's share unless a replica (or an earlier run on Redis) already holds a state for this pair. */
@@ -241,7 +250,7 @@ export class Canary {
 
   /** Which provider serves this request. */
   async plan(req: { tenant: string; user?: string }, random: () => number = this.o.random ?? Math.random): Promise<RoutePlan> {
-    const primary: RoutePlan = { provider: this.route.primary, arm: 'primary', ...(this.route.fallback ? { fallback: this.route.fallback } : {}) };
+    const primary = this.primaryPlan;
     const cfg = this.cfg;
     if (!cfg) return primary;
     const st = await this.state();

@@ -100,6 +100,7 @@ export async function createCutover(o: CutoverOptions): Promise<GatewayCutover> 
     },
     plan: (req): Promise<RoutePlan> => canary.plan(req),
     wantsText: () => !!shadow || !!recorder,
+    wantsServed: () => canary.observing || !!shadow || !!recorder,
     served(s: Served): void {
       // After the client's answer; each part swallows its own errors, and this one too.
       try {
