@@ -18,7 +18,8 @@ export interface PriceRow {
 }
 
 export interface PriceTable {
-  rows: Map<string, PriceRow>;
+  /** Fixed once the table is built: lookupPrice remembers its answers per table. */
+  rows: ReadonlyMap<string, PriceRow>;
   /** Where the table came from: "built-in" or a file path. */
   origin: string;
 }
@@ -55,8 +56,16 @@ export function builtinPriceTable(): PriceTable {
 
 /** Find the row for a model id, whatever its snapshot date or spelling. */
 export function lookupPrice(table: PriceTable, model: string): PriceRow | undefined {
-  return table.rows.get(normaliseModel(model));
+  // The gateway looks up the same few model ids on every request: normaliseModel's regexes run once per id.
+  let memo = lookups.get(table);
+  if (!memo) lookups.set(table, (memo = new Map()));
+  if (memo.has(model)) return memo.get(model);
+  const row = table.rows.get(normaliseModel(model));
+  if (memo.size >= 4096) memo.clear();
+  memo.set(model, row);
+  return row;
 }
+const lookups = new WeakMap<PriceTable, Map<string, PriceRow | undefined>>();
 
 interface TokenCounts {
   /** Total input tokens, cached included (OpenAI's convention). */

@@ -45,6 +45,8 @@ export interface BreakerOptions {
   onError?: (provider: string, err: unknown) => void;
 }
 
+const LATER = Object.freeze({ later: true });
+
 /** How long breaker keys live in the store with no traffic at all (cleanup only; a day). */
 const STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -80,7 +82,7 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
   /** Both keys in one step when the store can (Redis: one MGET). */
   const readBoth = async (p: string, later?: boolean): Promise<BreakerRead> => {
     const k = keys(p);
-    const [until, fails] = store.getMany ? await store.getMany(k.both, later ? { later } : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+    const [until, fails] = store.getMany ? await store.getMany(k.both, later ? LATER : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
     return { provider: p, until: num(until), fails: fails !== undefined };
   };
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');

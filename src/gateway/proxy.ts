@@ -11,7 +11,7 @@ import { estimateRequestTokens } from '../core/gateway/estimate.js';
 import { countRequestTokens, countTextTokens, contentText } from '../core/tokens.js';
 import type { ChatBody } from '../core/chat.js';
 import type { GatewayConfig, LedgerStatus, TenantLimits, UnpricedRow } from '../core/gateway/types.js';
-import { QueueTimeout, StoreUnavailable, type BreakerRead, type Breakers, type Cutover, type QuotaDecision, type Quotas, type Scheduler, type Served } from './contract.js';
+import { QueueTimeout, StoreUnavailable, type BreakerRead, type Breakers, type Cutover, type QuotaDecision, type Quotas, type RoutePlan, type Scheduler, type Served } from './contract.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Ledger } from '../core/gateway/types.js';
 import { E, errorBody, sendError, type ApiError } from './errors.js';
@@ -96,6 +96,9 @@ interface Sent {
   cls?: ErrorClass;
 }
 type Outcome = Failed | Sent;
+
+/** For promises awaited later or dropped on purpose: one function, not a closure per request. */
+const ignore = () => {};
 
 const FAIL_STATUS = (s: number) => s >= 500 || s === 429 || s === 401 || s === 407;
 const FAIL_KEEP = 64 * 1024;
@@ -272,10 +275,23 @@ async function report(b: Breakers, provider: string, cls: ErrorClass | undefined
 }
 
 /** The request's route: cutover's plan when present, else the route's primary with its fallback. */
-async function route(live: Live, p: Parts, ex: Exchange): Promise<{ provider: string; arm: 'primary' | 'canary' | 'fallback' }[]> {
-  const plan = p.cutover ? await p.cutover.plan({ tenant: ex.tenant, ...(typeof ex.body.user === 'string' ? { user: ex.body.user } : {}) }) : { provider: live.config.route.primary, arm: 'primary' as const, fallback: live.config.route.fallback };
-  const arms: { provider: string; arm: 'primary' | 'canary' | 'fallback' }[] = [{ provider: plan.provider, arm: plan.arm }];
-  if (plan.fallback && plan.fallback !== plan.provider) arms.push({ provider: plan.fallback, arm: 'fallback' });
+type Arms = readonly { readonly provider: string; readonly arm: 'primary' | 'canary' | 'fallback' }[];
+/** Arms by plan: a plan object the cutover (or the config) hands out again and again gets the same arms, built once. */
+const armsOf = new WeakMap<RoutePlan, Arms>();
+const configPlans = new WeakMap<GatewayConfig, RoutePlan>();
+async function route(live: Live, p: Parts, ex: Exchange): Promise<Arms> {
+  let plan: RoutePlan;
+  if (p.cutover) plan = await p.cutover.plan(typeof ex.body.user === 'string' ? { tenant: ex.tenant, user: ex.body.user } : { tenant: ex.tenant });
+  else {
+    plan = configPlans.get(live.config) ?? { provider: live.config.route.primary, arm: 'primary', fallback: live.config.route.fallback };
+    configPlans.set(live.config, plan);
+  }
+  let arms = armsOf.get(plan);
+  if (!arms) {
+    const a: { provider: string; arm: 'primary' | 'canary' | 'fallback' }[] = [{ provider: plan.provider, arm: plan.arm }];
+    if (plan.fallback && plan.fallback !== plan.provider) a.push({ provider: plan.fallback, arm: 'fallback' });
+    armsOf.set(plan, (arms = a));
+  }
   return arms;
 }
 
@@ -332,15 +348,21 @@ export async function proxy(
     ex.est = estimateRequestTokens(o.endpoint, o.body, o.limits.maxTokens);
     // The breakers the route can start with (its primary, a canary's candidate) are read while the quota is
     // checked: called in the same tick, on the Redis store they are one script, one round trip (docs/scaling.md).
-    const seen = new Map<string, Promise<BreakerRead | undefined>>();
-    for (const pv of [live.config.route.primary, live.config.route.canary?.provider]) {
-      if (pv === undefined || seen.has(pv) || !live.breakers.read) continue;
-      const r = live.breakers.read(pv);
-      r.catch(() => {}); // awaited below, or dropped with a refusal
-      seen.set(pv, r);
+    // At most two: the route's primary and a canary's candidate (no Map per request).
+    const primary = live.config.route.primary;
+    const candidate = live.config.route.canary?.provider;
+    let seenPrimary: Promise<BreakerRead | undefined> | undefined;
+    let seenCandidate: Promise<BreakerRead | undefined> | undefined;
+    if (live.breakers.read) {
+      seenPrimary = live.breakers.read(primary);
+      seenPrimary.catch(ignore); // awaited below, or dropped with a refusal
+      if (candidate !== undefined && candidate !== primary) {
+        seenCandidate = live.breakers.read(candidate);
+        seenCandidate.catch(ignore);
+      }
     }
     const routed = route(live, p, ex);
-    routed.catch(() => {}); // awaited below, or dropped with a refusal
+    routed.catch(ignore); // awaited below, or dropped with a refusal
     let q: QuotaDecision | undefined;
     try {
       // The store applies storeDown itself (gateway/store/index.ts, docs/scaling.md): "open" answers from this
@@ -374,7 +396,8 @@ export async function proxy(
       // An open breaker skips the provider (circuit_open: fail fast; the fallback, if any, serves instead).
       let allowed: boolean;
       try {
-        allowed = await live.breakers.allow(arm.provider, i === 0 ? await seen.get(arm.provider) : undefined);
+        const seen = i > 0 ? undefined : arm.provider === primary ? seenPrimary : arm.provider === candidate ? seenCandidate : undefined;
+        allowed = await live.breakers.allow(arm.provider, seen && (await seen));
       } catch (err) {
         // The breaker's store is unreachable: storeDown decides, as for quotas.
         p.log('error', 'breaker_failed', { requestId: ex.rid, provider: arm.provider, error: (err as Error).message.slice(0, 200) });
@@ -466,7 +489,7 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
   const latencyMs = p.clock() - ex.t0;
   setImmediate(() => {
     // First, so that on Redis the breaker's report, the quota's settle and the canary's counts go out together.
-    if (ex.verdict) report(live.breakers, ex.verdict.provider, ex.verdict.cls).catch(() => {});
+    if (ex.verdict) report(live.breakers, ex.verdict.provider, ex.verdict.cls).catch(ignore);
     try {
       let usage = ex.usage;
       let estimated = false;
@@ -496,7 +519,7 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
         usage = { inputTokens: input, cachedTokens: 0, outputTokens: answer ? countTextTokens(answer.text + answer.toolCalls.map((c) => (c as { function?: { arguments?: string } }).function?.arguments ?? '').join(''), ex.modelServed) : 0 };
       }
       const u = usage ?? { inputTokens: 0, cachedTokens: 0, outputTokens: 0 };
-      if (ex.est > 0) void p.quotas.settle(ex.limits, ex.est, u.inputTokens + u.outputTokens).catch(() => {});
+      if (ex.est > 0) void p.quotas.settle(ex.limits, ex.est, u.inputTokens + u.outputTokens).catch(ignore);
       // The ledger prices the row on its writer thread (core/gateway/ledger-cost.ts): no decimal arithmetic here.
       const price = lookupPrice(p.prices, ex.modelServed);
       const row: UnpricedRow = {

@@ -114,6 +114,11 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_larg
   });
 }
 
+/** A refusal before the request reaches the proxy: the error body with the request id (close: drop the connection after). */
+function fail(res: ServerResponse, rid: string, e: ApiError, close = false): void {
+  sendError(res, e, { 'x-request-id': rid }, close);
+}
+
 const ROUTES: Record<string, string> = {
   '/v1/chat/completions': 'POST',
   '/v1/embeddings': 'POST',
@@ -199,18 +204,17 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const fail = (e: ApiError, close = false) => sendError(res, e, { 'x-request-id': rid }, close);
 
     if (path.startsWith('/admin/') && parts.cutover?.admin) {
       let body: unknown;
       if (req.method === 'POST') {
         const raw = await readBody(req, maxBody);
-        if (raw === 'too_large') return fail(E.tooLarge(maxBody), true);
+        if (raw === 'too_large') return fail(res, rid, E.tooLarge(maxBody), true);
         if (raw === 'aborted') return;
         try {
           body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
         } catch (e) {
-          return fail(E.badJson((e as Error).message));
+          return fail(res, rid, E.badJson((e as Error).message));
         }
       }
       const r = await parts.cutover.admin(req.method ?? 'GET', path, body, isAdmin(req));
@@ -221,10 +225,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       }
     }
     const method = ROUTES[path];
-    if (!method) return fail(E.notFound(path));
+    if (!method) return fail(res, rid, E.notFound(path));
     if (req.method !== method) {
       res.setHeader('allow', method);
-      return fail(E.method(req.method ?? '?', path, method));
+      return fail(res, rid, E.method(req.method ?? '?', path, method));
     }
     if (path === '/healthz') {
       const body = JSON.stringify({ ok: !closing && o.store.healthy(), closing, inFlight: active, ledger: { written: o.ledger.written(), lost: o.ledger.lost() } });
@@ -247,24 +251,24 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (!tenant || !limits) {
       // A key for a tenant no longer in the config is as good as revoked.
       if (tenant) o.log('warn', 'tenant_not_configured', { requestId: rid, tenant });
-      return fail(E.invalidKey(), req.method === 'POST');
+      return fail(res, rid, E.invalidKey(), req.method === 'POST');
     }
-    if (closing) return fail(E.shuttingDown(), true);
+    if (closing) return fail(res, rid, E.shuttingDown(), true);
     if (path === '/v1/models') return models(res, rid, tenant);
 
     const raw = await readBody(req, maxBody);
     if (raw === 'aborted') return;
     if (raw === 'too_large') {
       o.log('warn', 'body_too_large', { requestId: rid, tenant, max: maxBody });
-      return fail(E.tooLarge(maxBody), true);
+      return fail(res, rid, E.tooLarge(maxBody), true);
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch (e) {
-      return fail(E.badJson((e as Error).message.slice(0, 200)));
+      return fail(res, rid, E.badJson((e as Error).message.slice(0, 200)));
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(E.badRequest('The request body must be a JSON object.', null, 'invalid_body'));
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(res, rid, E.badRequest('The request body must be a JSON object.', null, 'invalid_body'));
     await proxy(live, parts, req, res, { rid, t0, startedAt, tenant, limits, endpoint: path === '/v1/embeddings' ? 'embeddings' : 'chat', body: body as Record<string, unknown>, bytes: raw.length });
   }
 

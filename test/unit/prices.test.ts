@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { builtinPriceTable, costUSD, lookupPrice, parsePriceFile } from '../../src/core/prices.js';
+import { builtinPriceTable, costUSD, lookupPrice, parsePriceFile, type PriceTable } from '../../src/core/prices.js';
 import { normaliseModel, suggestMapping, closestModels } from '../../src/core/models.js';
 
 test('normaliseModel drops snapshots and unifies spellings', () => {
@@ -40,4 +40,15 @@ test('LiteLLM price files are read per token and override the table', () => {
   assert.ok(lookupPrice(t, 'gpt-4o'), 'built-in rows remain');
   assert.throws(() => parsePriceFile('{"models":{"x":{"input":"abc","output":1}}}', 'p.json'), /p\.json: models\.x\.input must be a non-negative number/);
   assert.throws(() => parsePriceFile('{nope', 'p.json'), /p\.json is not valid JSON/);
+});
+
+test('lookupPrice answers the same from its memo, per table: dated and vendor spellings, unknown ids, a second table', () => {
+  const t = builtinPriceTable();
+  const other: PriceTable = { rows: new Map([['gpt-4o', { ...t.rows.get('gpt-4o')!, input: '99' }]]), origin: 'test' };
+  for (let round = 0; round < 3; round++) {
+    assert.equal(lookupPrice(t, 'gpt-4o-2024-08-06'), t.rows.get('gpt-4o'));
+    assert.equal(lookupPrice(t, 'openai/GPT-4o'), t.rows.get('gpt-4o'));
+    assert.equal(lookupPrice(t, 'no-such-model'), undefined);
+    assert.equal(lookupPrice(other, 'gpt-4o-2024-08-06')!.input, '99', 'another table is not answered from the first one’s memo');
+  }
 });

@@ -179,6 +179,9 @@ export class Canary {
 
   /** The plan of a request the candidate does not serve: built once per route, read by every request (never changed). */
   private primaryPlan!: Readonly<RoutePlan>;
+  /** …and of one it serves, and of every request once promoted (with a canary configured). */
+  private candidatePlan: Readonly<RoutePlan> | undefined;
+  private promotedPlan: Readonly<RoutePlan> | undefined;
 
   constructor(private readonly o: CanaryOptions) {
     this.route = o.route;
@@ -189,6 +192,9 @@ export class Canary {
     this.route = route;
     this.cfg = route.canary;
     this.primaryPlan = { provider: route.primary, arm: 'primary', ...(route.fallback ? { fallback: route.fallback } : {}) };
+    const c = route.canary;
+    this.candidatePlan = c ? { provider: c.provider, arm: 'canary', fallback: route.primary } : undefined;
+    this.promotedPlan = c ? { provider: c.provider, arm: 'primary', fallback: route.fallback && route.fallback !== c.provider ? route.fallback : route.primary } : undefined;
     this.window = this.cfg ? new GuardWindow(this.o.store, this.key(), this.cfg.guard, this.o.now) : undefined;
     this.cache = undefined;
   }
@@ -250,19 +256,16 @@ export class Canary {
 
   /** Which provider serves this request. */
   async plan(req: { tenant: string; user?: string }, random: () => number = this.o.random ?? Math.random): Promise<RoutePlan> {
-    const primary = this.primaryPlan;
-    const cfg = this.cfg;
-    if (!cfg) return primary;
+    // The plans of this route, taken before the await: a reload meanwhile applies from the next request.
+    const { primaryPlan: primary, candidatePlan: candidate, promotedPlan: promoted, cfg } = this;
+    if (!cfg || !candidate || !promoted) return primary;
     const st = await this.state();
     if (!st) return primary;
-    if (st.state === 'promoted') {
-      const fb = this.route.fallback && this.route.fallback !== cfg.provider ? this.route.fallback : this.route.primary;
-      return { provider: cfg.provider, arm: 'primary', fallback: fb };
-    }
+    if (st.state === 'promoted') return promoted;
     if (st.state !== 'canary' || st.percent <= 0) return primary;
     const key = stickyKey(cfg.sticky, req);
     const bucket = key === undefined ? Math.floor(random() * BUCKETS) : bucketOf(key);
-    return onCandidate(bucket, st.percent) ? { provider: cfg.provider, arm: 'canary', fallback: this.route.primary } : primary;
+    return onCandidate(bucket, st.percent) ? candidate : primary;
   }
 
   /** One served request: feed the guard (never throws; the store work runs after the client has its answer). */
