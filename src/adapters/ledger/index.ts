@@ -45,7 +45,9 @@ export async function openLedger(path: string, o: LedgerOptions = {}): Promise<L
   const maxQueue = Math.max(1, o.maxQueue ?? 100_000);
   const init: WorkerInit = { path: resolve(path), busyTimeoutMs: o.busyTimeoutMs ?? 5000, ...(o.maxPageCount ? { maxPageCount: o.maxPageCount } : {}) };
   // Beside this file under tsc (dist/src/adapters/ledger/), beside the chunk in the bundle (dist/bundle/).
-  const worker = new Worker(new URL('./ledger-worker.js', import.meta.url), { workerData: init });
+  // A small young generation: the writer's garbage is a batch's rows and their prices, short-lived and
+  // collected often off the event loop, and V8's default for it (tens of MB) would only add to the RSS.
+  const worker = new Worker(new URL('./ledger-worker.js', import.meta.url), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
 
   const ready = await new Promise<{ backend: string; ledgerId: string }>((res, rej) => {
     const onMessage = (m: FromWorker) => {
