@@ -5,9 +5,11 @@
  * Idle until asked: {gwbench:'eld-start'} starts a 1 ms-resolution monitor (replacing any earlier
  * one), {gwbench:'eld'} answers {gwbench:'eld', p50Ms, p99Ms, maxMs, n, rssBytes, heapBytes} with
  * the monitor's resolution subtracted (Node records the whole timer interval), so 0 = no delay.
+ * {gwbench:'alloc-start'} / {gwbench:'alloc'} measure the bytes the process allocates in between.
  * The IPC channel is unref'd: it never keeps the gateway alive after it decided to exit.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Session } from 'node:inspector';
 
 const RES_MS = 1;
 if (process.send) {
@@ -23,6 +25,31 @@ if (process.send) {
       const mem = process.memoryUsage();
       const q = h && h.count > 0 ? { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), n: h.count } : { p50Ms: NaN, p99Ms: NaN, maxMs: NaN, n: 0 };
       process.send!({ gwbench: 'eld', ...q, rssBytes: mem.rss, heapBytes: mem.heapUsed });
+    }
+  });
+  // Allocation: V8's sampling heap profiler counting the objects the GC has already collected too, so
+  // its total is what the process allocated while it ran (a figure that does not depend on the machine's
+  // speed, unlike CPU time). {gwbench:'alloc-start'} → 'alloc-started'; {gwbench:'alloc'} → {bytes}.
+  let session: Session | undefined;
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) => session!.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r as T))));
+  type Node = { selfSize: number; children: Node[] };
+  const total = (n: Node): number => n.selfSize + n.children.reduce((a, c) => a + total(c), 0);
+  process.on('message', (m: { gwbench?: string }) => {
+    if (m?.gwbench === 'alloc-start') {
+      void (async () => {
+        if (!session) {
+          session = new Session();
+          session.connect();
+          await post('HeapProfiler.enable');
+        }
+        await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        process.send!({ gwbench: 'alloc-started' });
+      })().catch((e: Error) => process.send!({ gwbench: 'alloc-started', error: e.message }));
+    } else if (m?.gwbench === 'alloc') {
+      void post<{ profile: { head: Node } }>('HeapProfiler.stopSampling')
+        .then((r) => process.send!({ gwbench: 'alloc', bytes: total(r.profile.head) }))
+        .catch((e: Error) => process.send!({ gwbench: 'alloc', bytes: NaN, error: e.message }));
     }
   });
   process.channel?.unref();

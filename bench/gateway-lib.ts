@@ -223,9 +223,22 @@ export interface Eld {
   rssBytes: number;
   heapBytes: number;
 }
-/** The event-loop monitor preloaded into a child (gateway-eld.ts), driven over its IPC channel. */
-function eldOf(child: ChildProcess): { eldStart(): Promise<void>; eld(): Promise<Eld> } {
+/** The event-loop monitor preloaded into a child (gateway-eld.ts), driven over its IPC channel; also its allocation counter. */
+function eldOf(child: ChildProcess): { eldStart(): Promise<void>; eld(): Promise<Eld>; allocStart(): Promise<void>; alloc(): Promise<number> } {
   return {
+    allocStart: async () => {
+      const p = nextMessage<{ error?: string }>(child, (m) => m?.gwbench === 'alloc-started', 10_000, 'allocation sampling start');
+      child.send({ gwbench: 'alloc-start' });
+      const r = await p;
+      if (r.error) throw new Error(`allocation sampling did not start: ${r.error}`);
+    },
+    alloc: async () => {
+      const p = nextMessage<{ bytes: number; error?: string }>(child, (m) => m?.gwbench === 'alloc', 30_000, 'allocation sampling');
+      child.send({ gwbench: 'alloc' });
+      const r = await p;
+      if (r.error) throw new Error(`allocation sampling failed: ${r.error}`);
+      return r.bytes;
+    },
     eldStart: async () => {
       const p = nextMessage(child, (m) => m?.gwbench === 'eld-started', 5000, 'event-loop monitor start');
       child.send({ gwbench: 'eld-start' });
@@ -241,7 +254,7 @@ function eldOf(child: ChildProcess): { eldStart(): Promise<void>; eld(): Promise
 const ELD_PRELOAD = () => pathToFileURL(fileURLToPath(new URL('./gateway-eld.js', import.meta.url))).href;
 
 /** The bare Node proxy (gateway-floor.ts) in front of `upstream`, with the event-loop monitor preloaded like the gateway. */
-export async function startFloor(upstream: string): Promise<{ origin: string; child: ChildProcess; close(): Promise<void>; eldStart(): Promise<void>; eld(): Promise<Eld> }> {
+export async function startFloor(upstream: string): Promise<{ origin: string; child: ChildProcess; close(): Promise<void>; eldStart(): Promise<void>; eld(): Promise<Eld>; allocStart(): Promise<void>; alloc(): Promise<number> }> {
   const child = track(fork(fileURLToPath(new URL('./gateway-floor.js', import.meta.url)), [upstream], { execArgv: ['--import', ELD_PRELOAD()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { PATH: process.env.PATH, GWBENCH_UP_KEY: UP_KEY } }));
   const { port } = await nextMessage<{ port: number }>(child, (m) => typeof m?.port === 'number', 10_000, 'floor proxy start');
   return { origin: `http://127.0.0.1:${port}`, child, close: () => stop(child, 3000, true), ...eldOf(child) };
@@ -322,6 +335,9 @@ export interface Gateway {
   logFile: string;
   eldStart(): Promise<void>;
   eld(): Promise<Eld>;
+  /** Bytes the gateway process allocates between allocStart() and alloc() (its main thread's heap; gateway-eld.ts). */
+  allocStart(): Promise<void>;
+  alloc(): Promise<number>;
   /** GET /metrics text, or undefined when the gateway serves none. */
   metrics(): Promise<string | undefined>;
   logTail(lines?: number): string;

@@ -132,6 +132,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
       }
     };
     await part('warm', () => steady(rep, S, 'the servers', [direct, floorT, ...(gwT ? [gwT] : [])]), ['latency', 'ttft', 'throughput', 'eld'].some(want));
+    await part('alloc', () => allocation(rep, S, [{ t: floorT, h: floor }, ...(gw && gwT ? [{ t: gwT, h: gw }] : [])]), ['latency', 'ttft', 'throughput', 'eld'].some(want));
     await part('latency', () => latency(rep, S, direct, floorT, gwT, gwWhy));
     await part('ttft', () => ttft(rep, S, up, direct, floorT, gwT, gwWhy));
     await part('throughput', () => throughput(rep, S, direct, floorT, gwT, gwWhy));
@@ -178,6 +179,25 @@ async function steady(rep: Reporter, S: Scale, what: string, targets: Target[]):
     rep.note(`${t.name.padEnd(9)} ${us.length} run(s): CPU per request ${us.map((x) => x.toFixed(0)).join(' → ')} µs${t.pid ? '' : ' (pid unknown: not measured)'}, last run ${rps.toFixed(0)} req/s${fin ? '' : ' · not steady within the runs allowed'}`);
     if (t.name !== 'direct') rep.figure(`warm.cold.cpuUsPerReq.${t.name}`, us[0]!);
   }
+}
+
+/**
+ * Bytes allocated per request on the main thread, warm, at c=connections (one autocannon run each, V8's
+ * sampling heap profiler counting collected objects too): unlike CPU time it does not move with the
+ * machine's load, and it drives how often the young-generation GC pauses the loop (a scavenge costs
+ * about 2 ms here, whatever the process).
+ */
+async function allocation(rep: Reporter, S: Scale, arms: { t: Target; h: { allocStart(): Promise<void>; alloc(): Promise<number> } }[]): Promise<void> {
+  const per: Record<string, number> = {};
+  for (const { t, h } of arms) {
+    await h.allocStart();
+    const r = await cannon(t, S.connections, S.steadyS);
+    const bytes = await h.alloc();
+    const n = r.ok;
+    per[t.name] = n > 0 ? bytes / n : NaN;
+    rep.figure(`alloc.bytesPerReq.${t.name}`, per[t.name]!);
+  }
+  rep.note(`allocated per request, warm (main thread, V8 sampling heap profiler incl. collected objects, autocannon c=${S.connections} ${S.steadyS} s): ${Object.entries(per).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KB`).join(' · ')}${per.gateway && per.floor ? ` · gateway/floor ×${(per.gateway / per.floor).toFixed(2)}` : ''}`);
 }
 
 async function latency(rep: Reporter, S: Scale, direct: Target, floorT: Target, gwT: Target | undefined, gwWhy: string): Promise<void> {

@@ -120,6 +120,11 @@ test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and 
   assert.match(printed, /0\. Warm-up of the servers: autocannon c=8/);
   assert.ok(r.figures['warm.cold.cpuUsPerReq.floor']! > 0, `cold floor cost: ${r.figures['warm.cold.cpuUsPerReq.floor']}`);
   assert.match(printed, /floor\s+\d+ run\(s\): CPU per request \d+/);
+  // Allocation per request, the figure that does not move with the machine's load: measured for the floor
+  // (and the gateway where it runs), a positive number of bytes.
+  assert.ok(r.figures['alloc.bytesPerReq.floor']! > 1000, `floor bytes per request: ${r.figures['alloc.bytesPerReq.floor']}`);
+  assert.match(printed, /allocated per request, warm .*floor \d+\.\d KB/);
+  if (ids.includes('added.p50') && r.lines.find((l) => l.id === 'added.p50')!.pass !== null) assert.ok(r.figures['alloc.bytesPerReq.gateway']! > r.figures['alloc.bytesPerReq.floor']!, printed);
   // Shadowing is measured at 100% (judged) and at the issue's example 10% (reported).
   if (r.lines.find((l) => l.id === 'shadow.added.p50')?.pass !== null) assert.ok(Number.isFinite(r.figures['shadow10.onMinusOff.p50']), printed);
   assert.equal(r.failed, r.lines.some((l) => l.pass === false));

@@ -238,11 +238,16 @@ export function parseGatewayConfig(doc: unknown, file: string, providers: readon
 }
 
 /** A tenant's plan merged with its own overrides; undefined for a tenant the config does not name. */
-export function tenantLimits(cfg: GatewayConfig, tenant: string): TenantLimits | undefined {
+export function tenantLimits(cfg: GatewayConfig, tenant: string): Readonly<TenantLimits> | undefined {
   if (!Object.hasOwn(cfg.tenants, tenant)) return undefined;
+  // Every request asks: built once per config (a reload brings a new config object) and tenant, frozen.
+  let byTenant = limitsOf.get(cfg);
+  if (!byTenant) limitsOf.set(cfg, (byTenant = new Map()));
+  const hit = byTenant.get(tenant);
+  if (hit) return hit;
   const t = cfg.tenants[tenant]!;
   const p = cfg.plans[t.plan]!;
-  return {
+  const limits: TenantLimits = {
     tenant,
     plan: t.plan,
     rpm: t.rpm ?? p.rpm,
@@ -252,7 +257,10 @@ export function tenantLimits(cfg: GatewayConfig, tenant: string): TenantLimits |
     tools: p.tools,
     ...(p.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {}),
   };
+  byTenant.set(tenant, Object.freeze(limits));
+  return limits;
 }
+const limitsOf = new WeakMap<GatewayConfig, Map<string, Readonly<TenantLimits>>>();
 
 /** CNY per USD of list price for a provider (config `rates`, else 7.3 for official and 1 for a relay). */
 export function cnyRate(cfg: GatewayConfig, provider: string): string {
