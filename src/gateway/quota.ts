@@ -41,6 +41,8 @@ interface Limit {
   limiter: RateLimiterAbstract;
   /** Carry-over from the previous limiter for this tenant (embedded store); awaited before first use. */
   ready: Promise<void>;
+  /** Set once `ready` has settled: then nothing is awaited for it (every request asks). */
+  isReady: boolean;
 }
 interface TenantEntry {
   req?: Limit;
@@ -55,7 +57,7 @@ function isRes(x: unknown): x is RateLimiterRes {
 }
 
 async function consume(l: Limit, key: string, points: number): Promise<Outcome> {
-  await l.ready;
+  if (!l.isReady) await l.ready;
   try {
     return { ok: true, res: await l.limiter.consume(key, points) };
   } catch (e) {
@@ -79,7 +81,8 @@ export function createQuotas(store: GatewayStore): Quotas {
     if (cur && cur.value === value) return cur;
     const points = Math.floor(value);
     const limiter = store.limiter({ keyPrefix: kind === 'req' ? REQ_PREFIX : TOK_PREFIX, points, durationS: WINDOW_S });
-    const next: Limit = { value, limiter, ready: cur ? carryOver(cur, limiter, tenant) : Promise.resolve() };
+    const next: Limit = { value, limiter, ready: cur ? carryOver(cur, limiter, tenant) : Promise.resolve(), isReady: !cur };
+    if (!next.isReady) void next.ready.then(() => void (next.isReady = true)); // carryOver never rejects
     e[kind] = next;
     return next;
   }
@@ -125,7 +128,7 @@ export function createQuotas(store: GatewayStore): Quotas {
 
   async function current(l: Limit | undefined, key: string): Promise<RateLimiterRes | undefined> {
     if (!l) return undefined;
-    await l.ready;
+    if (!l.isReady) await l.ready;
     return (await l.limiter.get(key)) ?? undefined;
   }
 
@@ -205,11 +208,11 @@ export function createQuotas(store: GatewayStore): Quotas {
         return neverPasses(t, tokens, r, k);
       }
 
-      // Both limiters at once: one round trip's latency on Redis instead of two.
-      const [ro, ko] = await Promise.all([
-        req ? consume(req, key, 1) : undefined,
-        tok && tokens > 0 ? consume(tok, key, tokens) : undefined,
-      ]);
+      // Both limiters started at once (one round trip's latency on a remote limiter), then awaited in turn.
+      const rp = req ? consume(req, key, 1) : undefined;
+      const kp = tok && tokens > 0 ? consume(tok, key, tokens) : undefined;
+      const ro = rp && (await rp);
+      const ko = kp && (await kp);
       let rRes = ro && 'res' in ro ? ro.res : undefined;
       let kRes = ko && 'res' in ko ? ko.res : tok ? await current(tok, key) : undefined;
       const storeErr = (ro && 'err' in ro ? ro.err : undefined) ?? (ko && 'err' in ko ? ko.err : undefined);
@@ -239,7 +242,7 @@ export function createQuotas(store: GatewayStore): Quotas {
       // `later`: it runs after the answer and may wait a few ms to share a round trip.
       if (adjustWindow) return adjustWindow({ keyPrefix: TOK_PREFIX, key: t.tenant, by: diff, durationS: WINDOW_S, later: true });
       const tok = limit(t.tenant, 'tok', t.tpm);
-      await tok.ready;
+      if (!tok.isReady) await tok.ready;
       if (diff > 0) {
         // Used more than estimated: charge the rest to the current window (a new one if it rolled).
         await tok.limiter.penalty(t.tenant, diff);
