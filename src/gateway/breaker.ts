@@ -79,10 +79,9 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
     return Number.isFinite(n) ? n : undefined;
   };
   const readUntil = async (p: string): Promise<number | undefined> => num(await store.get(keys(p).until));
-  /** Both keys in one step when the store can (Redis: one MGET). */
-  const readBoth = async (p: string, later?: boolean): Promise<BreakerRead> => {
-    const k = keys(p);
-    const [until, fails] = store.getMany ? await store.getMany(k.both, later ? LATER : undefined) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+  /** Both keys in one step (a store with getMany: one MGET on Redis). */
+  const readBoth = async (p: string): Promise<BreakerRead> => {
+    const [until, fails] = await store.getMany!(keys(p).both);
     return { provider: p, until: num(until), fails: fails !== undefined };
   };
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
@@ -101,23 +100,20 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
       return won;
     },
 
-    success: (p) => report(p, settleSuccess),
-    failure: (p) => report(p, settleFailure),
+    // A store error is handed to onError, never rejected (see BreakerOptions.onError).
+    success: (p) => settleSuccess(p).catch((err: unknown) => heard(p, err)),
+    failure: (p) => settleFailure(p).catch((err: unknown) => heard(p, err)),
 
     async state(p) {
       return stateAt(await readUntil(p), now());
     },
   };
 
-  async function report(p: string, f: (p: string) => Promise<void>): Promise<void> {
+  function heard(p: string, err: unknown): void {
     try {
-      await f(p);
-    } catch (err) {
-      try {
-        o.onError?.(p, err);
-      } catch {
-        // as for onChange
-      }
+      o.onError?.(p, err);
+    } catch {
+      // as for onChange
     }
   }
 
@@ -125,7 +121,9 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
     const k = keys(p);
     // `later`: a success changes something only after failures or a trip; on Redis its read may wait a few
     // ms to share the round trip of other bookkeeping or the next admission.
-    const { until, fails } = await readBoth(p, true);
+    const [untilText, failsText] = store.getMany ? await store.getMany(k.both, LATER) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+    const until = num(untilText);
+    const fails = failsText !== undefined;
     if (until === undefined) {
       if (fails) await store.del(k.fails);
       return;

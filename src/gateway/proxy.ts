@@ -268,10 +268,9 @@ function failureError(r: Failed, provider: string): ApiError {
 }
 
 /** Tell the provider's breaker what the attempt says about its health (fallback.ts's table). */
-async function report(b: Breakers, provider: string, cls: ErrorClass | undefined): Promise<void> {
+function report(b: Breakers, provider: string, cls: ErrorClass | undefined): Promise<void> | undefined {
   const v = breakerVerdict(cls);
-  if (v === 'success') await b.success(provider);
-  else if (v === 'failure') await b.failure(provider);
+  return v === 'success' ? b.success(provider) : v === 'failure' ? b.failure(provider) : undefined;
 }
 
 /** The request's route: cutover's plan when present, else the route's primary with its fallback. */
@@ -489,7 +488,13 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
   const latencyMs = p.clock() - ex.t0;
   setImmediate(() => {
     // First, so that on Redis the breaker's report, the quota's settle and the canary's counts go out together.
-    if (ex.verdict) report(live.breakers, ex.verdict.provider, ex.verdict.cls).catch(ignore);
+    if (ex.verdict) {
+      try {
+        report(live.breakers, ex.verdict.provider, ex.verdict.cls)?.catch(ignore);
+      } catch {
+        // a breaker that throws instead of rejecting must not cost the request its ledger row
+      }
+    }
     try {
       let usage = ex.usage;
       let estimated = false;
