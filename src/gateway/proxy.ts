@@ -282,8 +282,9 @@ async function route(live: Live, p: Parts, ex: Exchange): Promise<Arms> {
   let plan: RoutePlan;
   if (p.cutover) plan = await p.cutover.plan(typeof ex.body.user === 'string' ? { tenant: ex.tenant, user: ex.body.user } : { tenant: ex.tenant });
   else {
-    plan = configPlans.get(live.config) ?? { provider: live.config.route.primary, arm: 'primary', fallback: live.config.route.fallback };
-    configPlans.set(live.config, plan);
+    let known = configPlans.get(live.config);
+    if (!known) configPlans.set(live.config, (known = { provider: live.config.route.primary, arm: 'primary', fallback: live.config.route.fallback }));
+    plan = known;
   }
   let arms = armsOf.get(plan);
   if (!arms) {
