@@ -293,6 +293,8 @@ describe('ledger: pricing on the writer thread', () => {
   });
   test('pricedRow leaves no pricing fields behind and agrees with costUSD over random token counts', () => {
     const row = builtinPriceTable().rows.get('gpt-4o')!;
+    const { ttftMs: _t, ...noTtft } = unpriced(0, null);
+    assert.ok(!('ttftMs' in pricedRow(noTtft)), 'an absent TTFT stays absent (NULL in the ledger)');
     for (let k = 0; k < 200; k++) {
       const input = Math.floor(Math.random() * 2_000_000);
       const cached = Math.floor(Math.random() * (input + 1));
@@ -303,6 +305,8 @@ describe('ledger: pricing on the writer thread', () => {
       assert.equal(r.costUSD, usd.toFixed());
       assert.equal(r.costCNY, usd.times('7.1').toFixed());
       assert.ok(!('price' in r) && !('cnyRate' in r), 'the written row has only LedgerRow fields');
+      const { price: _p, cnyRate: _r, ...rest } = e;
+      assert.deepEqual({ ...r }, { ...rest, costUSD: r.costUSD, costCNY: r.costCNY }, 'every other field carried over as it was');
     }
   });
 });
