@@ -79,9 +79,13 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
     return Number.isFinite(n) ? n : undefined;
   };
   const readUntil = async (p: string): Promise<number | undefined> => num(await store.get(keys(p).until));
-  /** Both keys in one step (a store with getMany: one MGET on Redis). */
+  /** `until` and `fails` in one step when the store can (Redis: one MGET). Not async: no frame of its own. */
+  const readPair = (p: string, later?: boolean): Promise<Array<string | undefined>> => {
+    const k = keys(p);
+    return store.getMany ? store.getMany(k.both, later ? LATER : undefined) : Promise.all([store.get(k.until), store.get(k.fails)]);
+  };
   const readBoth = async (p: string): Promise<BreakerRead> => {
-    const [until, fails] = await store.getMany!(keys(p).both);
+    const [until, fails] = await readPair(p);
     return { provider: p, until: num(until), fails: fails !== undefined };
   };
   const stateAt = (until: number | undefined, t: number): BreakerState => (until === undefined ? 'closed' : t < until ? 'open' : 'half-open');
@@ -121,7 +125,7 @@ export function createBreakers(store: GatewayStore, o: BreakerOptions): Breakers
     const k = keys(p);
     // `later`: a success changes something only after failures or a trip; on Redis its read may wait a few
     // ms to share the round trip of other bookkeeping or the next admission.
-    const [untilText, failsText] = store.getMany ? await store.getMany(k.both, LATER) : await Promise.all([store.get(k.until), store.get(k.fails)]);
+    const [untilText, failsText] = await readPair(p, true);
     const until = num(untilText);
     const fails = failsText !== undefined;
     if (until === undefined) {
