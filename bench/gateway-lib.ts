@@ -223,8 +223,16 @@ export interface Eld {
   rssBytes: number;
   heapBytes: number;
 }
+/** What the preloaded monitor (gateway-eld.ts) measures in the floor's and the gateway's process. */
+export interface Monitor {
+  eldStart(): Promise<void>;
+  eld(): Promise<Eld>;
+  /** Bytes the process's main thread allocates between allocStart() and alloc(). */
+  allocStart(): Promise<void>;
+  alloc(): Promise<number>;
+}
 /** The event-loop monitor preloaded into a child (gateway-eld.ts), driven over its IPC channel; also its allocation counter. */
-function eldOf(child: ChildProcess): { eldStart(): Promise<void>; eld(): Promise<Eld>; allocStart(): Promise<void>; alloc(): Promise<number> } {
+function eldOf(child: ChildProcess): Monitor {
   return {
     allocStart: async () => {
       const p = nextMessage<{ error?: string }>(child, (m) => m?.gwbench === 'alloc-started', 10_000, 'allocation sampling start');
@@ -254,7 +262,7 @@ function eldOf(child: ChildProcess): { eldStart(): Promise<void>; eld(): Promise
 const ELD_PRELOAD = () => pathToFileURL(fileURLToPath(new URL('./gateway-eld.js', import.meta.url))).href;
 
 /** The bare Node proxy (gateway-floor.ts) in front of `upstream`, with the event-loop monitor preloaded like the gateway. */
-export async function startFloor(upstream: string): Promise<{ origin: string; child: ChildProcess; close(): Promise<void>; eldStart(): Promise<void>; eld(): Promise<Eld>; allocStart(): Promise<void>; alloc(): Promise<number> }> {
+export async function startFloor(upstream: string): Promise<Monitor & { origin: string; child: ChildProcess; close(): Promise<void> }> {
   const child = track(fork(fileURLToPath(new URL('./gateway-floor.js', import.meta.url)), [upstream], { execArgv: ['--import', ELD_PRELOAD()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { PATH: process.env.PATH, GWBENCH_UP_KEY: UP_KEY } }));
   const { port } = await nextMessage<{ port: number }>(child, (m) => typeof m?.port === 'number', 10_000, 'floor proxy start');
   return { origin: `http://127.0.0.1:${port}`, child, close: () => stop(child, 3000, true), ...eldOf(child) };
@@ -326,18 +334,13 @@ export interface GatewaySpec {
   /** gateway.store (a redis:// URL); undefined = embedded. */
   store?: string;
 }
-export interface Gateway {
+export interface Gateway extends Monitor {
   origin: string;
   pid: number;
   /** The tenant key made for this run (never printed). */
   key: string;
   ledgerFile: string;
   logFile: string;
-  eldStart(): Promise<void>;
-  eld(): Promise<Eld>;
-  /** Bytes the gateway process allocates between allocStart() and alloc() (its main thread's heap; gateway-eld.ts). */
-  allocStart(): Promise<void>;
-  alloc(): Promise<number>;
   /** GET /metrics text, or undefined when the gateway serves none. */
   metrics(): Promise<string | undefined>;
   logTail(lines?: number): string;
