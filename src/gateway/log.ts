@@ -5,6 +5,8 @@ const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 export interface Log {
   (level: Level, event: string, fields?: Record<string, unknown>): void;
   readonly level: Level;
+  /** Whether a line at this level is written (callers skip building fields that would be dropped). */
+  enabled(level: Level): boolean;
   /** Write out lines still held (batched mode); a no-op otherwise. */
   flush(): void;
 }
@@ -69,5 +71,6 @@ export function makeLog(write: (line: string) => void, level: Level = 'info', no
   }) as Log;
   Object.defineProperty(log, 'level', { value: level });
   Object.defineProperty(log, 'flush', { value: flush });
+  Object.defineProperty(log, 'enabled', { value: (lv: Level) => RANK[lv] >= min });
   return log;
 }

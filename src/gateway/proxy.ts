@@ -561,7 +561,7 @@ function done(live: Live, p: Parts, ex: Exchange, res: ServerResponse): void {
       // Absent optional fields are undefined: the metrics ignore them and JSON leaves them out of the log line.
       p.metrics.request({ tenant: ex.tenant, provider: ex.provider || 'none', status: ex.httpStatus, code: ex.code || undefined, seconds: latencyMs / 1000, ttftSeconds: ex.ttftMs === undefined ? undefined : ex.ttftMs / 1000, fallback: ex.fallback, fallbackFrom: ex.fallbackFrom || undefined });
       if (u.inputTokens || u.outputTokens) p.metrics.tokens({ tenant: ex.tenant, provider: ex.provider, input: u.inputTokens, output: u.outputTokens });
-      if (p.log.level !== 'warn' && p.log.level !== 'error')
+      if (p.log.enabled('info'))
         p.log('info', 'request', {
           requestId: ex.rid,
           tenant: ex.tenant,

@@ -30,6 +30,7 @@ test('unbatched log (the default): one write per line, as logged', () => {
   log('info', 'x');
   log('info', 'y');
   assert.equal(writes.length, 2);
+  assert.deepEqual([log.enabled('debug'), log.enabled('info'), log.enabled('error')], [false, true, true], 'enabled() follows the level');
 });
 
 test('a log line is byte for byte JSON.stringify({ts, level, event, ...fields}), whatever the fields', () => {
