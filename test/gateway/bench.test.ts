@@ -124,6 +124,11 @@ test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and 
   // (and the gateway where it runs), a positive number of bytes.
   assert.ok(r.figures['alloc.bytesPerReq.floor']! > 1000, `floor bytes per request: ${r.figures['alloc.bytesPerReq.floor']}`);
   assert.match(printed, /allocated per request, warm .*floor \d+\.\d KB/);
+  // ...after every part that measures those servers: the heap profiler slows their GC while it is on.
+  for (const heading of ['1. Added latency', 'Throughput', 'Event-loop delay']) {
+    const at = printed.indexOf(heading);
+    if (at >= 0) assert.ok(at < printed.indexOf('allocated per request'), `${heading} came after the allocation figure:\n${printed}`);
+  }
   if (ids.includes('added.p50') && r.lines.find((l) => l.id === 'added.p50')!.pass !== null) assert.ok(r.figures['alloc.bytesPerReq.gateway']! > r.figures['alloc.bytesPerReq.floor']!, printed);
   // Shadowing is measured at 100% (judged) and at the issue's example 10% (reported).
   if (r.lines.find((l) => l.id === 'shadow.added.p50')?.pass !== null) assert.ok(Number.isFinite(r.figures['shadow10.onMinusOff.p50']), printed);
@@ -135,4 +140,42 @@ test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and 
   const added = r.lines.find((l) => l.id === 'added.p50')!;
   if (added.pass !== null) assert.ok(Number.isFinite(added.value));
   if (added.pass) assert.ok(added.value! <= TARGETS.addedP50Ms);
+});
+
+test('the allocation preload measures twice in one process, each round its own allocations', async () => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const preload = pathToFileURL(fileURLToPath(new URL('../../bench/gateway-eld.js', import.meta.url))).href;
+  // A child that allocates about 8 MB of short-lived arrays when asked, with the bench's preload.
+  const child = spawn(process.execPath, ['--import', preload, '-e', "process.on('message', (m) => { if (m === 'work') { let keep = 0; for (let i = 0; i < 8192; i++) keep += new Array(128).fill(i).length; process.send({ worked: keep }); } }); setInterval(() => {}, 1000);"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const next = (pred: (m: { gwbench?: string; worked?: number; bytes?: number; error?: string }) => boolean) =>
+    new Promise<{ bytes?: number; error?: string }>((resolve) => {
+      const on = (m: { gwbench?: string; bytes?: number; error?: string }) => {
+        if (pred(m)) {
+          child.off('message', on);
+          resolve(m);
+        }
+      };
+      child.on('message', on);
+    });
+  try {
+    const rounds: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const started = next((m) => m.gwbench === 'alloc-started');
+      child.send({ gwbench: 'alloc-start' });
+      assert.equal((await started).error, undefined);
+      const worked = next((m) => m.worked !== undefined);
+      child.send('work');
+      await worked;
+      const got = next((m) => m.gwbench === 'alloc');
+      child.send({ gwbench: 'alloc' });
+      const r = await got;
+      assert.equal(r.error, undefined, `round ${round}: ${r.error}`);
+      rounds.push(r.bytes!);
+    }
+    // Each round counts its own ~8 MB (sampled), not the first round's again: the profiler was stopped in between.
+    for (const b of rounds) assert.ok(b > 4e6 && b < 32e6, `bytes per round: ${rounds.join(', ')}`);
+  } finally {
+    child.kill();
+  }
 });
