@@ -232,7 +232,7 @@ export interface Monitor {
   alloc(): Promise<number>;
 }
 /** The event-loop monitor preloaded into a child (gateway-eld.ts), driven over its IPC channel; also its allocation counter. */
-function eldOf(child: ChildProcess): Monitor {
+export function eldOf(child: ChildProcess): Monitor {
   return {
     allocStart: async () => {
       const p = nextMessage<{ error?: string }>(child, (m) => m?.gwbench === 'alloc-started', 10_000, 'allocation sampling start');
@@ -259,7 +259,8 @@ function eldOf(child: ChildProcess): Monitor {
     },
   };
 }
-const ELD_PRELOAD = () => pathToFileURL(fileURLToPath(new URL('./gateway-eld.js', import.meta.url))).href;
+/** The monitor's preload, as `--import` takes it. */
+export const ELD_PRELOAD = () => pathToFileURL(fileURLToPath(new URL('./gateway-eld.js', import.meta.url))).href;
 
 /** The bare Node proxy (gateway-floor.ts) in front of `upstream`, with the event-loop monitor preloaded like the gateway. */
 export async function startFloor(upstream: string): Promise<Monitor & { origin: string; child: ChildProcess; close(): Promise<void> }> {

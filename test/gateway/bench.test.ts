@@ -5,9 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, metric, metricSum, openLoop, pct, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
+import { Client, ELD_PRELOAD, eldOf, metric, metricSum, openLoop, pct, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
 import { ANCHORS, LEDGER_ROWS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
 
 test('pct and quantiles: nearest rank on a sorted copy', () => {
@@ -143,35 +145,17 @@ test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and 
 });
 
 test('the allocation preload measures twice in one process, each round its own allocations', async () => {
-  const { spawn } = await import('node:child_process');
-  const { fileURLToPath, pathToFileURL } = await import('node:url');
-  const preload = pathToFileURL(fileURLToPath(new URL('../../bench/gateway-eld.js', import.meta.url))).href;
-  // A child that allocates about 8 MB of short-lived arrays when asked, with the bench's preload.
-  const child = spawn(process.execPath, ['--import', preload, '-e', "process.on('message', (m) => { if (m === 'work') { let keep = 0; for (let i = 0; i < 8192; i++) keep += new Array(128).fill(i).length; process.send({ worked: keep }); } }); setInterval(() => {}, 1000);"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const next = (pred: (m: { gwbench?: string; worked?: number; bytes?: number; error?: string }) => boolean) =>
-    new Promise<{ bytes?: number; error?: string }>((resolve) => {
-      const on = (m: { gwbench?: string; bytes?: number; error?: string }) => {
-        if (pred(m)) {
-          child.off('message', on);
-          resolve(m);
-        }
-      };
-      child.on('message', on);
-    });
+  // A child that allocates about 8 MB of short-lived arrays when asked, with the bench's preload, driven by the bench's own Monitor.
+  const child = spawn(process.execPath, ['--import', ELD_PRELOAD(), '-e', "process.on('message', (m) => { if (m === 'work') { let keep = 0; for (let i = 0; i < 8192; i++) keep += new Array(128).fill(i).length; process.send({ worked: keep }); } }); setInterval(() => {}, 1000);"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const monitor = eldOf(child);
   try {
     const rounds: number[] = [];
     for (let round = 0; round < 2; round++) {
-      const started = next((m) => m.gwbench === 'alloc-started');
-      child.send({ gwbench: 'alloc-start' });
-      assert.equal((await started).error, undefined);
-      const worked = next((m) => m.worked !== undefined);
+      await monitor.allocStart();
+      const worked = once(child, 'message');
       child.send('work');
       await worked;
-      const got = next((m) => m.gwbench === 'alloc');
-      child.send({ gwbench: 'alloc' });
-      const r = await got;
-      assert.equal(r.error, undefined, `round ${round}: ${r.error}`);
-      rounds.push(r.bytes!);
+      rounds.push(await monitor.alloc());
     }
     // Each round counts its own ~8 MB (sampled), not the first round's again: the profiler was stopped in between.
     for (const b of rounds) assert.ok(b > 4e6 && b < 32e6, `bytes per round: ${rounds.join(', ')}`);
