@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { openLedger } from '../../src/adapters/ledger/index.js';
-import { LEDGER_APP_ID, LEDGER_VERSION, COLUMNS } from '../../src/adapters/ledger/schema.js';
+import { LEDGER_APP_ID, LEDGER_VERSION, COLUMNS, rowValues, toWire, wireValues } from '../../src/adapters/ledger/schema.js';
 import { openDatabase } from '../../src/adapters/sqlite.js';
 import { UsageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -15,7 +15,7 @@ import { ROOT } from '../helpers/ctx.js';
 import { ledgerRow, until } from './ledger-rows.js';
 import { pricedRow } from '../../src/core/gateway/ledger-cost.js';
 import { builtinPriceTable, costUSD } from '../../src/core/prices.js';
-import type { UnpricedRow } from '../../src/core/gateway/types.js';
+import type { LedgerEntry, LedgerRow, UnpricedRow } from '../../src/core/gateway/types.js';
 
 const HOUR = 3_600_000;
 
@@ -261,6 +261,38 @@ describe('ledger: off the event loop', () => {
   });
 });
 
+describe('ledger: rows cross to the writer as flat arrays', () => {
+  // Every column gets a value of its own, so a field that toWire or fromWire dropped or swapped shows.
+  const distinct = (): LedgerRow => {
+    const r = ledgerRow(7);
+    COLUMNS.forEach(([k], i) => {
+      const v = r[k];
+      (r as unknown as Record<string, unknown>)[k] = typeof v === 'number' ? 1000 + i : typeof v === 'string' ? `${k}-${i}` : typeof v === 'boolean' ? i % 2 === 0 : v;
+    });
+    return r;
+  };
+  test('a priced row, an unpriced one with and without a price (and a cached price or not), with and without TTFT: the writer binds what rowValues(pricedRow(entry)) gives', () => {
+    const row = distinct();
+    const { costUSD: _u, costCNY: _c, ...rest } = row;
+    const { ttftMs: _t, ...noTtft } = row;
+    const gpt4o = { input: '2.50', cachedInput: '1.25', output: '10.00' };
+    const entries: LedgerEntry[] = [row, noTtft, { ...rest, price: gpt4o, cnyRate: '7.3' }, { ...rest, price: { ...gpt4o, cachedInput: null }, cnyRate: '1' }, { ...rest, price: null, cnyRate: '7.3' }];
+    for (const e of entries) {
+      const w = toWire(e);
+      // What structured clone copies at each flush: primitives only, no keys, no nested object.
+      assert.ok(Array.isArray(w) && w.every((v) => v === null || typeof v !== 'object'), JSON.stringify(w));
+      assert.deepEqual(wireValues(structuredClone(w)), rowValues(pricedRow(e)));
+    }
+    assert.equal(wireValues(toWire(noTtft))[COLUMNS.findIndex(([k]) => k === 'ttftMs')], null, 'an absent TTFT is NULL in the ledger');
+    assert.throws(() => wireValues(toWire({ ...rest, price: { ...gpt4o, output: 'ten' }, cnyRate: '7.3' })), 'a price that is not a number: that row is refused');
+  });
+  test('a field the database would refuse travels as it is (undefined stays undefined), so that row alone is lost', () => {
+    const v = wireValues(structuredClone(toWire({ ...ledgerRow(2), tenant: undefined as unknown as string })));
+    assert.equal(v.length, COLUMNS.length);
+    assert.equal(v[COLUMNS.findIndex(([k]) => k === 'tenant')], undefined);
+  });
+});
+
 describe('ledger: pricing on the writer thread', () => {
   /** An entry as the gateway hands it over: prices and the CNY rate instead of the two costs. */
   const unpriced = (i: number, price: UnpricedRow['price'], cnyRate = '7.3'): UnpricedRow => {
@@ -321,7 +353,7 @@ describe('ledger: the bundle', () => {
     await new Promise<void>((res, rej) => {
       w.on('message', (m: { t: string; written?: number }) => {
         msgs.push(m);
-        if (m.t === 'ready') w.postMessage({ t: 'rows', rows: [ledgerRow(1), ledgerRow(2)] });
+        if (m.t === 'ready') w.postMessage({ t: 'rows', rows: [ledgerRow(1), ledgerRow(2)].map(toWire) });
         else if (m.t === 'done') w.postMessage({ t: 'close' });
         else if (m.t === 'closed') res();
         else if (m.t === 'fatal') rej(new Error(JSON.stringify(m)));

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { RuntimeError, UsageError } from '../../errors.js';
 import type { Ledger, LedgerEntry } from '../../core/gateway/types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './ledger-worker.js';
+import { toWire, type WireRow } from './schema.js';
 
 export interface LedgerOptions {
   /** Rows lost and why (the gateway logs it loudly and counts it in /metrics); reports are coalesced per batch. */
@@ -78,7 +79,8 @@ export async function openLedger(path: string, o: LedgerOptions = {}): Promise<L
     worker.once('exit', onExit);
   });
 
-  let batch: LedgerEntry[] = [];
+  // Rows in their wire form (schema.ts, toWire): each is flattened when added, so the flush's copy to the writer stays short.
+  let batch: WireRow[] = [];
   /** Rows posted to the writer and not yet reported back. */
   let inFlight = 0;
   let written = 0;
@@ -192,7 +194,7 @@ export async function openLedger(path: string, o: LedgerOptions = {}): Promise<L
         if (isClosing) return drop('the ledger is closed');
         if (dead) return drop(dead);
         if (batch.length + inFlight >= maxQueue) return drop(`the ledger writer is ${maxQueue} rows behind (queue full)`);
-        batch.push(row);
+        batch.push(toWire(row));
         if (batch.length >= batchRows) flush();
         else schedule();
       } catch {

@@ -7,9 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { openDatabase, sqliteBackend, sqliteCode, type Db } from '../sqlite.js';
-import { INSERT_SQL, LEDGER_VERSION, createLedger, ledgerShape, rowValues } from './schema.js';
-import type { LedgerEntry } from '../../core/gateway/types.js';
-import { pricedRow } from '../../core/gateway/ledger-cost.js';
+import { INSERT_SQL, LEDGER_VERSION, createLedger, ledgerShape, wireValues, type WireRow } from './schema.js';
 
 export interface WorkerInit {
   path: string;
@@ -17,7 +15,7 @@ export interface WorkerInit {
   maxPageCount?: number;
   busyTimeoutMs: number;
 }
-export type ToWorker = { t: 'rows'; rows: LedgerEntry[] } | { t: 'close' };
+export type ToWorker = { t: 'rows'; rows: WireRow[] } | { t: 'close' };
 export type FromWorker =
   | { t: 'ready'; backend: string; ledgerId: string; created: boolean }
   | { t: 'fatal'; usage: boolean; message: string }
@@ -98,7 +96,7 @@ function rowOnly(e: unknown): boolean {
   return (sqliteCode(e) ?? '').startsWith('SQLITE_CONSTRAINT') || e instanceof TypeError || e instanceof RangeError;
 }
 
-function write(rows: LedgerEntry[]): FromWorker {
+function write(rows: WireRow[]): FromWorker {
   const t0 = performance.now();
   if (!opened) return { t: 'done', n: rows.length, written: 0, lost: rows.length, why: fatalWhy ?? 'the ledger is not open', ms: 0 };
   const { db, insert } = opened;
@@ -112,7 +110,7 @@ function write(rows: LedgerEntry[]): FromWorker {
       let values: unknown[];
       try {
         // Priced here, off the gateway's event loop; a price that is not a number loses this row only.
-        values = rowValues(pricedRow(r));
+        values = wireValues(r);
       } catch (e) {
         bad++;
         badWhy ||= `its cost could not be computed: ${describe(e)}`;

@@ -3,7 +3,8 @@
  * column per LedgerRow field, a `ledger_meta` table with the ledger's random id, and the schema
  * version in PRAGMA user_version. Shared by the writer (ledger-worker.ts) and roi's reader (read.ts).
  */
-import type { LedgerRow } from '../../core/gateway/types.js';
+import type { LedgerEntry, LedgerRow } from '../../core/gateway/types.js';
+import { rowCost } from '../../core/gateway/ledger-cost.js';
 import type { Db } from '../sqlite.js';
 
 /** PRAGMA user_version of the ledgers this holy writes and reads. */
@@ -51,13 +52,52 @@ CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 /** A duplicate request id is not inserted (changes = 0): the writer counts it as lost and says why. */
 export const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS.map(([, c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(request_id) DO NOTHING`;
 
-/** A row's values in COLUMNS order, as SQLite binds them (booleans 0/1, no ttft = NULL). */
+/** A row's values in COLUMNS order, as SQLite binds them (booleans 0/1, no ttft = NULL): what wireValues must give for the same row (its test). */
 export function rowValues(r: LedgerRow): unknown[] {
   return [
     r.ts, r.requestId, r.tenant, r.endpoint, r.modelAsked, r.modelServed, r.provider, r.stream ? 1 : 0,
     r.inputTokens, r.cachedTokens, r.outputTokens, r.estimated ? 1 : 0, r.costUSD, r.costCNY, r.status, r.httpStatus,
     r.latencyMs, r.ttftMs ?? null, r.fallback ? 1 : 0, r.arm,
   ];
+}
+
+/**
+ * A ledger entry as it crosses from the gateway's thread to the writer: one flat array of primitives,
+ * no keys and no nested price object. Structured clone copies such an array in under half the time of
+ * the object, and the copy of a whole batch runs on the gateway's event loop at every flush
+ * (docs/ledger.md, "How it is written"). Fixed layout: [kind, the 18 fields of LedgerRow other than
+ * the costs in COLUMNS order, then four slots]: kind 2 = already priced (costUSD, costCNY, null, null);
+ * 1 = unpriced with a price (cnyRate, input, cachedInput, output); 0 = unpriced, no price (cnyRate,
+ * null, null, null). Fields travel as they are: an undefined stays undefined and the writer refuses
+ * that row alone, as it would the object.
+ */
+export type WireRow = unknown[];
+
+export function toWire(e: LedgerEntry): WireRow {
+  const priced = !('price' in e);
+  const p = priced ? null : e.price;
+  return [
+    priced ? 2 : p ? 1 : 0, e.ts, e.requestId, e.tenant, e.endpoint, e.modelAsked, e.modelServed, e.provider, e.stream,
+    e.inputTokens, e.cachedTokens, e.outputTokens, e.estimated, e.status, e.httpStatus, e.latencyMs, e.ttftMs, e.fallback, e.arm,
+    priced ? e.costUSD : e.cnyRate, priced ? e.costCNY : p ? p.input : null, p ? p.cachedInput : null, p ? p.output : null,
+  ];
+}
+
+/**
+ * The writer's side: a WireRow's values in COLUMNS order, priced (rowCost) when it came unpriced —
+ * the same values rowValues(pricedRow(entry)) gives, without building either object. Throws on a
+ * price that is not a decimal number (that row alone is lost).
+ */
+export function wireValues(w: WireRow): unknown[] {
+  let usd = w[19];
+  let cny = w[20];
+  if (w[0] !== 2) {
+    const price = w[0] === 1 ? { input: w[20] as string, cachedInput: w[21] as string | null, output: w[22] as string } : null;
+    const c = rowCost(price, { inputTokens: w[9] as number, cachedTokens: w[10] as number, outputTokens: w[11] as number }, w[19] as string);
+    usd = c.costUSD;
+    cny = c.costCNY;
+  }
+  return [w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8] ? 1 : 0, w[9], w[10], w[11], w[12] ? 1 : 0, usd, cny, w[13], w[14], w[15], w[16] ?? null, w[17] ? 1 : 0, w[18]];
 }
 
 /** What a SQLite file holds, as far as holy's ledger is concerned. */
