@@ -4,7 +4,7 @@
  * for throughput, held streams for memory, and the report's lines. Everything binds or connects to
  * 127.0.0.1 only; every wait is bounded. The runner that strings them together is gateway-run.ts.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -44,6 +44,44 @@ export function quantiles(xs: ArrayLike<number>): Q {
 export const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
 export const signed = (v: number, d = 3) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(d)}` : 'n/a');
 
+// ------------------------------------------------------------------------------------------ the machine
+/** What a lone busy thread lost to the machine (kernel, hypervisor, other tenants): pauses over `overUs`. */
+export interface Pauses {
+  ms: number;
+  overUs: number;
+  /** Pauses over overUs. */
+  n: number;
+  /** Their share of the time, %. */
+  lostPct: number;
+  /** The longest, ms. */
+  longestMs: number;
+}
+/**
+ * Spin on this thread for `ms` and count the gaps between consecutive clock reads longer than
+ * `overUs` µs: time the thread was runnable but not running. Run while the servers idle, it says how
+ * much of a p99 in milliseconds the machine itself can make; `clock` (ns) is injectable for tests.
+ */
+export function machinePauses(ms: number, overUs = 100, clock: () => bigint = process.hrtime.bigint): Pauses {
+  const start = clock();
+  const end = start + BigInt(Math.round(ms * 1e6));
+  const over = BigInt(overUs * 1000);
+  let last = start;
+  let n = 0;
+  let lost = 0n;
+  let longest = 0n;
+  for (let t = clock(); t < end; t = clock()) {
+    const gap = t - last;
+    if (gap > over) {
+      n++;
+      lost += gap;
+      if (gap > longest) longest = gap;
+    }
+    last = t;
+  }
+  const total = Number(last - start) || 1;
+  return { ms, overUs, n, lostPct: (100 * Number(lost)) / total, longestMs: Number(longest) / 1e6 };
+}
+
 // ------------------------------------------------------------------------------------------ report
 export interface BenchLine {
   /** Stable id for tests and the JSON report, e.g. "added.p50". */
@@ -57,7 +95,8 @@ export interface BenchLine {
 }
 export interface BenchReport {
   quick: boolean;
-  machine: { cpus: number; load1: number; busy: boolean; node: string };
+  /** busy: load average over 0.7 per CPU; noisy: a machine pause (machinePauses) over half the p99 budget. */
+  machine: { cpus: number; load1: number; busy: boolean; noisy?: boolean; node: string; pauses?: Pauses };
   placement: string;
   anchors: string[];
   lines: BenchLine[];
@@ -166,6 +205,26 @@ export function rssMB(pid: number): number {
     return NaN; // exited, or no /proc here
   }
 }
+// ------------------------------------------------------------------------------------------ placement
+/** The CPUs a process may run on, as Linux lists them (`Cpus_allowed_list` in /proc/PID/status, e.g. "0" or "1-3"); undefined without /proc. */
+export function cpusAllowed(pid: number): string | undefined {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+/**
+ * Put every thread of `pid` on `cpus` (a list such as "0" or "1-3") with util-linux's taskset;
+ * threads it starts later inherit that from the thread that starts them. Returns the list the
+ * kernel then reports, or throws saying why (no taskset, a CPU that does not exist).
+ */
+export function pinCpus(pid: number, cpus: string): string {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8', timeout: 5000 });
+  if (r.error || r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed: ${r.error?.message ?? r.stderr.trim().split('\n')[0]}`);
+  return cpusAllowed(pid) ?? cpus;
+}
+
 /** CPU time (user + system) a process has used, in ms, from /proc/PID/stat (clock ticks of 10 ms); NaN without /proc. */
 export function cpuMs(pid: number | undefined): number {
   if (!pid) return NaN;

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, metric, metricSum, openLoop, quantiles, Reporter, rssMB, signed,
+  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, machinePauses, metric, metricSum, openLoop, pinCpus, quantiles, Reporter, rssMB, signed,
   startFloor, startGateway, startRedis, startUpstream, UP_KEY,
   type BenchReport, type Gateway, type LoopResult, type Monitor, type Target, type Upstream,
 } from './gateway-lib.js';
@@ -51,11 +51,16 @@ export interface Scale {
   steadyS: number;
   /** …until two runs in a row cost within 5% CPU per request of each other (at least 3 runs), at most this many. */
   steadyRuns: number;
+  /** How long the machine-pause probe spins before the servers start (ms). */
+  pausesMs: number;
 }
+
+/** A machine pause longer than this (half the p99 budget) marks the machine noisy: its p99 figures carry the machine's own pauses. */
+export const NOISY_PAUSE_MS = TARGETS.addedP99Ms / 2;
 export const SCALES: Record<'full' | 'quick' | 'tiny', Scale> = {
-  full: { rate: 500, blocks: 6, blockMs: 2000, streamRate: 100, streamBlocks: 5, streamBlockMs: 2000, cannonS: 4, cannonOrder: 'dgffgd', connections: 64, eldRate: 2000, eldMs: 5000, streams: 2000, warmMs: 1000, steadyS: 2, steadyRuns: 10 },
-  quick: { rate: 500, blocks: 2, blockMs: 1000, streamRate: 100, streamBlocks: 2, streamBlockMs: 1000, cannonS: 2, cannonOrder: 'dgf', connections: 64, eldRate: 2000, eldMs: 2000, streams: 2000, warmMs: 500, steadyS: 1, steadyRuns: 8 },
-  tiny: { rate: 100, blocks: 1, blockMs: 300, streamRate: 50, streamBlocks: 1, streamBlockMs: 300, cannonS: 1, cannonOrder: 'dgf', connections: 8, eldRate: 200, eldMs: 300, streams: 20, warmMs: 100, steadyS: 0.3, steadyRuns: 1 },
+  full: { rate: 500, blocks: 6, blockMs: 2000, streamRate: 100, streamBlocks: 5, streamBlockMs: 2000, cannonS: 4, cannonOrder: 'dgffgd', connections: 64, eldRate: 2000, eldMs: 5000, streams: 2000, warmMs: 1000, steadyS: 2, steadyRuns: 10, pausesMs: 2000 },
+  quick: { rate: 500, blocks: 2, blockMs: 1000, streamRate: 100, streamBlocks: 2, streamBlockMs: 1000, cannonS: 2, cannonOrder: 'dgf', connections: 64, eldRate: 2000, eldMs: 2000, streams: 2000, warmMs: 500, steadyS: 1, steadyRuns: 8, pausesMs: 1000 },
+  tiny: { rate: 100, blocks: 1, blockMs: 300, streamRate: 50, streamBlocks: 1, streamBlockMs: 300, cannonS: 1, cannonOrder: 'dgf', connections: 8, eldRate: 200, eldMs: 300, streams: 20, warmMs: 100, steadyS: 0.3, steadyRuns: 1, pausesMs: 50 },
 };
 
 export interface RunOpts {
@@ -64,7 +69,21 @@ export interface RunOpts {
   /** Parts to run (default all): latency, ttft, throughput, eld, rss, redis, shadow. */
   only?: string[];
   redisBin?: string;
+  /**
+   * Split placement: the servers under test (the floor, every gateway) on CPU 0, this process (the
+   * client), the upstreams and redis-server on the other CPUs — the gateway with a CPU of its own, as
+   * on a host of its own. Needs Linux, taskset and at least 2 CPUs.
+   */
+  split?: boolean;
 }
+
+/** Pins a server under test to CPU 0 with --split (and says so); nothing otherwise. */
+type Serve = (name: string, pid: number | undefined) => void;
+
+const SPLIT =
+  'split (--split): the servers under test (the floor, every gateway, their threads) on CPU 0; this process (the client: open loop on undici, autocannon), ' +
+  'the upstreams (bench/gateway-upstream.js) and redis-server on the other CPUs. The client and the upstream get the same CPUs in every arm, and the hop a CPU of its own, ' +
+  'as a gateway on its own host would: the added figures are the hop\'s, not its contention with the client and the upstream for 2 cores.';
 
 const PLACEMENT =
   'one process each, no CPU pinning (the OS places them on the 2 cores as production would): this one is the client (open loop on undici, autocannon), ' +
@@ -90,11 +109,22 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
   const want = (part: string) => !o.only || o.only.includes(part);
   const load1 = loadavg()[0]!;
   const ncpu = cpus().length;
-  const rep = new Reporter(o.scale !== 'full', { cpus: ncpu, load1, busy: load1 > ncpu * 0.7, node: process.version }, PLACEMENT, ANCHORS, out);
+  // Before any server starts: what the machine alone does to a thread's timing (a pause as long as half
+  // the p99 budget is the machine's, whatever runs on it).
+  const pauses = machinePauses(S.pausesMs);
+  const noisy = pauses.longestMs > NOISY_PAUSE_MS;
+  const rep = new Reporter(o.scale !== 'full', { cpus: ncpu, load1, busy: load1 > ncpu * 0.7, noisy, node: process.version, pauses }, o.split ? SPLIT : PLACEMENT, ANCHORS, out);
   const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', timeout: 5000 });
   const commit = rev.status === 0 ? rev.stdout.trim() : 'unknown commit';
   out(`gateway benchmark (${o.scale}, ${commit}): load average ${load1.toFixed(1)} on ${ncpu} CPUs${rep.report.machine.busy ? ' (busy machine: every figure is inflated and noisy; the ratios against the same-run references are what to read)' : ''}, Node ${process.version}\n`);
-  out(`placement: ${PLACEMENT}\n`);
+  out(`machine pauses: a lone busy thread, nothing else of the benchmark running, lost ${pauses.lostPct.toFixed(1)}% of ${pauses.ms} ms to ${pauses.n} pauses over ${pauses.overUs} µs, the longest ${pauses.longestMs.toFixed(2)} ms${noisy ? ` (over ${NOISY_PAUSE_MS} ms, half the p99 budget: the p99 and event-loop figures below carry the machine's own pauses)` : ''}\n`);
+  out(`placement: ${o.split ? SPLIT : PLACEMENT}\n`);
+  // Split placement: this process first (the upstreams and redis-server it starts inherit its CPUs), each server as it starts.
+  const rest = `1-${ncpu - 1}`;
+  const serve: Serve = (name, pid) => {
+    if (o.split && pid) rep.note(`placement: ${name} (pid ${pid}) on CPU ${pinCpus(pid, '0')}`);
+  };
+  if (o.split) rep.note(`placement: the client (pid ${process.pid}) on CPU ${pinCpus(process.pid, rest)}`);
   out(`anchors: ${ANCHORS.join(' · ')}\n`);
 
   const dir = mkdtempSync(join(tmpdir(), 'holy-gwbench-'));
@@ -104,6 +134,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
     closers.push(() => up.close());
     const floor = await startFloor(up.origin);
     closers.push(() => floor.close());
+    serve('the floor', floor.child.pid);
     const direct: Target = { name: 'direct', origin: up.origin, key: UP_KEY, pid: up.child.pid! };
     const floorT: Target = { name: 'floor', origin: floor.origin, key: UP_KEY, pid: floor.child.pid! };
 
@@ -114,6 +145,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
       try {
         gw = await startGateway({ dir: join(dir, 'gw'), providers: { up: up.origin } });
         closers.unshift(() => gw!.close());
+        serve('the gateway', gw.pid);
       } catch (e) {
         gwWhy = `the gateway did not start: ${(e as Error).message}`;
       }
@@ -142,8 +174,8 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
     // Last of the parts on these servers: V8's heap profiler slows every GC while it is on, and measured
     // before the latency part it had doubled the gateway's p99 there (+1.7 → +5.5 ms at 500 req/s).
     await part('alloc', () => allocation(rep, S, [{ t: floorT, h: floor }, ...(gw && gwT ? [{ t: gwT, h: gw }] : [])]), warmed);
-    await part('redis', () => redis(rep, S, o, dir, up, direct, gw, gwWhy));
-    await part('shadow', () => shadow(rep, S, dir, up, direct, gw, gwWhy));
+    await part('redis', () => redis(rep, S, o, dir, up, direct, gw, gwWhy, serve));
+    await part('shadow', () => shadow(rep, S, dir, up, direct, gw, gwWhy, serve));
   } catch (e) {
     rep.line({ id: 'run.error', name: 'benchmark set-up', measured: 'error', target: '≤ 0 errors', pass: false });
     rep.note(`bench:gateway failed: ${(e as Error).message}`);
@@ -153,7 +185,7 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
   }
   const r = rep.report;
   const judged = r.lines.filter((l) => l.pass !== null);
-  out(`\n${judged.filter((l) => l.pass).length}/${judged.length} targets met, ${r.lines.length - judged.length} skipped${r.machine.busy ? ' — busy machine: rerun on an idle one before reading the absolute figures' : ''}\n`);
+  out(`\n${judged.filter((l) => l.pass).length}/${judged.length} targets met, ${r.lines.length - judged.length} skipped${r.machine.busy ? ' — busy machine: rerun on an idle one before reading the absolute figures' : ''}${r.machine.noisy ? ` — noisy machine: pauses of up to ${r.machine.pauses!.longestMs.toFixed(1)} ms with nothing running; the p99 and event-loop lines carry them (the floor's lines show how much)` : ''}\n`);
   return r;
 }
 
@@ -235,7 +267,7 @@ async function latency(rep: Reporter, S: Scale, direct: Target, floorT: Target, 
     rep.line({ id: 'added.p99', name: `added latency p99 at ${S.rate} req/s`, measured: `${signed(g.p99 - d.p99)} ms`, target: `≤ ${TARGETS.addedP99Ms} ms`, pass: !bad && g.p99 - d.p99 <= TARGETS.addedP99Ms, value: g.p99 - d.p99 });
     rep.figure('added.mean', g.mean - d.mean);
     rep.note(`ratio gateway/direct: p50 ×${(g.p50 / d.p50).toFixed(2)} p99 ×${(g.p99 / d.p99).toFixed(2)} · gateway/floor added p50 ×${((g.p50 - d.p50) / Math.max(1e-3, fl.p50 - d.p50)).toFixed(2)} · mean added ${signed(g.mean - d.mean)} ms`);
-    rep.note(`anchors: ${ANCHORS.join(' · ')} · here: ${signed(g.p50 - d.p50)} ms p50, ${signed(g.mean - d.mean)} ms mean at ${S.rate} req/s, one process on ${rep.report.machine.cpus} shared CPUs`);
+    rep.note(`anchors: ${ANCHORS.join(' · ')} · here: ${signed(g.p50 - d.p50)} ms p50, ${signed(g.mean - d.mean)} ms mean at ${S.rate} req/s, one process ${rep.report.placement === SPLIT ? 'on a CPU of its own' : `on ${rep.report.machine.cpus} shared CPUs`}`);
     if (bad) rep.note(`gateway arm: ${gr.errors} of ${gr.n} requests failed (first: ${gr.firstError}) — its latency is not judged`);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -397,7 +429,7 @@ async function memory(rep: Reporter, S: Scale, up: Upstream, floorT: Target, gw:
   rep.figure('rss.idle', g.idle);
 }
 
-async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstream, direct: Target, gw: Gateway | undefined, gwWhy: string): Promise<void> {
+async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstream, direct: Target, gw: Gateway | undefined, gwWhy: string, serve: Serve): Promise<void> {
   rep.heading(`6. Redis store (issue 16) against the embedded one: open loop ${S.rate} req/s and throughput at c=${S.connections}`);
   const target = `≤ ${TARGETS.redisAddedP50Ms} ms`;
   const name = 'Redis store adds, p50';
@@ -416,6 +448,7 @@ async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstr
     } catch (e) {
       return rep.skip('redis.added.p50', name, target, `the gateway did not start with store ${srv.url} (merge gw-redis): ${(e as Error).message}`);
     }
+    serve('the Redis gateway', gr.pid);
     const emb: Target = { name: 'embedded', origin: gw.origin, key: gw.key, pid: gw.pid };
     const red: Target = { name: 'redis', origin: gr.origin, key: gr.key, pid: gr.pid };
     await steady(rep, S, '', [red]);
@@ -461,7 +494,7 @@ async function redis(rep: Reporter, S: Scale, o: RunOpts, dir: string, up: Upstr
   }
 }
 
-async function shadow(rep: Reporter, S: Scale, dir: string, up: Upstream, direct: Target, gw: Gateway | undefined, gwWhy: string): Promise<void> {
+async function shadow(rep: Reporter, S: Scale, dir: string, up: Upstream, direct: Target, gw: Gateway | undefined, gwWhy: string, serve: Serve): Promise<void> {
   rep.heading(`7. Shadowing (issue 15): the primary path with a 100% (judged) and a 10% shadow to a second upstream, against shadowing off; open loop ${S.rate} req/s`);
   const n50 = 'shadow on: added latency p50';
   const n99 = 'shadow on: added latency p99';
@@ -482,6 +515,8 @@ async function shadow(rep: Reporter, S: Scale, dir: string, up: Upstream, direct
     try {
       gs = await shadowAt(100);
       g10 = await shadowAt(10);
+      serve('the shadowing gateway (100%)', gs.pid);
+      serve('the shadowing gateway (10%)', g10.pid);
     } catch (e) {
       return skip(`the gateway did not start with route.shadow (merge gw-cutover): ${(e as Error).message}`);
     }

@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { cpus } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, ELD_PRELOAD, eldOf, metric, metricSum, openLoop, pct, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
-import { ANCHORS, LEDGER_ROWS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
+import { Client, cpusAllowed, ELD_PRELOAD, eldOf, machinePauses, metric, metricSum, openLoop, pct, pinCpus, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
+import { ANCHORS, LEDGER_ROWS, NOISY_PAUSE_MS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
 
 test('pct and quantiles: nearest rank on a sorted copy', () => {
   const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted
@@ -21,6 +22,58 @@ test('pct and quantiles: nearest rank on a sorted copy', () => {
   assert.equal(q.max, 100);
   assert.equal(q.mean, 50.5);
   assert.ok(Number.isNaN(pct([], 50)));
+});
+
+test('machinePauses counts the gaps over the threshold, their share of the time and the longest (injected clock)', () => {
+  // A clock that moves 1 µs per read, with a 3 ms jump every 1,000 reads and a 150 µs one every 500th (odd multiples).
+  let reads = 0;
+  let t = 0n;
+  const clock = () => {
+    reads++;
+    t += reads % 1000 === 0 ? 3_000_000n : reads % 500 === 0 ? 150_000n : 1_000n;
+    return t;
+  };
+  const p = machinePauses(20, 100, clock);
+  // Within 20 ms of that clock: four 3 ms jumps and five 150 µs ones (12.75 ms) out of 17.74 ms read.
+  assert.equal(p.n, 9);
+  assert.equal(p.longestMs, 3);
+  assert.ok(Math.abs(p.lostPct - (100 * 12.75) / 17.74) < 0.1, `lost: ${p.lostPct}`);
+  // Nothing over the threshold: nothing counted.
+  let u = 0n;
+  const smooth = machinePauses(1, 100, () => (u += 50_000n));
+  assert.deepEqual([smooth.n, smooth.lostPct, smooth.longestMs], [0, 0, 0]);
+});
+
+test('--split placement: pinCpus puts every thread of a process on the CPUs named, and threads it starts later too', async (t) => {
+  if (process.platform !== 'linux' || cpus().length < 2 || spawnSync('taskset', ['--version']).status !== 0) return t.skip('needs Linux, taskset and 2 CPUs');
+  // A child that, when asked, starts a worker thread which reports the CPUs it may run on.
+  const child = spawn(process.execPath, ['-e', "const { Worker } = require('node:worker_threads'); process.on('message', () => { const w = new Worker(\"const { parentPort } = require('node:worker_threads'); parentPort.postMessage(/Cpus_allowed_list:\\\\s*(\\\\S+)/.exec(require('node:fs').readFileSync('/proc/thread-self/status', 'utf8'))[1]);\", { eval: true }); w.once('message', (m) => { process.send(m); w.terminate(); }); }); setInterval(() => {}, 1000);"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  try {
+    const before = cpusAllowed(child.pid!);
+    assert.notEqual(before, '0', 'the child starts on every CPU');
+    assert.equal(pinCpus(child.pid!, '0'), '0');
+    const later = once(child, 'message');
+    child.send('start a worker');
+    assert.equal((await later)[0], '0', 'a thread started after the pin inherits CPU 0');
+    assert.throws(() => pinCpus(child.pid!, '4096'), /taskset -a -p -c 4096 \d+ failed/);
+  } finally {
+    child.kill();
+  }
+});
+
+test('npm run bench:gateway -- --help: the usage with every flag, exit 0; an unknown flag: one sentence, exit 2', () => {
+  const bin = new URL('../../bench/gateway.js', import.meta.url);
+  const help = spawnSync(process.execPath, [bin.pathname, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  for (const f of ['--quick', '--split', '--json FILE', '--only PARTS', 'latency,ttft,throughput,eld,rss,redis,shadow']) assert.ok(help.stdout.includes(f), `${f} missing:\n${help.stdout}`);
+  const bad = spawnSync(process.execPath, [bin.pathname, '--splt'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^bench:gateway: unknown argument --splt; use --quick, --split, /);
+  // --split where it cannot pin (here: no taskset on the PATH): refused before anything starts.
+  const noTaskset = spawnSync(process.execPath, [bin.pathname, '--split', '--quick'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+  assert.equal(noTaskset.status, 2);
+  assert.match(noTaskset.stderr, /^bench:gateway: --split needs Linux, taskset \(util-linux\) and at least 2 CPUs; here: \w+, \d+ CPU\(s\), no taskset; drop --split/);
+  assert.equal(noTaskset.stdout, '');
 });
 
 test('metric and metricSum read Prometheus text', () => {
@@ -136,6 +189,11 @@ test('runGatewayBench (tiny): every target line, PASS/FAIL/SKIP, references and 
   if (r.lines.find((l) => l.id === 'shadow.added.p50')?.pass !== null) assert.ok(Number.isFinite(r.figures['shadow10.onMinusOff.p50']), printed);
   assert.equal(r.failed, r.lines.some((l) => l.pass === false));
   assert.equal(r.machine.cpus > 0, true);
+  // The machine's own pauses are measured before any server starts, printed, and mark the run when they reach half the p99 budget.
+  assert.ok(r.machine.pauses && r.machine.pauses.ms === 50 && Number.isFinite(r.machine.pauses.lostPct), JSON.stringify(r.machine));
+  assert.match(printed, /machine pauses: a lone busy thread, nothing else of the benchmark running, lost \d+\.\d% of 50 ms to \d+ pauses over 100 µs, the longest \d+\.\d\d ms/);
+  assert.equal(r.machine.noisy, r.machine.pauses.longestMs > NOISY_PAUSE_MS);
+  assert.ok(printed.indexOf('machine pauses:') < printed.indexOf('0. Warm-up'), printed);
   // A skipped line says why on the next line.
   for (const l of r.lines.filter((x) => x.pass === null)) assert.match(printed, new RegExp(`${l.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*SKIP\\n  skipped: \\S`));
   // Where the gateway ran, its figures are numbers against the issue's targets.
