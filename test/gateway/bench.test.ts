@@ -7,9 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { tempDir } from '../helpers/tmp.js';
 import { Client, cpusAllowed, ELD_PRELOAD, eldOf, machinePauses, metric, metricSum, openLoop, pct, pinCpus, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
 import { ANCHORS, LEDGER_ROWS, NOISY_PAUSE_MS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
 
@@ -59,6 +62,31 @@ test('--split placement: pinCpus puts every thread of a process on the CPUs name
   } finally {
     child.kill();
   }
+});
+
+test('runGatewayBench --split (tiny, in a child process so this one keeps its CPUs): every server under test on CPU 0, the client on the others', async (t) => {
+  if (process.platform !== 'linux' || cpus().length < 2 || spawnSync('taskset', ['--version']).status !== 0) return t.skip('needs Linux, taskset and 2 CPUs');
+  const run = new URL('../../bench/gateway-run.js', import.meta.url).href;
+  const code = `const { runGatewayBench } = await import(${JSON.stringify(run)}); const r = await runGatewayBench({ scale: 'tiny', split: true, only: ['latency', 'redis', 'shadow'], out: () => {} }); process.stdout.write(JSON.stringify({ placement: r.placement, notes: r.notes, errors: r.lines.filter((l) => l.id.endsWith('.error')).map((l) => l.id) }));`;
+  // From a file, not -e: the bench forks its upstream with this process's execArgv.
+  const script = join(tempDir('holy-split-'), 'split.mjs');
+  writeFileSync(script, code);
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d));
+  const [status] = (await once(child, 'exit')) as [number];
+  assert.equal(status, 0, text);
+  const r = JSON.parse(text) as { placement: string; notes: string[]; errors: string[] };
+  assert.deepEqual(r.errors, []);
+  assert.match(r.placement, /^split \(--split\): the servers under test/);
+  const pins = r.notes.filter((n) => n.startsWith('placement: '));
+  const rest = cpus().length === 2 ? '1' : `1-${cpus().length - 1}`;
+  assert.ok(pins.some((n) => new RegExp(`^placement: the client \\(pid \\d+\\) on CPU ${rest}$`).test(n)), pins.join('\n'));
+  for (const name of ['the floor', 'the gateway', 'the shadowing gateway (100%)', 'the shadowing gateway (10%)']) {
+    assert.ok(pins.some((n) => n.startsWith(`placement: ${name} (pid `) && n.endsWith(' on CPU 0')), `${name} not pinned:\n${pins.join('\n')}`);
+  }
+  // The Redis gateway only where a redis-server runs (its part is skipped, and says so, without one).
+  if (!r.notes.some((n) => /skipped: no redis-server/.test(n))) assert.ok(pins.some((n) => n.startsWith('placement: the Redis gateway (pid ') && n.endsWith(' on CPU 0')), pins.join('\n'));
 });
 
 test('npm run bench:gateway -- --help: the usage with every flag, exit 0; an unknown flag: one sentence, exit 2', () => {
