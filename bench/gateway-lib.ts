@@ -8,6 +8,7 @@ import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -215,14 +216,24 @@ export function cpusAllowed(pid: number): string | undefined {
   }
 }
 /**
- * Put every thread of `pid` on `cpus` (a list such as "0" or "1-3") with util-linux's taskset;
+ * Why `--split` cannot pin processes here ("darwin, 8 CPU(s), taskset"; "linux, 2 CPU(s), no taskset"),
+ * or undefined when it can: Linux, taskset (util-linux) on the PATH and at least 2 CPUs.
+ */
+export function splitUnavailable(): string | undefined {
+  const n = cpus().length;
+  const t = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
+  const taskset = !t.error && t.status === 0;
+  return process.platform === 'linux' && n >= 2 && taskset ? undefined : `${process.platform}, ${n} CPU(s), ${taskset ? 'taskset' : 'no taskset'}`;
+}
+/**
+ * Put every thread of `pid` on the CPUs in `list` (such as "0" or "1-3") with util-linux's taskset;
  * threads it starts later inherit that from the thread that starts them. Returns the list the
  * kernel then reports, or throws saying why (no taskset, a CPU that does not exist).
  */
-export function pinCpus(pid: number, cpus: string): string {
-  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8', timeout: 5000 });
-  if (r.error || r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed: ${r.error?.message ?? r.stderr.trim().split('\n')[0]}`);
-  return cpusAllowed(pid) ?? cpus;
+export function pinCpus(pid: number, list: string): string {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { encoding: 'utf8', timeout: 5000 });
+  if (r.error || r.status !== 0) throw new Error(`taskset -a -p -c ${list} ${pid} failed: ${r.error?.message ?? r.stderr.trim().split('\n')[0]}`);
+  return cpusAllowed(pid) ?? list;
 }
 
 /** CPU time (user + system) a process has used, in ms, from /proc/PID/stat (clock ticks of 10 ms); NaN without /proc. */

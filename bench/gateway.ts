@@ -7,10 +7,8 @@
  * Loopback only; stops by itself (every phase is bounded; a watchdog ends the run after
  * 15 min, 5 with --quick). Method and targets: docs/gateway-bench.md.
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { killChildren } from './gateway-lib.js';
+import { killChildren, splitUnavailable } from './gateway-lib.js';
 import { runGatewayBench } from './gateway-run.js';
 
 const PARTS = ['latency', 'ttft', 'throughput', 'eld', 'rss', 'redis', 'shadow'];
@@ -38,16 +36,13 @@ if ((jsonAt >= 0 && !args[jsonAt + 1]) || (onlyAt >= 0 && !args[onlyAt + 1])) {
   process.exit(2);
 }
 if (unknown.length) {
-  process.stderr.write(`bench:gateway: unknown argument ${unknown[0]}; use --quick, --split, --json FILE, --only latency,ttft,throughput,eld,rss,redis,shadow\n`);
+  process.stderr.write(`bench:gateway: unknown argument ${unknown[0]}; use --quick, --split, --json FILE, --only ${PARTS.join(',')}\n`);
   process.exit(2);
 }
-if (split) {
-  const n = cpus().length;
-  const taskset = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
-  if (process.platform !== 'linux' || n < 2 || taskset.error || taskset.status !== 0) {
-    process.stderr.write(`bench:gateway: --split needs Linux, taskset (util-linux) and at least 2 CPUs; here: ${process.platform}, ${n} CPU(s), ${taskset.error || taskset.status !== 0 ? 'no taskset' : 'taskset'}; drop --split (or install util-linux).\n`);
-    process.exit(2);
-  }
+const cannotSplit = split ? splitUnavailable() : undefined;
+if (cannotSplit) {
+  process.stderr.write(`bench:gateway: --split needs Linux, taskset (util-linux) and at least 2 CPUs; here: ${cannotSplit}; drop --split (or install util-linux).\n`);
+  process.exit(2);
 }
 const only = onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : undefined;
 const badPart = only?.find((p) => !PARTS.includes(p));

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from '../helpers/tmp.js';
-import { Client, cpusAllowed, ELD_PRELOAD, eldOf, machinePauses, metric, metricSum, openLoop, pct, pinCpus, quantiles, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
+import { Client, cpusAllowed, ELD_PRELOAD, eldOf, machinePauses, metric, metricSum, openLoop, pct, pinCpus, quantiles, splitUnavailable, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
 import { ANCHORS, LEDGER_ROWS, NOISY_PAUSE_MS, runGatewayBench, TARGETS } from '../../bench/gateway-run.js';
 
 test('pct and quantiles: nearest rank on a sorted copy', () => {
@@ -48,7 +48,8 @@ test('machinePauses counts the gaps over the threshold, their share of the time 
 });
 
 test('--split placement: pinCpus puts every thread of a process on the CPUs named, and threads it starts later too', async (t) => {
-  if (process.platform !== 'linux' || cpus().length < 2 || spawnSync('taskset', ['--version']).status !== 0) return t.skip('needs Linux, taskset and 2 CPUs');
+  const why = splitUnavailable();
+  if (why) return t.skip(`--split cannot pin here: ${why}`);
   // A child that, when asked, starts a worker thread which reports the CPUs it may run on.
   const child = spawn(process.execPath, ['-e', "const { Worker } = require('node:worker_threads'); process.on('message', () => { const w = new Worker(\"const { parentPort } = require('node:worker_threads'); parentPort.postMessage(/Cpus_allowed_list:\\\\s*(\\\\S+)/.exec(require('node:fs').readFileSync('/proc/thread-self/status', 'utf8'))[1]);\", { eval: true }); w.once('message', (m) => { process.send(m); w.terminate(); }); }); setInterval(() => {}, 1000);"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   try {
@@ -65,7 +66,8 @@ test('--split placement: pinCpus puts every thread of a process on the CPUs name
 });
 
 test('runGatewayBench --split (tiny, in a child process so this one keeps its CPUs): every server under test on CPU 0, the client on the others', async (t) => {
-  if (process.platform !== 'linux' || cpus().length < 2 || spawnSync('taskset', ['--version']).status !== 0) return t.skip('needs Linux, taskset and 2 CPUs');
+  const why = splitUnavailable();
+  if (why) return t.skip(`--split cannot pin here: ${why}`);
   const run = new URL('../../bench/gateway-run.js', import.meta.url).href;
   const code = `const { runGatewayBench } = await import(${JSON.stringify(run)}); const r = await runGatewayBench({ scale: 'tiny', split: true, only: ['latency', 'redis', 'shadow'], out: () => {} }); process.stdout.write(JSON.stringify({ placement: r.placement, notes: r.notes, errors: r.lines.filter((l) => l.id.endsWith('.error')).map((l) => l.id) }));`;
   // From a file, not -e: the bench forks its upstream with this process's execArgv.

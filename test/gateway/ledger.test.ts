@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { openLedger } from '../../src/adapters/ledger/index.js';
-import { LEDGER_APP_ID, LEDGER_VERSION, COLUMNS, rowValues, toWire, wireValues } from '../../src/adapters/ledger/schema.js';
+import { LEDGER_APP_ID, LEDGER_VERSION, COLUMNS, toWire, wireValues } from '../../src/adapters/ledger/schema.js';
 import { openDatabase } from '../../src/adapters/sqlite.js';
 import { UsageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -262,6 +262,8 @@ describe('ledger: off the event loop', () => {
 });
 
 describe('ledger: rows cross to the writer as flat arrays', () => {
+  /** A row's values as SQLite binds them, column by column from COLUMNS (booleans 0/1, absent = NULL): what the writer must bind. */
+  const rowValues = (r: LedgerRow): unknown[] => COLUMNS.map(([k]) => (typeof r[k] === 'boolean' ? (r[k] ? 1 : 0) : (r[k] ?? null)));
   // Every column gets a value of its own, so a field that toWire or fromWire dropped or swapped shows.
   const distinct = (): LedgerRow => {
     const r = ledgerRow(7);

@@ -52,15 +52,6 @@ CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 /** A duplicate request id is not inserted (changes = 0): the writer counts it as lost and says why. */
 export const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS.map(([, c]) => c).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(request_id) DO NOTHING`;
 
-/** A row's values in COLUMNS order, as SQLite binds them (booleans 0/1, no ttft = NULL): what wireValues must give for the same row (its test). */
-export function rowValues(r: LedgerRow): unknown[] {
-  return [
-    r.ts, r.requestId, r.tenant, r.endpoint, r.modelAsked, r.modelServed, r.provider, r.stream ? 1 : 0,
-    r.inputTokens, r.cachedTokens, r.outputTokens, r.estimated ? 1 : 0, r.costUSD, r.costCNY, r.status, r.httpStatus,
-    r.latencyMs, r.ttftMs ?? null, r.fallback ? 1 : 0, r.arm,
-  ];
-}
-
 /**
  * A ledger entry as it crosses from the gateway's thread to the writer: one flat array of primitives,
  * no keys and no nested price object. Structured clone copies such an array in under half the time of
@@ -85,7 +76,7 @@ export function toWire(e: LedgerEntry): WireRow {
 
 /**
  * The writer's side: a WireRow's values in COLUMNS order, priced (rowCost) when it came unpriced —
- * the same values rowValues(pricedRow(entry)) gives, without building either object. Throws on a
+ * booleans 0/1, no TTFT = NULL, without building the entry or the priced row. Throws on a
  * price that is not a decimal number (that row alone is lost).
  */
 export function wireValues(w: WireRow): unknown[] {
