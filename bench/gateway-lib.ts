@@ -43,6 +43,8 @@ export function quantiles(xs: ArrayLike<number>): Q {
   return { n: s.length, p50: pct(s, 50), p90: pct(s, 90), p99: pct(s, 99), p999: pct(s, 99.9), max: s.length ? s[s.length - 1]! : NaN, mean: s.length ? sum / s.length : NaN };
 }
 export const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+/** A share as a percentage, one decimal, rounded down: a share just under a "≥" target never prints as the target (0.4996 → "49.9%"). */
+export const percent = (share: number) => (Number.isFinite(share) ? `${(Math.floor(share * 1000 + 1e-9) / 10).toFixed(1)}%` : 'n/a');
 export const signed = (v: number, d = 3) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(d)}` : 'n/a');
 
 // ------------------------------------------------------------------------------------------ the machine

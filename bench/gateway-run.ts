@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, machinePauses, metric, metricSum, openLoop, pinCpus, quantiles, Reporter, rssMB, signed,
+  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, machinePauses, metric, metricSum, openLoop, percent, pinCpus, quantiles, Reporter, rssMB, signed,
   startFloor, startGateway, startRedis, startUpstream, UP_KEY,
   type BenchReport, type Gateway, type LoopResult, type Monitor, type Target, type Upstream,
 } from './gateway-lib.js';
@@ -321,13 +321,13 @@ async function throughput(rep: Reporter, S: Scale, direct: Target, floorT: Targe
   }
   rep.figure('direct.rps', rps('direct'));
   rep.figure('floor.rps', rps('floor'));
-  rep.note(`floor/direct ${((rps('floor') / rps('direct')) * 100).toFixed(0)}%`);
+  rep.note(`floor/direct ${percent(rps('floor') / rps('direct'))}`);
   if (!gwT) return rep.skip('throughput.share', `throughput gateway/direct at c=${S.connections}`, `≥ ${TARGETS.throughputShare * 100}%`, gwWhy);
   const share = rps('gateway') / rps('direct');
   const bad = (sum.gateway?.bad ?? 0) > (sum.gateway?.ok ?? 0) * 0.01;
-  rep.line({ id: 'throughput.share', name: `throughput gateway/direct at c=${S.connections}`, measured: `${(share * 100).toFixed(0)}% (${rps('gateway').toFixed(0)}/${rps('direct').toFixed(0)})`, target: `≥ ${TARGETS.throughputShare * 100}%`, pass: !bad && share >= TARGETS.throughputShare, value: share });
+  rep.line({ id: 'throughput.share', name: `throughput gateway/direct at c=${S.connections}`, measured: `${percent(share)} (${rps('gateway').toFixed(0)}/${rps('direct').toFixed(0)})`, target: `≥ ${TARGETS.throughputShare * 100}%`, pass: !bad && share >= TARGETS.throughputShare, value: share });
   rep.figure('gateway.rps', rps('gateway'));
-  rep.note(`gateway/floor ${((rps('gateway') / rps('floor')) * 100).toFixed(0)}%${bad ? ` · gateway: ${sum.gateway!.bad} non-2xx/errors, not judged` : ''}`);
+  rep.note(`gateway/floor ${percent(rps('gateway') / rps('floor'))}${bad ? ` · gateway: ${sum.gateway!.bad} non-2xx/errors, not judged` : ''}`);
 }
 
 /**

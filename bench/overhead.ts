@@ -23,6 +23,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ask, autocannon, f3, holy, line, slope, soak, writeTraffic, type Q } from './overhead-lib.js';
+import { percent } from './gateway-lib.js';
 
 const C = 32;
 const PAIRS = C / 2;
@@ -66,7 +67,7 @@ try {
   process.stdout.write(`  ratio holy/autocannon: p50 ×${(h.p50 / ac.q.p50).toFixed(2)}, p99 ×${(h.p99 / ac.q.p99).toFixed(2)}\n`);
   check('E2E p50 added over autocannon, c=32', `${h.p50 - ac.q.p50 >= 0 ? '+' : ''}${f3(h.p50 - ac.q.p50)} ms`, '≤ +1 ms', h.p50 - ac.q.p50 <= 1);
   check('E2E p99 added over autocannon, c=32', `${h.p99 - ac.q.p99 >= 0 ? '+' : ''}${f3(h.p99 - ac.q.p99)} ms`, '≤ +3 ms', h.p99 - ac.q.p99 <= 3);
-  check('non-streamed throughput vs autocannon', `${((holyRps / ac.rps) * 100).toFixed(0)}% (${holyRps.toFixed(0)}/${ac.rps.toFixed(0)} rps)`, '≥ 50%', holyRps / ac.rps >= 0.5);
+  check('non-streamed throughput vs autocannon', `${percent(holyRps / ac.rps)} (${holyRps.toFixed(0)}/${ac.rps.toFixed(0)} rps)`, '≥ 50%', holyRps / ac.rps >= 0.5);
 
   // 2. Below saturation: open loop at a tenth of holy's closed-loop pair rate.
   const rate = Math.max(50, Math.round(holyRps / 2 / 10));
