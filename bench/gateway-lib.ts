@@ -406,6 +406,10 @@ export interface GatewaySpec {
   route?: Record<string, unknown>;
   /** gateway.store (a redis:// URL); undefined = embedded. */
   store?: string;
+  /** The holy to run (another checkout's bin/holy.js, for bench:gateway-pair); default this build's. */
+  bin?: string;
+  /** Preload the event-loop monitor (default true; its 1 ms timer costs CPU of its own, so bench:gateway-pair leaves it out). */
+  monitor?: boolean;
 }
 export interface Gateway extends Monitor {
   origin: string;
@@ -424,9 +428,9 @@ export async function gatewayAvailable(): Promise<boolean> {
   const r = await run(['gateway', '--help'], ROOT, { PATH: process.env.PATH, NO_COLOR: '1' }, 30_000);
   return r.code === 0 && /Usage: holy gateway/.test(r.out);
 }
-function run(args: string[], cwd: string, env: NodeJS.ProcessEnv, ms: number): Promise<{ code: number | null; out: string; err: string }> {
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv, ms: number, bin = BIN): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = track(spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const c = track(spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     c.stdout!.on('data', (b: Buffer) => (out += b));
@@ -467,7 +471,8 @@ export async function startGateway(spec: GatewaySpec): Promise<Gateway> {
   mkdirSync(spec.dir, { recursive: true });
   writeFileSync(join(spec.dir, 'holy.config.json'), JSON.stringify(gatewayConfig(spec), null, 2));
   const env = { PATH: process.env.PATH, HOME: spec.dir, NO_COLOR: '1', GWBENCH_UP_API_KEY: UP_KEY };
-  const made = await run(['--json', 'gateway', 'keys', 'add', 'bench'], spec.dir, env, 30_000);
+  const bin = spec.bin ?? BIN;
+  const made = await run(['--json', 'gateway', 'keys', 'add', 'bench'], spec.dir, env, 30_000, bin);
   let key: string | undefined;
   try {
     key = (JSON.parse(made.out) as { key?: string }).key;
@@ -477,7 +482,7 @@ export async function startGateway(spec: GatewaySpec): Promise<Gateway> {
   if (made.code !== 0 || !key) throw new Error(`holy gateway keys add exited ${made.code}: ${(made.err || made.out).trim().slice(0, 400)}`);
   const logFile = join(spec.dir, 'gateway.log');
   const logFd = openSync(logFile, 'a');
-  const child = track(spawn(process.execPath, ['--import', ELD_PRELOAD(), BIN, 'gateway', '--port', '0', '--drain', '2'], { cwd: spec.dir, env, stdio: ['ignore', 'pipe', logFd, 'ipc'] }));
+  const child = track(spawn(process.execPath, [...(spec.monitor === false ? [] : ['--import', ELD_PRELOAD()]), bin, 'gateway', '--port', '0', '--drain', '2'], { cwd: spec.dir, env, stdio: ['ignore', 'pipe', logFd, 'ipc'] }));
   closeSync(logFd);
   const logTail = (n = 8) => {
     try {

@@ -7,10 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from '../helpers/tmp.js';
 import { Client, cpusAllowed, ELD_PRELOAD, eldOf, machinePauses, metric, metricSum, openLoop, pct, percent, pinCpus, quantiles, splitUnavailable, startUpstream, UP_KEY } from '../../bench/gateway-lib.js';
@@ -97,6 +98,61 @@ test('runGatewayBench --split (tiny, in a child process so this one keeps its CP
   }
   // The Redis gateway only where a redis-server runs (its part is skipped, and says so, without one).
   if (!r.notes.some((n) => /skipped: no redis-server/.test(n))) assert.ok(pins.some((n) => n.startsWith('placement: the Redis gateway (pid ') && n.endsWith(' on CPU 0')), pins.join('\n'));
+});
+
+test('bench:gateway-pair, A/A at tiny scale (in a child process: it pins CPUs): both builds on CPU 0, a ratio per round and its median', async (t) => {
+  const why = splitUnavailable();
+  if (why) return t.skip(`cannot pin here: ${why}`);
+  const bin = fileURLToPath(new URL('../../bench/gateway-pair.js', import.meta.url));
+  const root = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+  const ours = join(root, 'bin', 'holy.js');
+  // The base: another "checkout" whose bin/holy.js runs this build, so the two are the same code (A/A) but told apart by path.
+  const base = tempDir('holy-pair-base-');
+  mkdirSync(join(base, 'bin'));
+  writeFileSync(join(base, 'bin', 'holy.js'), `import ${JSON.stringify(pathToFileURL(ours).href)};\n`);
+  const child = spawn(process.execPath, [bin, '--base', base, '--rounds', '2', '--seconds', '1', '--warmup', '0', '--connections', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const [status] = (await once(child, 'exit')) as [number];
+  assert.equal(status, 0, out + err);
+  assert.match(out, new RegExp(`placement: this: ${ours} \\(pid \\d+\\) on CPU 0 · base: ${join(base, 'bin', 'holy.js')} \\(pid \\d+\\) on CPU 0;`));
+  const rounds = [...out.matchAll(/^round (\d): this (\d+) µs\/request \(n=(\d+)\) · base (\d+) µs\/request \(n=(\d+)\) · this ÷ base (\d+\.\d{3})/gm)];
+  assert.deepEqual(rounds.map((m) => m[1]), ['1', '2'], out);
+  for (const m of rounds) {
+    assert.ok(Number(m[3]) > 0 && Number(m[5]) > 0, m[0]);
+    assert.ok(Math.abs(Number(m[6]) - Number(m[2]) / Number(m[4])) < 0.01, m[0]); // printed µs are rounded
+  }
+  const med = /^CPU per request, this ÷ base: median (\d+\.\d{3}) over 2 round\(s\) \(from (\d+\.\d{3}) to (\d+\.\d{3})\); medians this \d+ µs, base \d+ µs; n=(\d+) requests$/m.exec(out);
+  assert.ok(med, out);
+  assert.ok(Number(med[2]) <= Number(med[1]) && Number(med[1]) <= Number(med[3]), med[0]);
+  assert.equal(Number(med[4]), rounds.reduce((a, m) => a + Number(m[3]) + Number(m[5]), 0));
+});
+
+test('bench:gateway-pair bad arguments: one sentence each naming the flag, exit 2; --help lists every flag, exit 0', () => {
+  const bin = fileURLToPath(new URL('../../bench/gateway-pair.js', import.meta.url));
+  const run = (...a: string[]) => spawnSync(process.execPath, [bin, ...a], { encoding: 'utf8' });
+  const help = run('--help');
+  assert.equal(help.status, 0);
+  for (const f of ['--base DIR', '--rounds N', '--seconds S', '--warmup N', '--connections C', 'Exit: 0']) assert.ok(help.stdout.includes(f), f);
+  const empty = tempDir('holy-pair-');
+  const cases: Array<[string[], RegExp]> = [
+    [[], /--base DIR is required/],
+    [['--base', empty], new RegExp(`--base ${empty}: .*bin/holy\\.js does not exist; point --base at the root of a holy checkout`)],
+    [['--base', '.', '--rounds', '0'], /--rounds "0": expected a whole number from 1 to 50/],
+    [['--base', '.', '--seconds', '2.5'], /--seconds "2\.5": expected a whole number from 1 to 60/],
+    [['--base', '.', '--warmup=-1'], /--warmup "-1": expected a whole number from 0 to 20/],
+    [['--base', '.', '--warmup', '-1'], /Option '--warmup' argument is ambiguous; see --help\.\n$/],
+    [['--bsae', '.'], /Unknown option '--bsae'; see --help/],
+  ];
+  for (const [args, want] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, want, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^bench:gateway-pair: /);
+  }
 });
 
 test('npm run bench:gateway -- --help: the usage with every flag, exit 0; an unknown flag: one sentence, exit 2', () => {
