@@ -92,7 +92,7 @@ try {
     gws.push({ name, gw });
   }
   out(`placement: ${placed.join(' · ')}; each loaded by its own autocannon (c=${connections}) at the same time; the client and the upstream on CPU ${others}`);
-  // Whichever load starts first is served a little better (about 2% in an A/A pair here): the order flips every round.
+  // The two loads start one after the other: the order flips every round, so neither build always goes first.
   const both = async (r: number) => {
     const order = r % 2 ? [0, 1] : [1, 0];
     const runs: Promise<Awaited<ReturnType<typeof cannon>>>[] = [];
