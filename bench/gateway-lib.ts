@@ -227,6 +227,11 @@ export function splitUnavailable(): string | undefined {
   const taskset = !t.error && t.status === 0;
   return process.platform === 'linux' && n >= 2 && taskset ? undefined : `${process.platform}, ${n} CPU(s), ${taskset ? 'taskset' : 'no taskset'}`;
 }
+/** Every CPU but CPU 0, as taskset takes it ("1", "1-3"): where the client and the upstreams go when the servers under test have CPU 0. */
+export function otherCpus(): string {
+  const n = cpus().length;
+  return n > 2 ? `1-${n - 1}` : '1';
+}
 /**
  * Put every thread of `pid` on the CPUs in `list` (such as "0" or "1-3") with util-linux's taskset;
  * threads it starts later inherit that from the thread that starts them. Returns the list the

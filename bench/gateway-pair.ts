@@ -15,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BIN, cannon, killChildren, pinCpus, quantiles, splitUnavailable, startGateway, startUpstream, type Gateway, type Upstream } from './gateway-lib.js';
+import { BIN, cannon, killChildren, otherCpus, pinCpus, quantiles, splitUnavailable, startGateway, startUpstream, type Gateway, type Target, type Upstream } from './gateway-lib.js';
 
 const USAGE =
   'npm run bench:gateway-pair -- --base DIR [--rounds N] [--seconds S] [--warmup N] [--connections C]\n' +
@@ -71,11 +71,11 @@ function commitOf(dir: string): string {
   return `${r.stdout.trim()}${dirty ? ' + uncommitted changes' : ''}`;
 }
 
-const others = cpus().length > 2 ? `1-${cpus().length - 1}` : '1';
+const others = otherCpus();
 const out = (s: string) => process.stdout.write(s + '\n');
 const tmp = mkdtempSync(join(tmpdir(), 'holy-gwpair-'));
 let up: Upstream | undefined;
-const gws: { name: string; gw: Gateway }[] = [];
+const gws: Gateway[] = [];
 process.on('SIGINT', () => {
   killChildren();
   process.exit(130);
@@ -89,17 +89,18 @@ try {
   for (const [name, bin] of [['this', BIN], ['base', baseBin]] as const) {
     const gw = await startGateway({ dir: join(tmp, name), providers: { official: up.origin }, bin, monitor: false });
     placed.push(`${name}: ${bin} (pid ${gw.pid}) on CPU ${pinCpus(gw.pid, '0')}`);
-    gws.push({ name, gw });
+    gws.push(gw);
   }
+  const targets: Target[] = gws.map((gw, i) => ({ name: i ? 'base' : 'this', origin: gw.origin, key: gw.key, pid: gw.pid }));
   out(`placement: ${placed.join(' · ')}; each loaded by its own autocannon (c=${connections}) at the same time; the client and the upstream on CPU ${others}`);
   // The two loads start one after the other: the order flips every round, so neither build always goes first.
   const both = async (r: number) => {
     const order = r % 2 ? [0, 1] : [1, 0];
     const runs: Promise<Awaited<ReturnType<typeof cannon>>>[] = [];
-    for (const i of order) runs[i] = cannon({ name: gws[i]!.name, origin: gws[i]!.gw.origin, key: gws[i]!.gw.key, pid: gws[i]!.gw.pid }, connections, seconds);
+    for (const i of order) runs[i] = cannon(targets[i]!, connections, seconds);
     return Promise.all(runs);
   };
-  for (let i = 0; i < warmup; i++) await Promise.all(gws.map(({ name, gw }) => cannon({ name, origin: gw.origin, key: gw.key, pid: gw.pid }, connections, 3)));
+  for (let i = 0; i < warmup; i++) await Promise.all(targets.map((t) => cannon(t, connections, 3)));
   out(`warm-up: ${warmup} run(s) of 3 s, both at once (dropped)`);
   const ratio: number[] = [];
   const cpu: [number[], number[]] = [[], []];
@@ -124,7 +125,7 @@ try {
   process.stderr.write(`bench:gateway-pair failed: ${(e as Error).message}\n`);
   process.exitCode = 1;
 } finally {
-  for (const { gw } of gws) await gw.close().catch(() => undefined);
+  for (const gw of gws) await gw.close().catch(() => undefined);
   await up?.close().catch(() => undefined);
   killChildren();
   rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, machinePauses, metric, metricSum, openLoop, percent, pinCpus, quantiles, Reporter, rssMB, signed,
+  cannon, Client, cpuMs, f3, gatewayAvailable, holdStreams, interleaved, ledgerRows, machinePauses, metric, metricSum, openLoop, otherCpus, percent, pinCpus, quantiles, Reporter, rssMB, signed,
   startFloor, startGateway, startRedis, startUpstream, UP_KEY,
   type BenchReport, type Gateway, type LoopResult, type Monitor, type Target, type Upstream,
 } from './gateway-lib.js';
@@ -120,11 +120,10 @@ export async function runGatewayBench(o: RunOpts): Promise<BenchReport> {
   out(`machine pauses: a lone busy thread, nothing else of the benchmark running, lost ${pauses.lostPct.toFixed(1)}% of ${pauses.ms} ms to ${pauses.n} pauses over ${pauses.overUs} µs, the longest ${pauses.longestMs.toFixed(2)} ms${noisy ? ` (over ${NOISY_PAUSE_MS} ms, half the p99 budget: the p99 and event-loop figures below carry the machine's own pauses)` : ''}\n`);
   out(`placement: ${o.split ? SPLIT : PLACEMENT}\n`);
   // Split placement: this process first (the upstreams and redis-server it starts inherit its CPUs), each server as it starts.
-  const rest = `1-${ncpu - 1}`;
   const serve: Serve = (name, pid) => {
     if (o.split && pid) rep.note(`placement: ${name} (pid ${pid}) on CPU ${pinCpus(pid, '0')}`);
   };
-  if (o.split) rep.note(`placement: the client (pid ${process.pid}) on CPU ${pinCpus(process.pid, rest)}`);
+  if (o.split) rep.note(`placement: the client (pid ${process.pid}) on CPU ${pinCpus(process.pid, otherCpus())}`);
   out(`anchors: ${ANCHORS.join(' · ')}\n`);
 
   const dir = mkdtempSync(join(tmpdir(), 'holy-gwbench-'));
